@@ -1,0 +1,46 @@
+"""One exception hierarchy for aimonitor.
+
+Every error a user can cause (bad config, bad file, no network, too little data)
+is an :class:`AimonitorError`; the CLI prints ``Error: <message>`` and exits 1.
+Messages name *what* and *where* and, when possible, what to do next.
+"""
+
+from __future__ import annotations
+
+
+class AimonitorError(Exception):
+    """Base class of every error aimonitor raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(AimonitorError):
+    """The configuration file is missing, malformed or invalid."""
+
+
+class FetchError(AimonitorError):
+    """A data source could not deliver data (network, rate limit, empty answer)."""
+
+
+class DataError(AimonitorError):
+    """Input data is malformed (a broken CSV, a non-UTF-8 article, a bad row)."""
+
+
+class InsufficientData(AimonitorError):
+    """There is not enough data for the computation asked for."""
+
+
+class StorageError(AimonitorError):
+    """The SQLite store cannot be opened, migrated or written."""
+
+
+class NotifyError(AimonitorError):
+    """A notification channel failed."""
+
+
+class AimonitorWarning(UserWarning):
+    """Base class of aimonitor's warnings."""
+
+
+class DataWarning(AimonitorWarning):
+    """Data was skipped or is of doubtful quality (a rejected row, a short history)."""

@@ -1,0 +1,140 @@
+"""A user's own files: ``csv:DIR``.
+
+The folder holds one CSV per symbol in the snapshot's columns
+(``date,open,high,low,close,adj_close,volume``), named ``<SYMBOL>.csv`` (an index such as
+``^VIX`` may be ``VIX_index.csv`` or ``^VIX.csv``), FRED series as ``FRED_<SERIES>.csv``
+(``date,value`` in percent as FRED publishes), and optionally ``fundamentals.csv`` in the
+snapshot's fundamentals columns. A malformed file is a per-symbol failure naming the file
+and line; the other files are still read.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from aimonitor.errors import DataError, FetchError
+from aimonitor.sources.base import BAR_FIELDS, FredFetch, FundamentalsFetch, SeriesFetch
+from aimonitor.sources.fredunits import to_store_units, unit_of
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+def _candidates(folder: Path, symbol: str) -> list[Path]:
+    bare = symbol.lstrip("^")
+    names = [f"{symbol}.csv", f"{bare}.csv", f"{bare}_index.csv"]
+    return [folder / n for n in dict.fromkeys(names)]
+
+
+def _read_text(path: Path) -> str:
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise DataError(f"{path}: file larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise DataError(f"{path}: binary file, not CSV text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def load_bars_csv(path: Path) -> pd.DataFrame:
+    """Read a bar CSV; raise :class:`DataError` naming the file and line on the first bad cell."""
+    text = _read_text(path)
+    reader = csv.DictReader(text.splitlines())
+    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
+    need = {"date", "close"}
+    if not need <= set(fields):
+        raise DataError(f"{path}: line 1: missing column(s) {', '.join(sorted(need - set(fields)))} "
+                        f"(expected date,{','.join(BAR_FIELDS)})")
+    reader.fieldnames = fields
+    rows = []
+    for lineno, rec in enumerate(reader, start=2):
+        try:
+            d = dt.date.fromisoformat((rec.get("date") or "").strip())
+        except ValueError:
+            raise DataError(f"{path}: line {lineno}: bad date {rec.get('date')!r} (expected YYYY-MM-DD)") from None
+        row: dict[str, object] = {"date": d}
+        for c in BAR_FIELDS:
+            raw = (rec.get(c) or "").strip()
+            if raw == "":
+                row[c] = float("nan")
+                continue
+            try:
+                row[c] = float(raw)
+            except ValueError:
+                raise DataError(f"{path}: line {lineno}: column {c}: not a number: {raw!r}") from None
+        if pd.isna(row["adj_close"]):
+            row["adj_close"] = row["close"]
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["date", *BAR_FIELDS])
+
+
+class CsvDirSource:
+    """Daily bars, FRED series and fundamentals from a folder of CSV files."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.name = f"csv:{folder}"
+        if not self.folder.is_dir():
+            raise FetchError(f"{self.folder}: not a folder (use --source csv:DIR with a folder of CSV files)")
+
+    def fetch_bars(self, symbols: Sequence[str], start: dt.date, end: dt.date,
+                   as_of: dt.date) -> list[SeriesFetch]:
+        hi = min(end, as_of)
+        out = []
+        for sym in symbols:
+            path = next((p for p in _candidates(self.folder, sym) if p.is_file()), None)
+            if path is None:
+                out.append(SeriesFetch(sym, None, f"no file {sym.lstrip('^')}.csv in {self.folder}"))
+                continue
+            try:
+                f = load_bars_csv(path)
+            except DataError as exc:
+                out.append(SeriesFetch(sym, None, str(exc)))
+                continue
+            f = f[(f["date"] >= start) & (f["date"] <= hi)].reset_index(drop=True)
+            out.append(SeriesFetch(sym, f) if not f.empty else
+                       SeriesFetch(sym, None, f"{path}: no rows between {start} and {hi}"))
+        return out
+
+    def fetch_fred(self, series: Sequence[str], start: dt.date, end: dt.date) -> list[FredFetch]:
+        from aimonitor.sources.fred import parse_fred_csv
+
+        out = []
+        for s in series:
+            path = self.folder / f"FRED_{s}.csv"
+            if not path.is_file():
+                out.append(FredFetch(s, None, f"no file FRED_{s}.csv in {self.folder}", unit=unit_of(s)))
+                continue
+            try:
+                f = parse_fred_csv(_read_text(path), s, origin=str(path))
+            except DataError as exc:
+                out.append(FredFetch(s, None, str(exc), unit=unit_of(s)))
+                continue
+            f = f[(f["date"] >= start) & (f["date"] <= end)].reset_index(drop=True)
+            f["value"] = to_store_units(s, f["value"])
+            out.append(FredFetch(s, f, unit=unit_of(s)) if not f.empty
+                       else FredFetch(s, None, f"{path}: no rows between {start} and {end}", unit=unit_of(s)))
+        return out
+
+    def fetch_fundamentals(self, symbols: Sequence[str], as_of: dt.date) -> FundamentalsFetch:
+        from aimonitor.sources.fundamentals import load_fundamentals_csv
+
+        path = self.folder / "fundamentals.csv"
+        if not path.is_file():
+            return FundamentalsFetch(pd.DataFrame(), {s: f"no fundamentals.csv in {self.folder}" for s in symbols})
+        try:
+            f = load_fundamentals_csv(path)
+        except DataError as exc:
+            return FundamentalsFetch(pd.DataFrame(), {s: str(exc) for s in symbols})
+        f = f[f["symbol"].isin(list(symbols)) & (f["filed_date"].dt.date <= as_of)]
+        return FundamentalsFetch(f.reset_index(drop=True),
+                                 {s: "no rows in fundamentals.csv" for s in symbols if s not in set(f["symbol"])})

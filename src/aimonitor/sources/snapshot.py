@@ -1,0 +1,105 @@
+"""The bundled real-data snapshot (works with no network and without ../shared).
+
+Daily bars 2024-01-02..2026-02-27 for the watchlist, benchmarks and proxies, FRED
+series and quarterly fundamentals, packaged under ``aimonitor/data/snapshot``. See
+``PROVENANCE.md`` there. The snapshot never delivers a bar after ``as_of``, so replays
+see only what was known at the time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from importlib import resources
+from typing import Sequence
+
+import pandas as pd
+
+from aimonitor.sources.base import BAR_FIELDS, FredFetch, FundamentalsFetch, SeriesFetch
+from aimonitor.sources.fredunits import to_store_units, unit_of
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_PACKAGE = "aimonitor"
+
+
+def _path(name: str):
+    return resources.files(SNAPSHOT_PACKAGE) / "data" / "snapshot" / name
+
+
+@functools.lru_cache(maxsize=1)
+def load_snapshot_bars() -> pd.DataFrame:
+    """All bundled bars, long: symbol, date (datetime.date), open..volume."""
+    with _path("bars.csv.gz").open("rb") as fh:
+        df = pd.read_csv(fh, compression="gzip", dtype={"symbol": str, "date": str})
+    df["date"] = [dt.date.fromisoformat(d) for d in df["date"]]
+    return df
+
+
+@functools.lru_cache(maxsize=1)
+def load_snapshot_fred() -> pd.DataFrame:
+    """All bundled FRED observations, long: series, date (datetime.date), value (as published, %)."""
+    with _path("fred.csv.gz").open("rb") as fh:
+        df = pd.read_csv(fh, compression="gzip", dtype={"series": str, "date": str})
+    df["date"] = [dt.date.fromisoformat(d) for d in df["date"]]
+    return df
+
+
+def load_snapshot_fundamentals() -> pd.DataFrame:
+    """Quarterly debt and share counts from filings (see the snapshot's PROVENANCE)."""
+    from aimonitor.sources.fundamentals import load_fundamentals_csv
+
+    with resources.as_file(_path("fundamentals.csv")) as p:
+        return load_fundamentals_csv(p)
+
+
+def snapshot_symbols() -> list[str]:
+    return sorted(load_snapshot_bars()["symbol"].unique())
+
+
+def snapshot_last_session() -> dt.date:
+    return max(load_snapshot_bars()["date"])
+
+
+class SnapshotSource:
+    """The bundled snapshot as a :class:`~aimonitor.sources.base.Source`."""
+
+    name = "snapshot"
+
+    def fetch_bars(self, symbols: Sequence[str], start: dt.date, end: dt.date,
+                   as_of: dt.date) -> list[SeriesFetch]:
+        bars = load_snapshot_bars()
+        hi = min(end, as_of)
+        out = []
+        for sym in symbols:
+            f = bars[(bars["symbol"] == sym) & (bars["date"] >= start) & (bars["date"] <= hi)]
+            if f.empty:
+                known = sym in set(bars["symbol"])
+                err = (f"no bars in the snapshot between {start} and {hi}" if known
+                       else "not in the bundled snapshot (use --source yahoo or csv:DIR)")
+                out.append(SeriesFetch(sym, None, err))
+            else:
+                out.append(SeriesFetch(sym, f[["date", *BAR_FIELDS]].reset_index(drop=True)))
+        return out
+
+    def fetch_fred(self, series: Sequence[str], start: dt.date, end: dt.date) -> list[FredFetch]:
+        fred = load_snapshot_fred()
+        out = []
+        for s in series:
+            f = fred[(fred["series"] == s) & (fred["date"] >= start) & (fred["date"] <= end)]
+            if f.empty:
+                out.append(FredFetch(s, None, "not in the bundled snapshot" if s not in set(fred["series"])
+                                     else f"no observations between {start} and {end}", unit=unit_of(s)))
+                continue
+            f = f[["date", "value"]].reset_index(drop=True)
+            f["value"] = to_store_units(s, f["value"].astype(float))
+            out.append(FredFetch(s, f, unit=unit_of(s)))
+        return out
+
+    def fetch_fundamentals(self, symbols: Sequence[str], as_of: dt.date) -> FundamentalsFetch:
+        f = load_snapshot_fundamentals()
+        f = f[f["symbol"].isin(list(symbols))]
+        f = f[f["filed_date"].dt.date <= as_of] if not f.empty else f
+        missing = {s: "no fundamentals in the snapshot" for s in symbols if s not in set(f["symbol"])}
+        return FundamentalsFetch(f.reset_index(drop=True), missing)

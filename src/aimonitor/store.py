@@ -1,0 +1,562 @@
+"""The SQLite store (the only module that speaks SQL or imports sqlite_utils).
+
+Design:
+
+* WAL journal, a busy timeout, and an explicit ``BEGIN IMMEDIATE ... COMMIT`` per
+  batch: a crash mid-batch leaves the previous state (SQLite's atomic commit).
+* Schema versioning with ordered migrations in :data:`MIGRATIONS`; the version is
+  kept in ``PRAGMA user_version``.
+* Writes are idempotent upserts: a row is inserted if its key is new, updated only if a
+  value changed, and left alone otherwise, so a second identical batch changes nothing
+  (``rows_new == rows_updated == 0``).
+* Dates are ISO session dates (``YYYY-MM-DD``); timestamps are UTC ISO-8601.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import math
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import pandas as pd
+import sqlite_utils
+
+from aimonitor.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+BAR_COLUMNS = ("open", "high", "low", "close", "adj_close", "volume")
+
+
+@dataclass(frozen=True)
+class UpsertCount:
+    """What an upsert batch did."""
+
+    rows_new: int = 0
+    rows_updated: int = 0
+
+    def __add__(self, other: "UpsertCount") -> "UpsertCount":
+        return UpsertCount(self.rows_new + other.rows_new, self.rows_updated + other.rows_updated)
+
+
+# --------------------------------------------------------------------------- schema
+
+_V1 = [
+    """CREATE TABLE IF NOT EXISTS bars (
+        symbol TEXT NOT NULL, date TEXT NOT NULL,
+        open REAL, high REAL, low REAL, close REAL NOT NULL, adj_close REAL, volume REAL,
+        source TEXT NOT NULL, fetched_at TEXT NOT NULL,
+        PRIMARY KEY (symbol, date))""",
+    """CREATE TABLE IF NOT EXISTS fred (
+        series TEXT NOT NULL, date TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL,
+        source TEXT NOT NULL, fetched_at TEXT NOT NULL,
+        PRIMARY KEY (series, date))""",
+    """CREATE TABLE IF NOT EXISTS fundamentals (
+        symbol TEXT NOT NULL, period_end TEXT NOT NULL, filed_date TEXT NOT NULL,
+        short_term_debt REAL, long_term_debt REAL, total_debt REAL,
+        operating_lease_liabilities REAL, shares_outstanding REAL, shares_as_of TEXT,
+        weighted_avg_basic_shares REAL, source TEXT, fetched_at TEXT NOT NULL,
+        PRIMARY KEY (symbol, period_end))""",
+    """CREATE TABLE IF NOT EXISTS events (
+        event_id TEXT PRIMARY KEY, announce_date TEXT, timing TEXT NOT NULL, day0 TEXT,
+        tickers TEXT, counterparty TEXT, event_type TEXT, amount_usd REAL, capacity_gw REAL,
+        shares REAL, description TEXT, date_confirmed TEXT, source TEXT)""",
+    """CREATE TABLE IF NOT EXISTS cds_quotes (
+        entity TEXT NOT NULL, date TEXT NOT NULL, tenor TEXT NOT NULL, spread_bp REAL NOT NULL,
+        source TEXT NOT NULL, PRIMARY KEY (entity, date, tenor, source))""",
+    """CREATE TABLE IF NOT EXISTS signals (
+        date TEXT NOT NULL, symbol TEXT NOT NULL, signal TEXT NOT NULL, value REAL NOT NULL,
+        PRIMARY KEY (date, symbol, signal))""",
+    "CREATE INDEX IF NOT EXISTS signals_by_signal ON signals (signal, symbol, date)",
+    """CREATE TABLE IF NOT EXISTS alert_state (
+        fingerprint TEXT PRIMARY KEY, state_json TEXT NOT NULL, updated_session TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS alerts (
+        id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, rule TEXT NOT NULL, symbol TEXT,
+        severity TEXT NOT NULL, state TEXT NOT NULL, value REAL, threshold REAL,
+        started TEXT NOT NULL, fired TEXT, resolved TEXT, summary TEXT)""",
+    """CREATE TABLE IF NOT EXISTS alert_transitions (
+        alert_id TEXT NOT NULL, session TEXT NOT NULL, to_state TEXT NOT NULL,
+        from_state TEXT NOT NULL, value REAL, notify INTEGER NOT NULL, payload TEXT NOT NULL,
+        PRIMARY KEY (alert_id, session, to_state))""",
+    """CREATE TABLE IF NOT EXISTS outbox (
+        alert_id TEXT NOT NULL, session TEXT NOT NULL, to_state TEXT NOT NULL,
+        channel TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT, sent_at TEXT,
+        PRIMARY KEY (alert_id, session, to_state, channel))""",
+    """CREATE TABLE IF NOT EXISTS runs (
+        run_id INTEGER PRIMARY KEY AUTOINCREMENT, started TEXT NOT NULL, finished TEXT,
+        as_of TEXT, kind TEXT NOT NULL, status TEXT NOT NULL, detail TEXT)""",
+]
+
+#: Ordered migrations; index i brings the schema from version i to i + 1.
+MIGRATIONS: list[list[str]] = [_V1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _clean(v: Any) -> Any:
+    """Plain Python value for SQLite: NaN → None, numpy scalars → Python, dates → ISO."""
+    if v is None:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            pass
+        if isinstance(v, float) and math.isnan(v):
+            return None
+    if isinstance(v, pd.Timestamp):
+        return v.date().isoformat()
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()[:10] if not isinstance(v, dt.datetime) else v.isoformat()
+    if v is pd.NaT:
+        return None
+    return v
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return math.isclose(float(a), float(b), rel_tol=0, abs_tol=0) or float(a) == float(b)
+        except (TypeError, ValueError):
+            return False
+    return a == b
+
+
+class Store:
+    """A SQLite database holding bars, FRED series, fundamentals, events, signals and alerts."""
+
+    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+        self.path = str(path)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
+                                   check_same_thread=False)
+            self.db = sqlite_utils.Database(conn)
+            self.db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            if self.path != ":memory:":
+                self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"{self.path}: cannot open the database: {exc}") from None
+        except OSError as exc:
+            raise StorageError(f"{self.path}: cannot create the database: {exc.strerror}") from None
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic write: ``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error)."""
+        if self.conn.in_transaction:
+            yield
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StorageError(f"{self.path}: database is busy or read-only: {exc}") from None
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"{self.path}: database schema v{version} is newer than this aimonitor "
+                f"(v{SCHEMA_VERSION}); upgrade aimonitor"
+            )
+        for i in range(version, SCHEMA_VERSION):
+            with self.transaction():
+                for stmt in MIGRATIONS[i]:
+                    self.conn.execute(stmt)
+                self.conn.execute(f"PRAGMA user_version = {i + 1}")
+            log.debug("migrated %s to schema v%d", self.path, i + 1)
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def integrity_ok(self) -> bool:
+        return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    def _query_df(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        cur = self.conn.execute(sql, tuple(params))
+        cols = [c[0] for c in cur.description]
+        return pd.DataFrame(cur.fetchall(), columns=cols)
+
+    def _upsert(self, table: str, key: Sequence[str], rows: list[dict[str, Any]],
+                compare: Sequence[str], always: Sequence[str] = ()) -> UpsertCount:
+        """Insert new keys, update rows whose ``compare`` columns changed, skip the rest."""
+        if not rows:
+            return UpsertCount()
+        cols = list(rows[0].keys())
+        where = " AND ".join(f"{k} = ?" for k in key)
+        sel = f"SELECT {', '.join(compare)} FROM {table} WHERE {where}"
+        ins = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+        upd_cols = [c for c in cols if c not in key]
+        upd = f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in upd_cols)} WHERE {where}"
+        new = updated = 0
+        with self.transaction():
+            for row in rows:
+                row = {k: _clean(v) for k, v in row.items()}
+                kv = [row[k] for k in key]
+                cur = self.conn.execute(sel, kv).fetchone()
+                if cur is None:
+                    self.conn.execute(ins, [row[c] for c in cols])
+                    new += 1
+                elif not all(_same(a, row[c]) for a, c in zip(cur, compare)):
+                    self.conn.execute(upd, [row[c] for c in upd_cols] + kv)
+                    updated += 1
+        return UpsertCount(new, updated)
+
+    # ------------------------------------------------------------------ bars
+
+    def write_bars(self, symbol: str, frame: pd.DataFrame, source: str,
+                   fetched_at: str | None = None) -> UpsertCount:
+        """Upsert daily bars of one symbol (``frame``: index or column ``date`` + BAR_COLUMNS)."""
+        if frame.empty:
+            return UpsertCount()
+        f = frame.reset_index() if "date" not in frame.columns else frame
+        stamp = fetched_at or _utc_now()
+        rows = []
+        for rec in f.to_dict("records"):
+            rows.append({
+                "symbol": symbol, "date": _clean(rec["date"]),
+                **{c: rec.get(c) for c in BAR_COLUMNS},
+                "source": source, "fetched_at": stamp,
+            })
+        return self._upsert("bars", ("symbol", "date"), rows, compare=BAR_COLUMNS)
+
+    def read_bars(self, symbols: Iterable[str] | None = None, start: str | dt.date | None = None,
+                  end: str | dt.date | None = None) -> pd.DataFrame:
+        """Long frame: symbol, date (Timestamp), BAR_COLUMNS, source, fetched_at."""
+        sql, params = "SELECT * FROM bars WHERE 1=1", []
+        if symbols is not None:
+            syms = list(symbols)
+            sql += f" AND symbol IN ({', '.join('?' for _ in syms)})"
+            params += syms
+        if start is not None:
+            sql += " AND date >= ?"
+            params.append(_clean(start))
+        if end is not None:
+            sql += " AND date <= ?"
+            params.append(_clean(end))
+        df = self._query_df(sql + " ORDER BY symbol, date", params)
+        df["date"] = pd.to_datetime(df["date"])
+        return df
+
+    def read_prices(self, symbols: Iterable[str] | None = None, field: str = "adj_close",
+                    start: str | dt.date | None = None, end: str | dt.date | None = None) -> pd.DataFrame:
+        """Wide frame (DatetimeIndex × symbols) of one bar field."""
+        if field not in BAR_COLUMNS:
+            raise ValueError(f"unknown bar field {field!r}")
+        bars = self.read_bars(symbols, start, end)
+        if bars.empty:
+            return pd.DataFrame(columns=list(symbols or []), dtype=float)
+        wide = bars.pivot(index="date", columns="symbol", values=field).sort_index()
+        wide.columns.name = None
+        wide.index.name = "date"
+        if symbols is not None:
+            wide = wide.reindex(columns=[s for s in symbols])
+        return wide.astype(float)
+
+    def bar_ranges(self) -> dict[str, tuple[str, str, int]]:
+        """Per symbol: (first date, last date, number of rows)."""
+        cur = self.conn.execute("SELECT symbol, MIN(date), MAX(date), COUNT(*) FROM bars GROUP BY symbol")
+        return {r[0]: (r[1], r[2], r[3]) for r in cur.fetchall()}
+
+    # ------------------------------------------------------------------ FRED
+
+    def write_fred(self, series: str, frame: pd.DataFrame, unit: str, source: str,
+                   fetched_at: str | None = None) -> UpsertCount:
+        """Upsert one FRED series (``frame``: columns date, value — already in ``unit``)."""
+        if frame.empty:
+            return UpsertCount()
+        stamp = fetched_at or _utc_now()
+        rows = [{"series": series, "date": _clean(r["date"]), "value": r["value"], "unit": unit,
+                 "source": source, "fetched_at": stamp} for r in frame.to_dict("records")]
+        return self._upsert("fred", ("series", "date"), rows, compare=("value", "unit"))
+
+    def read_fred(self, series: Iterable[str] | None = None, start: str | dt.date | None = None,
+                  end: str | dt.date | None = None) -> pd.DataFrame:
+        """Wide frame (DatetimeIndex × series) of values in their stored unit (bp for spreads/yields)."""
+        sql, params = "SELECT series, date, value FROM fred WHERE 1=1", []
+        if series is not None:
+            ss = list(series)
+            sql += f" AND series IN ({', '.join('?' for _ in ss)})"
+            params += ss
+        if start is not None:
+            sql += " AND date >= ?"
+            params.append(_clean(start))
+        if end is not None:
+            sql += " AND date <= ?"
+            params.append(_clean(end))
+        df = self._query_df(sql, params)
+        if df.empty:
+            return pd.DataFrame(columns=list(series or []), dtype=float)
+        df["date"] = pd.to_datetime(df["date"])
+        wide = df.pivot(index="date", columns="series", values="value").sort_index()
+        wide.columns.name = None
+        return wide.astype(float)
+
+    def fred_ranges(self) -> dict[str, tuple[str, str, int]]:
+        cur = self.conn.execute("SELECT series, MIN(date), MAX(date), COUNT(*) FROM fred GROUP BY series")
+        return {r[0]: (r[1], r[2], r[3]) for r in cur.fetchall()}
+
+    # ------------------------------------------------------------------ fundamentals
+
+    FUNDAMENTAL_COLUMNS = ("filed_date", "short_term_debt", "long_term_debt", "total_debt",
+                           "operating_lease_liabilities", "shares_outstanding", "shares_as_of",
+                           "weighted_avg_basic_shares", "source")
+
+    def write_fundamentals(self, frame: pd.DataFrame, fetched_at: str | None = None) -> UpsertCount:
+        if frame.empty:
+            return UpsertCount()
+        stamp = fetched_at or _utc_now()
+        rows = []
+        for r in frame.to_dict("records"):
+            row = {"symbol": r["symbol"], "period_end": _clean(r["period_end"]),
+                   **{c: _clean(r.get(c)) for c in self.FUNDAMENTAL_COLUMNS}, "fetched_at": stamp}
+            # a period's figures were public from the earliest filing date we have seen:
+            # a later re-fetch must never move them forward (point-in-time correctness)
+            prior = self.conn.execute("SELECT filed_date FROM fundamentals WHERE symbol = ? AND period_end = ?",
+                                      (row["symbol"], row["period_end"])).fetchone()
+            if prior and prior[0] and row["filed_date"] and prior[0] < row["filed_date"]:
+                row["filed_date"] = prior[0]
+            rows.append(row)
+        compare = [c for c in self.FUNDAMENTAL_COLUMNS if c != "source"]
+        return self._upsert("fundamentals", ("symbol", "period_end"), rows, compare=compare)
+
+    def read_fundamentals(self, symbols: Iterable[str] | None = None) -> pd.DataFrame:
+        sql, params = "SELECT * FROM fundamentals", []
+        if symbols is not None:
+            ss = list(symbols)
+            sql += f" WHERE symbol IN ({', '.join('?' for _ in ss)})"
+            params += ss
+        df = self._query_df(sql + " ORDER BY symbol, period_end", params)
+        for c in ("period_end", "filed_date", "shares_as_of"):
+            df[c] = pd.to_datetime(df[c])
+        return df
+
+    # ------------------------------------------------------------------ events
+
+    EVENT_COLUMNS = ("announce_date", "timing", "day0", "tickers", "counterparty", "event_type",
+                     "amount_usd", "capacity_gw", "shares", "description", "date_confirmed", "source")
+
+    def write_events(self, rows: list[dict[str, Any]]) -> UpsertCount:
+        """Upsert curated events (dicts with event_id + EVENT_COLUMNS)."""
+        clean = [{"event_id": r["event_id"], **{c: _clean(r.get(c)) for c in self.EVENT_COLUMNS}}
+                 for r in rows]
+        return self._upsert("events", ("event_id",), clean, compare=self.EVENT_COLUMNS)
+
+    def read_events(self) -> list[dict[str, Any]]:
+        cur = self.conn.execute("SELECT * FROM events ORDER BY announce_date IS NULL, announce_date, event_id")
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+    # ------------------------------------------------------------------ CDS quotes
+
+    def write_cds_quotes(self, frame: pd.DataFrame) -> UpsertCount:
+        rows = [{"entity": r["entity"], "date": _clean(r["date"]), "tenor": str(r["tenor"]),
+                 "spread_bp": r["spread_bp"], "source": str(r.get("source") or "user")}
+                for r in frame.to_dict("records")]
+        return self._upsert("cds_quotes", ("entity", "date", "tenor", "source"), rows,
+                            compare=("spread_bp",))
+
+    def read_cds_quotes(self, entities: Iterable[str] | None = None) -> pd.DataFrame:
+        sql, params = "SELECT * FROM cds_quotes", []
+        if entities is not None:
+            es = list(entities)
+            sql += f" WHERE entity IN ({', '.join('?' for _ in es)})"
+            params += es
+        df = self._query_df(sql + " ORDER BY entity, date", params)
+        df["date"] = pd.to_datetime(df["date"])
+        return df
+
+    # ------------------------------------------------------------------ signals
+
+    def write_signals(self, frame: pd.DataFrame) -> UpsertCount:
+        """Upsert a long frame with columns date, symbol, signal, value."""
+        if frame.empty:
+            return UpsertCount()
+        rows = [{"date": _clean(r["date"]), "symbol": r["symbol"], "signal": r["signal"],
+                 "value": float(r["value"])} for r in frame.to_dict("records")]
+        return self._upsert("signals", ("date", "symbol", "signal"), rows, compare=("value",))
+
+    def read_signals(self, names: Iterable[str] | None = None, start: str | dt.date | None = None,
+                     end: str | dt.date | None = None, symbols: Iterable[str] | None = None) -> pd.DataFrame:
+        """Long frame: date (datetime.date), symbol, signal, value."""
+        sql, params = "SELECT date, symbol, signal, value FROM signals WHERE 1=1", []
+        if names is not None:
+            ns = list(names)
+            sql += f" AND signal IN ({', '.join('?' for _ in ns)})"
+            params += ns
+        if symbols is not None:
+            ss = list(symbols)
+            sql += f" AND symbol IN ({', '.join('?' for _ in ss)})"
+            params += ss
+        if start is not None:
+            sql += " AND date >= ?"
+            params.append(_clean(start))
+        if end is not None:
+            sql += " AND date <= ?"
+            params.append(_clean(end))
+        df = self._query_df(sql + " ORDER BY date, symbol, signal", params)
+        df["date"] = pd.to_datetime(df["date"]).dt.date if not df.empty else df["date"]
+        return df
+
+    def signal_sessions(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT date FROM signals ORDER BY date")]
+
+    # ------------------------------------------------------------------ alerts
+
+    def read_alert_state(self) -> dict[str, dict[str, Any]]:
+        cur = self.conn.execute("SELECT fingerprint, state_json FROM alert_state")
+        return {fp: json.loads(js) for fp, js in cur.fetchall()}
+
+    def write_alert_cycle(self, states: dict[str, dict[str, Any]], session: str,
+                          alerts: list[dict[str, Any]], transitions: list[dict[str, Any]],
+                          channels: Sequence[str]) -> int:
+        """Persist one evaluation atomically: states, alert rows, transitions and outbox entries.
+
+        Returns the number of transitions that were new (a re-run of the same session adds none).
+        """
+        added = 0
+        with self.transaction():
+            for fp, st in states.items():
+                self.conn.execute(
+                    "INSERT INTO alert_state (fingerprint, state_json, updated_session) VALUES (?, ?, ?) "
+                    "ON CONFLICT(fingerprint) DO UPDATE SET state_json = excluded.state_json, "
+                    "updated_session = excluded.updated_session",
+                    (fp, json.dumps(st, sort_keys=True, default=str), session))
+            for a in alerts:
+                self.conn.execute(
+                    "INSERT INTO alerts (id, fingerprint, rule, symbol, severity, state, value, threshold, "
+                    "started, fired, resolved, summary) VALUES (:id, :fingerprint, :rule, :symbol, :severity, "
+                    ":state, :value, :threshold, :started, :fired, :resolved, :summary) "
+                    "ON CONFLICT(id) DO UPDATE SET state = excluded.state, value = excluded.value, "
+                    "threshold = excluded.threshold, fired = excluded.fired, resolved = excluded.resolved, "
+                    "summary = excluded.summary, severity = excluded.severity",
+                    {k: _clean(a.get(k)) for k in ("id", "fingerprint", "rule", "symbol", "severity", "state",
+                                                   "value", "threshold", "started", "fired", "resolved",
+                                                   "summary")})
+            for t in transitions:
+                cur = self.conn.execute(
+                    "INSERT OR IGNORE INTO alert_transitions (alert_id, session, to_state, from_state, value, "
+                    "notify, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (t["alert_id"], t["session"], t["to_state"], t["from_state"], _clean(t.get("value")),
+                     1 if t.get("notify") else 0, json.dumps(t.get("payload", {}), sort_keys=True, default=str)))
+                if cur.rowcount:
+                    added += 1
+                    if t.get("notify"):
+                        for ch in channels:
+                            self.conn.execute(
+                                "INSERT OR IGNORE INTO outbox (alert_id, session, to_state, channel, status) "
+                                "VALUES (?, ?, ?, ?, 'pending')", (t["alert_id"], t["session"], t["to_state"], ch))
+        return added
+
+    def read_alerts(self, state: str = "all") -> list[dict[str, Any]]:
+        sql, params = "SELECT * FROM alerts", []
+        if state != "all":
+            sql += " WHERE state = ?"
+            params.append(state)
+        cur = self.conn.execute(sql + " ORDER BY started, rule, symbol", params)
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+    def read_transitions(self, alert_id: str | None = None) -> list[dict[str, Any]]:
+        sql, params = "SELECT * FROM alert_transitions", []
+        if alert_id:
+            sql += " WHERE alert_id = ?"
+            params.append(alert_id)
+        cur = self.conn.execute(sql + " ORDER BY session, alert_id", params)
+        cols = [c[0] for c in cur.description]
+        out = [dict(zip(cols, r)) for r in cur.fetchall()]
+        for o in out:
+            o["payload"] = json.loads(o["payload"])
+        return out
+
+    def read_outbox(self, status: str = "pending") -> list[dict[str, Any]]:
+        cur = self.conn.execute(
+            "SELECT o.*, t.payload FROM outbox o JOIN alert_transitions t USING (alert_id, session, to_state) "
+            "WHERE o.status = ? ORDER BY o.session, o.alert_id", (status,))
+        cols = [c[0] for c in cur.description]
+        out = [dict(zip(cols, r)) for r in cur.fetchall()]
+        for o in out:
+            o["payload"] = json.loads(o["payload"])
+        return out
+
+    def mark_outbox(self, alert_id: str, session: str, to_state: str, channel: str, *,
+                    ok: bool, error: str | None = None) -> None:
+        with self.transaction():
+            if ok:
+                self.conn.execute(
+                    "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL "
+                    "WHERE alert_id = ? AND session = ? AND to_state = ? AND channel = ?",
+                    (_utc_now(), alert_id, session, to_state, channel))
+            else:
+                self.conn.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ? "
+                    "WHERE alert_id = ? AND session = ? AND to_state = ? AND channel = ?",
+                    (error, alert_id, session, to_state, channel))
+
+    def count_firing(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM alerts WHERE state = 'firing'").fetchone()[0])
+
+    # ------------------------------------------------------------------ runs
+
+    def start_run(self, kind: str, as_of: str | None, started: str | None = None) -> int:
+        with self.transaction():
+            cur = self.conn.execute("INSERT INTO runs (started, as_of, kind, status) VALUES (?, ?, ?, 'running')",
+                                    (started or _utc_now(), as_of, kind))
+        return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, status: str, detail: dict[str, Any] | None = None,
+                   finished: str | None = None) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE runs SET finished = ?, status = ?, detail = ? WHERE run_id = ?",
+                              (finished or _utc_now(), status, json.dumps(detail or {}, default=str), run_id))
+
+    def last_run(self) -> dict[str, Any] | None:
+        cur = self.conn.execute("SELECT * FROM runs ORDER BY run_id DESC LIMIT 1")
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cur.description], row))
+
+    # ------------------------------------------------------------------ misc
+
+    def table_counts(self) -> dict[str, int]:
+        return {t: self.db[t].count for t in self.db.table_names() if t != "sqlite_sequence"}
