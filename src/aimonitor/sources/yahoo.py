@@ -21,6 +21,7 @@ import datetime as dt
 import logging
 import random
 import time
+import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -126,6 +127,14 @@ class YahooSource:
     # ------------------------------------------------------------------ bars
 
     def _call(self, symbols: Sequence[str], start: dt.date, end: dt.date) -> pd.DataFrame | None:
+        with warnings.catch_warnings():
+            # yfinance's own pandas deprecation noise is not the user's business
+            warnings.simplefilter("ignore", category=FutureWarning)
+            warnings.simplefilter("ignore", category=DeprecationWarning)
+            warnings.filterwarnings("ignore", message=".*inplace.*")
+            return self._call_unfiltered(symbols, start, end)
+
+    def _call_unfiltered(self, symbols: Sequence[str], start: dt.date, end: dt.date) -> pd.DataFrame | None:
         return self._download(
             tickers=list(symbols), start=start.isoformat(),
             end=(end + dt.timedelta(days=1)).isoformat(),  # yfinance's end is exclusive
