@@ -1,0 +1,46 @@
+"""Precision and recall of the article extractor on the hand-labelled seed articles.
+
+Usage: python bench/extraction_quality.py [--verbose]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from aimonitor.events.extract import EVENT_TYPES, compute_extraction_quality, extract_paths, load_labels
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str]) -> int:
+    seeds = sorted((ROOT / "seeds").glob("*.txt"))
+    labels = load_labels(ROOT / "tests" / "fixtures" / "events" / "seed_labels.csv")
+    t0 = time.perf_counter()
+    res = extract_paths(seeds)
+    dt = time.perf_counter() - t0
+    core = compute_extraction_quality(res.mentions, labels)
+    typed = compute_extraction_quality(res.mentions, labels, types=[t for t in EVENT_TYPES if t != "other"])
+    print(f"articles: {len(res.articles)}  mentions: {len(res.mentions)}  labels: {len(labels)}  time: {dt:.2f}s")
+    print(f"deal/financing/credit facts: precision {core['precision']:.1%} ({core['tp']}/{core['n_pred']})  "
+          f"recall {core['recall']:.1%} ({core['found']}/{core['n_labels']})")
+    print(f"all labelled types (info; non-deal types are labelled sparsely): "
+          f"recall {typed['recall']:.1%} ({typed['found']}/{typed['n_labels']})")
+    print("per type (deal/financing/credit):")
+    for t, v in core["per_type"].items():
+        p = "-" if v["precision"] is None else f"{v['precision']:.0%}"
+        r = "-" if v["recall"] is None else f"{v['recall']:.0%}"
+        print(f"  {t:28s} precision {p:>5} (n={v['n_pred']:2d})  recall {r:>5} (n={v['n_labels']:2d})")
+    if "--verbose" in argv:
+        print("false positives:")
+        for m in core["false_positives"]:
+            print(f"  {Path(m.article).name[:3]} {m.type} {m.amount} {m.unit} {list(m.tickers)} | {m.quote[:70]}")
+        print("missed:")
+        for f in core["missed"]:
+            print(f"  {f.article} {f.type} {f.amount} {f.unit} {sorted(f.tickers)} | {f.note}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

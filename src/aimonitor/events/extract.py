@@ -1,0 +1,852 @@
+"""Rule-based, explainable extraction of deal mentions from Chinese and English articles.
+
+Pipeline per article:
+
+1. split into sentences (``。！？；!?;``, line breaks, `` - `` bullets, ``[n]`` citation
+   marks, and ``. `` in English) and sentences into clauses (commas, colons, and a space
+   between two CJK characters, which compilations use as a separator);
+2. find quantities (money with its currency as written, GW, shares, basis points,
+   percentages; ranges kept as low/high), entities (:mod:`aimonitor.events.entities`)
+   and date phrases (resolved against the article's publication date or, inside
+   compilations, the latest section stamp);
+3. emit one mention per quantity: its entities are those of its clause (plus the
+   sentence subject when the clause has none of its own at its start, plus the previous
+   sentence's subject for a sentence without entities, e.g. "该公司"); its type comes
+   from cue words, clause first, then sentence;
+4. a sentence without any quantity but with a strong financing cue (share sale, bond
+   issue, funding round) and a party yields one amount-less mention.
+
+Every rule is a general cue-word or number rule; ``explain`` on each mention says
+which cue fired.
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+import csv
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from aimonitor.errors import DataError
+from aimonitor.events.articles import Article, ArticleFailure, load_articles
+from aimonitor.events.entities import EntityDictionary, EntityMatch, load_entities
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPES = (
+    "equity_investment", "compute_contract", "warrant_equity_for_orders", "debt_raise",
+    "equity_raise", "credit_move", "earnings", "capex_guidance", "capex_project",
+    "stock_reaction", "funding_round", "analyst_report", "aggregate_commitment",
+    "revenue_fact", "other",
+)
+#: Deal, financing and credit types (the ones the quality target is about).
+DEAL_TYPES = frozenset({
+    "equity_investment", "compute_contract", "warrant_equity_for_orders", "debt_raise",
+    "equity_raise", "credit_move", "capex_guidance", "capex_project", "funding_round",
+    "aggregate_commitment",
+})
+UNITS = ("USD", "JPY", "HKD", "GW", "shares", "bp", "pct")
+
+# --------------------------------------------------------------------------- numbers
+
+_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_ZH_MULT = {"万亿": 1e12, "千亿": 1e11, "百亿": 1e10, "亿": 1e8, "千万": 1e7, "百万": 1e6, "万": 1e4, "千": 1e3}
+_ZH_MULT_RE = "万亿|千亿|百亿|亿|千万|百万|万|千"
+_ZH_CUR = {"美元": "USD", "美金": "USD", "日元": "JPY", "日圆": "JPY", "港元": "HKD", "港币": "HKD",
+           "人民币": "CNY", "元人民币": "CNY", "欧元": "EUR", "英镑": "GBP"}
+_ZH_CUR_RE = "元人民币|人民币|美元|美金|日元|日圆|港元|港币|欧元|英镑|美分"
+_EN_MULT = {"trillion": 1e12, "tn": 1e12, "t": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9,
+            "million": 1e6, "mn": 1e6, "mln": 1e6, "m": 1e6, "thousand": 1e3, "k": 1e3}
+_EN_MULT_RE = r"trillion|billion|million|thousand|tn|bn|mn|mln|[tbmk]"
+_EN_SYM = {"$": "USD", "US$": "USD", "USD": "USD", "HK$": "HKD", "HKD": "HKD", "¥": "JPY", "JPY": "JPY",
+           "€": "EUR", "EUR": "EUR", "£": "GBP", "GBP": "GBP"}
+_EN_WORD_CUR = {"dollars": "USD", "dollar": "USD", "usd": "USD", "yen": "JPY", "hkd": "HKD",
+                "euros": "EUR", "euro": "EUR", "pounds": "GBP"}
+
+_SEP = r"\s*(?:-|–|—|~|～|至|到|to)\s*"
+
+_QUANTITY_RES: list[tuple[str, re.Pattern[str]]] = [
+    # Chinese money, optionally a range: 1750-1850亿美元, 1000亿至5000亿美元, 280 亿美元
+    ("zh_money", re.compile(
+        rf"(?P<a>{_NUM})\s*(?:(?P<am>{_ZH_MULT_RE})\s*)?(?:(?:{_SEP})(?P<b>{_NUM})\s*)?"
+        rf"(?P<mult>{_ZH_MULT_RE})?\s*(?P<cur>{_ZH_CUR_RE})")),
+    # English money with a symbol: $300 billion, US$1.4tn, HK$2bn, $63,000
+    ("en_money_sym", re.compile(
+        rf"(?P<cur>US\$|HK\$|\$|¥|€|£|USD\s?|HKD\s?|JPY\s?|EUR\s?|GBP\s?)(?P<a>{_NUM})"
+        rf"(?:\s*(?P<am>{_EN_MULT_RE})(?![A-Za-z]))?"
+        rf"(?:{_SEP}(?:US\$|HK\$|\$|¥|€|£)?(?P<b>{_NUM}))?"
+        rf"(?:\s*(?P<mult>{_EN_MULT_RE})(?![A-Za-z]))?", re.I)),
+    # English money with a trailing currency word or a bn/tn abbreviation: 300bn, 5 billion yen
+    ("en_money_word", re.compile(
+        rf"(?<![\w$.])(?P<a>{_NUM})(?:{_SEP}(?P<b>{_NUM}))?\s*(?P<mult>trillion|billion|million|tn|bn)"
+        rf"(?:\s+(?P<cur>dollars|dollar|usd|yen|hkd|euros|euro|pounds))?(?![A-Za-z])", re.I)),
+    # capacity: 6G瓦, 10 GW, 1-2GW, 5 gigawatts, 300 MW
+    ("power", re.compile(
+        rf"(?P<a>{_NUM})(?:{_SEP}(?P<b>{_NUM}))?\s*(?P<u>G瓦|GW|吉瓦|千兆瓦|gigawatts?|MW|兆瓦|megawatts?)(?![A-Za-z])",
+        re.I)),
+    # shares: 1.6亿股, 413万股, 160 million shares
+    ("zh_shares", re.compile(rf"(?P<a>{_NUM})\s*(?P<mult>{_ZH_MULT_RE})?\s*股(?![价票市东份指权息])")),
+    ("en_shares", re.compile(rf"(?P<a>{_NUM})\s*(?P<mult>billion|million|thousand|mn|m|bn)?\s+(?:common\s+)?shares\b", re.I)),
+    # basis points: 60个基点, 60 bp, 60 basis points
+    ("bp", re.compile(rf"(?P<a>{_NUM})\s*(?:个)?(?:基点|bps?\b|basis\s+points?)", re.I)),
+    # percentages and percentage points
+    ("pct", re.compile(rf"(?P<a>{_NUM})(?:\s*(?:{_SEP})\s*(?P<b>{_NUM}))?\s*(?:%|％|个百分点|\s?percent(?:age points?)?\b)", re.I)),
+]
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number found in a sentence: ``amount`` in ``unit`` (None for a range)."""
+
+    start: int
+    end: int
+    text: str
+    amount: float | None
+    unit: str | None
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.low is not None and self.high is not None and self.low != self.high
+
+
+def _f(s: str) -> float:
+    return float(s.replace(",", ""))
+
+
+def find_quantities(text: str) -> list[Quantity]:
+    """Amounts with units in ``text`` (non-overlapping, in text order).
+
+    Chinese multipliers: 亿 = 1e8, 万亿 = 1e12, 万 = 1e4 (also 千/百万/千万/百亿/千亿).
+    Currencies are kept as written (美元 USD, 日元 JPY, 港元 HKD; 美分 is USD/100);
+    an amount without a currency is not money. Vague numbers written in words
+    (``十几瓦``, ``数百亿``) have no digits and yield nothing. A range gives ``low`` and
+    ``high`` and ``amount = None``.
+    """
+    taken: list[tuple[int, int]] = []
+    out: list[Quantity] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e in taken)
+
+    for kind, rx in _QUANTITY_RES:
+        for m in rx.finditer(text):
+            if not free(m.start(), m.end()):
+                continue
+            g = m.groupdict()
+            a = _f(g["a"])
+            b = _f(g["b"]) if g.get("b") else None
+            unit: str | None
+            scale = 1.0
+            scale_a = None
+            if kind == "zh_money":
+                cur = g["cur"]
+                mult = _ZH_MULT.get(g.get("mult") or "", 1.0)
+                scale_a = _ZH_MULT[g["am"]] if g.get("am") else mult
+                if cur == "美分":
+                    unit, mult, scale_a = "USD", mult * 0.01, scale_a * 0.01
+                else:
+                    unit = _ZH_CUR[cur]
+                scale = mult
+            elif kind == "en_money_sym":
+                unit = _EN_SYM[g["cur"].strip()]
+                mult_s = (g.get("mult") or g.get("am") or "").lower()
+                scale = _EN_MULT.get(mult_s, 1.0)
+                scale_a = _EN_MULT.get((g.get("am") or "").lower(), scale)
+                if b is None and g.get("am"):
+                    scale = scale_a
+            elif kind == "en_money_word":
+                cur = (g.get("cur") or "").lower()
+                mult_s = g["mult"].lower()
+                if not cur and mult_s in ("billion", "million", "trillion"):
+                    continue  # "300 billion tokens" is not money
+                unit = _EN_WORD_CUR.get(cur, "USD")
+                scale = _EN_MULT[mult_s]
+            elif kind == "power":
+                u = g["u"].lower()
+                unit = "GW"
+                scale = 1e-3 if u in ("mw", "兆瓦") or u.startswith("megawatt") else 1.0
+            elif kind in ("zh_shares", "en_shares"):
+                unit = "shares"
+                ms = (g.get("mult") or "")
+                scale = _ZH_MULT.get(ms) or _EN_MULT.get(ms.lower(), 1.0)
+            elif kind == "bp":
+                unit = "bp"
+            else:
+                unit = "pct"
+            if unit not in UNITS:
+                # keep currencies we do not convert (CNY, EUR) as spans so they are not
+                # mistaken for something else, but they produce no mention
+                taken.append((m.start(), m.end()))
+                continue
+            if scale_a is None:
+                scale_a = scale
+            if b is None and kind == "zh_money":
+                scale = scale_a
+            if b is not None:
+                low, high = a * scale_a, b * scale
+                q = Quantity(m.start(), m.end(), m.group(0), None, unit, min(low, high), max(low, high))
+            else:
+                v = a * scale
+                q = Quantity(m.start(), m.end(), m.group(0), v, unit, v, v)
+            taken.append((m.start(), m.end()))
+            out.append(q)
+    out.sort(key=lambda q: q.start)
+    return out
+
+
+# --------------------------------------------------------------------------- dates
+
+_ZH_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_EN_WEEKDAY = {d.lower(): i for i, d in enumerate(_cal.day_name)}
+_MONTH_NAMES = {m.lower(): i for i, m in enumerate(_cal.month_name) if m}
+_MONTH_NAMES.update({m.lower(): i for i, m in enumerate(_cal.month_abbr) if m})
+_MONTH_NAMES["sept"] = 9
+_EN_MON = (r"(?P<mon>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+           r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+
+_DATE_RES: list[tuple[str, re.Pattern[str]]] = [
+    ("iso", re.compile(r"(?<!\d)(?P<y>20\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)")),
+    ("zh_ymd", re.compile(r"(?P<y>(?:19|20)\d{2})年(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]")),
+    ("zh_ym", re.compile(r"(?P<y>(?:19|20)\d{2})年(?P<m>\d{1,2})月(?:份)?(?P<part>初|上旬|中旬|下旬|中|底|末)?")),
+    ("zh_md", re.compile(r"(?<![\d年])(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]")),
+    ("zh_m", re.compile(r"(?<![\d年])(?P<m>\d{1,2})月(?:份)?(?P<part>初|上旬|中旬|下旬|中|底|末)?(?![\d薪])")),
+    ("en_mdy", re.compile(_EN_MON + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:,\s*(?P<y>20\d{2}))?\b")),
+    ("zh_rel", re.compile(r"(?P<rel>上周|上星期|本周|这周|昨天|昨日|今天|今日|前天)")),
+    ("zh_wd", re.compile(r"(?P<rel>上)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天])")),
+    ("en_rel", re.compile(r"\b(?P<rel>last week|this week|yesterday|today)\b", re.I)),
+    ("en_wd", re.compile(r"\b(?:(?P<rel>last)\s+)?(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")),
+    ("year", re.compile(r"(?P<y>(?:19|20)\d{2})年(?!\d)")),
+]
+
+
+@dataclass(frozen=True)
+class DatePhrase:
+    start: int
+    end: int
+    text: str
+    date: dt.date | None
+    precision: str | None  # day | month_part | month | week | year
+
+
+def _safe(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _month_part(y: int, m: int, part: str | None) -> tuple[dt.date | None, str]:
+    if not 1 <= m <= 12:
+        return None, "month"
+    if part in ("初", "上旬"):
+        return _safe(y, m, 1), "month_part"
+    if part in ("中", "中旬"):
+        return _safe(y, m, 11), "month_part"
+    if part in ("下旬", "底", "末"):
+        return _safe(y, m, 21), "month_part"
+    return _safe(y, m, 1), "month"
+
+
+def _infer_year(m: int, d: int, ref: dt.date) -> int:
+    """Year of a month-day phrase: the latest occurrence not far after the reference date."""
+    cand = _safe(ref.year, m, min(d, 28))
+    if cand and cand > ref + dt.timedelta(days=31):
+        return ref.year - 1
+    return ref.year
+
+
+def find_dates(text: str, ref: dt.date | None) -> list[DatePhrase]:
+    """Date phrases in ``text`` resolved against ``ref`` (None leaves relative phrases unresolved).
+
+    ``11月29日`` takes the reference year (the previous year when that would be more than
+    a month in the future); ``9月初`` resolves to the 1st, ``中`` to the 11th and
+    ``底``/``下旬`` to the 21st (precision ``month_part``); ``上周`` to the Monday of the
+    previous week; ``周四`` to the latest Thursday on or before ``ref``. A bare year is
+    reported as a phrase without a resolved date.
+    """
+    out: list[DatePhrase] = []
+    taken: list[tuple[int, int]] = []
+    for kind, rx in _DATE_RES:
+        for m in rx.finditer(text):
+            if any(not (m.end() <= s or m.start() >= e) for s, e in taken):
+                continue
+            g = m.groupdict()
+            date: dt.date | None = None
+            prec: str | None = None
+            if kind in ("iso", "zh_ymd"):
+                date, prec = _safe(int(g["y"]), int(g["m"]), int(g["d"])), "day"
+            elif kind == "zh_ym":
+                date, prec = _month_part(int(g["y"]), int(g["m"]), g.get("part"))
+            elif kind == "zh_md":
+                mo, d = int(g["m"]), int(g["d"])
+                prec = "day"
+                if ref is not None and 1 <= mo <= 12:
+                    date = _safe(_infer_year(mo, d, ref), mo, d)
+            elif kind == "zh_m":
+                mo = int(g["m"])
+                if not 1 <= mo <= 12:
+                    continue
+                if ref is not None:
+                    date, prec = _month_part(_infer_year(mo, 1, ref), mo, g.get("part"))
+                else:
+                    prec = "month"
+            elif kind == "en_mdy":
+                mo = _MONTH_NAMES.get(g["mon"].lower().rstrip(".")) or _MONTH_NAMES.get(g["mon"].lower()[:3])
+                d = int(g["d"])
+                prec = "day"
+                if mo and g.get("y"):
+                    date = _safe(int(g["y"]), mo, d)
+                elif mo and ref is not None:
+                    date = _safe(_infer_year(mo, d, ref), mo, d)
+            elif kind in ("zh_rel", "en_rel"):
+                rel = g["rel"].lower()
+                if ref is not None:
+                    if rel in ("上周", "上星期", "last week"):
+                        date, prec = ref - dt.timedelta(days=ref.weekday() + 7), "week"
+                    elif rel in ("本周", "这周", "this week"):
+                        date, prec = ref - dt.timedelta(days=ref.weekday()), "week"
+                    elif rel in ("昨天", "昨日", "yesterday"):
+                        date, prec = ref - dt.timedelta(days=1), "day"
+                    elif rel in ("前天",):
+                        date, prec = ref - dt.timedelta(days=2), "day"
+                    else:
+                        date, prec = ref, "day"
+            elif kind in ("zh_wd", "en_wd"):
+                wd_s = g["wd"]
+                wd = _ZH_WEEKDAY.get(wd_s, _EN_WEEKDAY.get(wd_s.lower()))
+                if wd is None:
+                    continue
+                prec = "day"
+                if ref is not None:
+                    back = (ref.weekday() - wd) % 7
+                    if g.get("rel"):
+                        back += 7 if back else 7
+                    date = ref - dt.timedelta(days=back)
+            elif kind == "year":
+                prec = "year"
+            taken.append((m.start(), m.end()))
+            out.append(DatePhrase(m.start(), m.end(), m.group(0), date, prec))
+    out.sort(key=lambda p: p.start)
+    return out
+
+
+# --------------------------------------------------------------------------- sentences
+
+_SENT_END = re.compile(r"(?:[。！？!?；;]+[”’\"』」)]*|\n+|\s+-\s+|(?:\s*\[\d+\])+\s*|(?<=[A-Za-z0-9%)][A-Za-z0-9%)])\.(?=\s+[A-Z\"“]))")
+_CLAUSE_END = re.compile(r"[，,：:]|(?<=[\u4e00-\u9fff）)”*])\s+(?=[\u4e00-\u9fff（(“*])")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) spans of sentences; quotes are ``text[start:end]`` verbatim."""
+    spans = []
+    pos = 0
+    for m in _SENT_END.finditer(text):
+        end = m.start() if m.group(0).strip() in ("", "-") or m.group(0).lstrip().startswith("[") else m.end()
+        if m.group(0).startswith("\n") or m.group(0).strip() == "-":
+            end = m.start()
+        _add_span(text, pos, end, spans)
+        pos = m.end()
+    _add_span(text, pos, len(text), spans)
+    return spans
+
+
+def _add_span(text: str, a: int, b: int, spans: list) -> None:
+    while a < b and text[a] in " \t\u3000-*#>":
+        a += 1
+    while b > a and text[b - 1] in " \t\u3000":
+        b -= 1
+    if b - a >= 2:
+        spans.append((a, b))
+
+
+def _clauses(sent: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for m in _CLAUSE_END.finditer(sent):
+        spans.append((pos, m.start()))
+        pos = m.end()
+    spans.append((pos, len(sent)))
+    return [(a, b) for a, b in spans if b > a]
+
+
+# --------------------------------------------------------------------------- type cues
+
+def _rx(*alts: str) -> re.Pattern[str]:
+    return re.compile("|".join(alts), re.I | re.ASCII)
+
+
+#: (type, cue pattern), in priority order: the first type whose cue occurs wins.
+TYPE_CUES: list[tuple[str, re.Pattern[str]]] = [
+    ("credit_move", _rx(r"CDS", "信用违约互换", "利差", "信用评级", "评级(?:下调|上调)", r"credit default swaps?",
+                        r"spreads? (?:widen|tighten|jump|rose|rise)", r"downgrad", r"credit rating")),
+    ("warrant_equity_for_orders", _rx("认股权证", "认证股权", "股份换订单", "送股", r"\bwarrants?\b")),
+    ("equity_raise", _rx("出售股票", "发行股票", "发行新股", "增发", "配股", "股票发行", "出售股份筹资",
+                         r"share sale", r"stock sale", r"equity offering", r"sell(?:s|ing)? (?:new )?shares",
+                         r"equity raise", r"convertible")),
+    ("debt_raise", _rx("借贷", "举债", "借款", "贷款", "发债", "新债", "发行.{0,6}债", "债券发行", "债务融资",
+                       "负债", "抵押.{0,12}(?:筹集|融资)", "(?:筹集|融资).{0,6}债务", "信贷",
+                       r"borrow", r"\bloans?\b", r"bond (?:sale|issue|offering|deal)", r"issued? .{0,20}bonds?",
+                       r"debt (?:financing|raise|deal|offering)", r"raised? .{0,20}debt", r"notes offering",
+                       r"private credit")),
+    ("funding_round", _rx("轮融资", "一轮.{0,12}融资", "完成.{0,8}融资", "新一轮", "风险投资", "风投", r"venture capital", "估值(?!收益|压力)", "融资轮", r"funding round",
+                          r"valuation", r"valued at", r"series [a-h]\b", r"raised? .{0,30}from investors")),
+    ("capex_guidance", _rx(r"(?:资本支出|资本开支|\bcapex\b|capital expenditures?|capital spending)"
+                           r"[^。；;]{0,30}?(?:指引|计划|预计|预期|展望|guidance|plans?|expect|forecast|outlook)",
+                           r"(?:指引|计划|预计|预期|guidance|plans?|expect|forecast|outlook)[^。；;]{0,30}?"
+                           r"(?:资本支出|资本开支|\bcapex\b|capital expenditures?|capital spending)")),
+    ("capex_project", _rx("项目", "园区", "建设数据中心", "数据中心建设", "建成", r"\bproject\b", r"\bcampus\b",
+                          r"build(?:ing)? (?:a |the )?data cent")),
+    ("aggregate_commitment", _rx("总价值", "合作总规模", "累计签", "(?<!综)合计", "总额",
+                                 "与合作伙伴签", "合同总", r"in total", r"total(?:ling)? (?:of )?commitments",
+                                 r"commitments? (?:total|worth)", r"combined")),
+    ("earnings", _rx("积压订单", r"backlog")),
+    ("equity_investment", _rx("(?<!资本)(?<!基础设施)(?<!短期)(?<!长期)(?<!风险)投资(?!者|人|级|银行|收益|基金|阶段|回报)", "入股", "注资", "出资",
+                              "持股", "权益", "参与.{0,4}融资",
+                              r"\binvest(?:s|ed|ing|ment)?\b(?! bank| grade)", r"\bstake\b")),
+    ("compute_contract", _rx("合同", "协议", "合约", "订单", "算力租赁", "签订", "签署", "部署", "采购",
+                             r"contract", r"agreement", r"\bdeal\b", r"cloud services?", r"to deploy", r"compute")),
+    ("earnings", _rx("财报", "季度", "季报", "每股收益", "净利润", "营业利润", "运营利润", "毛利率", "业绩",
+                     "财年", "指引", r"earnings", r"quarter", r"\bEPS\b", r"net income", r"results", r"guidance")),
+    ("stock_reaction", _rx("股价", "市值", "盘前", "盘后", "盘中", "暴涨", "大涨", "飙涨", "大跌", "跌超", "涨超",
+                           "收涨", "收跌", r"shares? (?:rose|fell|jumped|surged|slumped|climbed|dropped)",
+                           r"market (?:value|cap)", r"stock (?:rose|fell|jumped|surged)")),
+    ("revenue_fact", _rx("营收", "收入", "销售额", "营业额", r"revenue", r"\bsales\b", r"\bARR\b")),
+]
+_TYPE_PATTERNS = dict(TYPE_CUES)
+
+#: Forecast verbs that make a research house's sentence an analyst report.
+_ANALYST_VERBS = _rx("估计", "预测", "预计", "测算", "研报", "研究报告", "报告称", "认为", "指出", "得出结论",
+                     r"estimat", r"forecast", r"expects?", r"projects?", r"said in a note", r"note")
+#: Cues strong enough to make a mention from a sentence without any quantity.
+_AMOUNTLESS = ("equity_raise", "debt_raise")
+_STOCK_CUE = _rx("股价", "涨", "跌", r"shares? (?:rose|fell|jumped|surged)", r"stock")
+#: Amount read as a rate or a price (per unit), not a deal size.
+_RATE_BEFORE = re.compile(r"(?:每|一块|一座|一台|单价|价格|per\s)[^，,。：:]{0,14}$", re.I)
+_RATE_AFTER = re.compile(r"^\s*(?:/|每|per\b|a share|each|[×x*÷](?!\w))", re.I)
+#: Costs and prices are estimates of what things cost, not deals.
+_COST = re.compile(r"成本|单价|价格|\bcosts?\b|\bprices?\b", re.I)
+#: Amount referring back to one already stated ("这1000亿美元").
+_ANAPHORA_BEFORE = re.compile(r"(?:这|该|此|上述|these|this|the same)\s*(?:笔)?\s*$", re.I)
+#: Hypothetical or interrogative sentences state no fact.
+_HYPOTHETICAL = re.compile(r"^\W*(?:假设|假如|假定|比如说|suppose|assuming|imagine)", re.I)
+_QUESTION = re.compile(r"[？?]\s*$")
+_JOINER = re.compile(r"\s*(?:、|和|与|及|以及|联合|携手|,|and|&|together with)\s*")
+_SUBJECT_LEAD = re.compile(r"^[\s*（(“\"]*(?:而|但|且|并|同时|其中|此外|另外|则|and|but|while)?[\s*]*")
+
+
+_GLOSS = re.compile(r"（[^）]*）|\([^)]*\)")
+_PRONOUN = _rx("该公司", "公司", "其", "它", "他们", r"\bthe company\b", r"\bits?\b", r"\bthey\b")
+_ACTION = _rx("宣布", "正准备", "准备", "计划", "拟", "洽谈", "正在", r"announc", r"plans? to", r"in talks", r"is raising")
+_VAGUE_AMOUNT = re.compile(r"[数几十百千]+(?:万亿|亿|万)(?:美元|日元|港元)|(?:tens|hundreds) of billions")
+
+
+def classify(text: str) -> tuple[str | None, str | None]:
+    """(type, cue) of the first cue in priority order found in ``text``, else (None, None).
+
+    Parenthetical glosses (``（OpenAI: 一家人工智能研究和部署公司）``) are ignored.
+    """
+    text = _GLOSS.sub("", text)
+    for typ, rx in TYPE_CUES:
+        m = rx.search(text)
+        if m:
+            return typ, m.group(0)
+    return None, None
+
+
+# --------------------------------------------------------------------------- mentions
+
+@dataclass(frozen=True)
+class Mention:
+    """One fact pulled out of an article sentence."""
+
+    article: str
+    entities: tuple[str, ...]
+    tickers: tuple[str, ...]
+    type: str
+    amount: float | None
+    unit: str | None
+    date_phrase: str | None
+    resolved_date: dt.date | None
+    quote: str
+    amount_low: float | None = None
+    amount_high: float | None = None
+    amount_text: str | None = None
+    date_precision: str | None = None
+    explain: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            "article": self.article,
+            "entities": list(self.entities),
+            "tickers": list(self.tickers),
+            "type": self.type,
+            "amount": self.amount,
+            "unit": self.unit,
+            "date_phrase": self.date_phrase,
+            "resolved_date": self.resolved_date.isoformat() if self.resolved_date else None,
+            "quote": self.quote,
+            "amount_low": self.amount_low,
+            "amount_high": self.amount_high,
+            "amount_text": self.amount_text,
+            "date_precision": self.date_precision,
+            "explain": self.explain,
+        }
+
+
+@dataclass(frozen=True)
+class ExtractionResult:
+    """Articles read, mentions found and files skipped."""
+
+    articles: tuple[Article, ...]
+    mentions: tuple[Mention, ...]
+    failures: tuple[ArticleFailure, ...] = field(default=())
+
+    def to_json(self) -> dict:
+        return {
+            "articles": [{"path": a.path, "published": a.published.isoformat() if a.published else None,
+                          "lang": a.lang} for a in self.articles],
+            "mentions": [m.to_json() for m in self.mentions],
+            "failures": [f.to_json() for f in self.failures],
+        }
+
+
+def _tickers(matches: Iterable[EntityMatch]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    names, tickers = [], []
+    for m in matches:
+        e = m.entity
+        if e.name not in names:
+            names.append(e.name)
+        if e.ticker and not e.is_source and e.ticker not in tickers:
+            tickers.append(e.ticker)
+    return tuple(names), tuple(tickers)
+
+
+def _subject(sent: str, ents: Sequence[EntityMatch], clauses: Sequence[tuple[int, int]]) -> list[EntityMatch]:
+    """Entities leading a clause (a Chinese subject), the first such clause of the sentence."""
+    for a, b in clauses:
+        lead = _SUBJECT_LEAD.match(sent[a:b])
+        start = a + (lead.end() if lead else 0)
+        inside = [e for e in ents if a <= e.start < b]
+        if not inside or all(e.entity.is_source for e in inside):
+            continue  # "据《金融时报》报道": a quoted source is not the subject
+        if inside[0].start <= start + 1:
+            # the subject is the run of entities joined by 和/与/、/and
+            run = [inside[0]]
+            for e in inside[1:]:
+                gap = _GLOSS.sub("", sent[run[-1].end:e.start]).replace("*", "")
+                if e.entity == run[-1].entity or _JOINER.fullmatch(gap):
+                    run.append(e)
+                else:
+                    break
+            return run
+        return []
+    return []
+
+
+def extract_mentions(article: Article, entities: EntityDictionary | None = None) -> list[Mention]:
+    """All deal, financing, credit and market mentions of one article.
+
+    Parameters
+    ----------
+    article : Article
+        A loaded article (:func:`aimonitor.events.articles.load_article`).
+    entities : EntityDictionary, optional
+        The entity dictionary (default: the packaged one).
+
+    Returns
+    -------
+    list of Mention
+        One per quantity (money, GW, shares, bp; a percentage only when it is the
+        sentence's sole quantity), plus amount-less mentions for strong financing cues.
+    """
+    ents_dict = entities or load_entities()
+    text = article.text
+    out: list[Mention] = []
+    prev_subject: list[EntityMatch] = []
+    since_subject = 0
+    stamp_pos = [st.pos for st in article.stamps]
+    last_end = 0
+    bounds = [0] + stamp_pos + [len(text)]
+    topics = [_section_topic(ents_dict.find(text[a:b])) for a, b in zip(bounds[:-1], bounds[1:])]
+    for s0, s1 in split_sentences(text):
+        sent = text[s0:s1]
+        if any(last_end <= p < s1 for p in stamp_pos):
+            prev_subject = []  # a new piece of a compilation starts: forget the context
+        last_end = s1
+        since_subject += 1
+        if _QUESTION.search(sent) or _HYPOTHETICAL.search(sent):
+            continue
+        glosses = [(g.start(), g.end()) for g in _GLOSS.finditer(sent)]
+        # glosses are masked (same length) so their colons and commas do not cut clauses
+        masked = _GLOSS.sub(lambda g: "_" * len(g.group(0)), sent)
+        ents = [e for e in ents_dict.find(sent)
+                if not any(a < e.start < b for a, b in glosses)]
+        quants = find_quantities(sent)
+        ref = article.reference_date(s0)
+        dates = [d for d in find_dates(sent, ref)]
+        # a date phrase must not sit inside a quantity (e.g. 2025年 inside nothing, but be safe)
+        dates = [d for d in dates if not any(q.start <= d.start < q.end for q in quants)]
+        clauses = _clauses(masked)
+        subject = _subject(sent, ents, clauses) or (ents[:1] if ents else [])
+        # entity-less sentences right after a subject (bullets, "该公司") inherit it
+        carry = prev_subject if (_PRONOUN.search(sent) or since_subject <= 3) else []
+        if carry and re.match(r"^\W*(?:它|该公司|其|公司|the company\b|it\b)", sent, re.I) and not (
+                ents and ents[0].start <= 1):
+            subject = list(carry)
+        ents_ctx = list(ents) if ents else carry
+        sent_type, sent_cue = classify(masked)
+        research_subject = bool(ents) and ents[0].entity.is_source and _ANALYST_VERBS.search(sent)
+        non_pct = [q for q in quants if q.unit != "pct"]
+        seen_in_sentence: set = set()
+        use = non_pct if non_pct else quants
+        for q in use:
+            ca, cb = next(((a, b) for a, b in clauses if a <= q.start < b), (0, len(sent)))
+            clause = masked[ca:cb]
+            # entities: those of the clause (not across another quantity of the same clause)
+            prev_q_end = max([p.end for p in use if p.end <= q.start and p.start >= ca] or [ca])
+            if any(q.end <= p.start < cb for p in use):
+                next_q_start = q.end
+            else:
+                # parties named in the following quantity-free clauses belong to this fact
+                next_q_start = cb
+                for a2, b2 in clauses:
+                    if a2 < cb:
+                        continue
+                    if a2 > cb + 40:
+                        break
+                    if any(a2 <= p.start < b2 for p in use):
+                        break
+                    next_q_start = b2
+            before = sent[ca:q.start]
+            if _RATE_BEFORE.search(before) or _RATE_AFTER.search(sent[q.end:]) or _ANAPHORA_BEFORE.search(before):
+                continue
+            local = [e for e in ents if prev_q_end <= e.start < next_q_start]
+            if not ents:
+                local = list(carry)
+            else:
+                lead = _SUBJECT_LEAD.match(clause)
+                lead_pos = ca + (lead.end() if lead else 0)
+                has_subject = any(e.start <= lead_pos + 1 and ca <= e.start < cb for e in ents) and \
+                    any(e.start < q.start for e in local)
+                if not has_subject:
+                    local = [e for e in subject if e not in local] + local
+                if not local:
+                    local = list(subject or ents_ctx)
+            if not local:
+                # no party in reach: fall back to the section's dominant listed company
+                sec = max(i for i, b in enumerate(bounds[:-1]) if b <= s0)
+                if topics[sec] is not None:
+                    local = [topics[sec]]
+            names, tickers = _tickers(sorted(local, key=lambda e: e.start))
+            # type: clause first, then sentence
+            typ, cue = classify(clause)
+            level = "clause"
+            if typ is None:
+                typ, cue, level = sent_type, sent_cue, "sentence"
+            if _COST.search(clause):
+                typ, cue, level = "other", _COST.search(clause).group(0), "clause (cost or price)"
+            clause_parties = {e.entity.name for e in ents if ca <= e.start < cb and not e.entity.is_source}
+            if typ == "aggregate_commitment" and len(clause_parties) >= 2:
+                # a total between two named parties is one contract, not an aggregate
+                rest = [(t, r) for t, r in TYPE_CUES if t != "aggregate_commitment"]
+                hit = next(((t, r.search(_GLOSS.sub("", clause))) for t, r in rest
+                            if r.search(_GLOSS.sub("", clause))), (None, None))
+                if hit[0]:
+                    typ, cue, level = hit[0], hit[1].group(0), "clause (two parties)"
+            parties = [n for n in names if not (ents_dict.get(n) and ents_dict.get(n).is_source)]
+            if typ == "equity_investment" and len(parties) < 2 and _TYPE_PATTERNS["capex_project"].search(
+                    _GLOSS.sub("", sent)):
+                # spending on one's own project is capex, not an investment in another party
+                typ, cue, level = "capex_project", _TYPE_PATTERNS["capex_project"].search(_GLOSS.sub("", sent)).group(0), "sentence"
+            if research_subject and typ != "credit_move":
+                typ, cue, level = "analyst_report", _ANALYST_VERBS.search(sent).group(0), "sentence (research source)"
+            if q.unit == "bp" and typ is None:
+                typ, cue, level = "credit_move", "bp", "unit"
+            if q.unit == "pct" and typ not in ("stock_reaction", "credit_move", "earnings", "revenue_fact",
+                                               "funding_round", "analyst_report"):
+                if _STOCK_CUE.search(clause):
+                    typ, cue, level = "stock_reaction", _STOCK_CUE.search(clause).group(0), "clause"
+                else:
+                    continue  # a percentage outside a market/earnings context is not a fact we keep
+            if q.unit == "shares" and typ not in ("warrant_equity_for_orders", "equity_raise", "equity_investment"):
+                typ2, cue2 = classify(sent)
+                if typ2 in ("warrant_equity_for_orders", "equity_raise"):
+                    typ, cue, level = typ2, cue2, "sentence"
+            typ = typ or "other"
+            key = (q.amount, q.low, q.high, q.unit, tickers)
+            if key in seen_in_sentence:
+                continue  # the sentence restates the same amount ("这意味着...")
+            seen_in_sentence.add(key)
+            dp = _pick_date(dates, ca, cb)
+            out.append(Mention(
+                article=article.path, entities=names, tickers=tickers, type=typ,
+                amount=q.amount, unit=q.unit, date_phrase=dp.text if dp else None,
+                resolved_date=dp.date if dp else None, quote=sent,
+                amount_low=q.low, amount_high=q.high, amount_text=q.text,
+                date_precision=dp.precision if dp else None,
+                explain=f"amount {q.text!r}; type {typ} from {level} cue {cue!r}" if cue else
+                        f"amount {q.text!r}; no type cue",
+            ))
+        if not quants and ents:
+            typ, cue = classify(masked)
+            vague = _VAGUE_AMOUNT.search(masked)
+            if typ in _AMOUNTLESS and any(not e.entity.is_source for e in ents) and (
+                    vague or _ACTION.search(masked)):
+                names, tickers = _tickers(subject or ents)
+                dp = _pick_date(dates, 0, len(sent))
+                out.append(Mention(
+                    article=article.path, entities=names, tickers=tickers, type=typ, amount=None, unit=None,
+                    date_phrase=dp.text if dp else None, resolved_date=dp.date if dp else None, quote=sent,
+                    amount_text=vague.group(0) if vague else None,
+                    date_precision=dp.precision if dp else None,
+                    explain=f"no amount; type {typ} from sentence cue {cue!r}"))
+        lead_ents = [e for e in (subject or ents) if not e.entity.is_source]
+        if lead_ents:
+            since_subject = 0
+        prev_subject = lead_ents[:1] if not subject else (
+            [e for e in subject if not e.entity.is_source] or lead_ents[:1])
+    return _dedupe(out)
+
+
+def _dedupe(mentions: list[Mention]) -> list[Mention]:
+    """Drop repeats of the same fact (same type, amount, unit and parties) within an article."""
+    seen: set = set()
+    out = []
+    for m in mentions:
+        if m.amount is None and m.amount_low is None:
+            out.append(m)
+            continue
+        key = (m.article, m.type, m.amount, m.amount_low, m.amount_high, m.unit, m.tickers)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(m)
+    return out
+
+
+def _section_topic(matches: Sequence[EntityMatch]) -> EntityMatch | None:
+    """The listed company named in at least half of a section's entity matches, if any."""
+    if not matches:
+        return None
+    counts: dict[str, int] = {}
+    first: dict[str, EntityMatch] = {}
+    for m in matches:
+        counts[m.entity.name] = counts.get(m.entity.name, 0) + 1
+        first.setdefault(m.entity.name, m)
+    name, n = max(counts.items(), key=lambda kv: kv[1])
+    e = first[name]
+    if e.entity.is_listed and not e.entity.is_source and n * 2 >= len(matches):
+        return e
+    return None
+
+
+def _pick_date(dates: Sequence[DatePhrase], a: int, b: int) -> DatePhrase | None:
+    inside = [d for d in dates if a <= d.start < b]
+    pool = inside or list(dates)
+    # prefer a phrase that resolves to a day/month over a bare year
+    for d in pool:
+        if d.precision != "year":
+            return d
+    return pool[0] if pool else None
+
+
+def extract_paths(paths: Iterable[str | Path], entities: EntityDictionary | None = None,
+                  max_bytes: int | None = None) -> ExtractionResult:
+    """Load articles and extract their mentions; unreadable files become ``failures``."""
+    kw = {} if max_bytes is None else {"max_bytes": max_bytes}
+    articles, failures = load_articles(paths, **kw)
+    ents = entities or load_entities()
+    mentions: list[Mention] = []
+    for a in articles:
+        mentions.extend(extract_mentions(a, ents))
+    log.info("extracted %d mentions from %d articles (%d skipped)", len(mentions), len(articles), len(failures))
+    return ExtractionResult(tuple(articles), tuple(mentions), tuple(failures))
+
+
+# --------------------------------------------------------------------------- quality
+
+
+@dataclass(frozen=True)
+class LabelledFact:
+    """A hand-labelled fact: article prefix (e.g. ``"000"``), type, amount, unit, tickers."""
+
+    article: str
+    type: str
+    amount: float | None
+    unit: str | None
+    tickers: frozenset[str]
+    note: str = ""
+
+
+def load_labels(path: str | Path) -> list[LabelledFact]:
+    """Read a labels CSV (article,type,amount,unit,tickers,note; tickers ';'-separated)."""
+    out = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        for i, row in enumerate(csv.DictReader(fh), start=2):
+            try:
+                amt = float(row["amount"]) if row["amount"].strip() else None
+            except ValueError:
+                raise DataError(f"{path}:{i}: amount {row['amount']!r} is not a number") from None
+            out.append(LabelledFact(row["article"].strip(), row["type"].strip(), amt, row["unit"].strip() or None,
+                                    frozenset(t for t in row["tickers"].split(";") if t.strip()),
+                                    row.get("note", "")))
+    return out
+
+
+def _article_key(path: str) -> str:
+    return Path(path).name.split("_")[0]
+
+
+def _same(m: Mention, f: LabelledFact) -> bool:
+    if _article_key(m.article) != f.article or m.type != f.type or m.unit != f.unit:
+        return False
+    if set(m.tickers) != f.tickers:
+        return False
+    if f.amount is None or m.amount is None:
+        return f.amount is None and m.amount is None
+    return abs(m.amount - f.amount) <= 1e-6 * max(abs(f.amount), 1.0)
+
+
+def compute_extraction_quality(mentions: Sequence[Mention], labels: Sequence[LabelledFact],
+                               types: Iterable[str] | None = None) -> dict:
+    """Precision and recall of ``mentions`` against hand ``labels``.
+
+    A mention is correct when a label of the same article has the same type, unit,
+    ticker set and amount (relative tolerance 1e-6; both null for ranges and
+    amount-less facts). Several mentions of one fact are all correct (an article may
+    repeat a fact); a label is found when at least one mention matches it. Only
+    mentions and labels whose type is in ``types`` (default :data:`DEAL_TYPES`) count.
+
+    Returns
+    -------
+    dict
+        ``precision``, ``recall``, ``tp``, ``n_pred``, ``n_labels``, ``found`` and
+        ``per_type`` ({type: {precision, recall, n_pred, n_labels}}), plus the lists
+        ``false_positives`` and ``missed`` for inspection.
+    """
+    keep = set(types) if types is not None else set(DEAL_TYPES)
+    preds = [m for m in mentions if m.type in keep]
+    labs = [f for f in labels if f.type in keep]
+    ok = [any(_same(m, f) for f in labs) for m in preds]
+    found = [any(_same(m, f) for m in preds) for f in labs]
+    per_type = {}
+    for t in sorted(keep):
+        pt = [o for m, o in zip(preds, ok) if m.type == t]
+        lt = [o for f, o in zip(labs, found) if f.type == t]
+        if pt or lt:
+            per_type[t] = {"precision": sum(pt) / len(pt) if pt else None,
+                           "recall": sum(lt) / len(lt) if lt else None,
+                           "n_pred": len(pt), "n_labels": len(lt)}
+    return {
+        "precision": sum(ok) / len(preds) if preds else 0.0,
+        "recall": sum(found) / len(labs) if labs else 0.0,
+        "tp": sum(ok), "n_pred": len(preds), "n_labels": len(labs), "found": sum(found),
+        "per_type": per_type,
+        "false_positives": [m for m, o in zip(preds, ok) if not o],
+        "missed": [f for f, o in zip(labs, found) if not o],
+    }
