@@ -1,0 +1,103 @@
+"""Credit models against independent computations (published example, hand work, quadrature)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import integrate
+
+from aimonitor.analytics import credit
+
+
+def _N(x: float) -> float:  # independent normal cdf
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def test_merton_hull_worked_example():
+    # Hull, "Risk Management and Financial Institutions" / "Options, Futures and Other
+    # Derivatives" (Merton model example): E = 3, sigma_E = 80%, D = 10, r = 5%, T = 1
+    # -> V0 = 12.40, sigma_V = 21.23%, risk-neutral default probability N(-d2) = 12.7%.
+    v, sv = credit.merton_solve(3.0, 0.80, 10.0, 0.05, 1.0)
+    assert float(v) == pytest.approx(12.40, abs=0.005)
+    assert float(sv) == pytest.approx(0.2123, abs=0.0001)
+    dd, pd1 = credit.merton_distance_to_default(3.0, 0.80, 10.0, 0.05, 1.0)
+    assert float(pd1) == pytest.approx(0.127, abs=0.0005)
+
+
+def test_merton_hand_case_forward_and_inverse():
+    V, sV, F, r, T = 100.0, 0.25, 80.0, 0.05, 1.0
+    d1 = (math.log(V / F) + (r + 0.5 * sV**2) * T) / (sV * math.sqrt(T))
+    d2 = d1 - sV * math.sqrt(T)
+    E = V * _N(d1) - F * math.exp(-r * T) * _N(d2)
+    sE = _N(d1) * sV * V / E
+    e, se = credit.merton_equity(V, sV, F, r, T)
+    assert float(e) == pytest.approx(E, rel=1e-12)
+    assert float(se) == pytest.approx(sE, rel=1e-12)
+    v, sv = credit.merton_solve(E, sE, F, r, T)
+    assert float(v) == pytest.approx(V, rel=1e-8)
+    assert float(sv) == pytest.approx(sV, rel=1e-8)
+    dd, _ = credit.merton_distance_to_default(E, sE, F, r, T)
+    assert float(dd) == pytest.approx((math.log(V / F) + (r - 0.5 * sV**2) * T) / sV, rel=1e-8)
+
+
+def test_merton_vectorised_and_invalid():
+    v, sv = credit.merton_solve([3.0, 0.0, 3.0], [0.8, 0.8, -0.1], [10.0, 10.0, 10.0], 0.05)
+    assert float(v[0]) == pytest.approx(12.40, abs=0.005)
+    assert np.isnan(v[1]) and np.isnan(v[2])
+
+
+def test_naive_dd_fixed_inputs():
+    # E = 100, sigma_E = 40%, F = 50, past return 10%, T = 1 (Bharath and Shumway 2008):
+    # sigma_D = 0.05 + 0.25*0.4 = 0.15; sigma_V = 2/3*0.4 + 1/3*0.15 = 0.316667
+    # DD = (ln 3 + 0.10 - 0.316667^2/2) / 0.316667 = (1.098612 + 0.049861) / 0.316667 = 3.62676
+    dd, pd1 = credit.naive_distance_to_default(100.0, 0.40, 50.0, 0.10)
+    assert float(dd) == pytest.approx(3.62676, abs=1e-4)
+    assert float(pd1) == pytest.approx(_N(-3.62676), rel=1e-3)
+    dd0, _ = credit.naive_distance_to_default(0.0, 0.40, 50.0, 0.10)
+    assert np.isnan(dd0)
+
+
+def _survival_indep(S, sig, D, lbar, lam, t):
+    # eq. 2.11 written out again with math.erf
+    d = (S + lbar * D) / (lbar * D) * math.exp(lam**2)
+    ss = sig * S / (S + lbar * D)
+    A = math.sqrt(ss**2 * t + lam**2)
+    return _N(-A / 2 + math.log(d) / A) - d * _N(-A / 2 - math.log(d) / A)
+
+
+@pytest.mark.parametrize("S,sig,D,r,R", [(100.0, 0.35, 50.0, 0.05, 0.5), (40.0, 0.8, 30.0, 0.04, 0.4),
+                                         (250.0, 0.3, 30.0, 0.038, 0.4)])
+def test_creditgrades_spread_equals_quadrature_of_survival_curve(S, sig, D, r, R):
+    lbar, lam, T = 0.5, 0.3, 5.0
+    P = lambda s: _survival_indep(S, sig, D, lbar, lam, s)  # noqa: E731
+    I, _ = integrate.quad(lambda s: math.exp(-r * s) * P(s), 0.0, T, epsabs=1e-13, epsrel=1e-11, limit=200)
+    # premium leg c*I = protection leg (1-R)[1 - P(0) + int e^{-rs}(-dP)], integrated by parts
+    prot = (1 - R) * (1.0 - math.exp(-r * T) * P(T) - r * I)
+    expected_bp = prot / I * 1e4
+    got = float(credit.creditgrades_spread(S, sig, D, r, tenor=T, lbar=lbar, lam=lam, recovery=R))
+    assert got == pytest.approx(expected_bp, rel=1e-5)
+    assert float(credit.creditgrades_survival(S, sig, D, T, lbar=lbar, lam=lam)) == pytest.approx(P(T), rel=1e-10)
+
+
+def test_creditgrades_monotone_and_invalid_inputs():
+    s = credit.creditgrades_spread([100, 80, 60], 0.4, 40.0, 0.04)
+    assert s[0] < s[1] < s[2]  # lower share price, same debt -> wider
+    bad = credit.creditgrades_spread([0.0, 100.0, 100.0], [0.4, 0.4, 0.0], [40.0, 0.0, 40.0], 0.04)
+    assert np.isnan(bad).all()
+    # a very safe firm does not overflow
+    assert 0 <= float(credit.creditgrades_spread(180.0, 0.05, 0.3, 0.04)) < 1e-3
+
+
+def test_window_vol_equals_hand_std():
+    rng = np.random.default_rng(3)
+    px = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.02, 300))),
+                   index=pd.bdate_range("2024-01-01", periods=300))
+    v = credit.compute_equity_vol(px, method="window", window=250, min_obs=60)
+    r = np.diff(np.log(px.to_numpy()))
+    assert v.iloc[-1] == pytest.approx(np.std(r[-250:], ddof=1) * math.sqrt(252), rel=1e-10)
+    assert v.iloc[:60].isna().all() and v.notna().iloc[61]
+    with pytest.raises(ValueError):
+        credit.compute_equity_vol(px, method="garch")  # type: ignore[arg-type]

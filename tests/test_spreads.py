@@ -1,0 +1,170 @@
+"""Spread panel, widening metrics and report on the bundled real-data snapshot."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aimonitor.analytics.spreads import (
+    CreditParams, build_spread_report, compute_balance_sheet_pit, compute_spread_panel,
+    compute_spread_signals, compute_widening,
+)
+from aimonitor.errors import DataError, InsufficientData
+from aimonitor.sources.cdsquotes import load_cds_quotes_csv
+from aimonitor.sources.fredunits import to_store_units
+from aimonitor.sources.snapshot import load_snapshot_bars, load_snapshot_fred, load_snapshot_fundamentals
+
+FIX = Path(__file__).parent / "fixtures" / "credit"
+
+
+@pytest.fixture(scope="module")
+def data():
+    bars = load_snapshot_bars()
+    closes = bars.pivot(index="date", columns="symbol", values="close")
+    closes.index = pd.to_datetime(closes.index)
+    fr = load_snapshot_fred().copy()
+    fr["value"] = [float(to_store_units(s, pd.Series([v])).iloc[0]) for s, v in zip(fr["series"], fr["value"])]
+    w = fr.pivot(index="date", columns="series", values="value")
+    w.index = pd.to_datetime(w.index)
+    return {"closes": closes, "fund": load_snapshot_fundamentals(), "rates": w[["DGS5", "DGS10"]],
+            "fred": w[["BAMLC0A0CM", "BAMLC0A4CBBB", "BAMLH0A0HYM2"]]}
+
+
+@pytest.fixture(scope="module")
+def panel(data):
+    return compute_spread_panel(data["closes"], data["fund"], data["rates"], data["fred"])
+
+
+def test_coreweave_proxy_above_oracle(panel):
+    o, c = panel.series("ORCL"), panel.series("CRWV")
+    both = pd.concat([o, c], axis=1, join="inner").dropna()
+    assert len(both) > 100
+    assert (both["CRWV"] > both["ORCL"]).all()
+
+
+def test_oracle_widens_september_to_november(panel):
+    o = panel.series("ORCL")
+    assert o.loc["2025-11-25"] > o.loc["2025-09-02"] + 30  # the seeds report about +60 bp
+
+
+def test_fred_high_yield_oas_in_bp(panel):
+    assert panel.benchmark("BAMLH0A0HYM2").loc["2024-01-02"] == pytest.approx(354.0)  # 3.54% * 100
+
+
+def test_filing_after_as_of_never_used(data):
+    fund = data["fund"]
+    extra = fund[fund["symbol"] == "ORCL"].iloc[[-1]].copy()
+    extra["period_end"] = pd.Timestamp("2025-10-31")
+    extra["filed_date"] = pd.Timestamp("2025-12-01")  # after as_of
+    extra["total_debt"] = 1e13
+    extra["shares_outstanding"] = 1.0
+    f2 = pd.concat([fund, extra], ignore_index=True)
+    kw = dict(as_of="2025-11-28", since="2025-09-02", symbols=["ORCL"])
+    a = build_spread_report(data["closes"], fund, data["rates"], data["fred"], **kw).to_json()
+    b = build_spread_report(data["closes"], f2, data["rates"], data["fred"], **kw).to_json()
+    assert a["rows"] == b["rows"]
+    # and day by day: debt switches exactly on the filing date, not on the period end
+    bs, _ = compute_balance_sheet_pit(fund, "ORCL", pd.DatetimeIndex(["2025-09-09", "2025-09-10"]))
+    assert bs["total_debt"].tolist() == [92_568_000_000, 91_315_000_000]
+    # shares: latest point-in-time count filed by then (2,807M of the 10-K filed 2025-06-18),
+    # not the 2025-08-31 weighted average
+    assert bs["shares"].tolist() == [2_807_000_000, 2_807_000_000]
+
+
+def test_report_contract_and_snapping(data):
+    rep = build_spread_report(data["closes"], data["fund"], data["rates"], data["fred"],
+                              as_of="2025-11-29", since="2025-08-31")  # Saturday, Sunday
+    doc = json.loads(json.dumps(rep.to_json(), allow_nan=False))
+    assert doc["as_of"] == "2025-11-28" and doc["since"] == "2025-08-29"
+    assert [r["symbol"] for r in doc["rows"]] == ["ORCL", "CRWV", "AMD", "NVDA"]
+    for r in doc["rows"]:
+        for k in ("method", "spread_bp", "spread_bp_since", "change_bp", "change_20d_bp",
+                  "distance_to_default", "pd_1y", "benchmark"):
+            assert k in r
+        assert isinstance(r["spread_bp"], float) and isinstance(r["change_bp"], float)
+        assert r["change_bp"] == pytest.approx(r["spread_bp"] - r["spread_bp_since"], abs=0.02)
+        assert set(r["benchmark"]) >= {"series", "change_bp"}
+    orcl = doc["rows"][0]
+    # BBB OAS 2025-08-29 -> 2025-11-28, from the published percent values
+    hy = data["fred"]["BAMLC0A4CBBB"]
+    assert orcl["benchmark"] == {**orcl["benchmark"], "series": "BAMLC0A4CBBB",
+                                 "change_bp": pytest.approx(hy.loc["2025-11-28"] - hy.loc["2025-08-29"], abs=0.01)}
+    assert isinstance(rep.summary(), str) and len(rep.to_frame()) == 4
+
+
+def test_crwv_before_listing_is_omitted_with_warning(data):
+    rep = build_spread_report(data["closes"], data["fund"], data["rates"], data["fred"],
+                              as_of="2025-03-03", since="2025-01-02")
+    syms = [r.symbol for r in rep.rows]
+    assert "CRWV" not in syms and "ORCL" in syms
+    assert any("CRWV" in w for w in rep.warnings)
+    with pytest.raises(InsufficientData, match="CRWV"):
+        build_spread_report(data["closes"], data["fund"], data["rates"], data["fred"],
+                            as_of="2025-03-03", since="2025-01-02", symbols=["CRWV"])
+    with pytest.raises(DataError, match="after"):
+        build_spread_report(data["closes"], data["fund"], data["rates"], data["fred"],
+                            as_of="2025-03-03", since="2025-04-01")
+
+
+def test_missing_debt_or_shares_is_a_clear_error_not_a_number(data):
+    f = data["fund"].copy()
+    f.loc[f["symbol"] == "NVDA", ["short_term_debt", "long_term_debt", "total_debt"]] = np.nan
+    with pytest.raises(InsufficientData, match="NVDA: no filing with debt"):
+        build_spread_report(data["closes"], f, data["rates"], data["fred"], as_of="2025-11-28",
+                            since="2025-09-02", symbols=["NVDA"])
+    f = data["fund"].copy()
+    f.loc[f["symbol"] == "NVDA", ["shares_outstanding", "weighted_avg_basic_shares"]] = np.nan
+    p = compute_spread_panel(data["closes"], f, data["rates"], data["fred"], symbols=["NVDA", "ORCL"])
+    assert "NVDA" in p.skipped and "share count" in p.skipped["NVDA"]
+    assert p.symbols == ["ORCL"]
+
+
+def test_zero_or_negative_equity_rejected(data):
+    c = data["closes"].copy()
+    c.loc["2025-10-01", "ORCL"] = 0.0
+    with pytest.raises(InsufficientData, match="ORCL: close <= 0 on 2025-10-01"):
+        build_spread_report(c, data["fund"], data["rates"], data["fred"], as_of="2025-11-28",
+                            since="2025-09-02", symbols=["ORCL"])
+    f = data["fund"].copy()
+    f.loc[f["symbol"] == "ORCL", "shares_outstanding"] = -5.0
+    p = compute_spread_panel(data["closes"], f, data["rates"], data["fred"], symbols=["ORCL"])
+    assert "equity value must be positive" in p.skipped["ORCL"]
+
+
+def test_calibration_puts_proxy_on_quotes(data):
+    q = load_cds_quotes_csv(FIX / "cds_reference_points.csv")
+    p = compute_spread_panel(data["closes"], data["fund"], data["rates"], data["fred"], q,
+                             symbols=["ORCL", "CRWV"])
+    crwv = p.names[p.names["symbol"] == "CRWV"].set_index("date")
+    assert crwv.loc["2025-10-06", "spread_bp"] == pytest.approx(368.0, rel=1e-3)
+    assert crwv.loc["2025-10-03", "method"] == "creditgrades"  # before the quote: uncalibrated
+    assert crwv.loc["2025-10-07", "method"] == "creditgrades_calibrated"
+    orcl = p.series("ORCL")
+    assert orcl.loc["2025-06-13"] == pytest.approx(36.0, rel=1e-3)
+    # between quotes the proxy moves with the equity: it differs from the last quote
+    assert abs(orcl.loc["2025-09-12"] - 36.0) > 1.0
+
+
+def test_widening_hand_series():
+    idx = pd.bdate_range("2025-01-01", periods=300)
+    s = pd.Series(np.arange(300, dtype=float), index=idx)
+    w = compute_widening(s, since=idx[100], as_of=idx[-1], change_window=20, z_window=252)
+    assert w["level"] == 299.0 and w["level_since"] == 100.0 and w["change"] == 199.0
+    assert w["change_short"] == 20.0
+    tail = np.arange(48, 300, dtype=float)
+    assert w["z"] == pytest.approx((299 - tail.mean()) / tail.std(ddof=1))
+
+
+def test_signals_long_frame(panel):
+    sig = compute_spread_signals(panel)
+    assert list(sig.columns) == ["date", "symbol", "signal", "value"]
+    assert sig["value"].notna().all() and np.isfinite(sig["value"]).all()
+    one = sig[(sig["symbol"] == "ORCL") & (sig["signal"] == "credit_proxy_bp")].set_index("date")["value"]
+    assert one.loc["2025-11-25"] == pytest.approx(panel.series("ORCL").loc["2025-11-25"])
+    hy = sig[(sig["symbol"] == "BAMLH0A0HYM2") & (sig["signal"] == "credit_bench_bp")].set_index("date")["value"]
+    assert hy.loc["2024-01-02"] == pytest.approx(354.0)
