@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -100,10 +101,29 @@ def default_as_of() -> dt.date:
     return calendar.last_completed_session(dt.datetime.now(dt.timezone.utc))
 
 
+class _OncePerShape(logging.Filter):
+    """Drop a log record whose message, digits aside, was already shown (replays repeat warnings)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[tuple[str, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR:
+            return True
+        key = (record.name, re.sub(r"[0-9.+-]+", "#", record.getMessage()))
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if verbose < 2:
+        handler.addFilter(_OncePerShape())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -213,6 +233,363 @@ def status(c: Ctx, as_of: str | None, as_json: bool) -> None:
         emit_json(rep.to_json())
     else:
         console().print(status_table(rep))
+
+
+# --------------------------------------------------------------------------- events
+
+@cli.group()
+def events() -> None:
+    """Deal events: extract them from articles, import a curated catalog, list it."""
+
+
+@events.command("extract")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False),
+              help="Also write the mentions as a candidates CSV that `events import` accepts.")
+@click.option("--entities", type=click.Path(dir_okay=False), help="Entity dictionary (default: [events].entities or packaged).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def events_extract(c: Ctx, paths: tuple[str, ...], csv_out: str | None, entities: str | None, as_json: bool) -> None:
+    """Read article files (UTF-8, Chinese or English) and print the deal mentions found."""
+    from aimonitor.events.catalog import write_candidates_csv
+    from aimonitor.events.entities import load_entities
+    from aimonitor.events.extract import extract_paths
+    from aimonitor.report.terminal import mentions_table
+
+    ent_path = entities or c.cfg.events.entities
+    res = extract_paths(paths, entities=load_entities(ent_path) if ent_path else None)
+    if csv_out:
+        n = write_candidates_csv(res.mentions, csv_out)
+        click.echo(f"wrote {n} candidate events to {csv_out}; review, then `aimonitor events import {csv_out}`",
+                   err=True)
+    doc = res.to_json()
+    if as_json:
+        emit_json(doc)
+    else:
+        console().print(mentions_table(doc))
+    for f in doc.get("failures", []):
+        click.echo(f"warning: {f['path']}: {f['reason']}", err=True)
+    if doc.get("failures"):
+        if not doc.get("articles"):
+            click.echo("Error: no article could be read", err=True)
+            sys.exit(EXIT_ERROR)
+        sys.exit(EXIT_PARTIAL)
+
+
+@events.command("import")
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def events_import(c: Ctx, file: str | None, as_json: bool) -> None:
+    """Import a curated event CSV (default: the packaged catalog); re-importing changes nothing."""
+    from aimonitor.services import import_events
+
+    records, count = import_events(c.store, file or c.cfg.events.catalog)
+    doc = {"file": file or "packaged catalog", "events": len(records), "rows_new": count.rows_new,
+           "rows_updated": count.rows_updated}
+    if as_json:
+        emit_json(doc)
+    else:
+        click.echo(f"imported {len(records)} events from {doc['file']}: {count.rows_new} new, "
+                   f"{count.rows_updated} updated")
+
+
+@events.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def events_list(c: Ctx, as_json: bool) -> None:
+    """Stored events with their day 0 on the NYSE calendar."""
+    from aimonitor.report.terminal import events_table
+    from aimonitor.services import list_events
+
+    recs = [r.to_json() for r in list_events(c.cfg, c.store)]
+    if as_json:
+        emit_json({"events": recs})
+    else:
+        console().print(events_table(recs))
+
+
+# --------------------------------------------------------------------------- study
+
+def _window(value: str) -> tuple[int, int]:
+    try:
+        a, b = (int(x) for x in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected A,B (e.g. -1,1), got {value!r}", param_hint="--window") from None
+    if a > b:
+        raise click.BadParameter(f"A must be <= B, got {value!r}", param_hint="--window")
+    return a, b
+
+
+@cli.command()
+@click.option("--event", "event_ids", multiple=True, help="Catalog event id (repeatable).")
+@click.option("--all-events", is_flag=True, help="Every dated catalog event with tickers.")
+@click.option("--prices", type=click.Path(dir_okay=False), help="User CSV: a date column and one price column per symbol.")
+@click.option("--market", help="Market column of --prices (or benchmark symbol for stored data; default [watchlist].market).")
+@click.option("--event-date", help="Event date for --prices (YYYY-MM-DD).")
+@click.option("--symbols", help="Comma-separated symbols of --prices to study (default: all but the market).")
+@click.option("--window", default="-1,1", show_default=True, help="Event window A,B in sessions around day 0.")
+@click.option("--estimation-length", default=250, show_default=True, type=int)
+@click.option("--gap", default=10, show_default=True, type=int, help="Sessions between estimation end and window start.")
+@click.option("--estimation-start", help="Explicit estimation start (YYYY-MM-DD).")
+@click.option("--estimation-end", help="Explicit estimation end (YYYY-MM-DD).")
+@click.option("--model", type=click.Choice(["market", "market-adjusted", "constant-mean"]), default="market", show_default=True)
+@click.option("--returns", "returns_kind", type=click.Choice(["simple", "log"]), default="simple", show_default=True)
+@click.option("--min-estimation", default=60, show_default=True, type=int)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write the report (markdown, HTML, PNG, CSV) here.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def study(c: Ctx, event_ids: tuple[str, ...], all_events: bool, prices: str | None, market: str | None,
+          event_date: str | None, symbols: str | None, window: str, estimation_length: int, gap: int,
+          estimation_start: str | None, estimation_end: str | None, model: str, returns_kind: str,
+          min_estimation: int, out_dir: str | None, as_json: bool) -> None:
+    """Event study: abnormal returns around catalog events (stored data) or a date (user CSV)."""
+    from aimonitor.report.eventstudy import study_table, write_study_report
+    from aimonitor.services import study_csv, study_stored_events
+    from aimonitor.study import StudyOptions
+
+    if (estimation_start is None) != (estimation_end is None):
+        raise click.UsageError("--estimation-start and --estimation-end go together")
+    opts = StudyOptions(window=_window(window), estimation_length=estimation_length, gap=gap,
+                        estimation_start=parse_date(estimation_start, "--estimation-start"),
+                        estimation_end=parse_date(estimation_end, "--estimation-end"),
+                        model=model, returns=returns_kind, min_estimation=min_estimation)
+    if prices:
+        if not market or not event_date:
+            raise click.UsageError("--prices needs --market COLUMN and --event-date D")
+        syms = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
+        res = study_csv(prices, market, parse_date(event_date, "--event-date"), syms, opts)
+    else:
+        if not event_ids and not all_events:
+            raise click.UsageError("pass --event ID (repeatable), --all-events, or --prices FILE")
+        res = study_stored_events(c.cfg, c.store, list(event_ids), all_events, opts, market=market)
+    if out_dir:
+        paths = write_study_report(res, out_dir)
+        click.echo(f"report written to {paths[0]} ({len(paths)} files)", err=True)
+    if as_json:
+        emit_json(res.to_json())
+    else:
+        for t in study_table(res):
+            console().print(t)
+
+
+# --------------------------------------------------------------------------- spreads
+
+@cli.group(invoke_without_command=True)
+@click.option("--symbols", help="Comma-separated names (default: the watchlist).")
+@click.option("--since", help="Baseline date of the changes (default: 60 sessions before --as-of).")
+@click.option("--as-of", "as_of", help="Evaluation session (default: the last stored session).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Also write PNG charts here.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def spreads(ctx: click.Context, symbols: str | None, since: str | None, as_of: str | None,
+            out_dir: str | None, as_json: bool) -> None:
+    """Credit-spread widening: equity-implied CDS proxies beside FRED and credit-ETF spreads."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from aimonitor import calendar
+    from aimonitor.report.spreads import spreads_table
+    from aimonitor.services import last_stored_session, spreads_charts, spreads_report
+
+    c: Ctx = ctx.obj
+    asof = parse_date(as_of, "--as-of") or last_stored_session(c.store)
+    base = parse_date(since, "--since") or calendar.session_offset(calendar.session_on_or_before(asof), -60)
+    syms = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None
+    rep = spreads_report(c.cfg, c.store, asof, base, syms)
+    if out_dir:
+        paths = spreads_charts(c.cfg, c.store, out_dir, since=base, as_of=asof, symbols=syms)
+        click.echo(f"{len(paths)} charts written to {out_dir}", err=True)
+    if as_json:
+        emit_json(rep.to_json())
+    else:
+        console().print(spreads_table(rep))
+
+
+@spreads.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def spreads_import(c: Ctx, file: str, as_json: bool) -> None:
+    """Import CDS quotes (entity,date,tenor,spread_bp,source) to calibrate and show beside the proxy."""
+    from aimonitor.services import import_cds_quotes
+
+    n, count = import_cds_quotes(c.store, file)
+    doc = {"file": file, "quotes": n, "rows_new": count.rows_new, "rows_updated": count.rows_updated}
+    if as_json:
+        emit_json(doc)
+    else:
+        click.echo(f"imported {n} quotes from {file}: {count.rows_new} new, {count.rows_updated} updated")
+
+
+# --------------------------------------------------------------------------- rules / alerts
+
+@cli.group()
+def rules() -> None:
+    """Alert rules: validate and list them, or replay them over stored history."""
+
+
+@rules.command("check")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def rules_check(c: Ctx, as_json: bool) -> None:
+    """Validate the config and print the rules."""
+    from aimonitor.report.terminal import rules_table
+
+    cfg = c.cfg
+    docs = [r.model_dump(mode="json") for r in cfg.rules]
+    if as_json:
+        emit_json({"config": cfg.source_path, "rules": docs,
+                   "silences": [s.model_dump(mode="json") for s in cfg.silences]})
+    else:
+        console().print(rules_table(docs, title=f"{cfg.source_path}: {len(docs)} rules, "
+                                                f"{len(cfg.silences)} silences — valid"))
+
+
+@rules.command("backtest")
+@click.option("--from", "start", help="First session (default: 2025-06-02).")
+@click.option("--to", "end", help="Last session (default: the last stored session).")
+@click.option("--set", "overrides", multiple=True, metavar="RULE.FIELD=VALUE",
+              help="Try a threshold without editing the file (repeatable), e.g. drawdown_warning.threshold=-0.2")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def rules_backtest(c: Ctx, start: str | None, end: str | None, overrides: tuple[str, ...], as_json: bool) -> None:
+    """Replay the rules over stored history without notifying anyone."""
+    from aimonitor.pipeline import run_backtest
+    from aimonitor.report.terminal import backtest_table
+    from aimonitor.services import last_stored_session
+
+    last = last_stored_session(c.store)
+    res = run_backtest(c.cfg, c.store, parse_date(start, "--from") or dt.date(2025, 6, 2),
+                       parse_date(end, "--to") or last, overrides)
+    if as_json:
+        emit_json(res.to_json())
+    else:
+        console().print(backtest_table(res))
+
+
+@cli.group()
+def alerts() -> None:
+    """Alerts fired by the monitoring cycles."""
+
+
+@alerts.command("list")
+@click.option("--state", type=click.Choice(["firing", "resolved", "pending", "all"]), default="all", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def alerts_list(c: Ctx, state: str, as_json: bool) -> None:
+    """Stored alerts (ALERT documents)."""
+    from aimonitor.report.terminal import alerts_table
+
+    keys = ("id", "rule", "symbol", "severity", "state", "value", "threshold", "started", "fired", "resolved",
+            "summary")
+    docs = [{k: a.get(k) for k in keys} for a in c.store.read_alerts(state)]
+    for d in docs:
+        if d["symbol"] == "*":
+            d["symbol"] = None
+    if as_json:
+        emit_json({"alerts": docs})
+    else:
+        console().print(alerts_table(docs, title=f"alerts ({state})"))
+
+
+# --------------------------------------------------------------------------- run / daemon
+
+@cli.command()
+@click.option("--once", is_flag=True, required=True, help="Run one cycle and exit (the daemon runs them on a schedule).")
+@click.option("--source", "source_spec", help="yahoo | snapshot | csv:DIR (default: [source].default).")
+@click.option("--as-of", "as_of", help="Session to run for (default: the last completed session).")
+@click.option("--no-fetch", is_flag=True, help="Use stored data only.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def run(c: Ctx, once: bool, source_spec: str | None, as_of: str | None, no_fetch: bool, as_json: bool) -> None:
+    """One monitoring cycle: fetch → signals → rules → alerts/ and notifications."""
+    from aimonitor.config import notify_urls
+    from aimonitor.notify import make_channels
+    from aimonitor.pipeline import run_cycle
+    from aimonitor.report.terminal import cycle_summary
+
+    asof = parse_date(as_of, "--as-of") or default_as_of()
+    source = None if no_fetch else _make_source(c, source_spec)
+    tick, stop = _progress(not as_json)
+    try:
+        res = run_cycle(c.cfg, c.store, source, asof, channels=make_channels(notify_urls(c.cfg)), progress=tick)
+    finally:
+        stop()
+    if as_json:
+        emit_json(res.to_json())
+    else:
+        console().print(cycle_summary(res))
+    if res.exit_code:
+        sys.exit(res.exit_code)
+
+
+@cli.command()
+@click.option("--source", "source_spec", help="yahoo | snapshot | csv:DIR (default: [source].default).")
+@pass_ctx
+def daemon(c: Ctx, source_spec: str | None) -> None:
+    """Run the cycle after every NYSE session close until SIGTERM/SIGINT."""
+    from aimonitor.runner import serve
+
+    sys.exit(serve(c.cfg, c.store, source_spec))
+
+
+# --------------------------------------------------------------------------- report / demo
+
+@cli.command()
+@click.option("--out", "out_dir", default="reports", show_default=True, type=click.Path(file_okay=False))
+@click.option("--from", "start", help="First date shown (default: 2025-01-02).")
+@click.option("--to", "end", help="Last date shown (default: the last stored session).")
+@pass_ctx
+def report(c: Ctx, out_dir: str, start: str | None, end: str | None) -> None:
+    """A static HTML dashboard with PNG figures (prices, drawdowns, spreads, alerts, events)."""
+    from aimonitor.report.dashboard import write_dashboard
+
+    path = write_dashboard(c.cfg, c.store, out_dir, start=parse_date(start, "--from"), end=parse_date(end, "--to"))
+    click.echo(f"dashboard written to {path}")
+
+
+@cli.command()
+@click.option("--out", "out_dir", default="reports", show_default=True, type=click.Path(file_okay=False))
+@click.option("--from", "start", help="First replayed session (default: 2025-06-02).")
+@click.option("--to", "end", help="Last replayed session (default: the snapshot's last session).")
+@click.option("--alerts-dir", help="Where fired alerts are written (default: [notify].alerts_dir).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def demo(c: Ctx, out_dir: str, start: str | None, end: str | None, alerts_dir: str | None, as_json: bool) -> None:
+    """The whole product offline on the bundled real snapshot, replayed session by session."""
+    from aimonitor.demo import run_demo
+    from aimonitor.report.terminal import demo_summary
+
+    db = c.db_override  # never the user's configured database unless --db is given
+    tick, stop = _progress(not as_json)
+    try:
+        res = run_demo(c.cfg, db=db, out_dir=out_dir, start=parse_date(start, "--from"),
+                       end=parse_date(end, "--to"), alerts_dir=alerts_dir, progress=tick)
+    finally:
+        stop()
+    if as_json:
+        emit_json(res.to_json())
+    else:
+        console().print(demo_summary(res))
+
+
+@cli.group()
+def signals() -> None:
+    """Derived signals."""
+
+
+@signals.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def signals_list(as_json: bool) -> None:
+    """The signals rules can use, with their units."""
+    from aimonitor.analytics.signals import signal_catalog
+
+    cat = [{"name": n, "unit": u, "doc": d} for n, u, d in signal_catalog()]
+    if as_json:
+        emit_json({"signals": cat})
+    else:
+        for s in cat:
+            click.echo(f"{s['name']:<26} {s['unit']:<10} {s['doc']}")
 
 
 def main() -> None:

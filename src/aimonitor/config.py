@@ -58,7 +58,8 @@ class WatchlistConfig(_Model):
 
     symbols: list[str] = Field(default=["ORCL", "CRWV", "AMD", "NVDA"], min_length=1)
     market: str = "SPY"
-    proxies: list[str] = ["QQQ", "SMH", "SOXX", "HYG", "LQD", "IEF", "TLT", "^VIX"]
+    proxies: list[str] = ["QQQ", "SMH", "SOXX", "HYG", "LQD", "IEF", "TLT", "^VIX",
+                          "AVGO", "MSFT", "META", "AMZN", "GOOGL"]
 
     _v_symbols = field_validator("symbols", "proxies")(_check_symbols)
 

@@ -75,3 +75,76 @@ def _num(v: Any) -> str:
     except (TypeError, ValueError):
         return str(v)
     return f"{f:.4g}"
+
+
+def mentions_table(doc: dict[str, Any]) -> Table:
+    arts = ", ".join(f"{a['path']} ({a['lang']}, {a['published'] or 'undated'})" for a in doc.get("articles", []))
+    t = Table(title=f"{len(doc.get('mentions', []))} mentions", caption=arts)
+    for col in ("type", "tickers", "amount", "unit", "date", "quote"):
+        t.add_column(col, overflow="fold")
+    for m in doc.get("mentions", []):
+        amt = "" if m.get("amount") is None else f"{m['amount']:.4g}"
+        t.add_row(m["type"], ",".join(m.get("tickers", [])), amt, m.get("unit") or "",
+                  m.get("resolved_date") or m.get("date_phrase") or "", m["quote"][:120])
+    return t
+
+
+def events_table(events: Iterable[dict[str, Any]]) -> Table:
+    t = Table(title="events")
+    for col in ("event_id", "announce", "timing", "day0", "tickers", "type", "amount (USD)", "description"):
+        t.add_column(col, overflow="fold")
+    for e in events:
+        amt = "" if e.get("amount_usd") is None else f"{e['amount_usd']:.3g}"
+        t.add_row(e["event_id"], e.get("announce_date") or "", e.get("timing") or "", e.get("day0") or "",
+                  ",".join(e.get("tickers", [])), e.get("event_type") or "", amt, (e.get("description") or "")[:90])
+    return t
+
+
+def rules_table(rules: Iterable[dict[str, Any]], title: str) -> Table:
+    t = Table(title=title)
+    for col in ("name", "signal", "symbols", "condition", "clear", "for", "repeat", "severity", "enabled"):
+        t.add_column(col, overflow="fold")
+    for r in rules:
+        syms = r["symbols"] if isinstance(r["symbols"], str) else ",".join(r["symbols"])
+        cond = f"{'|x| ' if r.get('absolute') else ''}{r['op']} {r['threshold']:g}"
+        t.add_row(r["name"], r["signal"], syms, cond, "" if r.get("clear_threshold") is None else f"{r['clear_threshold']:g}",
+                  str(r.get("for_sessions", 0)), str(r.get("repeat_sessions", 0)), r["severity"],
+                  "yes" if r.get("enabled", True) else "no")
+    return t
+
+
+def backtest_table(res: Any) -> Table:
+    doc = res.to_json()
+    t = Table(title=f"backtest {doc['from']} .. {doc['to']} (nothing was sent)")
+    t.add_column("rule")
+    t.add_column("fired", justify="right")
+    t.add_column("sessions it started firing on", overflow="fold")
+    for rule, n in doc["summary"].items():
+        days = doc.get("fired_sessions", {}).get(rule, [])
+        shown = ", ".join(days[:12]) + (f" … (+{len(days) - 12})" if len(days) > 12 else "")
+        t.add_row(rule, str(n), shown)
+    return t
+
+
+def cycle_summary(res: Any) -> Table:
+    doc = res.to_json()
+    t = alerts_table(doc["alerts"], title=f"cycle for {doc['as_of']}: {doc['signals']} signal rows, "
+                                          f"{len(doc['transitions'])} transitions")
+    n = doc["notifications"]
+    t.caption = f"alerts/ lines written: {n['written']} · sent: {n['sent']}" + \
+        (f" · failed channels (retried next cycle): {', '.join(n['failed'])}" if n["failed"] else "")
+    return t
+
+
+def demo_summary(res: Any) -> Table:
+    doc = res.to_json()
+    t = Table(title=f"demo: {doc['sessions']} sessions replayed {doc['from']} .. {doc['to']} "
+                    f"in {doc['seconds']:.1f}s (database {doc['db']})")
+    t.add_column("rule")
+    t.add_column("fired", justify="right")
+    t.add_column("symbols", overflow="fold")
+    for rule, info in doc["fired"].items():
+        t.add_row(rule, str(info["count"]), ", ".join(info["symbols"]))
+    t.caption = (f"alerts: {doc['alerts_dir']}/alerts.jsonl and daily digests · reports: {doc['reports']['dashboard']}"
+                 f" · event study: {doc['reports'].get('event_study') or '-'}")
+    return t

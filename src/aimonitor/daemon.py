@@ -1,0 +1,111 @@
+"""The background daemon: APScheduler 3.x wiring only (the only apscheduler user).
+
+One job runs the monitoring cycle after the close of every NYSE session. The trigger is
+session-aware (:class:`SessionCloseTrigger`): its next fire time is the configured
+wall-clock time in the configured time zone on the next *exchange session*, so exchange
+holidays are skipped and DST changes are handled by the time zone, not by arithmetic.
+The scheduler coalesces missed runs, allows one instance at a time and a generous
+misfire grace time; at start it catches up sessions missed while it was down. SIGTERM
+and SIGINT shut it down cleanly (exit 0).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import threading
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+
+from aimonitor import calendar
+from aimonitor.config import ScheduleConfig
+
+log = logging.getLogger(__name__)
+
+
+class SessionCloseTrigger(BaseTrigger):
+    """Fires at ``HH:MM`` (in ``timezone``) on each NYSE session day."""
+
+    def __init__(self, time: str, timezone: str) -> None:
+        hh, mm = time.split(":")
+        self.hour, self.minute = int(hh), int(mm)
+        self.timezone = ZoneInfo(timezone)
+
+    def _at(self, day: dt.date) -> dt.datetime:
+        return dt.datetime(day.year, day.month, day.day, self.hour, self.minute, tzinfo=self.timezone)
+
+    def get_next_fire_time(self, previous_fire_time: dt.datetime | None,
+                           now: dt.datetime) -> dt.datetime | None:
+        ref = previous_fire_time or now
+        local = ref.astimezone(self.timezone)
+        day = local.date()
+        candidate = self._at(day)
+        if calendar.is_session(day) and (candidate > ref or (previous_fire_time is None and candidate >= now)):
+            return candidate
+        return self._at(calendar.next_session(day))
+
+    def __str__(self) -> str:
+        return f"session close trigger {self.hour:02d}:{self.minute:02d} {self.timezone.key}"
+
+
+def next_run_time(schedule: ScheduleConfig, now: dt.datetime) -> dt.datetime:
+    """When the daemon will next run, seen from ``now`` (timezone-aware)."""
+    fire = SessionCloseTrigger(schedule.time, schedule.timezone).get_next_fire_time(None, now)
+    assert fire is not None
+    return fire
+
+
+def run_daemon(schedule: ScheduleConfig, job: Callable[[dt.datetime], None],
+               catch_up: Callable[[dt.datetime], None] | None = None,
+               on_error: Callable[[BaseException], None] | None = None,
+               install_signals: bool = True,
+               started: threading.Event | None = None) -> int:
+    """Block running ``job(now_utc)`` on the session schedule until SIGTERM/SIGINT; return 0.
+
+    ``catch_up(now_utc)`` runs once at start (missed sessions). ``on_error`` is called with
+    any exception a job raised (the pipeline turns it into a pipeline alert); the daemon
+    keeps running.
+    """
+    sched = BlockingScheduler(timezone=ZoneInfo(schedule.timezone),
+                              job_defaults={"coalesce": True, "max_instances": 1,
+                                            "misfire_grace_time": schedule.misfire_grace_seconds})
+
+    def _run() -> None:
+        job(dt.datetime.now(dt.timezone.utc))
+
+    def _listener(event: JobExecutionEvent) -> None:
+        if event.exception is not None:
+            log.error("monitoring cycle failed: %s", event.exception)
+            if on_error:
+                on_error(event.exception)
+
+    sched.add_listener(_listener, EVENT_JOB_ERROR | EVENT_JOB_EXECUTED)
+    sched.add_job(_run, SessionCloseTrigger(schedule.time, schedule.timezone), id="cycle",
+                  name="monitoring cycle", replace_existing=True)
+
+    def _stop(signum: int, _frame: object) -> None:
+        log.info("received %s, shutting down", signal.Signals(signum).name)
+        sched.shutdown(wait=False)
+
+    if install_signals:
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+    if catch_up is not None and schedule.catch_up:
+        try:
+            catch_up(dt.datetime.now(dt.timezone.utc))
+        except Exception as exc:  # noqa: BLE001 - a failed catch-up must not stop the daemon
+            log.error("catch-up failed: %s", exc)
+            if on_error:
+                on_error(exc)
+    nxt = next_run_time(schedule, dt.datetime.now(dt.timezone.utc))
+    log.warning("aimonitor daemon started; next cycle at %s", nxt.isoformat())
+    if started is not None:
+        started.set()
+    sched.start()
+    log.warning("aimonitor daemon stopped")
+    return 0

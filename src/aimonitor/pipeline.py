@@ -1,0 +1,243 @@
+"""The monitoring cycle: the one module that wires sources, store, analytics, rules and sinks.
+
+One cycle for session ``as_of`` (passed in, never read from the clock here):
+
+1. fetch what is missing (plus the re-fetch window) → validate → upsert;
+2. derive signals for the sessions not yet derived, up to ``as_of``;
+3. evaluate the rules on ``as_of`` against the persisted alert state;
+4. persist states, transitions and outbox entries in one transaction;
+5. deliver: ``alerts/`` first, then the apprise channels (failures retried next cycle).
+
+Every step is idempotent, so running the same cycle twice changes nothing and sends
+nothing twice. ``demo`` and ``rules backtest`` use the same functions, session by session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import pandas as pd
+
+from aimonitor import calendar
+from aimonitor.analytics.signals import SignalInputs, compute_signals
+from aimonitor.analytics.spreads import CreditParams, SpreadPanel, compute_spread_panel
+from aimonitor.config import AppConfig
+from aimonitor.errors import AimonitorError, InsufficientData
+from aimonitor.ingest import FetchReport, run_fetch
+from aimonitor.notify import FILE_CHANNEL, DeliveryReport, FileSink, deliver
+from aimonitor.rules import AlertState, BacktestResult, Evaluation, backtest, evaluate
+from aimonitor.sources.base import Source
+from aimonitor.store import Store
+
+log = logging.getLogger(__name__)
+
+#: Sessions of history loaded before the first session whose signals are derived
+#: (the longest rolling window is 252 sessions; a year of spreads for z-scores on top).
+HISTORY_SESSIONS = 520
+PIPELINE_RULE = "pipeline"
+
+
+def credit_params(cfg: AppConfig) -> CreditParams:
+    c = cfg.credit
+    return CreditParams(global_recovery=c.global_recovery, barrier_uncertainty=c.barrier_uncertainty,
+                        cds_recovery=c.cds_recovery, tenor_years=c.tenor_years, vol_window=c.vol_window,
+                        min_vol_observations=c.min_vol_observations)
+
+
+def read_spread_panel(cfg: AppConfig, store: Store, through: dt.date,
+                      start: dt.date | None = None) -> SpreadPanel:
+    """The equity-implied credit panel from stored data (nothing after ``through``)."""
+    syms = list(cfg.watchlist.all_symbols)
+    closes = store.read_prices(syms, "close", start=start, end=through)
+    adj = store.read_prices(syms, "adj_close", start=start, end=through)
+    fred = store.read_fred(None, start=start, end=through)
+    fund = store.read_fundamentals(cfg.watchlist.symbols)
+    if not fund.empty:
+        fund = fund[fund["filed_date"] <= pd.Timestamp(through)]
+    quotes = store.read_cds_quotes()
+    if not quotes.empty:
+        quotes = quotes[quotes["date"] <= pd.Timestamp(through)]
+    return compute_spread_panel(closes, fund, fred, fred, quotes if len(quotes) else None,
+                                symbols=[s for s in cfg.watchlist.symbols if s in closes.columns],
+                                bucket_map=cfg.credit.rating_buckets, params=credit_params(cfg),
+                                adj_closes=adj)
+
+
+def _oas_series(cfg: AppConfig) -> list[str]:
+    return [s for s in cfg.fred.series if s.startswith("BAML")]
+
+
+def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
+    """Derive and store signals for the sessions after the last derived one, up to ``through``.
+
+    Returns the number of signal rows written (0 when already up to date).
+    """
+    done = store.signal_sessions()
+    last_done = calendar.to_date(done[-1]) if done else None
+    if last_done is not None and last_done >= through:
+        return 0
+    ranges = store.bar_ranges()
+    if not ranges:
+        raise InsufficientData("no prices stored; run `aimonitor fetch` first")
+    first_bar = min(calendar.to_date(r[0]) for r in ranges.values())
+    start = calendar.next_session(last_done) if last_done else first_bar
+    if start > through:
+        return 0
+    hist_start = max(first_bar, calendar.session_offset(calendar.session_on_or_after(start), -HISTORY_SESSIONS)
+                     if calendar.session_on_or_after(start) > first_bar else first_bar)
+    syms = list(cfg.watchlist.all_symbols)
+    closes = store.read_prices(syms, "adj_close", start=hist_start, end=through)
+    closes = closes.dropna(axis=1, how="all")
+    panel = read_spread_panel(cfg, store, through, start=hist_start)
+    proxy = pd.DataFrame({s: panel.series(s) for s in panel.symbols}) if panel.symbols else None
+    oas = store.read_fred(_oas_series(cfg), start=hist_start, end=through)
+    inputs = SignalInputs(closes=closes, market=cfg.watchlist.market,
+                          watchlist=[s for s in cfg.watchlist.symbols if s in closes.columns],
+                          spread_proxy=proxy, fred_oas=oas if not oas.empty else None,
+                          sessions=calendar.sessions_index(hist_start, through))
+    frame = compute_signals(inputs, start=start, end=through)
+    written = store.write_signals(frame)
+    log.info("signals %s..%s: %d rows", start, through, written.rows_new + written.rows_updated)
+    return written.rows_new + written.rows_updated
+
+
+def _signals_for(store: Store, as_of: dt.date, lookback: int = 30) -> pd.DataFrame:
+    start = calendar.session_offset(calendar.session_on_or_before(as_of), -lookback)
+    return store.read_signals(start=start, end=as_of)
+
+
+def _persist(cfg: AppConfig, store: Store, ev: Evaluation, channels: Sequence[str]) -> int:
+    session = ev.as_of.isoformat()
+    states = {fp: s.to_record() for fp, s in ev.states.items()}
+    alerts = []
+    for t in ev.transitions:
+        if t.alert.state == "inactive":
+            continue
+        a = t.alert.to_json()
+        a["fingerprint"] = t.fingerprint
+        alerts.append(a)
+    transitions = []
+    for t in ev.transitions:
+        payload = t.alert.to_json() if t.alert.state != "inactive" else {"id": t.alert.id, "state": "inactive"}
+        payload["reason"] = t.reason
+        transitions.append({"alert_id": t.alert.id, "session": session, "to_state": t.to_state,
+                            "from_state": t.from_state, "value": t.value, "notify": t.notify,
+                            "payload": payload})
+    return store.write_alert_cycle(states, session, alerts, transitions, [FILE_CHANNEL, *channels])
+
+
+def evaluate_session(cfg: AppConfig, store: Store, as_of: dt.date) -> Evaluation:
+    """Evaluate the configured rules on ``as_of`` against the stored alert state (no writes)."""
+    prior = {fp: AlertState.from_record(rec) for fp, rec in store.read_alert_state().items()}
+    return evaluate(cfg.rules, _signals_for(store, as_of), prior, as_of, silences=cfg.silences,
+                    max_stale_sessions=cfg.alerting.max_stale_sessions,
+                    inhibit_lower_severity=cfg.alerting.inhibit_lower_severity)
+
+
+@dataclass
+class CycleResult:
+    """What one monitoring cycle did (``run --once --json``)."""
+
+    as_of: dt.date
+    fetched: FetchReport | None
+    signals: int
+    transitions: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    delivery: DeliveryReport | None = None
+    new_transitions: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        return self.fetched.exit_code if self.fetched is not None and self.fetched.exit_code == 3 else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "fetched": self.fetched.to_json() if self.fetched else None,
+            "signals": self.signals,
+            "alerts": self.alerts,
+            "transitions": self.transitions,
+            "notifications": {"written": self.delivery.written if self.delivery else 0,
+                              "sent": self.delivery.sent if self.delivery else 0,
+                              "failed": self.delivery.failed if self.delivery else {}},
+        }
+
+
+def run_cycle(cfg: AppConfig, store: Store, source: Source | None, as_of: dt.date, *,
+              channels: Sequence[Any] = (), alerts_dir: str | Path | None = None,
+              kind: str = "cycle", progress: Callable[[str], None] | None = None) -> CycleResult:
+    """One monitoring cycle for session ``as_of`` (see the module docstring)."""
+    as_of = calendar.session_on_or_before(as_of)
+    run_id = store.start_run(kind, as_of.isoformat())
+    try:
+        fetched = run_fetch(cfg, store, source, as_of=as_of, progress=progress) if source is not None else None
+        n_signals = update_signals(cfg, store, as_of)
+        ev = evaluate_session(cfg, store, as_of)
+        added = _persist(cfg, store, ev, [c.id for c in channels])
+        sink = FileSink(Path(alerts_dir or cfg.notify.alerts_dir))
+        delivery = deliver(store, sink, list(channels), prefix=cfg.notify.title_prefix)
+        session_tr = [t for t in store.read_transitions() if t["session"] == as_of.isoformat() and t["notify"]]
+        sink.write_digest(as_of.isoformat(), session_tr)
+        res = CycleResult(as_of, fetched, n_signals,
+                          transitions=[t.to_json() for t in ev.transitions],
+                          alerts=[t.alert.to_json() for t in ev.transitions if t.alert.state != "inactive"],
+                          delivery=delivery, new_transitions=added)
+    except AimonitorError as exc:
+        store.finish_run(run_id, "error", {"error": str(exc)})
+        raise
+    except Exception as exc:
+        store.finish_run(run_id, "error", {"error": f"{type(exc).__name__}: {exc}"})
+        raise
+    status = "partial" if res.exit_code == 3 else "ok"
+    store.finish_run(run_id, status, {"signals": n_signals, "transitions": len(ev.transitions),
+                                      "new_transitions": added})
+    return res
+
+
+def record_pipeline_error(cfg: AppConfig, store: Store, session: dt.date, message: str,
+                          alerts_dir: str | Path | None = None, channels: Sequence[Any] = ()) -> None:
+    """Turn a failed cycle into a critical ``pipeline`` alert, written to alerts/ and notified."""
+    sid = session.isoformat()
+    alert = {"id": f"{PIPELINE_RULE}:*:{sid}", "fingerprint": f"{PIPELINE_RULE}:*", "rule": PIPELINE_RULE,
+             "symbol": None, "severity": "critical", "state": "firing", "value": 1.0, "threshold": 0.0,
+             "started": sid, "fired": sid, "resolved": None, "summary": f"monitoring cycle failed: {message}"}
+    payload = {k: v for k, v in alert.items() if k != "fingerprint"}
+    store.write_alert_cycle({}, sid, [alert], [{"alert_id": alert["id"], "session": sid, "to_state": "firing",
+                                                "from_state": "inactive", "value": 1.0, "notify": True,
+                                                "payload": payload}],
+                            [FILE_CHANNEL, *[c.id for c in channels]])
+    deliver(store, FileSink(Path(alerts_dir or cfg.notify.alerts_dir)), list(channels),
+            prefix=cfg.notify.title_prefix)
+
+
+def sessions_to_catch_up(store: Store, last_completed: dt.date, max_sessions: int = 10) -> list[dt.date]:
+    """Sessions after the last successful cycle, up to ``last_completed`` (at most ``max_sessions``)."""
+    run = store.conn.execute(
+        "SELECT MAX(as_of) FROM runs WHERE status IN ('ok', 'partial') AND kind IN ('cycle', 'daemon')"
+    ).fetchone()[0]
+    if run is None:
+        return [last_completed]
+    days = calendar.sessions(calendar.next_session(run), last_completed)
+    return days[-max_sessions:]
+
+
+def run_backtest(cfg: AppConfig, store: Store, start: dt.date, end: dt.date,
+                 overrides: Sequence[str] = ()) -> BacktestResult:
+    """Replay the rules over stored history (signals are derived first if missing); nothing is sent."""
+    ranges = store.bar_ranges()
+    if not ranges:
+        raise InsufficientData("no prices stored; run `aimonitor fetch --source snapshot` or `aimonitor demo` first")
+    last = max(calendar.to_date(r[1]) for r in ranges.values())
+    end = min(end, last)
+    if start > end:
+        raise InsufficientData(f"--from {start} is after the last stored session {end}")
+    update_signals(cfg, store, end)
+    lookback = calendar.session_offset(calendar.session_on_or_after(start), -30)
+    history = store.read_signals(start=lookback, end=end)
+    return backtest(cfg.rules, history, calendar.sessions(start, end), silences=cfg.silences,
+                    overrides=overrides, max_stale_sessions=cfg.alerting.max_stale_sessions,
+                    inhibit_lower_severity=cfg.alerting.inhibit_lower_severity)
