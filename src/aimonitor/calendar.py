@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import warnings
 from typing import Iterable
 
 import exchange_calendars as xcals
@@ -50,8 +51,17 @@ def to_date(value: dt.date | str | pd.Timestamp) -> dt.date:
 
 @functools.lru_cache(maxsize=1)
 def _calendar() -> xcals.ExchangeCalendar:
+    # The calendar object needs *some* horizon; it is the only clock read here and it does
+    # not affect any result (sessions are facts of the exchange, not of today).
     end = dt.date.today().replace(month=12, day=31) + dt.timedelta(days=365 * _END_YEARS_AHEAD)
-    return xcals.get_calendar(CALENDAR_NAME, start=_START, end=end.isoformat())
+    with warnings.catch_warnings():
+        # exchange_calendars trips a pandas 3 deprecation internally; not actionable here
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        warnings.simplefilter("ignore", category=FutureWarning)
+        cal = xcals.get_calendar(CALENDAR_NAME, start=_START, end=end.isoformat())
+        cal.sessions  # noqa: B018 - build the cached properties inside the filter
+        cal.closes  # noqa: B018
+    return cal
 
 
 @functools.lru_cache(maxsize=1)

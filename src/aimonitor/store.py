@@ -218,28 +218,47 @@ class Store:
 
     def _upsert(self, table: str, key: Sequence[str], rows: list[dict[str, Any]],
                 compare: Sequence[str], always: Sequence[str] = ()) -> UpsertCount:
-        """Insert new keys, update rows whose ``compare`` columns changed, skip the rest."""
+        """Insert new keys, update rows whose ``compare`` columns changed, skip the rest.
+
+        Existing rows are read once per batch (by the distinct values of the first key
+        column), then inserts and updates go out with ``executemany`` in one transaction.
+        """
         if not rows:
             return UpsertCount()
+        rows = [{k: _clean(v) for k, v in row.items()} for row in rows]
         cols = list(rows[0].keys())
-        where = " AND ".join(f"{k} = ?" for k in key)
-        sel = f"SELECT {', '.join(compare)} FROM {table} WHERE {where}"
-        ins = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+        lead = key[0]
+        leads = sorted({r[lead] for r in rows}, key=str)
+        existing: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        for i in range(0, len(leads), 500):
+            chunk = leads[i:i + 500]
+            cur = self.conn.execute(
+                f"SELECT {', '.join(key)}, {', '.join(compare)} FROM {table} "
+                f"WHERE {lead} IN ({', '.join('?' for _ in chunk)})", chunk)
+            for rec in cur.fetchall():
+                existing[tuple(rec[:len(key)])] = tuple(rec[len(key):])
+        inserts, updates = [], []
         upd_cols = [c for c in cols if c not in key]
-        upd = f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in upd_cols)} WHERE {where}"
-        new = updated = 0
+        seen: set[tuple[Any, ...]] = set()
+        for row in rows:
+            kv = tuple(row[k] for k in key)
+            if kv in seen:
+                raise StorageError(f"{table}: duplicate key {kv} in one batch")
+            seen.add(kv)
+            old = existing.get(kv)
+            if old is None:
+                inserts.append([row[c] for c in cols])
+            elif not all(_same(a, row[c]) for a, c in zip(old, compare)):
+                updates.append([row[c] for c in upd_cols] + list(kv))
+        where = " AND ".join(f"{k} = ?" for k in key)
         with self.transaction():
-            for row in rows:
-                row = {k: _clean(v) for k, v in row.items()}
-                kv = [row[k] for k in key]
-                cur = self.conn.execute(sel, kv).fetchone()
-                if cur is None:
-                    self.conn.execute(ins, [row[c] for c in cols])
-                    new += 1
-                elif not all(_same(a, row[c]) for a, c in zip(cur, compare)):
-                    self.conn.execute(upd, [row[c] for c in upd_cols] + kv)
-                    updated += 1
-        return UpsertCount(new, updated)
+            if inserts:
+                self.conn.executemany(
+                    f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})", inserts)
+            if updates:
+                self.conn.executemany(
+                    f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in upd_cols)} WHERE {where}", updates)
+        return UpsertCount(len(inserts), len(updates))
 
     # ------------------------------------------------------------------ bars
 

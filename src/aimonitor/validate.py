@@ -42,47 +42,44 @@ def _iso(d: object) -> str:
 
 
 def validate_bars(symbol: str, frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, list[Rejection]]:
-    """Split a bar frame into (good rows, rejections)."""
-    rejects: list[Rejection] = []
+    """Split a bar frame into (good rows, rejections); vectorised, the first failing check names the row."""
     if frame is None or frame.empty:
-        return pd.DataFrame(columns=["date", *_PRICE, "adj_close", "volume"]), rejects
+        return pd.DataFrame(columns=["date", *_PRICE, "adj_close", "volume"]), []
     f = frame.copy()
-    f["date"] = [calendar.to_date(d) if not isinstance(d, dt.date) else d for d in f["date"]]
+    f["date"] = [d if isinstance(d, dt.date) and not isinstance(d, dt.datetime) else calendar.to_date(d)
+                 for d in f["date"]]
     for c in [*_PRICE, "adj_close", "volume"]:
         if c not in f.columns:
             f[c] = np.nan
         f[c] = pd.to_numeric(f[c], errors="coerce")
-    keep = np.ones(len(f), dtype=bool)
-    dup = f["date"].duplicated(keep=False).to_numpy()
-    seen_reason: dict[int, str] = {}
-    for i, row in enumerate(f.itertuples(index=False)):
-        d = row.date
-        reason = None
-        if dup[i]:
-            reason = "duplicate date in batch"
-        elif d > as_of:
-            reason = f"after as-of {as_of.isoformat()} (session not closed)"
-        elif not calendar.is_session(d):
-            reason = "not an exchange session"
-        elif any(pd.isna(getattr(row, c)) for c in ("close",)):
-            reason = "missing close"
-        elif any(getattr(row, c) <= 0 for c in _PRICE if not pd.isna(getattr(row, c))):
-            reason = "non-positive price"
-        else:
-            o, h, lo, c = row.open, row.high, row.low, row.close
-            if not pd.isna(h) and h < max(x for x in (o, c) if not pd.isna(x)) - 1e-9:
-                reason = f"high {h:g} below max(open, close)"
-            elif not pd.isna(lo) and lo > min(x for x in (o, c) if not pd.isna(x)) + 1e-9:
-                reason = f"low {lo:g} above min(open, close)"
-            elif not pd.isna(row.adj_close) and row.adj_close <= 0:
-                reason = "non-positive adj_close"
-            elif not pd.isna(row.volume) and row.volume < 0:
-                reason = "negative volume"
-        if reason:
-            keep[i] = False
-            seen_reason[i] = reason
-            rejects.append(Rejection(symbol, _iso(d), reason))
-    good = f.loc[keep].sort_values("date").reset_index(drop=True)
+    n = len(f)
+    dates = pd.DatetimeIndex(pd.to_datetime(f["date"]))
+    in_cal = dates.isin(calendar.sessions_index(min(f["date"]), max(f["date"])))
+    o, h, lo, c = (f[k].to_numpy(dtype=float) for k in _PRICE)
+    adj, vol = f["adj_close"].to_numpy(dtype=float), f["volume"].to_numpy(dtype=float)
+    oc_max = np.fmax(o, c)
+    oc_min = np.fmin(o, c)
+    prices = np.vstack([o, h, lo, c])
+    checks = [
+        (f["date"].duplicated(keep=False).to_numpy(), lambda i: "duplicate date in batch"),
+        (np.array([d > as_of for d in f["date"]]), lambda i: f"after as-of {as_of.isoformat()} (session not closed)"),
+        (~in_cal, lambda i: "not an exchange session"),
+        (np.isnan(c), lambda i: "missing close"),
+        ((prices <= 0).any(axis=0), lambda i: "non-positive price"),
+        (h < oc_max - 1e-9, lambda i: f"high {h[i]:g} below max(open, close)"),
+        (lo > oc_min + 1e-9, lambda i: f"low {lo[i]:g} above min(open, close)"),
+        (adj <= 0, lambda i: "non-positive adj_close"),
+        (vol < 0, lambda i: "negative volume"),
+    ]
+    bad = np.zeros(n, dtype=bool)
+    reasons: dict[int, str] = {}
+    for mask, why in checks:
+        new = mask & ~bad
+        for i in np.flatnonzero(new):
+            reasons[int(i)] = why(int(i))
+        bad |= mask
+    rejects = [Rejection(symbol, f["date"].iloc[i].isoformat(), reasons[i]) for i in sorted(reasons)]
+    good = f.loc[~bad].sort_values("date").reset_index(drop=True)
     for r in rejects:
         log.warning("rejected bar %s", r)
     return good, rejects
