@@ -1,6 +1,6 @@
 """Validate the equity-implied CDS proxy against public 5-year CDS reference points.
 
-Run: ``/work/venv/bin/python bench/spreads_validation.py [--all-estimators]``
+Run: ``/work/venv/bin/python bench/spreads_validation.py [--all]``
 
 Reference points (public reports quoted in the seed articles; 5y senior CDS, bp):
 
@@ -10,8 +10,9 @@ Reference points (public reports quoted in the seed articles; 5y senior CDS, bp)
 * widening from early September (2025-09-02) to late November (2025-11-25): ORCL about
   +60 bp, CRWV about +280 bp.
 
-For each volatility estimator it prints level errors and the direction of the widening,
-uncalibrated and calibrated. Calibration never sees the point it is scored on:
+For each model variant (volatility estimator, prior for short histories, IPO month, debt
+definition, λ) it prints level errors and the direction of the widening, uncalibrated and
+calibrated, then a before/after table and a one-line summary per variant. Calibration never sees the point it is scored on:
 
 * ``cal:first``  - each name is calibrated on its *first* reference point only (ORCL on
   the June low, CRWV on 2025-10-06) and scored on the later ones;
@@ -42,12 +43,32 @@ LEVELS = [  # symbol, date, reference bp, kind ("approx" or "max")
 WIDENING = [("ORCL", "2025-09-02", "2025-11-25", 60.0), ("CRWV", "2025-09-02", "2025-11-25", 280.0)]
 CAL_POINT = {"ORCL": ("2025-06-13", 36.0), "CRWV": ("2025-10-06", 368.0)}
 
-ESTIMATORS = {
-    "blend (250d + EWMA hl 30)": dict(vol_method="blend"),
-    "window 250d": dict(vol_method="window"),
-    "EWMA hl 30": dict(vol_method="ewma"),
-    "EWMA hl 60": dict(vol_method="ewma", vol_halflife=60.0),
+#: Variants compared (CreditParams overrides). The first is the previous default, the
+#: one marked DEFAULT is ``CreditParams()``. "prior" = short histories pooled with the
+#: watchlist's average volatility; "IPO-21" = the first 21 returns after a listing left out.
+#: "window 1000": the snapshot starts 2024-01-02, so no name has 1000 returns and no peer
+#: qualifies as a prior: it is an expanding window over all stored history.
+_NO = dict(vol_prior="none", listing_exclude_sessions=0)
+VARIANTS = {
+    "before: blend, own vol": dict(_NO),
+    "blend + prior": dict(listing_exclude_sessions=0),
+    "blend + prior + IPO-21 (DEFAULT)": {},
+    "blend + IPO-21, no prior": dict(vol_prior="none"),
+    "blend + prior(SMH) + IPO-21": dict(vol_prior_symbols=("SMH",)),
+    "blend + prior + IPO-10": dict(listing_exclude_sessions=10),
+    "blend + prior + IPO-42": dict(listing_exclude_sessions=42),
+    "blend + prior + IPO-21 + leases": dict(debt_includes_leases=True),
+    "before + leases": dict(_NO, debt_includes_leases=True),
+    "window 250, own vol": dict(_NO, vol_method="window"),
+    "window 250 + prior + IPO-21": dict(vol_method="window"),
+    "window 1000 (all history), own vol": dict(_NO, vol_method="window", vol_window=1000),
+    "window 1000 + prior + IPO-21": dict(vol_method="window", vol_window=1000),
+    "EWMA hl 60 + prior + IPO-21": dict(vol_method="ewma", vol_halflife=60.0),
+    "blend + prior + IPO-21, lambda 0.2": dict(barrier_uncertainty=0.2),
+    "blend + prior + IPO-21, lambda 0.4": dict(barrier_uncertainty=0.4),
 }
+DEFAULT_VARIANT = "blend + prior + IPO-21 (DEFAULT)"
+BEFORE_VARIANT = "before: blend, own vol"
 
 
 def load_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -106,30 +127,50 @@ def evaluate(closes, fund, rates, oas, params: CreditParams) -> list[dict]:
     return out
 
 
+def _fmt_rows(rows: list[dict]) -> None:
+    print(f"{'variant':<16} {'reference point':<32} {'proxy':>8} {'error':>8}  ok   L̄")
+    for r in rows:
+        lbs = "" if r["lbar"] is None or (isinstance(r["lbar"], float) and math.isnan(r["lbar"])) else f"{r['lbar']:.3f}"
+        print(f"{r['variant']:<16} {r['point']:<32} {r['proxy']:8.1f} {r['error']:+8.1f}  "
+              f"{'yes' if r['ok'] else 'NO ':<4} {lbs}")
+
+
+def _score(rows: list[dict], variant: str) -> tuple[int, int, float]:
+    rs = [r for r in rows if r["variant"] == variant]
+    lev = [r for r in rs if "->" not in r["point"] and "~" in r["point"]]
+    mae_log = float(np.mean([abs(math.log(max(r["proxy"], 1e-6) / (r["proxy"] - r["error"]))) for r in lev])) \
+        if lev else math.nan
+    return sum(r["ok"] for r in rs), len(rs), mae_log
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--all-estimators", action="store_true", help="compare the volatility estimators")
+    ap.add_argument("--all", action="store_true", help="print every variant's detail, not only before/default")
     args = ap.parse_args(argv)
     closes, fund, rates, oas = load_inputs()
-    ests = ESTIMATORS if args.all_estimators else {"blend (250d + EWMA hl 30)": ESTIMATORS["blend (250d + EWMA hl 30)"]}
-    summary = []
-    for ename, kw in ests.items():
-        rows = evaluate(closes, fund, rates, oas, CreditParams(**kw))
-        print(f"\n== volatility: {ename}")
-        print(f"{'variant':<16} {'reference point':<32} {'proxy':>8} {'error':>8}  ok   L̄")
-        for r in rows:
-            lbs = "" if r["lbar"] is None or (isinstance(r["lbar"], float) and math.isnan(r["lbar"])) else f"{r['lbar']:.3f}"
-            print(f"{r['variant']:<16} {r['point']:<32} {r['proxy']:8.1f} {r['error']:+8.1f}  "
-                  f"{'yes' if r['ok'] else 'NO ':<4} {lbs}")
-        for v in ("uncalibrated", "cal:first", "cal:ORCL->CRWV"):
-            rs = [r for r in rows if r["variant"] == v]
-            lev = [r for r in rs if "->" not in r["point"] and "~" in r["point"]]
-            mae_log = np.mean([abs(math.log(max(r["proxy"], 1e-6) / (r["proxy"] - r["error"]))) for r in lev]) if lev else math.nan
-            summary.append((ename, v, sum(r["ok"] for r in rs), len(rs), mae_log))
-    print("\n== summary (ok = level within ±50% / bound respected / widening has the right sign)")
-    print(f"{'estimator':<28} {'variant':<16} {'ok':>6} {'mean |log error| of ~levels':>28}")
-    for e, v, ok, n, m in summary:
-        print(f"{e:<28} {v:<16} {ok:>3}/{n:<2} {m:28.2f}")
+    results = {name: evaluate(closes, fund, rates, oas, CreditParams(**kw)) for name, kw in VARIANTS.items()}
+    for name in (VARIANTS if args.all else (BEFORE_VARIANT, DEFAULT_VARIANT)):
+        print(f"\n== {name}")
+        _fmt_rows(results[name])
+    print("\n== before -> after (proxy bp; widening = change in bp)")
+    before = {(r["variant"], r["point"]): r["proxy"] for r in results[BEFORE_VARIANT]}
+    print(f"{'variant':<16} {'reference point':<32} {'before':>8} {'after':>8}  ok")
+    for r in results[DEFAULT_VARIANT]:
+        print(f"{r['variant']:<16} {r['point']:<32} {before[(r['variant'], r['point'])]:8.1f} {r['proxy']:8.1f}  "
+              f"{'yes' if r['ok'] else 'NO'}")
+    print("\n== summary (ok = level within ±50% / bound respected / widening has the right sign;"
+          " m = mean |log error| of the ~levels; Δ = widening Sept->Nov, bp)")
+    print(f"{'variant':<36} {'uncal ok':>8} {'m':>5} {'ORCLΔ':>6} {'CRWVΔ':>6} {'CRWV 10-06':>10} | "
+          f"{'cal:first':>9} {'CRWVΔ':>6} | {'ORCL->CRWV':>10} {'m':>5}")
+    for name, rows in results.items():
+        u, c, x = (_score(rows, v) for v in ("uncalibrated", "cal:first", "cal:ORCL->CRWV"))
+        get = {(r["variant"], r["point"]): r["proxy"] for r in rows}
+        ow = get[("uncalibrated", "ORCL 2025-09-02->2025-11-25 ~+60")]
+        cw = get[("uncalibrated", "CRWV 2025-09-02->2025-11-25 ~+280")]
+        cl = get[("uncalibrated", "CRWV 2025-10-06 ~368")]
+        ccw = get[("cal:first", "CRWV 2025-09-02->2025-11-25 ~+280")]
+        print(f"{name:<36} {u[0]:>4}/{u[1]:<3} {u[2]:5.2f} {ow:+6.0f} {cw:+6.0f} {cl:10.0f} | "
+              f"{c[0]:>5}/{c[1]:<3} {ccw:+6.0f} | {x[0]:>6}/{x[1]:<3} {x[2]:5.2f}")
     return 0
 
 

@@ -101,3 +101,47 @@ def test_window_vol_equals_hand_std():
     assert v.iloc[:60].isna().all() and v.notna().iloc[61]
     with pytest.raises(ValueError):
         credit.compute_equity_vol(px, method="garch")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- short-history volatility
+
+
+def test_shrink_vol_to_prior_hand_values():
+    # 100 own returns at 100% vol, prior 50%, 250-session target: the prior stands for the
+    # 150 missing sessions -> sqrt((100 * 1.0 + 150 * 0.25) / 250) = sqrt(0.55)
+    out = credit.shrink_vol_to_prior([1.0, 1.0, 1.0, 0.3], [100, 250, 400, 100], [0.5, 0.5, 0.5, np.nan], 250)
+    assert out[0] == pytest.approx(math.sqrt(0.55), rel=1e-12)  # 0.7416...
+    assert out[1] == 1.0 and out[2] == 1.0  # full window: the prior has no weight
+    assert out[3] == 0.3  # no prior: own estimate unchanged
+
+
+def test_vol_skip_first_equals_hand_std_after_the_ipo_month():
+    rng = np.random.default_rng(7)
+    # a "listing" whose first month is wild (10% daily) and then calm (1% daily)
+    r = np.concatenate([rng.normal(0, 0.10, 21), rng.normal(0, 0.01, 100)])
+    px = pd.Series(40 * np.exp(np.concatenate([[0.0], np.cumsum(r)])),
+                   index=pd.bdate_range("2025-03-28", periods=122))
+    v = credit.compute_equity_vol(px, method="window", window=250, min_obs=60, skip_first=21)
+    assert v.iloc[-1] == pytest.approx(np.std(r[21:], ddof=1) * math.sqrt(252), rel=1e-10)
+    # min_obs still counts from the listing: first value after 60 returns, from 39 kept ones
+    assert v.iloc[:60].isna().all() and v.iloc[60] == pytest.approx(np.std(r[21:60], ddof=1) * math.sqrt(252))
+    n = credit.compute_return_count(px, window=250, skip_first=21)
+    assert n.iloc[0] == 0 and n.iloc[21] == 0 and n.iloc[60] == 39 and n.iloc[-1] == 100
+    assert credit.compute_return_count(px, window=50).iloc[-1] == 50  # capped at the window
+
+
+def test_peer_vol_is_root_mean_variance_of_full_window_peers():
+    rng = np.random.default_rng(11)
+    idx = pd.bdate_range("2024-01-01", periods=400)
+    ra, rb = rng.normal(0, 0.02, 399), rng.normal(0, 0.03, 399)
+    a = pd.Series(100 * np.exp(np.concatenate([[0.0], np.cumsum(ra)])), index=idx)
+    b = pd.Series(100 * np.exp(np.concatenate([[0.0], np.cumsum(rb)])), index=idx)
+    b.iloc[:200] = np.nan  # peer B lists later: no full window until 250 returns after
+    pv = credit.compute_peer_vol(pd.DataFrame({"A": a, "B": b}), method="window", window=250)
+    va = np.var(ra[-250:], ddof=1) * 252
+    vb = np.var(rb[-250:], ddof=1) * 252  # B: 199 returns only -> not yet a peer
+    assert pv.iloc[-1] == pytest.approx(math.sqrt(va), rel=1e-10)
+    assert np.isnan(pv.iloc[249]) and pv.iloc[250] == pytest.approx(np.std(ra[:250], ddof=1) * math.sqrt(252))
+    b2 = pd.Series(100 * np.exp(np.concatenate([[0.0], np.cumsum(rb)])), index=idx)
+    pv2 = credit.compute_peer_vol(pd.DataFrame({"A": a, "B": b2}), method="window", window=250)
+    assert pv2.iloc[-1] == pytest.approx(math.sqrt((va + vb) / 2), rel=1e-10)

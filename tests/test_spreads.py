@@ -168,3 +168,70 @@ def test_signals_long_frame(panel):
     assert one.loc["2025-11-25"] == pytest.approx(panel.series("ORCL").loc["2025-11-25"])
     hy = sig[(sig["symbol"] == "BAMLH0A0HYM2") & (sig["signal"] == "credit_bench_bp")].set_index("date")["value"]
     assert hy.loc["2024-01-02"] == pytest.approx(354.0)
+
+
+# ---------------------------------------------------------------- short listings and leases
+
+
+def test_crwv_vol_is_pooled_with_peers_hand_computation(data):
+    """CRWV (listed 2025-03-28) on 2025-10-06 with the 250-session window estimator:
+    own vol from its returns after the first 21, pooled with the root-mean variance of
+    ORCL, AMD and NVDA (full 250-return windows), the peers standing for the missing
+    sessions. Everything recomputed here with numpy from the closes."""
+    c = data["closes"]
+    p = compute_spread_panel(c, data["fund"], data["rates"], data["fred"], symbols=["CRWV", "ORCL"],
+                             params=CreditParams(vol_method="window"))
+    got = p.names[p.names["symbol"] == "CRWV"].set_index("date").loc["2025-10-06"]
+    r = np.diff(np.log(c["CRWV"].loc[:"2025-10-06"].dropna().to_numpy()))
+    own = r[21:]
+    n = len(own)
+    assert n == 110  # 132 NYSE sessions 2025-03-28..2025-10-06 -> 131 returns, 21 left out
+    own_var = np.var(own, ddof=1) * 252
+    peer_var = np.mean([np.var(np.diff(np.log(c[s].loc[:"2025-10-06"].dropna().to_numpy()))[-250:], ddof=1) * 252
+                        for s in ("ORCL", "AMD", "NVDA")])
+    expect = math.sqrt((n * own_var + (250 - n) * peer_var) / 250)
+    assert got["equity_vol_own"] == pytest.approx(math.sqrt(own_var), rel=1e-9)
+    assert got["vol_prior_weight"] == pytest.approx((250 - n) / 250)
+    assert got["equity_vol"] == pytest.approx(expect, rel=1e-9)
+    # ORCL has a full window: untouched by the prior, and not a "listing" (no month left out)
+    o = p.names[p.names["symbol"] == "ORCL"].set_index("date").loc["2025-10-06"]
+    ro = np.diff(np.log(c["ORCL"].loc[:"2025-10-06"].to_numpy()))[-250:]
+    assert o["equity_vol"] == pytest.approx(np.std(ro, ddof=1) * math.sqrt(252), rel=1e-9)
+    assert o["vol_prior_weight"] == 0.0
+
+
+def test_crwv_widens_september_to_november(panel):
+    # CRWV fell from 93.34 to 71.29 and its filed debt rose from $11.05B to $14.03B between
+    # 2025-09-02 and 2025-11-25; its 5y CDS widened by about +280 bp (public reports). The
+    # proxy must widen too (the previous own-vol estimator gave -407 bp: falling IPO vol).
+    c = panel.series("CRWV")
+    assert c.loc["2025-11-25"] - c.loc["2025-09-02"] > 100
+    o = panel.series("ORCL")
+    assert o.loc["2025-11-25"] - o.loc["2025-09-02"] > 30
+
+
+def test_operating_leases_added_to_creditgrades_debt_on_request(data):
+    kw = dict(symbols=["CRWV"])
+    base = compute_spread_panel(data["closes"], data["fund"], data["rates"], data["fred"], **kw)
+    with_l = compute_spread_panel(data["closes"], data["fund"], data["rates"], data["fred"], **kw,
+                                  params=CreditParams(debt_includes_leases=True))
+    b = base.names.set_index("date").loc["2025-11-25"]
+    w = with_l.names.set_index("date").loc["2025-11-25"]
+    # 10-Q for 2025-09-30 (filed 2025-11-13): debt 14,034.93M, operating leases 4,724.341M;
+    # share count 479,977,100 (10-Q filed 2025-05-15, the latest point-in-time count)
+    assert b["debt_per_share"] == pytest.approx(14_034_930_000 / 479_977_100, rel=1e-6)
+    assert w["debt_per_share"] == pytest.approx((14_034_930_000 + 4_724_341_000) / 479_977_100, rel=1e-6)
+    assert w["spread_bp"] > b["spread_bp"]
+    # Merton / naive DD default point unchanged (leases only enter CreditGrades' D)
+    assert w["dd_merton"] == pytest.approx(b["dd_merton"])
+
+
+def test_vol_prior_none_restores_own_vol(data):
+    p = compute_spread_panel(data["closes"], data["fund"], data["rates"], data["fred"], symbols=["CRWV"],
+                             params=CreditParams(vol_prior="none", listing_exclude_sessions=0))
+    n = p.names.set_index("date")
+    assert (n["equity_vol"].dropna() == n["equity_vol_own"].dropna()).all()
+    assert (n["vol_prior_weight"] == 0).all()
+    with pytest.raises(ValueError, match="vol_prior"):
+        compute_spread_panel(data["closes"], data["fund"], data["rates"], data["fred"], symbols=["CRWV"],
+                             params=CreditParams(vol_prior="sector"))

@@ -337,7 +337,7 @@ VolMethod = Literal["window", "ewma", "blend"]
 
 def compute_equity_vol(prices: pd.Series | pd.DataFrame, *, method: VolMethod = "blend",
                        window: int = 250, halflife: float = 30.0, min_obs: int = 60,
-                       ) -> pd.Series | pd.DataFrame:
+                       skip_first: int = 0) -> pd.Series | pd.DataFrame:
     """Annualised equity volatility from daily closes, point in time (trailing only).
 
     Parameters
@@ -356,6 +356,11 @@ def compute_equity_vol(prices: pd.Series | pd.DataFrame, *, method: VolMethod = 
         EWMA half-life in sessions.
     min_obs : int, default 60
         Fewer returns than this give NaN (a short listing gets no volatility yet).
+    skip_first : int, default 0
+        Ignore the first ``skip_first`` returns of each column (counted from its first
+        close), e.g. the aftermarket month of an IPO. ``min_obs`` still counts every return
+        since the first close (so the first value comes on the same day), but at least
+        ``min(min_obs, 20)`` returns must be kept.
 
     Returns
     -------
@@ -365,9 +370,14 @@ def compute_equity_vol(prices: pd.Series | pd.DataFrame, *, method: VolMethod = 
     with np.errstate(divide="ignore", invalid="ignore"):
         rets = np.log(prices).diff()
     count = rets.notna().cumsum()
-    var_w = rets.rolling(window, min_periods=min_obs).var()
+    kept_min = min_obs
+    if skip_first > 0:
+        rets = rets.where(count > skip_first)
+        kept_min = max(min_obs - skip_first, min(min_obs, 20))
+    kept = rets.notna().cumsum()
+    var_w = rets.rolling(window, min_periods=kept_min).var()
     # EWMA of squared returns (zero mean, RiskMetrics style)
-    var_e = (rets**2).ewm(halflife=halflife, min_periods=min_obs, ignore_na=True).mean()
+    var_e = (rets**2).ewm(halflife=halflife, min_periods=kept_min, ignore_na=True).mean()
     if method == "window":
         var = var_w
     elif method == "ewma":
@@ -377,4 +387,80 @@ def compute_equity_vol(prices: pd.Series | pd.DataFrame, *, method: VolMethod = 
     else:
         raise ValueError(f"unknown volatility method {method!r}; use window, ewma or blend")
     vol = np.sqrt(var * TRADING_DAYS)
-    return vol.where(count >= min_obs)
+    return vol.where((count >= min_obs) & (kept >= kept_min))
+
+
+def compute_return_count(prices: pd.Series, *, window: int, skip_first: int = 0) -> pd.Series:
+    """Number of daily returns inside the trailing volatility window, point in time.
+
+    Parameters
+    ----------
+    prices : Series
+        Daily closes (NaN before a listing is fine).
+    window : int
+        Window length in sessions (the count is capped at ``window``).
+    skip_first : int, default 0
+        Returns ignored at the start, as in :func:`compute_equity_vol`.
+
+    Returns
+    -------
+    Series
+        ``min(returns kept so far, window)`` on each date (0 before the first return).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ok = np.log(prices).diff().notna()
+    n = ok.cumsum()
+    return (n - skip_first).clip(lower=0, upper=window).astype(float)
+
+
+def compute_peer_vol(prices: pd.DataFrame, *, method: VolMethod = "blend", window: int = 250,
+                     halflife: float = 30.0) -> pd.Series:
+    """Cross-sectional average volatility of peers that have a full window, point in time.
+
+    Parameters
+    ----------
+    prices : DataFrame
+        Daily closes of the peer stocks (a column each).
+    method, window, halflife
+        Estimator of each peer's volatility (as in :func:`compute_equity_vol`).
+
+    Returns
+    -------
+    Series
+        ``sqrt(mean_i σ_i²)`` over the peers with at least ``window`` returns on that date
+        (the root of the average *variance*, the usual way to pool volatilities); NaN on
+        dates where no peer has a full window.
+    """
+    if prices.shape[1] == 0:
+        return pd.Series(np.nan, index=prices.index, dtype=float)
+    vol = compute_equity_vol(prices, method=method, window=window, halflife=halflife, min_obs=window)
+    return np.sqrt((vol**2).mean(axis=1, skipna=True)).where(vol.notna().any(axis=1))
+
+
+def shrink_vol_to_prior(vol: object, n_obs: object, prior_vol: object, target_obs: float) -> np.ndarray:
+    """Pool a short-history volatility with a prior, the prior worth the missing sessions.
+
+    Parameters
+    ----------
+    vol : array_like
+        The name's own volatility estimate (annualised fraction).
+    n_obs : array_like
+        Returns behind ``vol`` (see :func:`compute_return_count`).
+    prior_vol : array_like
+        Prior volatility, e.g. :func:`compute_peer_vol` of comparable stocks. NaN = no prior.
+    target_obs : float
+        Length of the long-horizon window the proxy is meant to use (sessions).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``sqrt((n σ² + (N - n) σ_p²) / N)`` with ``n = min(n_obs, N)``, ``N = target_obs``:
+        the variance of a full ``N``-session window whose missing ``N - n`` sessions are
+        filled with the prior's variance (the conjugate-prior / pseudo-observation
+        estimate). Equal to ``vol`` once ``n >= N`` or where the prior is NaN.
+    """
+    v, n, p = np.broadcast_arrays(_arr(vol), _arr(n_obs), _arr(prior_vol))
+    w = np.clip(n / float(target_obs), 0.0, 1.0)
+    with np.errstate(invalid="ignore"):
+        pooled = np.sqrt(w * v**2 + (1.0 - w) * p**2)
+    return np.where(np.isfinite(p), pooled, v)

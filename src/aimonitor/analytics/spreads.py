@@ -27,8 +27,21 @@ Models and choices (see ``bench/spreads_validation.py`` for the evidence)
   compounding, equity volatility = "blend" (mean of the 250-session and 30-session
   half-life EWMA variances, at least 60 returns; a short listing such as CRWV has no proxy
   until then, and a warning says so).
+* Short histories: CreditGrades wants a *long-horizon* volatility (its technical document
+  uses 1000 days) so that the spread does not swing with short-term volatility. A name
+  with ``n < vol_window`` returns has no such history, so its variance is pooled with a
+  prior worth the ``vol_window - n`` missing sessions: the root-mean variance of the
+  watchlist peers that do have a full window (``vol_prior="peers"``; conjugate-prior /
+  pseudo-observation estimate). For a new listing (first close later than the first
+  session of ``closes``) the first ``listing_exclude_sessions = 21`` returns (the IPO
+  aftermarket month) are left out of its own estimate. Without this, CRWV's volatility
+  falling from ~140% (IPO to September 2025) to ~85% (September-November) made the proxy
+  *tighten* by ~400 bp while the market widened by ~280 bp. Names with a full window
+  (ORCL, AMD, NVDA) are unaffected.
 * Debt ``D`` in CreditGrades is total financial debt (current + non-current, carrying
-  value; leases excluded as in the snapshot) divided by shares. Merton and the naive DD use
+  value) divided by shares; operating lease liabilities can be added
+  (``debt_includes_leases``), off by default: it raised ORCL's uncalibrated errors on the
+  reference points and changed no direction. Merton and the naive DD use
   the KMV / Bharath–Shumway default point ``F = current debt + ½ long-term debt`` (total
   debt when the split is not reported), over one year.
 * Market cap = unadjusted ``close × shares``: ``close`` is the price shares actually traded
@@ -113,6 +126,19 @@ class CreditParams:
         Search interval of the calibrated ``L̄``.
     change_window, z_window, z_min_obs : int
         Sessions of the short change and of the trailing z-score.
+    vol_prior : {"peers", "none"}
+        Prior of a short history's volatility: ``"peers"`` pools a name with fewer than
+        ``vol_window`` returns with the average volatility of ``vol_prior_symbols`` (those
+        with a full window), the prior standing for the missing sessions
+        (:func:`aimonitor.analytics.credit.shrink_vol_to_prior`); ``"none"`` uses the
+        name's own short-window estimate.
+    vol_prior_symbols : tuple of str
+        Peers of the prior (the watchlist by default; the name itself is excluded).
+    listing_exclude_sessions : int
+        Returns ignored after a listing (a name whose first close is later than the
+        first session of ``closes``): the IPO aftermarket month.
+    debt_includes_leases : bool
+        Add operating lease liabilities (last filed) to CreditGrades' debt ``D``.
     """
 
     global_recovery: float = 0.5
@@ -131,6 +157,10 @@ class CreditParams:
     change_window: int = 20
     z_window: int = 252
     z_min_obs: int = 60
+    vol_prior: str = "peers"
+    vol_prior_symbols: tuple[str, ...] = ("ORCL", "CRWV", "AMD", "NVDA")
+    listing_exclude_sessions: int = 21
+    debt_includes_leases: bool = False
 
     def replace(self, **kw: Any) -> "CreditParams":
         return dataclasses.replace(self, **kw)
@@ -160,7 +190,7 @@ def _fundamentals_of(fundamentals: pd.DataFrame, symbol: str) -> pd.DataFrame:
     for c in ("period_end", "filed_date"):
         f[c] = pd.to_datetime(f[c])
     for c in ("short_term_debt", "long_term_debt", "total_debt", "shares_outstanding",
-              "weighted_avg_basic_shares"):
+              "weighted_avg_basic_shares", "operating_lease_liabilities"):
         f[c] = pd.to_numeric(f[c], errors="coerce") if c in f.columns else np.nan
     return f.sort_values(["filed_date", "period_end"]).reset_index(drop=True)
 
@@ -197,9 +227,10 @@ def compute_balance_sheet_pit(fundamentals: pd.DataFrame, symbol: str, dates: pd
     (DataFrame, list of str)
         Index ``dates``; columns ``total_debt``, ``default_point`` (current + ½ long-term
         debt, or total debt when the split is missing), ``debt_filed``, ``debt_period``,
-        ``shares``, ``shares_kind`` (``"count"``/``"weighted_avg"``), ``shares_filed``; and
-        the warnings raised (stale debt, weighted-average shares). NaN where nothing had
-        been filed yet.
+        ``shares``, ``shares_kind`` (``"count"``/``"weighted_avg"``), ``shares_filed``,
+        ``operating_leases`` (operating lease liabilities of the latest filing that reports
+        them, 0 if none has); and the warnings raised (stale debt, weighted-average
+        shares). NaN where nothing had been filed yet.
     """
     f = _fundamentals_of(fundamentals, symbol)
     warns: list[str] = []
@@ -218,6 +249,8 @@ def compute_balance_sheet_pit(fundamentals: pd.DataFrame, symbol: str, dates: pd
     c = _asof(dates, count_rows, "count_filed", ["shares_outstanding"])
     w_rows = f[f["weighted_avg_basic_shares"].notna()].rename(columns={"filed_date": "w_filed"})
     w = _asof(dates, w_rows, "w_filed", ["weighted_avg_basic_shares"])
+    l_rows = f[f["operating_lease_liabilities"].notna()].rename(columns={"filed_date": "l_filed"})
+    leases = _asof(dates, l_rows, "l_filed", ["operating_lease_liabilities"])["operating_lease_liabilities"]
     use_w = c["shares_outstanding"].isna() & w["weighted_avg_basic_shares"].notna()
     if use_w.any():
         warns.append(f"{symbol}: no point-in-time share count filed yet; weighted-average basic shares used "
@@ -231,6 +264,7 @@ def compute_balance_sheet_pit(fundamentals: pd.DataFrame, symbol: str, dates: pd
         "shares_kind": np.where(use_w, "weighted_avg",
                                 np.where(c["shares_outstanding"].notna(), "count", None)),
         "shares_filed": c["count_filed"].where(~use_w, w["w_filed"]),
+        "operating_leases": leases.astype(float).fillna(0.0),
     }, index=dates)
     return out, warns
 
@@ -309,7 +343,8 @@ def _quotes_of(quotes: pd.DataFrame | None, symbol: str, tenor: float) -> pd.Dat
 
 
 def compute_name_proxy(close: pd.Series, fundamentals: pd.DataFrame, rate_cc: pd.Series, symbol: str,
-                       quotes: pd.DataFrame | None = None, params: CreditParams = CreditParams()
+                       quotes: pd.DataFrame | None = None, params: CreditParams = CreditParams(), *,
+                       vol_prior: pd.Series | None = None, new_listing: bool = False
                        ) -> tuple[pd.DataFrame, list[str]]:
     """Daily CreditGrades proxy, Merton and naive DD of one company.
 
@@ -327,11 +362,19 @@ def compute_name_proxy(close: pd.Series, fundamentals: pd.DataFrame, rate_cc: pd
         CDS quotes of this company (``date``, ``spread_bp``) in the model tenor.
     params : CreditParams
         Model parameters.
+    vol_prior : Series, optional
+        Prior volatility on each date (e.g. :func:`aimonitor.analytics.credit.compute_peer_vol`),
+        pooled with the name's own estimate while it has fewer than ``vol_window`` returns.
+    new_listing : bool, default False
+        The first close is a listing: its first ``listing_exclude_sessions`` returns are
+        left out of the volatility.
 
     Returns
     -------
     (DataFrame, list of str)
-        Daily frame (index = sessions with a close) with ``close, equity_vol, total_debt,
+        Daily frame (index = sessions with a close) with ``close, equity_vol`` (the one
+        the models use), ``equity_vol_own`` (before the prior), ``vol_prior_weight``,
+        ``total_debt,
         default_point, shares, shares_kind, market_cap, debt_per_share, rate,
         spread_uncal_bp, lbar, spread_cal_bp, spread_bp, method, dd_merton, pd1y_merton,
         dd_naive, pd1y_naive, debt_filed``; and warnings.
@@ -363,18 +406,40 @@ def compute_name_proxy(close: pd.Series, fundamentals: pd.DataFrame, rate_cc: pd
     if (bs["total_debt"] <= 0).any():
         zero = bs.index[bs["total_debt"] <= 0]
         warns.append(f"{symbol}: debt is zero from {zero[0].date()}: no default barrier, proxy is blank there")
-    vol = credit.compute_equity_vol(px, method=params.vol_method, window=params.vol_window,  # type: ignore[arg-type]
-                                    halflife=params.vol_halflife, min_obs=params.min_vol_observations)
-    if vol.isna().all():
+    skip = params.listing_exclude_sessions if new_listing else 0
+    vol_own = credit.compute_equity_vol(px, method=params.vol_method, window=params.vol_window,  # type: ignore[arg-type]
+                                        halflife=params.vol_halflife, min_obs=params.min_vol_observations,
+                                        skip_first=skip)
+    if vol_own.isna().all():
         raise InsufficientData(f"{symbol}: only {len(px)} closes; the equity volatility needs "
-                               f"{params.min_vol_observations + 1}; wait for more sessions")
+                               f"{params.min_vol_observations + 1}"
+                               f"{f' (the first {skip} returns after the listing are left out)' if skip else ''}; "
+                               f"wait for more sessions")
+    n_obs = credit.compute_return_count(px, window=params.vol_window, skip_first=skip)
+    prior_w = pd.Series(0.0, index=dates)
+    vol = vol_own
+    if vol_prior is not None and params.vol_prior != "none":
+        pr = vol_prior.reindex(dates)
+        vol = pd.Series(credit.shrink_vol_to_prior(vol_own.values, n_obs.values, pr.values, params.vol_window),
+                        index=dates).where(vol_own.notna())
+        prior_w = (1.0 - n_obs / params.vol_window).clip(lower=0.0).where(pr.notna() & vol_own.notna(), 0.0)
+        used = prior_w > 0
+        if used.any():
+            last = used[used].index[-1]
+            warns.append(f"{symbol}: fewer than {params.vol_window} returns: equity volatility pooled with the "
+                         f"peer prior ({pr.loc[last]:.0%} on {last.date()}, weight {prior_w.loc[last]:.0%}) "
+                         f"from {used[used].index[0].date()} to {last.date()}")
+        if vol_own.notna().iloc[-1] and n_obs.iloc[-1] < params.vol_window and pd.isna(pr.iloc[-1]):
+            warns.append(f"{symbol}: short history and no peer ({', '.join(params.vol_prior_symbols)}) with "
+                         f"{params.vol_window} returns on {dates[-1].date()}: own volatility used without a prior")
     n_short = int((vol.notna() & (np.log(px).diff().notna().cumsum() < params.vol_window)).sum())
     if n_short and vol.notna().iloc[-1] and len(px) <= params.vol_window:
         warns.append(f"{symbol}: short history ({len(px)} sessions): equity volatility from fewer than "
                      f"{params.vol_window} returns")
     r = rate_cc.reindex(dates)
     mcap = px * bs["shares"]  # unadjusted close × share count (see module notes)
-    dps = bs["total_debt"] / bs["shares"]
+    debt_cg = bs["total_debt"] + (bs["operating_leases"] if params.debt_includes_leases else 0.0)
+    dps = debt_cg / bs["shares"]
     kw = dict(tenor=params.tenor_years, lam=params.barrier_uncertainty, recovery=params.cds_recovery)
     uncal = credit.creditgrades_spread(px.values, vol.values, dps.values, r.values,
                                        lbar=params.global_recovery, **kw)
@@ -418,7 +483,8 @@ def compute_name_proxy(close: pd.Series, fundamentals: pd.DataFrame, rate_cc: pd
     dd_n, pd_n = credit.naive_distance_to_default(mcap.values, vol.values, bs["default_point"].values,
                                                   drift.values, 1.0)
     out = pd.DataFrame({
-        "close": px, "equity_vol": vol, "total_debt": bs["total_debt"], "default_point": bs["default_point"],
+        "close": px, "equity_vol": vol, "equity_vol_own": vol_own, "vol_prior_weight": prior_w,
+        "total_debt": bs["total_debt"], "operating_leases": bs["operating_leases"], "default_point": bs["default_point"],
         "shares": bs["shares"], "shares_kind": bs["shares_kind"], "market_cap": mcap,
         "debt_per_share": dps, "rate": r, "spread_uncal_bp": uncal, "lbar": lbar,
         "spread_cal_bp": cal_spread, "spread_bp": spread,
@@ -622,13 +688,23 @@ def compute_spread_panel(closes: pd.DataFrame, fundamentals: pd.DataFrame, rates
     skipped: dict[str, str] = {}
     frames = []
     fund = fundamentals if fundamentals is not None else pd.DataFrame(columns=["symbol"])
+    first_session = c.index[0] if len(c.index) else None
+    if params.vol_prior not in ("peers", "none"):
+        raise ValueError(f"unknown vol_prior {params.vol_prior!r}; use 'peers' or 'none'")
     for sym in syms:
         try:
             if sym not in c.columns:
                 raise InsufficientData(f"{sym}: no closes; fetch its prices first")
             px = c[sym]
             r = _rate_cc(rt, params.rate_series, pd.DatetimeIndex(px.dropna().index))
-            df, w = compute_name_proxy(px, fund, r, sym, cds_quotes, params)
+            peers = [p for p in params.vol_prior_symbols if p != sym and p in c.columns]
+            prior = (credit.compute_peer_vol(c[peers], method=params.vol_method,  # type: ignore[arg-type]
+                                             window=params.vol_window, halflife=params.vol_halflife)
+                     if params.vol_prior == "peers" else None)
+            new_listing = bool(px.first_valid_index() is not None and first_session is not None
+                               and px.first_valid_index() > first_session)
+            df, w = compute_name_proxy(px, fund, r, sym, cds_quotes, params, vol_prior=prior,
+                                       new_listing=new_listing)
         except (InsufficientData, DataError) as exc:
             skipped[sym] = str(exc)
             log.warning("%s", exc)
