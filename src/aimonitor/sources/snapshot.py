@@ -48,6 +48,11 @@ def load_snapshot_fred() -> pd.DataFrame:
 
 def load_snapshot_fundamentals() -> pd.DataFrame:
     """Quarterly debt and share counts from filings (see the snapshot's PROVENANCE)."""
+    return _snapshot_fundamentals().copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _snapshot_fundamentals() -> pd.DataFrame:
     from aimonitor.sources.fundamentals import load_fundamentals_csv
 
     with resources.as_file(_path("fundamentals.csv")) as p:
