@@ -121,11 +121,14 @@ def test_json_contract(seed_result):
 
 # ---------------------------------------------------------------- quality on hand labels
 
-def test_precision_recall_against_hand_labels(seed_result):
-    q = compute_extraction_quality(seed_result.mentions, load_labels(LABELS))
-    # measured 83% / 90% when written; fail on a clear regression
-    assert q["recall"] >= 0.85, q["missed"]
-    assert q["precision"] >= 0.78, q["false_positives"]
+@pytest.mark.parametrize("labels", ["seed_labels.csv", "seed_labels_independent.csv"])
+def test_precision_recall_against_hand_labels(seed_result, labels):
+    # seed_labels.csv is the reconciled set, seed_labels_independent.csv was labelled from the
+    # articles without looking at the extractor (see fixtures/events/LABELS.md). The rules were
+    # tuned on these same seeds (measured 100% / 96.9%), so this only guards against regressions.
+    q = compute_extraction_quality(seed_result.mentions, load_labels(LABELS.parent / labels))
+    assert q["recall"] >= 0.90, q["missed"]
+    assert q["precision"] >= 0.90, q["false_positives"]
 
 
 # ---------------------------------------------------------------- numbers
@@ -270,3 +273,99 @@ def test_load_article_raises_data_error(tmp_path):
     p.write_bytes(b"\xff\xfe\xfa")
     with pytest.raises(DataError, match=str(p)):
         load_article(p)
+
+
+# ---------------------------------------------------------------- precision rules (non-seed sentences)
+# Each rule below is shown on small sentences written for the test, not taken from the seeds.
+
+def _facts(tmp_path, text: str) -> set[tuple]:
+    p = tmp_path / "rule.txt"
+    p.write_text(text, encoding="utf-8")
+    return {(m.type, m.amount, m.unit, m.tickers) for m in extract_paths([p]).mentions}
+
+
+def test_total_of_contracts_without_counterparty_is_aggregate(tmp_path):
+    got = _facts(tmp_path, "xAI已签署价值约5000亿美元的算力合同，这些合同的期限长达十年。")
+    assert ("aggregate_commitment", 500e9, "USD", ()) in got
+    got = _facts(tmp_path, "Anthropic能撬动超过8000亿美元的算力协议。")
+    assert ("aggregate_commitment", 800e9, "USD", ()) in got
+    got = _facts(tmp_path, "Anthropic has signed more than $300 billion of compute contracts.")
+    assert ("aggregate_commitment", 300e9, "USD", ()) in got
+    # a contract with a named counterparty stays a single contract, even with 超过
+    got = _facts(tmp_path, "CoreWeave与Meta签订的合作协议价值超过140亿美元。")
+    assert ("compute_contract", 14e9, "USD", ("CRWV", "META")) in got
+
+
+def test_consensus_figures_are_not_guidance(tmp_path):
+    got = _facts(tmp_path, "微软预计本财年资本支出计划为800亿美元,远超分析师预期的700亿美元。")
+    assert ("capex_guidance", 80e9, "USD", ("MSFT",)) in got
+    assert not any(f[1] == 70e9 and f[0] != "analyst_report" for f in got)
+    got = _facts(tmp_path, "Meta capex guidance is $70 billion, above the consensus of $65 billion.")
+    assert not any(f[1] == 65e9 and f[0] != "analyst_report" for f in got)
+
+
+def test_continuation_sentence_keeps_the_financing_type(tmp_path):
+    got = _facts(tmp_path, "甲骨文已经借贷了约200亿美元。Blue Owl又承接了100亿美元的投资。")
+    assert ("debt_raise", 20e9, "USD", ("ORCL",)) in got and ("debt_raise", 10e9, "USD", ("OWL",)) in got
+    got = _facts(tmp_path, "Oracle borrowed $20 billion in loans. Blue Owl took on another $10 billion investment.")
+    assert ("debt_raise", 10e9, "USD", ("OWL",)) in got
+
+
+def test_restated_amount_without_parties_is_one_fact(tmp_path):
+    p = tmp_path / "r.txt"
+    p.write_text("Anthropic与谷歌签订了价值2000亿美元的云服务协议。\n市场认为2000亿美元的协议规模过大。\n",
+                 encoding="utf-8")
+    ms = [m for m in extract_paths([p]).mentions if m.amount == 200e9]
+    assert [(m.type, m.tickers) for m in ms] == [("compute_contract", ("GOOGL",))]
+
+
+def test_vague_amounts_keep_their_unit(tmp_path):
+    got = _facts(tmp_path, "亚马逊此前向Anthropic投资了数十亿美元。")
+    assert ("equity_investment", None, "USD", ("AMZN",)) in got
+    got = _facts(tmp_path, "Oracle is raising tens of billions of dollars in loans for its data centres.")
+    assert ("debt_raise", None, "USD", ("ORCL",)) in got
+    # a definite 十亿 and a size class are not vague amounts
+    assert _facts(tmp_path, "微软签订的十亿美元级别大单数量创新高。") == set()
+
+
+def test_equity_stake_percentages_are_kept(tmp_path):
+    got = _facts(tmp_path, "软银目前持有OpenAI约11%的股权,计划再投资300亿美元。")
+    assert ("equity_investment", 11.0, "pct", ("9984.T",)) in got
+    got = _facts(tmp_path, "Nvidia was granted warrants for up to 5% of the company by CoreWeave, worth $2 billion.")
+    assert any(f[0] == "warrant_equity_for_orders" and f[1] == 5.0 and f[2] == "pct" for f in got)
+
+
+def test_investment_without_amount_between_named_parties(tmp_path):
+    got = _facts(tmp_path, "谷歌不仅向Anthropic出售TPU，还投资了Anthropic；")
+    assert ("equity_investment", None, None, ("GOOGL",)) in got
+    # a generic description of the loop ("英伟达投资OpenAI,OpenAI采购...") is not an extra fact
+    assert _facts(tmp_path, "英伟达投资OpenAI,OpenAI向甲骨文付款。") == set()
+
+
+def test_no_party_cost_calculation_and_conditionals_yield_no_deal(tmp_path):
+    deal = lambda got: {f for f in got if f[0] in ("compute_contract", "equity_investment", "capex_project",
+                                                    "aggregate_commitment", "debt_raise", "funding_round")}
+    # no party named at all
+    assert deal(_facts(tmp_path, "一座数据中心大约需要10万块GPU,采购这些芯片需要30亿美元。")) == set()
+    # a worked calculation
+    assert deal(_facts(tmp_path, "xAI需要的合作总规模为10GW × 400亿美元/GW = 4000亿美元。")) == set()
+    # a conditional consequence
+    assert deal(_facts(tmp_path, "如果谈判破裂,微软可能撤回对OpenAI的100亿美元投资。")) == set()
+    # a supposition covers its whole paragraph
+    assert deal(_facts(tmp_path, "假设英伟达向xAI投资100亿美元。xAI再用这笔钱签订200亿美元的采购合同。\n")) == set()
+    # a yardstick amount
+    assert deal(_facts(tmp_path, "这些公司的项目加起来还不到xAI 50GW的一半。")) == set()
+
+
+def test_spending_totals_are_not_commitments(tmp_path):
+    got = _facts(tmp_path, "xAI在2025至2030年间的算力支出预算总额超过3000亿美元。")
+    assert not any(f[0] == "aggregate_commitment" for f in got)
+
+
+def test_compilation_headline_names_the_subject(tmp_path):
+    p = tmp_path / "c.txt"
+    p.write_text("其他新闻\n来源A· 2026-01-05 08:00\n无关内容。\n"
+                 "华尔街点评微软财报:资本开支超预期\n来源B· 2026-01-30 07:00\n"
+                 "核心观点 - 2026年资本开支指引为1400-1500亿美元,高于此前预期 [1]\n", encoding="utf-8")
+    ms = [m for m in extract_paths([p]).mentions if m.type == "capex_guidance"]
+    assert ms and ms[0].tickers == ("MSFT",) and (ms[0].amount_low, ms[0].amount_high) == (140e9, 150e9)

@@ -16,6 +16,19 @@ Pipeline per article:
 4. a sentence without any quantity but with a strong financing cue (share sale, bond
    issue, funding round) and a party yields one amount-less mention.
 
+Precision rules applied on top (each general, each shown on non-seed sentences in
+tests/test_extract.py): a contract total with no named counterparty (这些合同, 超过…的协议,
+"contracts") is an ``aggregate_commitment``; a spending total or budget is not a
+commitment; consensus figures (分析师预期的X, "consensus of $X") are ``analyst_report``;
+conditional sentences (如果/若/if), suppositions (假设…, to the end of the paragraph),
+worked calculations (``= X``), yardsticks (X的一半) and requirements (需要X) state no deal;
+a deal mention with no party at all becomes ``other``; a continuation sentence (又/另外/
+another) with a generic cue keeps the previous sentence's type; a later restatement of an
+amount with a subset of the parties is dropped; vague amounts (数百亿美元, "tens of
+billions of dollars") give amount-less mentions that keep their unit; a percentage of a
+company's equity (10%的股份, "a 27% stake") is kept as a stake; in a compilation the
+company in a piece's headline is its default party.
+
 Every rule is a general cue-word or number rule; ``explain`` on each mention says
 which cue fired.
 """
@@ -442,7 +455,51 @@ _SUBJECT_LEAD = re.compile(r"^[\s*（(“\"]*(?:而|但|且|并|同时|其中|�
 _GLOSS = re.compile(r"（[^）]*）|\([^)]*\)")
 _PRONOUN = _rx("该公司", "公司", "其", "它", "他们", r"\bthe company\b", r"\bits?\b", r"\bthey\b")
 _ACTION = _rx("宣布", "正准备", "准备", "计划", "拟", "洽谈", "正在", r"announc", r"plans? to", r"in talks", r"is raising")
-_VAGUE_AMOUNT = re.compile(r"[数几十百千]+(?:万亿|亿|万)(?:美元|日元|港元)|(?:tens|hundreds) of billions")
+
+# ---- precision rules (each one general; see tests/test_extract.py for non-seed examples)
+#: Vague amounts written in words: amount unknown, unit known (数百亿美元 -> USD, 十几G瓦 -> GW).
+_VAGUE_QTY = re.compile(
+    r"(?P<zh>(?:(?:数|几|上|近)[十百千]*|[十百千](?:几|多|余))(?:万亿|亿|万)\s*(?P<zcur>美元|日元|港元)(?!级))"
+    r"|(?P<en>(?:tens|hundreds) of billions of (?P<ecur>dollars|yen)|(?:tens|hundreds) of billions)"
+    r"|(?P<pw>[十几数]+(?:G|吉|千兆)?瓦|several gigawatts)", re.I)
+_VAGUE_UNIT = {"美元": "USD", "日元": "JPY", "港元": "HKD", "dollars": "USD", "yen": "JPY"}
+#: A consensus or expectation figure ("高于分析师预期的1195亿美元", "1290亿美元的普遍预期",
+#: "above the consensus of $65 billion") is not the company's own number.
+_CONSENSUS_BEFORE = re.compile(
+    r"(?:预期|预估|共识|一致预期|预测值)(?:的|为|是)?\s*(?:约|大约)?\s*$"
+    r"|(?:consensus|expectations?|estimates?|analysts? (?:had )?expected|forecasts? of analysts)"
+    r"\s*(?:of|for|at)?\s*(?:about|around|roughly)?\s*$", re.I)
+_CONSENSUS_AFTER = re.compile(r"^\s*(?:的)?(?:普遍|一致|平均|市场)?(?:预期|预估|共识)|^\s*(?:consensus|expected by analysts)",
+                              re.I)
+#: Several contracts or a lower bound over contracts is a total, not one contract:
+#: "超过1万亿美元的算力合作协议", "这些合同", "more than $1 trillion of contracts".
+_AGG_PLURAL = _rx("这些合同", "这些协议", "这些合约", "一系列", "多份", "多项", "一共", "累计", "总计", "加起来",
+                  r"\bcontracts\b", r"\bagreements\b", r"\bcommitments\b", r"\baltogether\b", r"\bcumulative")
+_AGG_LOWER = re.compile(r"(?:超过|逾|超|more than|over|upwards of)\s*(?:约)?\s*$", re.I)
+#: A named counterparty: "与OpenAI的协议", "with OpenAI".
+_WITH = re.compile(r"(?:与|和|跟|同|向|with|from)\s*\**$", re.I)
+#: Spending totals and budgets are plans, not signed commitments.
+_SPENDING = _rx("支出", "开支", "预算", "花费", r"\bspend(?:ing)?\b", r"\bbudget", r"\bcapex\b")
+#: A sentence continuing the previous fact ("又承接了", "另外约380亿美元", "another $10 billion").
+_CONTINUE = _rx("又", "另外", "另有", "此外还", r"\banother\b", r"\ba further\b", r"\badditional\b", r"\balso\b")
+#: Cues too generic to override a continued fact's type.
+_GENERIC_CUES = _rx(r"^投资$", r"^交易$", r"^invest", r"^deal$", r"^investment$")
+#: A percentage of a company's equity is a stake, not a market move.
+_STAKE_AFTER = re.compile(r"^\s*(?:的)?\s*(?:股份|股权|权益|股票|stake|of the company|of (?:its|the) shares|equity)", re.I)
+_STAKE_BEFORE = re.compile(r"(?:占(?:公司|总股本)?|持有|持股|a|holds?|owns?)\s*(?:约|大约|about|roughly|up to|最多|高达)?\s*$",
+                           re.I)
+#: Arithmetic ("20GW × 500亿美元/GW = 1万亿美元") illustrates, it reports no fact.
+_CALC_BEFORE = re.compile(r"(?:=|＝|等于|equals)\s*$")
+#: An amount used as a yardstick: "还不到OpenAI 20GW的一半", "twice the $10 billion".
+_COMPARE_AFTER = re.compile(r"^\s*的?(?:一半|两倍|三倍|[0-9一二三四五六七八九十]+倍|几分之一)")
+#: An amount something would require is an estimate, not a deal: "仅GPU采购就需要50亿美元",
+#: "building it would cost $50 billion".
+_REQUIRE_BEFORE = re.compile(r"(?:需要|所需|需花费|需投入|would (?:cost|require|need)|requires?|needs?)\s*(?:约|大约|额外|about|roughly)?\s*$",
+                             re.I)
+#: Conditional sentences ("如果谈判破裂，…可能…") state no fact.
+_CONDITIONAL = re.compile(r"^\W*(?:如果|假如|倘若|若|要是|万一|if|should|were)\b|^\W*(?:如果|假如|倘若|若|要是|万一)", re.I)
+#: "投资了CoreWeave", "invested in Anthropic": an investment without an amount.
+_INVESTED_IN = re.compile(r"(?:投资了|入股了?|注资了?|invested in|took a stake in|has a stake in)\s*\**\s*$", re.I)
 
 
 def classify(text: str) -> tuple[str | None, str | None]:
@@ -572,14 +629,26 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
     stamp_pos = [st.pos for st in article.stamps]
     last_end = 0
     bounds = [0] + stamp_pos + [len(text)]
-    topics = [_section_topic(ents_dict.find(text[a:b])) for a, b in zip(bounds[:-1], bounds[1:])]
+    topics = [_headline_topic(text, a, ents_dict) or _section_topic(ents_dict.find(text[a:b]))
+              for a, b in zip(bounds[:-1], bounds[1:])]
+    hypo_until = -1
+    prev_sent_types: list[str] = []
     for s0, s1 in split_sentences(text):
         sent = text[s0:s1]
         if any(last_end <= p < s1 for p in stamp_pos):
             prev_subject = []  # a new piece of a compilation starts: forget the context
+            prev_sent_types = []
         last_end = s1
         since_subject += 1
-        if _QUESTION.search(sent) or _HYPOTHETICAL.search(sent):
+        cur_types: list[str] = []
+        if _HYPOTHETICAL.search(sent):
+            # a supposition runs to the end of its paragraph ("假设…。…总成本为100万美元。")
+            nl = text.find("\n", s1)
+            hypo_until = len(text) if nl < 0 else nl
+            prev_sent_types = []
+            continue
+        if s0 < hypo_until or _QUESTION.search(sent) or _CONDITIONAL.search(sent):
+            prev_sent_types = []
             continue
         glosses = [(g.start(), g.end()) for g in _GLOSS.finditer(sent)]
         # glosses are masked (same length) so their colons and commas do not cut clauses
@@ -601,9 +670,16 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
         ents_ctx = list(ents) if ents else carry
         sent_type, sent_cue = classify(masked)
         research_subject = bool(ents) and ents[0].entity.is_source and _ANALYST_VERBS.search(sent)
+        vague = [Quantity(v.start(), v.end(), v.group(0), None,
+                          "GW" if v.group("pw") else _VAGUE_UNIT.get((v.group("zcur") or v.group("ecur") or "dollars").lower(),
+                                                                       _VAGUE_UNIT.get(v.group("zcur") or "", "USD")))
+                 for v in _VAGUE_QTY.finditer(masked)
+                 if not any(q.start < v.end() and v.start() < q.end for q in quants)]
         non_pct = [q for q in quants if q.unit != "pct"]
+        stakes = [q for q in quants if q.unit == "pct" and (
+            _STAKE_AFTER.search(sent[q.end:]) or _STAKE_BEFORE.search(sent[max(0, q.start - 12):q.start]))]
         seen_in_sentence: set = set()
-        use = non_pct if non_pct else quants
+        use = sorted(non_pct + stakes + vague, key=lambda q: q.start) if non_pct or vague else quants
         for q in use:
             ca, cb = next(((a, b) for a, b in clauses if a <= q.start < b), (0, len(sent)))
             clause = masked[ca:cb]
@@ -625,6 +701,8 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             before = sent[ca:q.start]
             if _RATE_BEFORE.search(before) or _RATE_AFTER.search(sent[q.end:]) or _ANAPHORA_BEFORE.search(before):
                 continue
+            if _CALC_BEFORE.search(before) or _COMPARE_AFTER.search(sent[q.end:]):
+                continue  # the result of a worked calculation, or a yardstick ("不到20GW的一半")
             local = [e for e in ents if prev_q_end <= e.start < next_q_start]
             if not ents:
                 local = list(carry)
@@ -647,10 +725,26 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             typ, cue = classify(clause)
             level = "clause"
             if typ is None:
-                typ, cue, level = sent_type, sent_cue, "sentence"
+                # sentence level, but a clause holding another amount describes that amount
+                own = "".join(masked[a:b] + "，" for a, b in clauses
+                              if not any(a <= p.start < b for p in use if p is not q))
+                typ, cue = classify(own)
+                if typ is None:
+                    typ, cue = sent_type, sent_cue
+                level = "sentence"
             if _COST.search(clause):
                 typ, cue, level = "other", _COST.search(clause).group(0), "clause (cost or price)"
             clause_parties = {e.entity.name for e in ents if ca <= e.start < cb and not e.entity.is_source}
+            counterparty = len(clause_parties) >= 2 or any(
+                ca <= e.start < cb and _WITH.search(sent[ca:e.start]) for e in ents if not e.entity.is_source)
+            if typ == "compute_contract" and not counterparty and (
+                    _AGG_PLURAL.search(_GLOSS.sub("", sent)) or _AGG_LOWER.search(before)):
+                typ, cue, level = "aggregate_commitment", (_AGG_PLURAL.search(_GLOSS.sub("", sent)) or
+                                                           _AGG_LOWER.search(before)).group(0), "total without counterparty"
+            if typ == "aggregate_commitment" and _SPENDING.search(clause if level == "clause" else masked):
+                # a spending total or budget is a plan, not signed commitments
+                typ2, cue2 = classify(_TYPE_PATTERNS["aggregate_commitment"].sub("", clause))
+                typ, cue, level = (typ2 if typ2 == "capex_guidance" else "other"), cue2 or "spending", "clause (spending total)"
             if typ == "aggregate_commitment" and len(clause_parties) >= 2:
                 # a total between two named parties is one contract, not an aggregate
                 rest = [(t, r) for t, r in TYPE_CUES if t != "aggregate_commitment"]
@@ -667,7 +761,23 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 typ, cue, level = "analyst_report", _ANALYST_VERBS.search(sent).group(0), "sentence (research source)"
             if q.unit == "bp" and typ is None:
                 typ, cue, level = "credit_move", "bp", "unit"
-            if q.unit == "pct" and typ not in ("stock_reaction", "credit_move", "earnings", "revenue_fact",
+            if q in stakes:
+                if typ != "warrant_equity_for_orders":
+                    typ2, cue2 = classify(sent)
+                    typ, cue, level = ("warrant_equity_for_orders", cue2, "sentence (stake)") if \
+                        typ2 == "warrant_equity_for_orders" else ("equity_investment", "stake", "clause (stake)")
+            if typ in DEAL_TYPES and prev_sent_types and _CONTINUE.search(sent) and (
+                    cue is None or _GENERIC_CUES.search(cue or "")) and typ != prev_sent_types[-1]:
+                typ, cue, level = prev_sent_types[-1], _CONTINUE.search(sent).group(0), "continues previous sentence"
+            elif typ is None and prev_sent_types and _CONTINUE.search(sent):
+                typ, cue, level = prev_sent_types[-1], _CONTINUE.search(sent).group(0), "continues previous sentence"
+            if q.amount is not None and (_CONSENSUS_BEFORE.search(before) or _CONSENSUS_AFTER.search(sent[q.end:])):
+                typ, cue, level = "analyst_report", "consensus", "clause (expectation figure)"
+            if typ in DEAL_TYPES and _REQUIRE_BEFORE.search(before):
+                typ, cue, level = "other", _REQUIRE_BEFORE.search(before).group(0), f"clause (requirement, was {typ})"
+            if typ in DEAL_TYPES and not any(not (ents_dict.get(n) and ents_dict.get(n).is_source) for n in names):
+                typ, cue, level = "other", cue, f"no party named (was {typ})"
+            if q.unit == "pct" and q not in stakes and typ not in ("stock_reaction", "credit_move", "earnings", "revenue_fact",
                                                "funding_round", "analyst_report"):
                 if _STOCK_CUE.search(clause):
                     typ, cue, level = "stock_reaction", _STOCK_CUE.search(clause).group(0), "clause"
@@ -682,6 +792,8 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if key in seen_in_sentence:
                 continue  # the sentence restates the same amount ("这意味着...")
             seen_in_sentence.add(key)
+            if typ in DEAL_TYPES:
+                cur_types.append(typ)
             dp = _pick_date(dates, ca, cb)
             out.append(Mention(
                 article=article.path, entities=names, tickers=tickers, type=typ,
@@ -692,41 +804,85 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 explain=f"amount {q.text!r}; type {typ} from {level} cue {cue!r}" if cue else
                         f"amount {q.text!r}; no type cue",
             ))
-        if not quants and ents:
+        if not quants and not vague and ents:
             typ, cue = classify(masked)
-            vague = _VAGUE_AMOUNT.search(masked)
-            if typ in _AMOUNTLESS and any(not e.entity.is_source for e in ents) and (
-                    vague or _ACTION.search(masked)):
+            inv = next((e for e in ents if not e.entity.is_source and _INVESTED_IN.search(masked[:e.start])), None)
+            if inv is not None and typ not in _AMOUNTLESS:
+                # "英伟达还投资了CoreWeave": an investment between two named parties, no amount
+                typ, cue = "equity_investment", _INVESTED_IN.search(masked[:inv.start]).group(0).strip()
+                names, tickers = _tickers([e for e in (subject or ents[:1]) if e.entity != inv.entity] + [inv])
+                dp = _pick_date(dates, 0, len(sent))
+                if len(names) >= 2:
+                    out.append(Mention(
+                        article=article.path, entities=names, tickers=tickers, type=typ, amount=None, unit=None,
+                        date_phrase=dp.text if dp else None, resolved_date=dp.date if dp else None, quote=sent,
+                        date_precision=dp.precision if dp else None,
+                        explain=f"no amount; type {typ} from cue {cue!r}"))
+            if typ in _AMOUNTLESS and any(not e.entity.is_source for e in ents) and _ACTION.search(masked):
                 names, tickers = _tickers(subject or ents)
                 dp = _pick_date(dates, 0, len(sent))
                 out.append(Mention(
                     article=article.path, entities=names, tickers=tickers, type=typ, amount=None, unit=None,
                     date_phrase=dp.text if dp else None, resolved_date=dp.date if dp else None, quote=sent,
-                    amount_text=vague.group(0) if vague else None,
+                    amount_text=None,
                     date_precision=dp.precision if dp else None,
                     explain=f"no amount; type {typ} from sentence cue {cue!r}"))
+        prev_sent_types = cur_types
         lead_ents = [e for e in (subject or ents) if not e.entity.is_source]
         if lead_ents:
             since_subject = 0
-        prev_subject = lead_ents[:1] if not subject else (
-            [e for e in subject if not e.entity.is_source] or lead_ents[:1])
+        if ents:  # a sentence naming nobody keeps the running subject (bullets under one heading)
+            prev_subject = lead_ents[:1] if not subject else (
+                [e for e in subject if not e.entity.is_source] or lead_ents[:1])
     return _dedupe(out)
 
 
 def _dedupe(mentions: list[Mention]) -> list[Mention]:
-    """Drop repeats of the same fact (same type, amount, unit and parties) within an article."""
+    """Drop repeats of one fact within an article.
+
+    Exact repeats (same type, amount, unit and parties) go, and so does a later
+    restatement of an amount already reported with the same unit whose listed parties
+    are a subset of the earlier mention's (articles recap "the $1 trillion" without
+    naming the partners again). Amount-less mentions are kept once per type and parties.
+    """
     seen: set = set()
+    first: dict[tuple, list[tuple[frozenset[str], str]]] = {}
     out = []
     for m in mentions:
         if m.amount is None and m.amount_low is None:
+            key = (m.article, m.type, m.unit, m.tickers, "none")
+            if key in seen:
+                continue
+            seen.add(key)
             out.append(m)
             continue
         key = (m.article, m.type, m.amount, m.amount_low, m.amount_high, m.unit, m.tickers)
         if key in seen:
             continue
         seen.add(key)
+        if m.amount is not None and m.type != "stock_reaction":
+            akey = (m.article, m.amount, m.unit)
+            tick = frozenset(m.tickers)
+            if any(tick <= earlier and (typ == m.type or typ in DEAL_TYPES) for earlier, typ in first.get(akey, [])):
+                continue
+            first.setdefault(akey, []).append((tick, m.type))
         out.append(m)
     return out
+
+
+def _headline_topic(text: str, start: int, ents: EntityDictionary) -> EntityMatch | None:
+    """The listed company named in the headline just above a compilation stamp at ``start``."""
+    if start <= 0:
+        return None
+    line_start = text.rfind("\n", 0, start) + 1
+    prev_end = text.rfind("\n", 0, max(line_start - 1, 0))
+    if line_start <= 0:
+        return None
+    headline = text[prev_end + 1:line_start - 1]
+    for e in ents.find(headline):
+        if e.entity.is_listed and not e.entity.is_source:
+            return e
+    return None
 
 
 def _section_topic(matches: Sequence[EntityMatch]) -> EntityMatch | None:
