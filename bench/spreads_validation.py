@@ -10,6 +10,20 @@ Reference points (public reports quoted in the seed articles; 5y senior CDS, bp)
 * widening from early September (2025-09-02) to late November (2025-11-25): ORCL about
   +60 bp, CRWV about +280 bp.
 
+Jump checks (no public quote needed): on an isolated *positive* price jump the proxy must
+not widen. ORCL 2025-09-09 -> 2025-09-10 (+36%, $455B backlog) and AMD 2025-10-03 ->
+2025-10-06 (+24%, OpenAI deal). Bound: change <= +0.5 bp. Why: a higher share price
+lowers leverage ``S/(S+L̄D)``; with the diffusive volatility unchanged CreditGrades'
+spread falls (dc/dS < 0), and neither name filed more debt per share that day, so any
+widening can only come from the jump leaking into the volatility. 0.5 bp (half the 1 bp
+quoting unit of CDS) absorbs one ordinary day's change of the estimator.
+
+Alert discrimination (not scored, printed in the summary): ORCL's largest 20-session
+widening (the signal of the ``credit_proxy_widening`` rules, 40 / 100 bp) in the weeks after
+the jump (2025-09-10..2025-10-08, good news) and in the autumn stress (2025-10-15..
+2025-11-28, market CDS ~60 -> ~125 bp), calibrated (``cal:first``). A useful proxy widens more
+in the second window than in the first.
+
 For each model variant (volatility estimator, prior for short histories, IPO month, debt
 definition, λ) it prints level errors and the direction of the widening, uncalibrated and
 calibrated, then a before/after table and a one-line summary per variant. Calibration never sees the point it is scored on:
@@ -41,18 +55,30 @@ LEVELS = [  # symbol, date, reference bp, kind ("approx" or "max")
     ("CRWV", "2025-10-06", 368.0, "approx"),
 ]
 WIDENING = [("ORCL", "2025-09-02", "2025-11-25", 60.0), ("CRWV", "2025-09-02", "2025-11-25", 280.0)]
+JUMPS = [("ORCL", "2025-09-09", "2025-09-10"), ("AMD", "2025-10-03", "2025-10-06")]
+JUMP_BOUND_BP = 0.5
+GOOD_NEWS = ("2025-09-10", "2025-10-08")
+STRESS = ("2025-10-15", "2025-11-28")
 CAL_POINT = {"ORCL": ("2025-06-13", 36.0), "CRWV": ("2025-10-06", 368.0)}
 
-#: Variants compared (CreditParams overrides). The first is the previous default, the
-#: one marked DEFAULT is ``CreditParams()``. "prior" = short histories pooled with the
+#: Variants compared (CreditParams overrides). The one marked DEFAULT is ``CreditParams()``
+#: (MedRV terms in the blend); "previous DEFAULT" is the same with squared returns.
+#: Unless a variant says "squared" or "bipower" it uses the default MedRV estimator. "prior" = short histories pooled with the
 #: watchlist's average volatility; "IPO-21" = the first 21 returns after a listing left out.
 #: "window 1000": the snapshot starts 2024-01-02, so no name has 1000 returns and no peer
 #: qualifies as a prior: it is an expanding window over all stored history.
 _NO = dict(vol_prior="none", listing_exclude_sessions=0)
+_SQ = dict(vol_estimator="squared")
 VARIANTS = {
-    "before: blend, own vol": dict(_NO),
+    "squared: blend + prior + IPO-21 (previous DEFAULT)": dict(_SQ),
+    "MedRV: blend + prior + IPO-21 (DEFAULT)": {},
+    "bipower: blend + prior + IPO-21": dict(vol_estimator="bipower"),
+    "truncated 3σ: blend + prior + IPO-21": dict(vol_estimator="truncated", vol_jump_threshold=3.0),
+    "truncated 4σ: blend + prior + IPO-21": dict(vol_estimator="truncated", vol_jump_threshold=4.0),
+    "truncated 5σ: blend + prior + IPO-21": dict(vol_estimator="truncated", vol_jump_threshold=5.0),
+    "squared: blend, own vol (first version)": dict(_NO, **_SQ),
+    "MedRV: blend, own vol": dict(_NO),
     "blend + prior": dict(listing_exclude_sessions=0),
-    "blend + prior + IPO-21 (DEFAULT)": {},
     "blend + IPO-21, no prior": dict(vol_prior="none"),
     "blend + prior(SMH) + IPO-21": dict(vol_prior_symbols=("SMH",)),
     "blend + prior + IPO-10": dict(listing_exclude_sessions=10),
@@ -67,8 +93,8 @@ VARIANTS = {
     "blend + prior + IPO-21, lambda 0.2": dict(barrier_uncertainty=0.2),
     "blend + prior + IPO-21, lambda 0.4": dict(barrier_uncertainty=0.4),
 }
-DEFAULT_VARIANT = "blend + prior + IPO-21 (DEFAULT)"
-BEFORE_VARIANT = "before: blend, own vol"
+DEFAULT_VARIANT = "MedRV: blend + prior + IPO-21 (DEFAULT)"
+BEFORE_VARIANT = "squared: blend + prior + IPO-21 (previous DEFAULT)"
 
 
 def load_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -86,8 +112,8 @@ def load_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFram
 
 
 def evaluate(closes, fund, rates, oas, params: CreditParams) -> list[dict]:
-    panel = compute_spread_panel(closes, fund, rates, oas, symbols=["ORCL", "CRWV"], params=params)
-    names = {s: panel.names[panel.names["symbol"] == s].set_index("date") for s in ("ORCL", "CRWV")}
+    panel = compute_spread_panel(closes, fund, rates, oas, symbols=["ORCL", "CRWV", "AMD"], params=params)
+    names = {s: panel.names[panel.names["symbol"] == s].set_index("date") for s in ("ORCL", "CRWV", "AMD")}
 
     def spread_with(sym: str, lbar: float) -> pd.Series:
         from aimonitor.analytics.credit import creditgrades_spread
@@ -105,10 +131,14 @@ def evaluate(closes, fund, rates, oas, params: CreditParams) -> list[dict]:
     lb = {s: fit(s) for s in CAL_POINT}
     variants = {
         "uncalibrated": {s: names[s]["spread_uncal_bp"] for s in names},
-        "cal:first": {s: spread_with(s, lb[s]) for s in names},
+        "cal:first": {s: spread_with(s, lb[s]) for s in CAL_POINT},
         "cal:ORCL->CRWV": {"ORCL": spread_with("ORCL", lb["ORCL"]), "CRWV": spread_with("CRWV", lb["ORCL"])},
     }
     out = []
+    o20 = variants["cal:first"]["ORCL"].diff(20)
+    for label, (a, b) in (("good news", GOOD_NEWS), ("stress", STRESS)):
+        out.append({"variant": "cal:first", "point": f"ORCL max 20d change {label}", "proxy": float(o20.loc[a:b].max()),
+                    "error": math.nan, "ok": True, "lbar": math.nan, "jump": True, "info": True})
     for vname, series in variants.items():
         for sym, d, ref, kind in LEVELS:
             if vname != "uncalibrated" and CAL_POINT.get(sym, (None,))[0] == d and \
@@ -124,19 +154,29 @@ def evaluate(closes, fund, rates, oas, params: CreditParams) -> list[dict]:
             chg = float(s.loc[d1] - s.loc[d0])
             out.append({"variant": vname, "point": f"{sym} {d0}->{d1} ~+{ref:.0f}", "proxy": chg,
                         "error": chg - ref, "ok": chg > 0, "lbar": math.nan})
+        for sym, d0, d1 in JUMPS:
+            if sym not in series:
+                continue
+            s = series[sym]
+            chg = float(s.loc[d1] - s.loc[d0])
+            out.append({"variant": vname, "point": f"{sym} jump {d0[5:]}->{d1[5:]} <=+{JUMP_BOUND_BP:g}",
+                        "proxy": chg, "error": max(0.0, chg - JUMP_BOUND_BP), "ok": chg <= JUMP_BOUND_BP,
+                        "lbar": math.nan, "jump": True})
     return out
 
 
 def _fmt_rows(rows: list[dict]) -> None:
     print(f"{'variant':<16} {'reference point':<32} {'proxy':>8} {'error':>8}  ok   L̄")
     for r in rows:
+        if r.get("info"):
+            continue
         lbs = "" if r["lbar"] is None or (isinstance(r["lbar"], float) and math.isnan(r["lbar"])) else f"{r['lbar']:.3f}"
         print(f"{r['variant']:<16} {r['point']:<32} {r['proxy']:8.1f} {r['error']:+8.1f}  "
               f"{'yes' if r['ok'] else 'NO ':<4} {lbs}")
 
 
 def _score(rows: list[dict], variant: str) -> tuple[int, int, float]:
-    rs = [r for r in rows if r["variant"] == variant]
+    rs = [r for r in rows if r["variant"] == variant and not r.get("jump")]
     lev = [r for r in rs if "->" not in r["point"] and "~" in r["point"]]
     mae_log = float(np.mean([abs(math.log(max(r["proxy"], 1e-6) / (r["proxy"] - r["error"]))) for r in lev])) \
         if lev else math.nan
@@ -156,12 +196,16 @@ def main(argv: list[str] | None = None) -> int:
     before = {(r["variant"], r["point"]): r["proxy"] for r in results[BEFORE_VARIANT]}
     print(f"{'variant':<16} {'reference point':<32} {'before':>8} {'after':>8}  ok")
     for r in results[DEFAULT_VARIANT]:
+        if r.get("info"):
+            continue
         print(f"{r['variant']:<16} {r['point']:<32} {before[(r['variant'], r['point'])]:8.1f} {r['proxy']:8.1f}  "
               f"{'yes' if r['ok'] else 'NO'}")
     print("\n== summary (ok = level within ±50% / bound respected / widening has the right sign;"
-          " m = mean |log error| of the ~levels; Δ = widening Sept->Nov, bp)")
-    print(f"{'variant':<36} {'uncal ok':>8} {'m':>5} {'ORCLΔ':>6} {'CRWVΔ':>6} {'CRWV 10-06':>10} | "
-          f"{'cal:first':>9} {'CRWVΔ':>6} | {'ORCL->CRWV':>10} {'m':>5}")
+          " m = mean |log error| of the ~levels; Δ = widening Sept->Nov, bp;"
+          f" jumps = ORCL 09-09->09-10 / AMD 10-03->10-06 uncalibrated and ORCL cal:first, ok if <= +{JUMP_BOUND_BP:g} bp)")
+    print(f"{'variant':<52} {'uncal ok':>8} {'m':>5} {'ORCLΔ':>6} {'CRWVΔ':>6} {'CRWV 10-06':>10} | "
+          f"{'cal:first':>9} {'CRWVΔ':>6} | {'ORCL->CRWV':>10} {'m':>5} | {'ORCL jump':>9} {'AMD jump':>8} "
+          f"{'cal ORCL':>8} {'jumps':>5} | {'Δ20 news':>8} {'stress':>6}")
     for name, rows in results.items():
         u, c, x = (_score(rows, v) for v in ("uncalibrated", "cal:first", "cal:ORCL->CRWV"))
         get = {(r["variant"], r["point"]): r["proxy"] for r in rows}
@@ -169,8 +213,14 @@ def main(argv: list[str] | None = None) -> int:
         cw = get[("uncalibrated", "CRWV 2025-09-02->2025-11-25 ~+280")]
         cl = get[("uncalibrated", "CRWV 2025-10-06 ~368")]
         ccw = get[("cal:first", "CRWV 2025-09-02->2025-11-25 ~+280")]
-        print(f"{name:<36} {u[0]:>4}/{u[1]:<3} {u[2]:5.2f} {ow:+6.0f} {cw:+6.0f} {cl:10.0f} | "
-              f"{c[0]:>5}/{c[1]:<3} {ccw:+6.0f} | {x[0]:>6}/{x[1]:<3} {x[2]:5.2f}")
+        js = [r for r in rows if r.get("jump") and not r.get("info")]
+        jo = get[("uncalibrated", "ORCL jump 09-09->09-10 <=+0.5")]
+        ja = get[("uncalibrated", "AMD jump 10-03->10-06 <=+0.5")]
+        jc = get[("cal:first", "ORCL jump 09-09->09-10 <=+0.5")]
+        print(f"{name:<52} {u[0]:>4}/{u[1]:<3} {u[2]:5.2f} {ow:+6.0f} {cw:+6.0f} {cl:10.0f} | "
+              f"{c[0]:>5}/{c[1]:<3} {ccw:+6.0f} | {x[0]:>6}/{x[1]:<3} {x[2]:5.2f} | {jo:+9.1f} {ja:+8.2f} "
+              f"{jc:+8.1f} {sum(r['ok'] for r in js):>3}/{len(js)} | "
+              f"{get[('cal:first', 'ORCL max 20d change good news')]:+8.0f} {get[('cal:first', 'ORCL max 20d change stress')]:+6.0f}")
     return 0
 
 

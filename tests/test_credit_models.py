@@ -145,3 +145,88 @@ def test_peer_vol_is_root_mean_variance_of_full_window_peers():
     b2 = pd.Series(100 * np.exp(np.concatenate([[0.0], np.cumsum(rb)])), index=idx)
     pv2 = credit.compute_peer_vol(pd.DataFrame({"A": a, "B": b2}), method="window", window=250)
     assert pv2.iloc[-1] == pytest.approx(math.sqrt((va + vb) / 2), rel=1e-10)
+
+
+# ---------------------------------------------------------------- jump-robust volatility
+
+_C_MEDRV = math.pi / (6 - 4 * math.sqrt(3) + math.pi)  # ADS (2012): 1 / E[med(|Z1|,|Z2|,|Z3|)^2]
+
+
+def _jump_series() -> tuple[pd.Series, np.ndarray]:
+    # 80 returns of +-1% (alternating) and one +30% jump at return 70
+    r = np.where(np.arange(80) % 2 == 0, 0.01, -0.01)
+    r[70] = 0.30
+    px = pd.Series(100 * np.exp(np.concatenate([[0.0], np.cumsum(r)])), index=pd.bdate_range("2025-01-01", periods=81))
+    return px, r
+
+
+def test_daily_variance_terms_hand_values():
+    r = pd.Series([0.01, -0.02, 0.30, -0.015, 0.005])
+    bv = credit.compute_daily_variance(r, "bipower")
+    assert np.isnan(bv.iloc[0])
+    assert bv.iloc[2] == pytest.approx(math.pi / 2 * 0.02 * 0.30, rel=1e-12)
+    assert bv.iloc[4] == pytest.approx(math.pi / 2 * 0.015 * 0.005, rel=1e-12)
+    mv = credit.compute_daily_variance(r, "medrv")
+    assert mv.iloc[:2].isna().all()
+    # medians of |r| triples: (.01,.02,.30) -> .02; (.02,.30,.015) -> .02; (.30,.015,.005) -> .015
+    assert mv.iloc[2:].tolist() == pytest.approx([_C_MEDRV * 0.02**2, _C_MEDRV * 0.02**2, _C_MEDRV * 0.015**2], rel=1e-12)
+    assert credit.compute_daily_variance(r, "squared").iloc[2] == pytest.approx(0.09)
+    with pytest.raises(ValueError, match="estimator"):
+        credit.compute_daily_variance(r, "garch")  # type: ignore[arg-type]
+
+
+def test_robust_terms_unbiased_for_gaussian_returns():
+    # the scale constants make each term an unbiased estimate of sigma^2 without jumps
+    r = pd.Series(np.random.default_rng(5).normal(0.0, 0.02, 200_000))
+    for est in ("bipower", "medrv"):
+        assert credit.compute_daily_variance(r, est).mean() == pytest.approx(0.02**2, rel=0.01)
+
+
+def test_medrv_vol_ignores_an_isolated_jump_hand_computation():
+    px, r = _jump_series()
+    # every |r| triple around the jump has median 1%, so MedRV = C * 1e-4 on every session
+    for method in ("window", "ewma", "blend"):
+        v = credit.compute_equity_vol(px, method=method, window=50, min_obs=60, estimator="medrv")
+        assert v.iloc[-1] == pytest.approx(math.sqrt(_C_MEDRV * 1e-4 * 252), rel=1e-12)
+        assert v.iloc[71] == pytest.approx(v.iloc[70], rel=1e-12)  # the jump day (return 70 ends at close 71)
+        assert v.iloc[:60].isna().all() and v.notna().iloc[60]  # same first session as the classical estimator
+    sq = credit.compute_equity_vol(px, method="blend", window=50, min_obs=60)
+    assert sq.iloc[71] > 2 * sq.iloc[70]  # the classical estimator jumps
+
+
+def test_medrv_window_and_ewma_hand_formula_on_random_returns():
+    rng = np.random.default_rng(9)
+    r = rng.normal(0, 0.02, 120)
+    r[100] = -0.25
+    px = pd.Series(50 * np.exp(np.concatenate([[0.0], np.cumsum(r)])), index=pd.bdate_range("2025-01-01", periods=121))
+    a = np.abs(r)
+    terms = np.array([_C_MEDRV * np.median(a[i - 2:i + 1]) ** 2 for i in range(2, len(r))])  # 118 terms
+    vw = credit.compute_equity_vol(px, method="window", window=60, min_obs=60, estimator="medrv")
+    assert vw.iloc[-1] == pytest.approx(math.sqrt(terms[-58:].mean() * 252), rel=1e-10)  # 60 returns, 58 triples
+    alpha = 1 - 0.5 ** (1 / 30.0)
+    wts = (1 - alpha) ** np.arange(len(terms))[::-1]
+    ve = credit.compute_equity_vol(px, method="ewma", halflife=30.0, min_obs=60, estimator="medrv")
+    assert ve.iloc[-1] == pytest.approx(math.sqrt(np.sum(wts * terms) / wts.sum() * 252), rel=1e-10)
+    vb = credit.compute_equity_vol(px, method="blend", window=60, halflife=30.0, min_obs=60, estimator="medrv")
+    assert vb.iloc[-1] == pytest.approx(math.sqrt((vw.iloc[-1] ** 2 + ve.iloc[-1] ** 2) / 2), rel=1e-10)
+    with pytest.raises(ValueError, match="estimator"):
+        credit.compute_equity_vol(px, estimator="garch")  # type: ignore[arg-type]
+
+
+def test_bipower_window_hand_formula():
+    px, r = _jump_series()
+    v = credit.compute_equity_vol(px, method="window", window=50, min_obs=60, estimator="bipower")
+    prod = math.pi / 2 * np.abs(r[1:]) * np.abs(r[:-1])  # 79 terms
+    assert v.iloc[-1] == pytest.approx(math.sqrt(prod[-49:].mean() * 252), rel=1e-12)
+
+
+def test_truncated_vol_drops_the_jump_hand_computation():
+    px, r = _jump_series()
+    r2 = r.copy()
+    r2[60] = 0.04  # a big but ordinary move: below 4 * sqrt(C) * 1% = 4.76%
+    px = pd.Series(100 * np.exp(np.concatenate([[0.0], np.cumsum(r2)])), index=px.index)
+    mask = credit.compute_jump_mask(pd.Series(r2), threshold=4.0)
+    assert mask.tolist() == [i == 70 for i in range(80)]
+    v = credit.compute_equity_vol(px, method="window", window=50, min_obs=60, estimator="truncated")
+    kept = np.delete(r2[-50:], 70 - 30)
+    assert v.iloc[-1] == pytest.approx(math.sqrt(np.mean(kept**2) * 252), rel=1e-12)

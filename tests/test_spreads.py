@@ -177,10 +177,12 @@ def test_crwv_vol_is_pooled_with_peers_hand_computation(data):
     """CRWV (listed 2025-03-28) on 2025-10-06 with the 250-session window estimator:
     own vol from its returns after the first 21, pooled with the root-mean variance of
     ORCL, AMD and NVDA (full 250-return windows), the peers standing for the missing
-    sessions. Everything recomputed here with numpy from the closes."""
+    sessions. Everything recomputed here with numpy from the closes. The hand formula is
+    the classical sample variance, so the estimator is pinned to ``squared`` (the pooling
+    is what this test is about; the MedRV default is checked in the next test)."""
     c = data["closes"]
     p = compute_spread_panel(c, data["fund"], data["rates"], data["fred"], symbols=["CRWV", "ORCL"],
-                             params=CreditParams(vol_method="window"))
+                             params=CreditParams(vol_method="window", vol_estimator="squared"))
     got = p.names[p.names["symbol"] == "CRWV"].set_index("date").loc["2025-10-06"]
     r = np.diff(np.log(c["CRWV"].loc[:"2025-10-06"].dropna().to_numpy()))
     own = r[21:]
@@ -198,6 +200,59 @@ def test_crwv_vol_is_pooled_with_peers_hand_computation(data):
     ro = np.diff(np.log(c["ORCL"].loc[:"2025-10-06"].to_numpy()))[-250:]
     assert o["equity_vol"] == pytest.approx(np.std(ro, ddof=1) * math.sqrt(252), rel=1e-9)
     assert o["vol_prior_weight"] == 0.0
+
+
+def _medrv_var(r: np.ndarray) -> float:
+    """Annualised MedRV variance of returns ``r`` written out (Andersen, Dobrev and
+    Schaumburg 2012): pi/(6 - 4 sqrt 3 + pi) * mean of the squared medians of |r| triples."""
+    med = [sorted(abs(x) for x in r[i - 2:i + 1])[1] for i in range(2, len(r))]
+    return math.pi / (6 - 4 * math.sqrt(3) + math.pi) * float(np.mean(np.square(med))) * 252
+
+
+def test_crwv_default_medrv_vol_pooled_with_peers_hand_computation(data):
+    # same point as above with the default MedRV terms: CRWV's 110 kept returns give 108
+    # triples; each peer's last 250 returns give 248
+    c = data["closes"]
+    p = compute_spread_panel(c, data["fund"], data["rates"], data["fred"], symbols=["CRWV", "ORCL"],
+                             params=CreditParams(vol_method="window"))
+    got = p.names[p.names["symbol"] == "CRWV"].set_index("date").loc["2025-10-06"]
+    own = np.diff(np.log(c["CRWV"].loc[:"2025-10-06"].dropna().to_numpy()))[21:]
+    peer_var = np.mean([_medrv_var(np.diff(np.log(c[s].loc[:"2025-10-06"].dropna().to_numpy()))[-250:])
+                        for s in ("ORCL", "AMD", "NVDA")])
+    assert got["equity_vol_own"] == pytest.approx(math.sqrt(_medrv_var(own)), rel=1e-9)
+    assert got["equity_vol"] == pytest.approx(math.sqrt((110 * _medrv_var(own) + 140 * peer_var) / 250), rel=1e-9)
+
+
+def test_proxy_does_not_widen_on_isolated_positive_price_jump(data, panel):
+    """ORCL +36% on 2025-09-10 ($455B backlog) and AMD +24% on 2025-10-06 (OpenAI deal).
+    A higher share price lowers leverage; with the diffusive volatility unchanged the
+    CreditGrades spread falls (dc/dS < 0), and neither filed more debt per share that day.
+    Bound: change <= +0.5 bp (half a CDS quoting unit). The classical squared-return
+    estimator widened ORCL by +173 bp here (the bug this guards against)."""
+    c = data["closes"]
+    assert c.loc["2025-09-10", "ORCL"] / c.loc["2025-09-09", "ORCL"] - 1 == pytest.approx(0.3595, abs=1e-4)
+    assert c.loc["2025-10-06", "AMD"] / c.loc["2025-10-03", "AMD"] - 1 == pytest.approx(0.2371, abs=1e-4)
+    o, a = panel.series("ORCL"), panel.series("AMD")
+    assert o.loc["2025-09-10"] - o.loc["2025-09-09"] <= 0.5
+    assert a.loc["2025-10-06"] - a.loc["2025-10-03"] <= 0.5
+    q = load_cds_quotes_csv(FIX / "cds_reference_points.csv")
+    kw = dict(symbols=["ORCL"])
+    cal = compute_spread_panel(c, data["fund"], data["rates"], data["fred"], q, **kw).series("ORCL")
+    assert cal.loc["2025-09-10"] - cal.loc["2025-09-09"] <= 0.5
+    # the default 20-session warning rule (> 40 bp) stays quiet on the good news, while the
+    # calibrated proxy still widens by more than that in the autumn stress (CDS ~60 -> ~125)
+    d20 = cal.diff(20)
+    assert d20.loc["2025-09-10":"2025-10-08"].max() < 40
+    assert d20.loc["2025-10-15":"2025-11-28"].max() > 40
+    old = compute_spread_panel(c, data["fund"], data["rates"], data["fred"], **kw,
+                               params=CreditParams(vol_estimator="squared")).series("ORCL")
+    assert old.loc["2025-09-10"] - old.loc["2025-09-09"] > 100
+
+
+def test_unknown_vol_estimator_rejected(data):
+    with pytest.raises(ValueError, match="vol_estimator"):
+        compute_spread_panel(data["closes"], data["fund"], data["rates"], data["fred"], symbols=["ORCL"],
+                             params=CreditParams(vol_estimator="garch"))
 
 
 def test_crwv_widens_september_to_november(panel):

@@ -36,6 +36,7 @@ Models
 from __future__ import annotations
 
 import logging
+import math
 from typing import Literal
 
 import numpy as np
@@ -333,11 +334,93 @@ def naive_distance_to_default(equity: object, equity_vol: object, debt: object,
 # ---------------------------------------------------------------------------- volatility
 
 VolMethod = Literal["window", "ewma", "blend"]
+VolEstimator = Literal["squared", "bipower", "medrv", "truncated"]
+
+#: Scale of bipower variation: ``E|Z|`` = ``sqrt(2/π)`` for a standard normal ``Z``, so
+#: ``E[|r_t||r_{t-1}|] = (2/π) σ²`` without jumps (Barndorff-Nielsen and Shephard 2004).
+BIPOWER_SCALE = math.pi / 2.0
+#: Scale of MedRV: ``E[med(|Z1|,|Z2|,|Z3|)²] = (6 - 4√3 + π)/π`` for i.i.d. standard
+#: normals (Andersen, Dobrev and Schaumburg 2012, eq. 2.3), i.e. about 1/1.4176.
+MEDRV_SCALE = math.pi / (6.0 - 4.0 * math.sqrt(3.0) + math.pi)
+
+
+def compute_daily_variance(returns: pd.Series | pd.DataFrame, estimator: VolEstimator = "squared"
+                           ) -> pd.Series | pd.DataFrame:
+    """Per-session contribution to a daily variance estimate, point in time.
+
+    Parameters
+    ----------
+    returns : Series or DataFrame
+        Daily log returns (NaN = no return; a window never bridges a NaN).
+    estimator : {"squared", "bipower", "medrv"}, default "squared"
+        ``squared``: ``r_t²`` (realised variance; one jump of size ``J`` adds ``J²``).
+        ``bipower``: ``(π/2)·|r_t|·|r_{t-1}|`` (Barndorff-Nielsen and Shephard 2004,
+        *J. Financial Econometrics* 2(1)): an isolated jump enters only multiplied by its
+        neighbours' ordinary returns. ``medrv``: ``π/(6-4√3+π) · med(|r_{t-2}|,|r_{t-1}|,
+        |r_t|)²`` (Andersen, Dobrev and Schaumburg 2012, *J. Econometrics* 169(1)): an
+        isolated jump is never the median of its triple, so it drops out entirely.
+
+    Returns
+    -------
+    Series or DataFrame
+        Aligned with ``returns``; the mean over sessions estimates the daily variance
+        ``σ²`` of a driftless Gaussian diffusion for every estimator. The terms use only
+        returns up to ``t`` (trailing), so ``bipower`` is NaN on the first return after a
+        gap and ``medrv`` on the first two.
+    """
+    a = returns.abs()
+    if estimator == "squared":
+        return returns**2
+    if estimator == "bipower":
+        return BIPOWER_SCALE * a * a.shift(1)
+    if estimator == "medrv":
+        stacked = np.stack([np.asarray(a.shift(k), dtype=float) for k in (0, 1, 2)], axis=0)
+        with np.errstate(invalid="ignore"):
+            med = np.median(stacked, axis=0)  # NaN if any of the three is missing
+        out = MEDRV_SCALE * med**2
+        if isinstance(returns, pd.DataFrame):
+            return pd.DataFrame(out, index=returns.index, columns=returns.columns)
+        return pd.Series(out, index=returns.index, name=returns.name)
+    raise ValueError(f"unknown volatility estimator {estimator!r}; use squared, bipower or medrv")
+
+
+def compute_jump_mask(returns: pd.Series | pd.DataFrame, *, threshold: float = 4.0,
+                      halflife: float = 30.0, min_terms: int = 20) -> pd.Series | pd.DataFrame:
+    """Flag single-session jumps: ``|r_t| > threshold · σ̂_{t-1}``, point in time.
+
+    Parameters
+    ----------
+    returns : Series or DataFrame
+        Daily log returns.
+    threshold : float, default 4.0
+        Jump threshold in local standard deviations (Mancini 2009 truncation; 3 to 5 is
+        the range used in the literature, e.g. Aït-Sahalia and Jacod 2014, ch. 6).
+    halflife : float, default 30
+        Half-life (sessions) of the local volatility ``σ̂``.
+    min_terms : int, default 20
+        MedRV terms needed before any return can be flagged.
+
+    Returns
+    -------
+    Series or DataFrame of bool
+        True where the return is a jump. ``σ̂_{t-1}`` is the square root of the EWMA of
+        the MedRV terms (:func:`compute_daily_variance`) up to the *previous* session: it
+        is jump-robust itself and never contains the return it judges.
+    """
+    med = compute_daily_variance(returns, "medrv")
+    local = med.ewm(halflife=halflife, min_periods=min_terms, ignore_na=True).mean().shift(1)
+    with np.errstate(invalid="ignore"):
+        return (returns.abs() > threshold * np.sqrt(local)).fillna(False).astype(bool) & returns.notna()
+
+
+#: Returns before the first term of each estimator (see :func:`compute_daily_variance`).
+_LAGS = {"squared": 0, "bipower": 1, "medrv": 2, "truncated": 0}
 
 
 def compute_equity_vol(prices: pd.Series | pd.DataFrame, *, method: VolMethod = "blend",
                        window: int = 250, halflife: float = 30.0, min_obs: int = 60,
-                       skip_first: int = 0) -> pd.Series | pd.DataFrame:
+                       skip_first: int = 0, estimator: VolEstimator = "squared",
+                       jump_threshold: float = 4.0) -> pd.Series | pd.DataFrame:
     """Annualised equity volatility from daily closes, point in time (trailing only).
 
     Parameters
@@ -345,9 +428,9 @@ def compute_equity_vol(prices: pd.Series | pd.DataFrame, *, method: VolMethod = 
     prices : Series or DataFrame
         Daily closes on sessions (columns = symbols). Returns are log close-to-close.
     method : {"window", "ewma", "blend"}, default "blend"
-        ``window``: equally weighted s.d. of the last ``window`` returns (fewer while the
-        history is shorter, down to ``min_obs``). ``ewma``: exponentially weighted s.d.
-        with ``halflife`` sessions. ``blend``: the square root of the mean of both
+        ``window``: equally weighted estimate over the last ``window`` returns (fewer while
+        the history is shorter, down to ``min_obs``). ``ewma``: exponentially weighted with
+        ``halflife`` sessions. ``blend``: the square root of the mean of both
         variances: it keeps a one-year memory (CreditGrades' technical document uses a
         long window for stable spreads) while still reacting within weeks to a shock.
     window : int, default 250
@@ -361,12 +444,31 @@ def compute_equity_vol(prices: pd.Series | pd.DataFrame, *, method: VolMethod = 
         close), e.g. the aftermarket month of an IPO. ``min_obs`` still counts every return
         since the first close (so the first value comes on the same day), but at least
         ``min(min_obs, 20)`` returns must be kept.
+    estimator : {"squared", "bipower", "medrv", "truncated"}, default "squared"
+        What each session contributes to both the window and the EWMA variance (see
+        :func:`compute_daily_variance`; ``truncated`` is ``r_t²`` with the returns flagged
+        by :func:`compute_jump_mask` left out, Mancini 2009). ``squared`` is the classical estimator: the
+        window part is then the sample variance (demeaned, ``ddof=1``) and the EWMA part
+        the RiskMetrics zero-mean average of ``r²``. ``bipower`` and ``medrv`` are
+        zero-mean averages of jump-robust terms, so a single-day price jump (up *or*
+        down) does not inflate the volatility; the jump's effect on the price itself
+        still reaches any model using the price.
+    jump_threshold : float, default 4.0
+        ``k`` of the ``truncated`` estimator (local standard deviations).
 
     Returns
     -------
     Series or DataFrame
         Annualised volatility (``√252`` scaling), aligned with ``prices``.
+
+    Notes
+    -----
+    The robust terms need one (bipower) or two (medrv) earlier returns, so the window
+    and EWMA use ``lag`` fewer terms than returns; ``min_obs`` still counts returns, so
+    the first value comes on the same session for every estimator.
     """
+    if estimator not in _LAGS:
+        raise ValueError(f"unknown volatility estimator {estimator!r}; use squared, bipower or medrv")
     with np.errstate(divide="ignore", invalid="ignore"):
         rets = np.log(prices).diff()
     count = rets.notna().cumsum()
@@ -375,9 +477,22 @@ def compute_equity_vol(prices: pd.Series | pd.DataFrame, *, method: VolMethod = 
         rets = rets.where(count > skip_first)
         kept_min = max(min_obs - skip_first, min(min_obs, 20))
     kept = rets.notna().cumsum()
-    var_w = rets.rolling(window, min_periods=kept_min).var()
-    # EWMA of squared returns (zero mean, RiskMetrics style)
-    var_e = (rets**2).ewm(halflife=halflife, min_periods=kept_min, ignore_na=True).mean()
+    lag = _LAGS[estimator]
+    term_min = max(kept_min - lag, 1)
+    if estimator == "truncated":
+        terms = (rets**2).where(~compute_jump_mask(rets, threshold=jump_threshold, halflife=halflife))
+        var_w = terms.rolling(window, min_periods=1).mean()
+        var_e = terms.ewm(halflife=halflife, min_periods=1, ignore_na=True).mean()
+    elif estimator == "squared":
+        var_w = rets.rolling(window, min_periods=min(kept_min, window)).var()
+        # EWMA of squared returns (zero mean, RiskMetrics style)
+        var_e = (rets**2).ewm(halflife=halflife, min_periods=kept_min, ignore_na=True).mean()
+    else:
+        terms = compute_daily_variance(rets, estimator)
+        # the window covers the last `window` returns: its terms start `lag` returns later
+        n_terms = max(window - lag, 1)
+        var_w = terms.rolling(n_terms, min_periods=min(term_min, n_terms)).mean()
+        var_e = terms.ewm(halflife=halflife, min_periods=term_min, ignore_na=True).mean()
     if method == "window":
         var = var_w
     elif method == "ewma":
@@ -414,14 +529,15 @@ def compute_return_count(prices: pd.Series, *, window: int, skip_first: int = 0)
 
 
 def compute_peer_vol(prices: pd.DataFrame, *, method: VolMethod = "blend", window: int = 250,
-                     halflife: float = 30.0) -> pd.Series:
+                     halflife: float = 30.0, estimator: VolEstimator = "squared",
+                     jump_threshold: float = 4.0) -> pd.Series:
     """Cross-sectional average volatility of peers that have a full window, point in time.
 
     Parameters
     ----------
     prices : DataFrame
         Daily closes of the peer stocks (a column each).
-    method, window, halflife
+    method, window, halflife, estimator, jump_threshold
         Estimator of each peer's volatility (as in :func:`compute_equity_vol`).
 
     Returns
@@ -433,7 +549,8 @@ def compute_peer_vol(prices: pd.DataFrame, *, method: VolMethod = "blend", windo
     """
     if prices.shape[1] == 0:
         return pd.Series(np.nan, index=prices.index, dtype=float)
-    vol = compute_equity_vol(prices, method=method, window=window, halflife=halflife, min_obs=window)
+    vol = compute_equity_vol(prices, method=method, window=window, halflife=halflife, min_obs=window,
+                             estimator=estimator, jump_threshold=jump_threshold)
     return np.sqrt((vol**2).mean(axis=1, skipna=True)).where(vol.notna().any(axis=1))
 
 

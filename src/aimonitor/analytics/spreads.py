@@ -27,6 +27,20 @@ Models and choices (see ``bench/spreads_validation.py`` for the evidence)
   compounding, equity volatility = "blend" (mean of the 250-session and 30-session
   half-life EWMA variances, at least 60 returns; a short listing such as CRWV has no proxy
   until then, and a warning says so).
+* Jump-robust volatility (``vol_estimator="medrv"``): each session contributes the MedRV
+  term ``π/(6-4√3+π)·med(|r_{t-2}|,|r_{t-1}|,|r_t|)²`` (Andersen, Dobrev and Schaumburg
+  2012) instead of ``r_t²`` to both parts of the blend. An isolated jump is never the median
+  of its triple, so it does not enter the volatility; its effect on the price (leverage)
+  still does. With ``r_t²``, ORCL's +31% log return on 2025-09-10 (+36%, $455B backlog) lifted
+  the 30-day EWMA variance threefold and the proxy from 12 to 185 bp on good news (AMD on
+  2025-10-06, +24%: 0.02 -> 1.25 bp); with MedRV it tightens (-1.9 bp; -7 bp calibrated).
+  Bipower variation (``"bipower"``) passes on the jump day but leaks the jump one day later
+  through ``|J|·|r_{t+1}|`` (ORCL 5 -> 45 bp by 2025-09-12, enough for the 40 bp warning
+  rule); Mancini's threshold estimator (``"truncated"``, drops ``|r| > k·σ̂``) is also
+  available. Cost: MedRV also leaves out earnings-day jumps, so uncalibrated levels of a
+  jumpy name are lower (ORCL 2025-11-25: 42 bp vs 143 bp before, market ~125 bp; the old
+  figure owed about a fifth of its volatility to the 2025-09-10 jump itself). Calibrated
+  levels are unaffected in kind; ``"squared"`` restores the classical estimator.
 * Short histories: CreditGrades wants a *long-horizon* volatility (its technical document
   uses 1000 days) so that the spread does not swing with short-term volatility. A name
   with ``n < vol_window`` returns has no such history, so its variance is pooled with a
@@ -113,6 +127,13 @@ class CreditParams:
         CDS tenor (5).
     vol_method, vol_window, vol_halflife, min_vol_observations
         Equity-volatility estimator (see :func:`aimonitor.analytics.credit.compute_equity_vol`).
+    vol_estimator : {"medrv", "bipower", "squared"}
+        Per-session variance term of both the window and the EWMA parts
+        (:func:`aimonitor.analytics.credit.compute_daily_variance`). ``"medrv"`` (default)
+        is robust to single-day jumps; ``"squared"`` is the classical estimator.
+    vol_jump_threshold : float
+        ``k`` of the ``"truncated"`` estimator (returns beyond ``k`` local robust standard
+        deviations are dropped; :func:`aimonitor.analytics.credit.compute_jump_mask`).
     rate_series : str
         Risk-free series in ``rates`` (bp, bond-equivalent yield).
     calibrate : bool
@@ -146,6 +167,8 @@ class CreditParams:
     cds_recovery: float = 0.4
     tenor_years: float = 5.0
     vol_method: str = "blend"
+    vol_estimator: str = "medrv"
+    vol_jump_threshold: float = 4.0
     vol_window: int = 250
     vol_halflife: float = 30.0
     min_vol_observations: int = 60
@@ -409,7 +432,8 @@ def compute_name_proxy(close: pd.Series, fundamentals: pd.DataFrame, rate_cc: pd
     skip = params.listing_exclude_sessions if new_listing else 0
     vol_own = credit.compute_equity_vol(px, method=params.vol_method, window=params.vol_window,  # type: ignore[arg-type]
                                         halflife=params.vol_halflife, min_obs=params.min_vol_observations,
-                                        skip_first=skip)
+                                        skip_first=skip, estimator=params.vol_estimator,  # type: ignore[arg-type]
+                                        jump_threshold=params.vol_jump_threshold)
     if vol_own.isna().all():
         raise InsufficientData(f"{symbol}: only {len(px)} closes; the equity volatility needs "
                                f"{params.min_vol_observations + 1}"
@@ -691,6 +715,8 @@ def compute_spread_panel(closes: pd.DataFrame, fundamentals: pd.DataFrame, rates
     first_session = c.index[0] if len(c.index) else None
     if params.vol_prior not in ("peers", "none"):
         raise ValueError(f"unknown vol_prior {params.vol_prior!r}; use 'peers' or 'none'")
+    if params.vol_estimator not in ("medrv", "bipower", "squared", "truncated"):
+        raise ValueError(f"unknown vol_estimator {params.vol_estimator!r}; use 'medrv', 'bipower' or 'squared'")
     for sym in syms:
         try:
             if sym not in c.columns:
@@ -699,7 +725,9 @@ def compute_spread_panel(closes: pd.DataFrame, fundamentals: pd.DataFrame, rates
             r = _rate_cc(rt, params.rate_series, pd.DatetimeIndex(px.dropna().index))
             peers = [p for p in params.vol_prior_symbols if p != sym and p in c.columns]
             prior = (credit.compute_peer_vol(c[peers], method=params.vol_method,  # type: ignore[arg-type]
-                                             window=params.vol_window, halflife=params.vol_halflife)
+                                             window=params.vol_window, halflife=params.vol_halflife,
+                                             estimator=params.vol_estimator,  # type: ignore[arg-type]
+                                             jump_threshold=params.vol_jump_threshold)
                      if params.vol_prior == "peers" else None)
             new_listing = bool(px.first_valid_index() is not None and first_session is not None
                                and px.first_valid_index() > first_session)
