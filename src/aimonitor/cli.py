@@ -560,7 +560,11 @@ def demo(c: Ctx, out_dir: str, start: str | None, end: str | None, alerts_dir: s
     from aimonitor.demo import run_demo
     from aimonitor.report.terminal import demo_summary
 
-    db = c.db_override  # never the user's configured database unless --db is given
+    from click.core import ParameterSource
+
+    root = click.get_current_context().find_root()
+    # never the user's database ($AIMONITOR_DB or [storage].path) unless --db is on the command line
+    db = c.db_override if root.get_parameter_source("db") == ParameterSource.COMMANDLINE else None
     tick, stop = _progress(not as_json)
     try:
         res = run_demo(c.cfg, db=db, out_dir=out_dir, start=parse_date(start, "--from"),

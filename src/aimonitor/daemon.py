@@ -74,9 +74,12 @@ def run_daemon(schedule: ScheduleConfig, job: Callable[[dt.datetime], None],
     sched = BlockingScheduler(timezone=ZoneInfo(schedule.timezone),
                               job_defaults={"coalesce": True, "max_instances": 1,
                                             "misfire_grace_time": schedule.misfire_grace_seconds})
+    busy = threading.Lock()  # held while a cycle runs, so shutdown can wait for it
+    stopping = threading.Event()
 
     def _run() -> None:
-        job(dt.datetime.now(dt.timezone.utc))
+        with busy:
+            job(dt.datetime.now(dt.timezone.utc))
 
     def _listener(event: JobExecutionEvent) -> None:
         if event.exception is not None:
@@ -89,23 +92,44 @@ def run_daemon(schedule: ScheduleConfig, job: Callable[[dt.datetime], None],
                   name="monitoring cycle", replace_existing=True)
 
     def _stop(signum: int, _frame: object) -> None:
-        log.info("received %s, shutting down", signal.Signals(signum).name)
-        sched.shutdown(wait=False)
+        log.warning("received %s, shutting down", signal.Signals(signum).name)
+        if stopping.is_set():
+            # a second signal: stop waiting for the running cycle (its writes are atomic)
+            raise _Shutdown
+        stopping.set()
+        if sched.running:
+            sched.shutdown(wait=False)  # never block in a signal handler
+        else:
+            # before the scheduler runs (catch-up, start-up): interrupt right here
+            raise _Shutdown
 
     if install_signals:
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-    if catch_up is not None and schedule.catch_up:
-        try:
-            catch_up(dt.datetime.now(dt.timezone.utc))
-        except Exception as exc:  # noqa: BLE001 - a failed catch-up must not stop the daemon
-            log.error("catch-up failed: %s", exc)
-            if on_error:
-                on_error(exc)
-    nxt = next_run_time(schedule, dt.datetime.now(dt.timezone.utc))
-    log.warning("aimonitor daemon started; next cycle at %s", nxt.isoformat())
-    if started is not None:
-        started.set()
-    sched.start()
+    try:
+        if catch_up is not None and schedule.catch_up:
+            try:
+                catch_up(dt.datetime.now(dt.timezone.utc))
+            except Exception as exc:  # noqa: BLE001 - a failed catch-up must not stop the daemon
+                log.error("catch-up failed: %s", exc)
+                if on_error:
+                    on_error(exc)
+        if stopping.is_set():
+            raise _Shutdown
+        nxt = next_run_time(schedule, dt.datetime.now(dt.timezone.utc))
+        log.warning("aimonitor daemon started; next cycle at %s", nxt.isoformat())
+        if started is not None:
+            started.set()
+        sched.start()
+        if busy.locked():
+            log.warning("waiting for the running cycle to finish (signal again to abandon it)")
+        with busy:
+            pass
+    except _Shutdown:
+        pass
     log.warning("aimonitor daemon stopped")
     return 0
+
+
+class _Shutdown(BaseException):
+    """Raised by the signal handler to leave the daemon before the scheduler loop runs."""

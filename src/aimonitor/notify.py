@@ -118,6 +118,18 @@ class FileSink:
                         self._keys.add(rec.get("key", ""))
         return self._keys
 
+    def _torn(self) -> bool:
+        """True when the file exists, is not empty and does not end with a newline."""
+        try:
+            with self.jsonl.open("rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                if fh.tell() == 0:
+                    return False
+                fh.seek(-1, os.SEEK_END)
+                return fh.read(1) != b"\n"
+        except FileNotFoundError:
+            return False
+
     def append(self, entries: list[dict[str, Any]]) -> int:
         """Append transitions not yet in the file; returns how many lines were written."""
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -131,8 +143,11 @@ class FileSink:
             lines.append(json.dumps(rec, sort_keys=True, ensure_ascii=False))
             known.add(k)
         if lines:
+            # a crash mid-append can leave a torn last line without its newline: end it first,
+            # or the next record would be glued to the fragment and become unreadable too
+            lead = "\n" if self._torn() else ""
             with self.jsonl.open("a", encoding="utf-8") as fh:
-                fh.write("\n".join(lines) + "\n")
+                fh.write(lead + "\n".join(lines) + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
         return len(lines)

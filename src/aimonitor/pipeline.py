@@ -167,6 +167,28 @@ class CycleResult:
         }
 
 
+_ALERT_KEYS = ("id", "rule", "symbol", "severity", "state", "value", "threshold", "started", "fired",
+               "resolved", "summary")
+_STATE_ORDER = {"pending": 0, "firing": 1, "resolved": 2}
+
+
+def _session_alerts(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ALERT documents of one session's stored transitions (latest state per alert).
+
+    Built from what is stored, not from this run's evaluation, so re-running a session
+    reports the same alerts as its first run did (while notifying nobody again).
+    """
+    best: dict[str, dict[str, Any]] = {}
+    for t in stored:
+        p = t["payload"]
+        if p.get("state", "inactive") not in _STATE_ORDER:
+            continue
+        cur = best.get(p["id"])
+        if cur is None or _STATE_ORDER[p["state"]] >= _STATE_ORDER[cur["state"]]:
+            best[p["id"]] = {k: p.get(k) for k in _ALERT_KEYS}
+    return sorted(best.values(), key=lambda a: (a["rule"], a["symbol"] or "", a["id"]))
+
+
 def run_cycle(cfg: AppConfig, store: Store, source: Source | None, as_of: dt.date, *,
               channels: Sequence[Any] = (), alerts_dir: str | Path | None = None,
               kind: str = "cycle", progress: Callable[[str], None] | None = None) -> CycleResult:
@@ -178,14 +200,14 @@ def run_cycle(cfg: AppConfig, store: Store, source: Source | None, as_of: dt.dat
         n_signals = update_signals(cfg, store, as_of)
         ev = evaluate_session(cfg, store, as_of)
         added = _persist(cfg, store, ev, [c.id for c in channels])
+        added += _resolve_pipeline_alerts(store, as_of, [c.id for c in channels])
         sink = FileSink(Path(alerts_dir or cfg.notify.alerts_dir))
         delivery = deliver(store, sink, list(channels), prefix=cfg.notify.title_prefix)
-        session_tr = [t for t in store.read_transitions() if t["session"] == as_of.isoformat() and t["notify"]]
-        sink.write_digest(as_of.isoformat(), session_tr)
+        stored = [t for t in store.read_transitions() if t["session"] == as_of.isoformat()]
+        sink.write_digest(as_of.isoformat(), [t for t in stored if t["notify"]])
         res = CycleResult(as_of, fetched, n_signals,
                           transitions=[t.to_json() for t in ev.transitions],
-                          alerts=[t.alert.to_json() for t in ev.transitions if t.alert.state != "inactive"],
-                          delivery=delivery, new_transitions=added)
+                          alerts=_session_alerts(stored), delivery=delivery, new_transitions=added)
     except AimonitorError as exc:
         store.finish_run(run_id, "error", {"error": str(exc)})
         raise
@@ -196,6 +218,22 @@ def run_cycle(cfg: AppConfig, store: Store, source: Source | None, as_of: dt.dat
     store.finish_run(run_id, status, {"signals": n_signals, "transitions": len(ev.transitions),
                                       "new_transitions": added})
     return res
+
+
+def _resolve_pipeline_alerts(store: Store, as_of: dt.date, channels: Sequence[str]) -> int:
+    """A successful cycle resolves the firing ``pipeline`` alerts of earlier failed cycles."""
+    sid = as_of.isoformat()
+    firing = [a for a in store.read_alerts("firing") if a["rule"] == PIPELINE_RULE and a["started"] <= sid]
+    if not firing:
+        return 0
+    alerts, transitions = [], []
+    for a in firing:
+        doc = {**a, "state": "resolved", "resolved": sid}
+        alerts.append(doc)
+        payload = {k: v for k, v in doc.items() if k != "fingerprint"}
+        transitions.append({"alert_id": a["id"], "session": sid, "to_state": "resolved", "from_state": "firing",
+                            "value": a["value"], "notify": True, "payload": payload})
+    return store.write_alert_cycle({}, sid, alerts, transitions, [FILE_CHANNEL, *channels])
 
 
 def record_pipeline_error(cfg: AppConfig, store: Store, session: dt.date, message: str,

@@ -29,12 +29,13 @@ def serve(cfg: AppConfig, store: Store, source_spec: str | None = None, **daemon
         res = run_cycle(cfg, store, source, as_of, channels=channels, kind="daemon")
         log.warning("cycle %s: %d signal rows, %d transitions", as_of, res.signals, len(res.transitions))
 
-    def job(now_utc: dt.datetime) -> None:
-        cycle(calendar.last_completed_session(now_utc))
-
     def catch_up(now_utc: dt.datetime) -> None:
         for day in sessions_to_catch_up(store, calendar.last_completed_session(now_utc)):
             cycle(day)
+
+    # A scheduled run also covers sessions it missed (machine asleep past the misfire grace
+    # time, a failed cycle yesterday): coalescing alone would silently skip them.
+    job = catch_up
 
     def on_error(exc: BaseException) -> None:
         day = last_session[0] if last_session else calendar.last_completed_session(dt.datetime.now(dt.timezone.utc))
