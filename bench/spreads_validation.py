@@ -24,6 +24,29 @@ the jump (2025-09-10..2025-10-08, good news) and in the autumn stress (2025-10-1
 2025-11-28, market CDS ~60 -> ~125 bp), calibrated (``cal:first``). A useful proxy widens more
 in the second window than in the first.
 
+Selection of the default volatility estimator (rule DECLARED BEFORE the scores of the
+new candidates were computed, 2025 review; applied mechanically by :func:`select_default`)
+------------------------------------------------------------------------------------------
+Candidates (``CreditParams.vol_estimator``, all with blend + prior + IPO-21):
+``truncated_up`` (k = 4: only *positive* returns beyond 4 robust σ left out, Mancini 2009
+one-sided), ``downside`` (σ² = 2·mean(min(r,0)²) in both parts), ``medrv_ewma`` (MedRV in the
+EWMA part, squared returns in the 250-session part), ``medrv`` (previous default) and
+``bipower``. Motivation: in CreditGrades / Merton default is the asset value falling to
+the barrier; a jump *up* in the share lowers leverage and says nothing about the downside
+diffusion, whereas falls are exactly the risk.
+
+1. Eligibility: all 4 jump checks pass (uncalibrated ORCL 09-09->09-10 and AMD 10-03->10-06,
+   ORCL calibrated cal:first and cal:ORCL->CRWV; each <= +0.5 bp) AND ORCL's largest
+   20-session widening over 2025-09-10..2025-10-08 (the 20 sessions after the good news),
+   calibrated ``cal:first`` (= the fixture quotes of tests/fixtures/credit: the only ORCL
+   quote before 2025-10-08 is the June low), is < 40 bp (the warning rule stays quiet).
+2. Among the eligible: the smallest uncalibrated mean |log error| ``m`` of the ~levels
+   (ORCL 06-13 ~36, ORCL 11-25 ~125, CRWV 10-06 ~368). Ties (equal ``m`` at 2 decimals, as
+   printed) -> more uncalibrated ``ok`` (direction and levels), then the smaller
+   ``|log(proxy Δ / market Δ)|`` summed over the two Sept->Nov widenings (ORCL +60,
+   CRWV +280), uncalibrated. If no candidate is eligible, the rule selects nothing and the
+   default is left unchanged.
+
 For each model variant (volatility estimator, prior for short histories, IPO month, debt
 definition, λ) it prints level errors and the direction of the widening, uncalibrated and
 calibrated, then a before/after table and a one-line summary per variant. Calibration never sees the point it is scored on:
@@ -61,18 +84,21 @@ GOOD_NEWS = ("2025-09-10", "2025-10-08")
 STRESS = ("2025-10-15", "2025-11-28")
 CAL_POINT = {"ORCL": ("2025-06-13", 36.0), "CRWV": ("2025-10-06", 368.0)}
 
-#: Variants compared (CreditParams overrides). The one marked DEFAULT is ``CreditParams()``
-#: (MedRV terms in the blend); "previous DEFAULT" is the same with squared returns.
-#: Unless a variant says "squared" or "bipower" it uses the default MedRV estimator. "prior" = short histories pooled with the
+#: Variants compared (CreditParams overrides). "first DEFAULT" = squared returns, "previous
+#: DEFAULT" = MedRV; the current default is whichever candidate :func:`select_default` picks.
+#: Unless a variant names its estimator it uses the default (``CreditParams().vol_estimator``). "prior" = short histories pooled with the
 #: watchlist's average volatility; "IPO-21" = the first 21 returns after a listing left out.
 #: "window 1000": the snapshot starts 2024-01-02, so no name has 1000 returns and no peer
 #: qualifies as a prior: it is an expanding window over all stored history.
 _NO = dict(vol_prior="none", listing_exclude_sessions=0)
 _SQ = dict(vol_estimator="squared")
 VARIANTS = {
-    "squared: blend + prior + IPO-21 (previous DEFAULT)": dict(_SQ),
-    "MedRV: blend + prior + IPO-21 (DEFAULT)": {},
+    "squared: blend + prior + IPO-21 (first DEFAULT)": dict(_SQ),
+    "MedRV: blend + prior + IPO-21 (previous DEFAULT)": dict(vol_estimator="medrv"),
     "bipower: blend + prior + IPO-21": dict(vol_estimator="bipower"),
+    "truncated-up 4σ: blend + prior + IPO-21": dict(vol_estimator="truncated_up", vol_jump_threshold=4.0),
+    "downside semivar: blend + prior + IPO-21": dict(vol_estimator="downside"),
+    "MedRV-EWMA + squared 250: blend + prior + IPO-21": dict(vol_estimator="medrv_ewma"),
     "truncated 3σ: blend + prior + IPO-21": dict(vol_estimator="truncated", vol_jump_threshold=3.0),
     "truncated 4σ: blend + prior + IPO-21": dict(vol_estimator="truncated", vol_jump_threshold=4.0),
     "truncated 5σ: blend + prior + IPO-21": dict(vol_estimator="truncated", vol_jump_threshold=5.0),
@@ -93,8 +119,16 @@ VARIANTS = {
     "blend + prior + IPO-21, lambda 0.2": dict(barrier_uncertainty=0.2),
     "blend + prior + IPO-21, lambda 0.4": dict(barrier_uncertainty=0.4),
 }
-DEFAULT_VARIANT = "MedRV: blend + prior + IPO-21 (DEFAULT)"
-BEFORE_VARIANT = "squared: blend + prior + IPO-21 (previous DEFAULT)"
+BEFORE_VARIANT = "MedRV: blend + prior + IPO-21 (previous DEFAULT)"
+#: Candidates of the pre-declared selection rule (module docstring), variant name -> estimator.
+CANDIDATES = {
+    "truncated-up 4σ: blend + prior + IPO-21": "truncated_up",
+    "downside semivar: blend + prior + IPO-21": "downside",
+    "MedRV-EWMA + squared 250: blend + prior + IPO-21": "medrv_ewma",
+    "MedRV: blend + prior + IPO-21 (previous DEFAULT)": "medrv",
+    "bipower: blend + prior + IPO-21": "bipower",
+}
+ALERT_BP = 40.0  # the credit_proxy_widening warning rule (20 sessions)
 
 
 def load_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -183,19 +217,69 @@ def _score(rows: list[dict], variant: str) -> tuple[int, int, float]:
     return sum(r["ok"] for r in rs), len(rs), mae_log
 
 
+def _widening_log_err(get: dict) -> float:
+    tot = 0.0
+    for sym, d0, d1, ref in WIDENING:
+        chg = get[("uncalibrated", f"{sym} {d0}->{d1} ~+{ref:.0f}")]
+        tot += abs(math.log(max(chg, 1e-6) / ref))
+    return tot
+
+
+def select_default(results: dict[str, list[dict]]) -> tuple[str | None, list[dict]]:
+    """Apply the pre-declared rule (module docstring) to the candidates, mechanically.
+
+    Returns the chosen variant name (None if no candidate is eligible) and one record per
+    candidate: jump checks passed, ORCL's max 20-session widening after the good news
+    (cal:first), eligibility, ``m``, uncalibrated ok count and the widening log error.
+    """
+    recs = []
+    for name in CANDIDATES:
+        rows = results[name]
+        get = {(r["variant"], r["point"]): r["proxy"] for r in rows}
+        js = [r for r in rows if r.get("jump") and not r.get("info")]
+        jumps_ok = sum(r["ok"] for r in js)
+        news = get[("cal:first", "ORCL max 20d change good news")]
+        u_ok, u_n, m = _score(rows, "uncalibrated")
+        eligible = jumps_ok == len(js) and news < ALERT_BP
+        recs.append({"name": name, "estimator": CANDIDATES[name], "jumps": f"{jumps_ok}/{len(js)}",
+                     "news": news, "eligible": eligible, "m": m, "uncal_ok": f"{u_ok}/{u_n}",
+                     "u_ok": u_ok, "wlog": _widening_log_err(get)})
+    pool = [r for r in recs if r["eligible"]]
+    if not pool:
+        return None, recs
+    best = min(pool, key=lambda r: (round(r["m"], 2), -r["u_ok"], r["wlog"]))
+    return best["name"], recs
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--all", action="store_true", help="print every variant's detail, not only before/default")
     args = ap.parse_args(argv)
     closes, fund, rates, oas = load_inputs()
     results = {name: evaluate(closes, fund, rates, oas, CreditParams(**kw)) for name, kw in VARIANTS.items()}
-    for name in (VARIANTS if args.all else (BEFORE_VARIANT, DEFAULT_VARIANT)):
+    print("== selection rule (declared before the candidates were scored; see the module docstring)")
+    print(f"  1. eligible = all jump checks <= +{JUMP_BOUND_BP:g} bp AND ORCL max 20-session widening "
+          f"{GOOD_NEWS[0]}..{GOOD_NEWS[1]} (cal:first) < {ALERT_BP:g} bp")
+    print("  2. among eligible: min uncalibrated mean |log error| m (2 decimals); ties -> more uncal ok, "
+          "then smaller sum |log(Δ proxy / Δ market)| of the Sept->Nov widenings")
+    chosen, recs = select_default(results)
+    print(f"{'candidate':<52} {'estimator':<13} {'jumps':>5} {'Δ20 news':>8} {'eligible':>8} "
+          f"{'m':>5} {'uncal ok':>8} {'Σ|log Δ|':>8}")
+    for r in recs:
+        print(f"{r['name']:<52} {r['estimator']:<13} {r['jumps']:>5} {r['news']:+8.1f} "
+              f"{'yes' if r['eligible'] else 'NO':>8} {r['m']:5.2f} {r['uncal_ok']:>8} {r['wlog']:8.2f}")
+    default_est = CreditParams().vol_estimator
+    print(f"selected by the rule: {chosen} ({CANDIDATES.get(chosen, '-') if chosen else 'none'}); "
+          f"CreditParams().vol_estimator = {default_est!r}"
+          f"{' (matches)' if chosen and CANDIDATES[chosen] == default_est else ' (MISMATCH)'}")
+    default_variant = next((n for n, e in CANDIDATES.items() if e == default_est), BEFORE_VARIANT)
+    for name in (VARIANTS if args.all else dict.fromkeys((BEFORE_VARIANT, default_variant))):
         print(f"\n== {name}")
         _fmt_rows(results[name])
-    print("\n== before -> after (proxy bp; widening = change in bp)")
+    print(f"\n== before -> after (before = {BEFORE_VARIANT}; after = {default_variant}; proxy bp, widening = change in bp)")
     before = {(r["variant"], r["point"]): r["proxy"] for r in results[BEFORE_VARIANT]}
     print(f"{'variant':<16} {'reference point':<32} {'before':>8} {'after':>8}  ok")
-    for r in results[DEFAULT_VARIANT]:
+    for r in results[default_variant]:
         if r.get("info"):
             continue
         print(f"{r['variant']:<16} {r['point']:<32} {before[(r['variant'], r['point'])]:8.1f} {r['proxy']:8.1f}  "

@@ -230,3 +230,93 @@ def test_truncated_vol_drops_the_jump_hand_computation():
     v = credit.compute_equity_vol(px, method="window", window=50, min_obs=60, estimator="truncated")
     kept = np.delete(r2[-50:], 70 - 30)
     assert v.iloc[-1] == pytest.approx(math.sqrt(np.mean(kept**2) * 252), rel=1e-12)
+
+
+# ---------------------------------------------------------------- asymmetric estimators
+
+
+def test_downside_terms_hand_values():
+    r = pd.Series([0.01, -0.02, 0.30, -0.015, np.nan, 0.0])
+    d = credit.compute_daily_variance(r, "downside")
+    assert d.iloc[:4].tolist() == pytest.approx([0.0, 2 * 0.02**2, 0.0, 2 * 0.015**2], rel=1e-12)
+    assert np.isnan(d.iloc[4]) and d.iloc[5] == 0.0
+
+
+def test_downside_term_unbiased_for_symmetric_returns():
+    # E[2 min(Z,0)^2] = E[Z^2] for Z symmetric about 0
+    r = pd.Series(np.random.default_rng(7).normal(0.0, 0.02, 1_000_000))
+    assert credit.compute_daily_variance(r, "downside").mean() == pytest.approx(0.02**2, rel=0.01)
+
+
+def test_downside_vol_window_ewma_blend_hand_formula():
+    rng = np.random.default_rng(11)
+    r = rng.normal(0, 0.02, 150)
+    r[120], r[130] = 0.30, -0.20
+    px = pd.Series(40 * np.exp(np.concatenate([[0.0], np.cumsum(r)])), index=pd.bdate_range("2025-01-01", periods=151))
+    semi = 2 * np.minimum(r, 0) ** 2
+    vw = credit.compute_equity_vol(px, method="window", window=60, min_obs=60, estimator="downside")
+    assert vw.iloc[-1] == pytest.approx(math.sqrt(semi[-60:].mean() * 252), rel=1e-10)
+    assert vw.iloc[:60].isna().all() and vw.notna().iloc[60]
+    wts = (0.5 ** (1 / 30.0)) ** np.arange(len(r))[::-1]
+    ve = credit.compute_equity_vol(px, method="ewma", halflife=30.0, min_obs=60, estimator="downside")
+    assert ve.iloc[-1] == pytest.approx(math.sqrt(np.sum(wts * semi) / wts.sum() * 252), rel=1e-10)
+    vb = credit.compute_equity_vol(px, method="blend", window=60, halflife=30.0, min_obs=60, estimator="downside")
+    assert vb.iloc[-1] == pytest.approx(math.sqrt((vw.iloc[-1] ** 2 + ve.iloc[-1] ** 2) / 2), rel=1e-10)
+
+
+def test_downside_vol_ignores_a_rise_and_counts_a_fall():
+    px, r = _jump_series()  # alternating +-1%, +30% at return 70 (close 71)
+    v = credit.compute_equity_vol(px, method="window", window=50, min_obs=60, estimator="downside")
+    # window of returns 21..70: 25 falls of 1% (odd positions), the jump contributes 0
+    assert v.iloc[71] == pytest.approx(math.sqrt(2 * 25 * 1e-4 / 50 * 252), rel=1e-12)
+    assert v.iloc[71] <= v.iloc[70]
+    down = r.copy()
+    down[70] = -0.30
+    pxd = pd.Series(100 * np.exp(np.concatenate([[0.0], np.cumsum(down)])), index=px.index)
+    vd = credit.compute_equity_vol(pxd, method="window", window=50, min_obs=60, estimator="downside")
+    assert vd.iloc[71] == pytest.approx(math.sqrt(2 * (25 * 1e-4 + 0.09) / 50 * 252), rel=1e-12)
+
+
+def test_jump_mask_sides():
+    _, r = _jump_series()
+    r2 = r.copy()
+    r2[75] = -0.30
+    rs = pd.Series(r2)
+    assert credit.compute_jump_mask(rs).tolist() == [i in (70, 75) for i in range(80)]
+    assert credit.compute_jump_mask(rs, side="up").tolist() == [i == 70 for i in range(80)]
+    assert credit.compute_jump_mask(rs, side="down").tolist() == [i == 75 for i in range(80)]
+    with pytest.raises(ValueError, match="side"):
+        credit.compute_jump_mask(rs, side="left")  # type: ignore[arg-type]
+
+
+def test_truncated_up_drops_the_rise_keeps_the_fall_hand_computation():
+    px, r = _jump_series()
+    r2 = r.copy()
+    r2[75] = -0.30  # as large as the rise, but a fall: kept
+    px = pd.Series(100 * np.exp(np.concatenate([[0.0], np.cumsum(r2)])), index=px.index)
+    vw = credit.compute_equity_vol(px, method="window", window=50, min_obs=60, estimator="truncated_up")
+    kept_w = np.delete(r2[-50:], 70 - 30)  # returns 30..79 without the +30%
+    assert vw.iloc[-1] == pytest.approx(math.sqrt(np.mean(kept_w**2) * 252), rel=1e-12)
+    ve = credit.compute_equity_vol(px, method="ewma", halflife=30.0, min_obs=60, estimator="truncated_up")
+    kept = np.delete(r2, 70)  # the EWMA skips the dropped session (weights over kept ones)
+    wts = (0.5 ** (1 / 30.0)) ** np.arange(len(kept))[::-1]
+    assert ve.iloc[-1] == pytest.approx(math.sqrt(np.sum(wts * kept**2) / wts.sum() * 252), rel=1e-12)
+    # on the jump day the rise is out; the symmetric truncation would also drop the fall
+    assert vw.iloc[71] == pytest.approx(vw.iloc[70], rel=0.05)
+    sym = credit.compute_equity_vol(px, method="window", window=50, min_obs=60, estimator="truncated")
+    assert sym.iloc[-1] == pytest.approx(math.sqrt(np.mean(np.delete(r2[-50:], [40, 45]) ** 2) * 252), rel=1e-12)
+
+
+def test_medrv_ewma_mixes_sample_window_and_medrv_ewma_hand_formula():
+    rng = np.random.default_rng(3)
+    r = rng.normal(0, 0.02, 120)
+    r[100] = 0.25
+    px = pd.Series(50 * np.exp(np.concatenate([[0.0], np.cumsum(r)])), index=pd.bdate_range("2025-01-01", periods=121))
+    a = np.abs(r)
+    terms = np.array([_C_MEDRV * np.median(a[i - 2:i + 1]) ** 2 for i in range(2, len(r))])
+    wts = (0.5 ** (1 / 30.0)) ** np.arange(len(terms))[::-1]
+    var_e = np.sum(wts * terms) / wts.sum()
+    var_w = np.var(r[-60:], ddof=1)
+    v = credit.compute_equity_vol(px, method="blend", window=60, halflife=30.0, min_obs=60, estimator="medrv_ewma")
+    assert v.iloc[-1] == pytest.approx(math.sqrt(0.5 * (var_w + var_e) * 252), rel=1e-10)
+    assert v.iloc[:60].isna().all() and v.notna().iloc[60]

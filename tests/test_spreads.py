@@ -209,18 +209,53 @@ def _medrv_var(r: np.ndarray) -> float:
     return math.pi / (6 - 4 * math.sqrt(3) + math.pi) * float(np.mean(np.square(med))) * 252
 
 
-def test_crwv_default_medrv_vol_pooled_with_peers_hand_computation(data):
-    # same point as above with the default MedRV terms: CRWV's 110 kept returns give 108
-    # triples; each peer's last 250 returns give 248
+def test_crwv_medrv_vol_pooled_with_peers_hand_computation(data):
+    # same point as above with MedRV terms (pinned: the previous default): CRWV's 110 kept
+    # returns give 108 triples; each peer's last 250 returns give 248
     c = data["closes"]
     p = compute_spread_panel(c, data["fund"], data["rates"], data["fred"], symbols=["CRWV", "ORCL"],
-                             params=CreditParams(vol_method="window"))
+                             params=CreditParams(vol_method="window", vol_estimator="medrv"))
     got = p.names[p.names["symbol"] == "CRWV"].set_index("date").loc["2025-10-06"]
     own = np.diff(np.log(c["CRWV"].loc[:"2025-10-06"].dropna().to_numpy()))[21:]
     peer_var = np.mean([_medrv_var(np.diff(np.log(c[s].loc[:"2025-10-06"].dropna().to_numpy()))[-250:])
                         for s in ("ORCL", "AMD", "NVDA")])
     assert got["equity_vol_own"] == pytest.approx(math.sqrt(_medrv_var(own)), rel=1e-9)
     assert got["equity_vol"] == pytest.approx(math.sqrt((110 * _medrv_var(own) + 140 * peer_var) / 250), rel=1e-9)
+
+
+def _downside_var(r: np.ndarray) -> float:
+    """Annualised doubled downside semivariance written out: 2 * mean(min(r, 0)^2) * 252."""
+    return 2.0 * float(np.mean([x * x if x < 0 else 0.0 for x in r])) * 252
+
+
+def test_crwv_default_downside_vol_pooled_with_peers_hand_computation(data):
+    # the default estimator: only falls count, twice. Same point and pooling as above.
+    assert CreditParams().vol_estimator == "downside"
+    c = data["closes"]
+    p = compute_spread_panel(c, data["fund"], data["rates"], data["fred"], symbols=["CRWV", "ORCL"],
+                             params=CreditParams(vol_method="window"))
+    got = p.names[p.names["symbol"] == "CRWV"].set_index("date").loc["2025-10-06"]
+    own = np.diff(np.log(c["CRWV"].loc[:"2025-10-06"].dropna().to_numpy()))[21:]
+    assert len(own) == 110
+    peer_var = np.mean([_downside_var(np.diff(np.log(c[s].loc[:"2025-10-06"].dropna().to_numpy()))[-250:])
+                        for s in ("ORCL", "AMD", "NVDA")])
+    assert got["equity_vol_own"] == pytest.approx(math.sqrt(_downside_var(own)), rel=1e-9)
+    assert got["equity_vol"] == pytest.approx(math.sqrt((110 * _downside_var(own) + 140 * peer_var) / 250), rel=1e-9)
+
+
+def test_orcl_default_blend_vol_hand_computation(data):
+    """ORCL on 2025-11-25 with the default blend: mean of the 250-return window and the
+    30-session half-life EWMA (over every return since 2024-01-02) of 2*min(r,0)^2.
+    ORCL has a full window, so no prior enters."""
+    c = data["closes"]
+    p = compute_spread_panel(c, data["fund"], data["rates"], data["fred"], symbols=["ORCL"])
+    got = p.names.set_index("date").loc["2025-11-25"]
+    r = np.diff(np.log(c["ORCL"].loc[:"2025-11-25"].to_numpy()))
+    semi = 2.0 * np.minimum(r, 0.0) ** 2
+    w = (0.5 ** (1 / 30.0)) ** np.arange(len(r))[::-1]
+    var = 0.5 * (semi[-250:].mean() + np.sum(w * semi) / w.sum())
+    assert got["equity_vol"] == pytest.approx(math.sqrt(var * 252), rel=1e-9)
+    assert got["vol_prior_weight"] == 0.0
 
 
 def test_proxy_does_not_widen_on_isolated_positive_price_jump(data, panel):

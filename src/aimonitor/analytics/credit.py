@@ -334,7 +334,10 @@ def naive_distance_to_default(equity: object, equity_vol: object, debt: object,
 # ---------------------------------------------------------------------------- volatility
 
 VolMethod = Literal["window", "ewma", "blend"]
-VolEstimator = Literal["squared", "bipower", "medrv", "truncated"]
+VolEstimator = Literal["squared", "bipower", "medrv", "truncated", "truncated_up", "downside", "medrv_ewma"]
+#: Every estimator accepted by :func:`compute_equity_vol` (``CreditParams.vol_estimator``).
+VOL_ESTIMATORS: tuple[str, ...] = ("squared", "bipower", "medrv", "truncated", "truncated_up", "downside",
+                                   "medrv_ewma")
 
 #: Scale of bipower variation: ``E|Z|`` = ``sqrt(2/π)`` for a standard normal ``Z``, so
 #: ``E[|r_t||r_{t-1}|] = (2/π) σ²`` without jumps (Barndorff-Nielsen and Shephard 2004).
@@ -344,7 +347,8 @@ BIPOWER_SCALE = math.pi / 2.0
 MEDRV_SCALE = math.pi / (6.0 - 4.0 * math.sqrt(3.0) + math.pi)
 
 
-def compute_daily_variance(returns: pd.Series | pd.DataFrame, estimator: VolEstimator = "squared"
+def compute_daily_variance(returns: pd.Series | pd.DataFrame,
+                           estimator: Literal["squared", "bipower", "medrv", "downside"] = "squared"
                            ) -> pd.Series | pd.DataFrame:
     """Per-session contribution to a daily variance estimate, point in time.
 
@@ -352,8 +356,12 @@ def compute_daily_variance(returns: pd.Series | pd.DataFrame, estimator: VolEsti
     ----------
     returns : Series or DataFrame
         Daily log returns (NaN = no return; a window never bridges a NaN).
-    estimator : {"squared", "bipower", "medrv"}, default "squared"
+    estimator : {"squared", "bipower", "medrv", "downside"}, default "squared"
         ``squared``: ``r_t²`` (realised variance; one jump of size ``J`` adds ``J²``).
+        ``downside``: ``2·min(r_t, 0)²``, the downside semivariance doubled (Markowitz
+        1959; Barndorff-Nielsen, Kinnebrock and Shephard 2010 for its realised form): a
+        rise contributes nothing, a fall ``2 r_t²``; for returns symmetric about zero its
+        mean is ``σ²``.
         ``bipower``: ``(π/2)·|r_t|·|r_{t-1}|`` (Barndorff-Nielsen and Shephard 2004,
         *J. Financial Econometrics* 2(1)): an isolated jump enters only multiplied by its
         neighbours' ordinary returns. ``medrv``: ``π/(6-4√3+π) · med(|r_{t-2}|,|r_{t-1}|,
@@ -373,6 +381,8 @@ def compute_daily_variance(returns: pd.Series | pd.DataFrame, estimator: VolEsti
         return returns**2
     if estimator == "bipower":
         return BIPOWER_SCALE * a * a.shift(1)
+    if estimator == "downside":
+        return 2.0 * returns.clip(upper=0.0) ** 2
     if estimator == "medrv":
         stacked = np.stack([np.asarray(a.shift(k), dtype=float) for k in (0, 1, 2)], axis=0)
         with np.errstate(invalid="ignore"):
@@ -381,11 +391,12 @@ def compute_daily_variance(returns: pd.Series | pd.DataFrame, estimator: VolEsti
         if isinstance(returns, pd.DataFrame):
             return pd.DataFrame(out, index=returns.index, columns=returns.columns)
         return pd.Series(out, index=returns.index, name=returns.name)
-    raise ValueError(f"unknown volatility estimator {estimator!r}; use squared, bipower or medrv")
+    raise ValueError(f"unknown volatility estimator {estimator!r}; use squared, bipower, medrv or downside")
 
 
 def compute_jump_mask(returns: pd.Series | pd.DataFrame, *, threshold: float = 4.0,
-                      halflife: float = 30.0, min_terms: int = 20) -> pd.Series | pd.DataFrame:
+                      halflife: float = 30.0, min_terms: int = 20,
+                      side: Literal["both", "up", "down"] = "both") -> pd.Series | pd.DataFrame:
     """Flag single-session jumps: ``|r_t| > threshold · σ̂_{t-1}``, point in time.
 
     Parameters
@@ -399,22 +410,34 @@ def compute_jump_mask(returns: pd.Series | pd.DataFrame, *, threshold: float = 4
         Half-life (sessions) of the local volatility ``σ̂``.
     min_terms : int, default 20
         MedRV terms needed before any return can be flagged.
+    side : {"both", "up", "down"}, default "both"
+        Flag jumps of either sign, only rises (``r_t > threshold · σ̂_{t-1}``) or only
+        falls (``r_t < -threshold · σ̂_{t-1}``).
 
     Returns
     -------
     Series or DataFrame of bool
-        True where the return is a jump. ``σ̂_{t-1}`` is the square root of the EWMA of
+        True where the return is a jump (of the requested sign). ``σ̂_{t-1}`` is the square root of the EWMA of
         the MedRV terms (:func:`compute_daily_variance`) up to the *previous* session: it
         is jump-robust itself and never contains the return it judges.
     """
     med = compute_daily_variance(returns, "medrv")
     local = med.ewm(halflife=halflife, min_periods=min_terms, ignore_na=True).mean().shift(1)
+    if side == "both":
+        size = returns.abs()
+    elif side == "up":
+        size = returns
+    elif side == "down":
+        size = -returns
+    else:
+        raise ValueError(f"unknown jump side {side!r}; use both, up or down")
     with np.errstate(invalid="ignore"):
-        return (returns.abs() > threshold * np.sqrt(local)).fillna(False).astype(bool) & returns.notna()
+        return (size > threshold * np.sqrt(local)).fillna(False).astype(bool) & returns.notna()
 
 
 #: Returns before the first term of each estimator (see :func:`compute_daily_variance`).
-_LAGS = {"squared": 0, "bipower": 1, "medrv": 2, "truncated": 0}
+_LAGS = {"squared": 0, "bipower": 1, "medrv": 2, "truncated": 0, "truncated_up": 0, "downside": 0,
+         "medrv_ewma": 2}
 
 
 def compute_equity_vol(prices: pd.Series | pd.DataFrame, *, method: VolMethod = "blend",
@@ -444,17 +467,23 @@ def compute_equity_vol(prices: pd.Series | pd.DataFrame, *, method: VolMethod = 
         close), e.g. the aftermarket month of an IPO. ``min_obs`` still counts every return
         since the first close (so the first value comes on the same day), but at least
         ``min(min_obs, 20)`` returns must be kept.
-    estimator : {"squared", "bipower", "medrv", "truncated"}, default "squared"
-        What each session contributes to both the window and the EWMA variance (see
-        :func:`compute_daily_variance`; ``truncated`` is ``r_t²`` with the returns flagged
-        by :func:`compute_jump_mask` left out, Mancini 2009). ``squared`` is the classical estimator: the
-        window part is then the sample variance (demeaned, ``ddof=1``) and the EWMA part
-        the RiskMetrics zero-mean average of ``r²``. ``bipower`` and ``medrv`` are
-        zero-mean averages of jump-robust terms, so a single-day price jump (up *or*
-        down) does not inflate the volatility; the jump's effect on the price itself
-        still reaches any model using the price.
+    estimator : {"squared", "bipower", "medrv", "truncated", "truncated_up", "downside", "medrv_ewma"}
+        What each session contributes to the window and the EWMA variance (default
+        ``"squared"``; see :func:`compute_daily_variance`). ``squared`` is the classical
+        estimator: the window part is then the sample variance (demeaned, ``ddof=1``) and
+        the EWMA part the RiskMetrics zero-mean average of ``r²``. ``bipower`` and
+        ``medrv`` are zero-mean averages of jump-robust terms, so a single-day price jump
+        (up *or* down) does not inflate the volatility; the jump's effect on the price
+        itself still reaches any model using the price. ``truncated`` is ``r_t²`` with the
+        returns flagged by :func:`compute_jump_mask` left out (Mancini 2009);
+        ``truncated_up`` leaves out only the flagged *rises* (``r_t > k·σ̂_{t-1}``) and keeps
+        every fall, however large. Both average the kept ``r²`` (zero mean) over the last
+        ``window`` sessions / with the EWMA weights of the kept sessions. ``downside``
+        averages ``2·min(r_t, 0)²`` (zero mean). ``medrv_ewma`` mixes: the window part is
+        the classical sample variance, the EWMA part averages MedRV terms.
     jump_threshold : float, default 4.0
-        ``k`` of the ``truncated`` estimator (local standard deviations).
+        ``k`` of the ``truncated`` and ``truncated_up`` estimators (local standard
+        deviations).
 
     Returns
     -------
@@ -468,7 +497,7 @@ def compute_equity_vol(prices: pd.Series | pd.DataFrame, *, method: VolMethod = 
     the first value comes on the same session for every estimator.
     """
     if estimator not in _LAGS:
-        raise ValueError(f"unknown volatility estimator {estimator!r}; use squared, bipower or medrv")
+        raise ValueError(f"unknown volatility estimator {estimator!r}; use one of {', '.join(VOL_ESTIMATORS)}")
     with np.errstate(divide="ignore", invalid="ignore"):
         rets = np.log(prices).diff()
     count = rets.notna().cumsum()
@@ -479,10 +508,15 @@ def compute_equity_vol(prices: pd.Series | pd.DataFrame, *, method: VolMethod = 
     kept = rets.notna().cumsum()
     lag = _LAGS[estimator]
     term_min = max(kept_min - lag, 1)
-    if estimator == "truncated":
-        terms = (rets**2).where(~compute_jump_mask(rets, threshold=jump_threshold, halflife=halflife))
+    if estimator in ("truncated", "truncated_up"):
+        side = "both" if estimator == "truncated" else "up"
+        terms = (rets**2).where(~compute_jump_mask(rets, threshold=jump_threshold, halflife=halflife, side=side))
         var_w = terms.rolling(window, min_periods=1).mean()
         var_e = terms.ewm(halflife=halflife, min_periods=1, ignore_na=True).mean()
+    elif estimator == "medrv_ewma":
+        var_w = rets.rolling(window, min_periods=min(kept_min, window)).var()
+        var_e = compute_daily_variance(rets, "medrv").ewm(halflife=halflife, min_periods=term_min,
+                                                          ignore_na=True).mean()
     elif estimator == "squared":
         var_w = rets.rolling(window, min_periods=min(kept_min, window)).var()
         # EWMA of squared returns (zero mean, RiskMetrics style)

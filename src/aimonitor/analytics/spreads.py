@@ -27,20 +27,27 @@ Models and choices (see ``bench/spreads_validation.py`` for the evidence)
   compounding, equity volatility = "blend" (mean of the 250-session and 30-session
   half-life EWMA variances, at least 60 returns; a short listing such as CRWV has no proxy
   until then, and a warning says so).
-* Jump-robust volatility (``vol_estimator="medrv"``): each session contributes the MedRV
-  term ``π/(6-4√3+π)·med(|r_{t-2}|,|r_{t-1}|,|r_t|)²`` (Andersen, Dobrev and Schaumburg
-  2012) instead of ``r_t²`` to both parts of the blend. An isolated jump is never the median
-  of its triple, so it does not enter the volatility; its effect on the price (leverage)
-  still does. With ``r_t²``, ORCL's +31% log return on 2025-09-10 (+36%, $455B backlog) lifted
-  the 30-day EWMA variance threefold and the proxy from 12 to 185 bp on good news (AMD on
-  2025-10-06, +24%: 0.02 -> 1.25 bp); with MedRV it tightens (-1.9 bp; -7 bp calibrated).
-  Bipower variation (``"bipower"``) passes on the jump day but leaks the jump one day later
-  through ``|J|·|r_{t+1}|`` (ORCL 5 -> 45 bp by 2025-09-12, enough for the 40 bp warning
-  rule); Mancini's threshold estimator (``"truncated"``, drops ``|r| > k·σ̂``) is also
-  available. Cost: MedRV also leaves out earnings-day jumps, so uncalibrated levels of a
-  jumpy name are lower (ORCL 2025-11-25: 42 bp vs 143 bp before, market ~125 bp; the old
-  figure owed about a fifth of its volatility to the 2025-09-10 jump itself). Calibrated
-  levels are unaffected in kind; ``"squared"`` restores the classical estimator.
+* Downside volatility (``vol_estimator="downside"``, default): each session contributes
+  ``2·min(r_t, 0)²`` instead of ``r_t²`` to both parts of the blend (the doubled downside
+  semivariance; equal to ``σ²`` on average for returns symmetric about zero). Why: in
+  CreditGrades / Merton default is the asset value *falling* to the barrier. A jump *up*
+  lowers leverage and says nothing about the downside diffusion, so it must not widen the
+  proxy; falls, including earnings-day collapses, are exactly the risk and are kept (twice).
+  Chosen by a rule declared before scoring (``bench/spreads_validation.py``): pass every
+  jump check and keep the 40 bp / 20-session warning quiet after ORCL's good news, then
+  the lowest uncalibrated mean |log error| on the market levels. Evidence: ORCL +36% on
+  2025-09-10: ``r_t²`` widened the proxy +173 bp (critical alert on good news), downside
+  -4 bp (AMD 2025-10-06: -0.0 bp). Uncalibrated mean |log error| 0.58 (MedRV 0.82,
+  squared 0.24 but failing the jump checks); Sept->Nov widening ORCL +79 / CRWV +319 bp
+  (market ~+60 / ~+280; MedRV +38 / +127). Costs: the estimator is pro-cyclical (low after
+  rallies: ORCL 9 bp on 2025-06-13 vs ~36; calibrated on that low, ORCL overshoots in
+  November, 183 vs ~125), and ORCL's 20-session change after the good news peaks at +38 bp
+  (2025-09-26, the sell-off that followed), only 2 bp below the warning rule. Alternatives
+  kept selectable: ``"medrv"`` (jump-robust both ways, Andersen, Dobrev and Schaumburg
+  2012; previous default), ``"bipower"`` (leaks a jump one day later: ORCL 5 -> 45 bp by
+  2025-09-12), ``"truncated"`` / ``"truncated_up"`` (Mancini 2009 threshold, both signs /
+  rises only), ``"medrv_ewma"`` (MedRV EWMA, squared window: fails the jump checks) and
+  ``"squared"`` (classical).
 * Short histories: CreditGrades wants a *long-horizon* volatility (its technical document
   uses 1000 days) so that the spread does not swing with short-term volatility. A name
   with ``n < vol_window`` returns has no such history, so its variance is pooled with a
@@ -127,13 +134,17 @@ class CreditParams:
         CDS tenor (5).
     vol_method, vol_window, vol_halflife, min_vol_observations
         Equity-volatility estimator (see :func:`aimonitor.analytics.credit.compute_equity_vol`).
-    vol_estimator : {"medrv", "bipower", "squared"}
-        Per-session variance term of both the window and the EWMA parts
-        (:func:`aimonitor.analytics.credit.compute_daily_variance`). ``"medrv"`` (default)
-        is robust to single-day jumps; ``"squared"`` is the classical estimator.
+    vol_estimator : str
+        Per-session variance term of the window and EWMA parts, one of
+        :data:`aimonitor.analytics.credit.VOL_ESTIMATORS` (see
+        :func:`aimonitor.analytics.credit.compute_equity_vol`). ``"downside"`` (default)
+        counts falls only (``2·min(r,0)²``): a rise, however large, cannot widen the proxy
+        through the volatility. ``"medrv"`` is robust to single-day jumps of either sign;
+        ``"squared"`` is the classical estimator.
     vol_jump_threshold : float
-        ``k`` of the ``"truncated"`` estimator (returns beyond ``k`` local robust standard
-        deviations are dropped; :func:`aimonitor.analytics.credit.compute_jump_mask`).
+        ``k`` of the ``"truncated"`` / ``"truncated_up"`` estimators (returns, or rises,
+        beyond ``k`` local robust standard deviations are dropped;
+        :func:`aimonitor.analytics.credit.compute_jump_mask`).
     rate_series : str
         Risk-free series in ``rates`` (bp, bond-equivalent yield).
     calibrate : bool
@@ -167,7 +178,7 @@ class CreditParams:
     cds_recovery: float = 0.4
     tenor_years: float = 5.0
     vol_method: str = "blend"
-    vol_estimator: str = "medrv"
+    vol_estimator: str = "downside"
     vol_jump_threshold: float = 4.0
     vol_window: int = 250
     vol_halflife: float = 30.0
@@ -715,8 +726,9 @@ def compute_spread_panel(closes: pd.DataFrame, fundamentals: pd.DataFrame, rates
     first_session = c.index[0] if len(c.index) else None
     if params.vol_prior not in ("peers", "none"):
         raise ValueError(f"unknown vol_prior {params.vol_prior!r}; use 'peers' or 'none'")
-    if params.vol_estimator not in ("medrv", "bipower", "squared", "truncated"):
-        raise ValueError(f"unknown vol_estimator {params.vol_estimator!r}; use 'medrv', 'bipower' or 'squared'")
+    if params.vol_estimator not in credit.VOL_ESTIMATORS:
+        raise ValueError(f"unknown vol_estimator {params.vol_estimator!r}; use one of "
+                         f"{', '.join(repr(e) for e in credit.VOL_ESTIMATORS)}")
     for sym in syms:
         try:
             if sym not in c.columns:
