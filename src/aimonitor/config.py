@@ -169,6 +169,9 @@ class CreditConfig(_Model):
     tenor_years: float = Field(default=5.0, gt=0, le=30)
     vol_window: int = Field(default=250, ge=20, le=1000)
     min_vol_observations: int = Field(default=60, ge=10, le=1000)
+    vol_estimator: Literal["downside", "squared", "medrv", "bipower", "truncated", "truncated_up",
+                           "medrv_ewma"] = "downside"
+    vol_halflife: float = Field(default=30.0, gt=0, le=500)
     rating_buckets: dict[str, str] = {
         "ORCL": "BAMLC0A4CBBB",
         "CRWV": "BAMLH0A0HYM2",

@@ -45,7 +45,8 @@ def credit_params(cfg: AppConfig) -> CreditParams:
     c = cfg.credit
     return CreditParams(global_recovery=c.global_recovery, barrier_uncertainty=c.barrier_uncertainty,
                         cds_recovery=c.cds_recovery, tenor_years=c.tenor_years, vol_window=c.vol_window,
-                        min_vol_observations=c.min_vol_observations)
+                        min_vol_observations=c.min_vol_observations, vol_estimator=c.vol_estimator,
+                        vol_halflife=c.vol_halflife, vol_prior_symbols=tuple(cfg.watchlist.symbols))
 
 
 def read_spread_panel(cfg: AppConfig, store: Store, through: dt.date,
