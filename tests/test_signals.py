@@ -417,7 +417,8 @@ def test_signals_are_causal(adj, oas_bp):
     perturbed = run(adj2, oas2, sp2, sess)
 
     assert len(full_run) > 10_000
-    assert set(full_run.index.get_level_values("signal")) == set(S.signal_names())
+    # every registered signal except the one fed by imported CDS quotes (none here)
+    assert set(full_run.index.get_level_values("signal")) == set(S.signal_names()) - {"cds_quote_bp"}
     for other in (truncated, perturbed):
         assert other.index.equals(full_run.index)
         np.testing.assert_allclose(other.to_numpy(), full_run.to_numpy(), rtol=1e-10, atol=1e-12)
@@ -470,3 +471,22 @@ def test_missing_market_gives_no_sar_but_others_work():
     df = compute_signals(SignalInputs(closes=closes, market="SPY"))
     assert "sar_1d" not in set(df["signal"])
     assert "ret_1d" in set(df["signal"])
+
+
+def test_imported_cds_quotes_become_a_signal_rules_can_use():
+    """A quote counts on its session and for at most 5 sessions after; a Saturday quote is
+    not known at Friday's close, so it counts from Monday (no look-ahead)."""
+    from aimonitor.analytics.signals import SignalInputs, compute_signals
+    from aimonitor.calendar import sessions_index
+
+    sessions = sessions_index("2025-11-17", "2025-12-05")
+    closes = pd.DataFrame({"ORCL": np.linspace(200, 210, len(sessions))}, index=sessions)
+    quotes = pd.DataFrame({"date": pd.to_datetime(["2025-11-19", "2025-11-29"]),  # Wed; Sat after Thanksgiving
+                           "entity": ["ORCL", "ORCL"], "value": [110.0, 125.0]})
+    out = compute_signals(SignalInputs(closes=closes, sessions=sessions, cds_quotes=quotes), names=["cds_quote_bp"])
+    got = {d.isoformat(): v for d, v in zip(out["date"], out["value"])}
+    assert "2025-11-18" not in got
+    assert got["2025-11-19"] == 110.0 and got["2025-11-26"] == 110.0   # 5 sessions later (27th closed)
+    assert "2025-11-28" not in got           # 11-19's quote is 6 sessions old; 11-29's is not known yet
+    assert got["2025-12-01"] == 125.0 and got["2025-12-05"] == 125.0
+    assert len(got) == 6 + 5                 # 11-19..11-26 and 12-01..12-05

@@ -96,10 +96,15 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     panel = read_spread_panel(cfg, store, through, start=hist_start)
     proxy = pd.DataFrame({s: panel.series(s) for s in panel.symbols}) if panel.symbols else None
     oas = store.read_fred(_oas_series(cfg), start=hist_start, end=through)
+    quotes = store.read_cds_quotes()
+    if not quotes.empty:  # several tenors/sources: the rules see the 5y quote, one per entity and day
+        quotes = quotes[(quotes["tenor"] == "5Y") & (quotes["date"] <= pd.Timestamp(through))]
+        quotes = quotes.rename(columns={"spread_bp": "value"})[["date", "entity", "value"]]
     inputs = SignalInputs(closes=closes, market=cfg.watchlist.market,
                           watchlist=[s for s in cfg.watchlist.symbols if s in closes.columns],
                           spread_proxy=proxy, fred_oas=oas if not oas.empty else None,
-                          sessions=calendar.sessions_index(hist_start, through))
+                          sessions=calendar.sessions_index(hist_start, through),
+                          cds_quotes=quotes if not quotes.empty else None)
     frame = compute_signals(inputs, start=start, end=through)
     written = store.write_signals(frame)
     log.info("signals %s..%s: %d rows", start, through, written.rows_new + written.rows_updated)

@@ -99,6 +99,9 @@ class SignalInputs:
     last_bar : mapping of str to date, optional
         Latest bar date per symbol as known to the store; combined with the non-missing
         dates of ``closes`` for ``staleness_sessions``.
+    cds_quotes : DataFrame, optional
+        Imported CDS quotes in basis points, wide (index: quote dates, columns: entity /
+        symbol) or long with columns ``date, entity, value``.
     sessions : DatetimeIndex, optional
         Exchange sessions (tz-naive, sorted) up to the ``as_of`` session. Defaults to the
         index of ``closes``. When given, ``closes`` is re-indexed onto it, so a session
@@ -112,6 +115,7 @@ class SignalInputs:
     fred_oas: pd.DataFrame | None = None
     last_bar: Mapping[str, dt.date | str | pd.Timestamp] | None = None
     sessions: pd.DatetimeIndex | None = None
+    cds_quotes: pd.DataFrame | None = None
     _cache: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -328,6 +332,27 @@ def _spread_proxy(inputs: SignalInputs) -> pd.DataFrame | None:
     return inputs._memo("spread_proxy", make)
 
 
+def _last_on_sessions(wide: pd.DataFrame, sessions: pd.DatetimeIndex, max_lag: int) -> pd.DataFrame:
+    """Each session takes the last observation dated on or before it, if at most ``max_lag``
+    sessions old (observations on non-session days count from the session before them)."""
+    out = pd.DataFrame(index=sessions, columns=wide.columns, dtype=float)
+    s_pos = np.arange(len(sessions))
+    for col in wide.columns:
+        obs = wide[col].dropna()
+        if obs.empty:
+            continue
+        k = obs.index.searchsorted(sessions, side="right") - 1
+        ok = k >= 0
+        vals = np.full(len(sessions), np.nan)
+        vals[ok] = obs.to_numpy()[k[ok]]
+        obs_sess_pos = sessions.searchsorted(obs.index, side="right") - 1
+        age = np.full(len(sessions), np.inf)
+        age[ok] = s_pos[ok] - obs_sess_pos[k[ok]]
+        vals[age > max_lag] = np.nan
+        out[col] = vals
+    return out
+
+
 def _fred_on_sessions(inputs: SignalInputs) -> pd.DataFrame | None:
     """FRED OAS (bp) aligned to sessions: the last observation dated on or before each
     session, carried for at most :data:`FRED_MAX_LAG_SESSIONS` sessions."""
@@ -344,26 +369,7 @@ def _fred_on_sessions(inputs: SignalInputs) -> pd.DataFrame | None:
                 DataWarning,
                 stacklevel=4,
             )
-        sessions = inputs.session_index
-        out = pd.DataFrame(index=sessions, columns=wide.columns, dtype=float)
-        s_pos = np.arange(len(sessions))
-        for col in wide.columns:
-            obs = wide[col].dropna()
-            if obs.empty:
-                continue
-            # index of the last observation dated <= each session
-            k = obs.index.searchsorted(sessions, side="right") - 1
-            ok = k >= 0
-            vals = np.full(len(sessions), np.nan)
-            vals[ok] = obs.to_numpy()[k[ok]]
-            # age in sessions of that observation: sessions since the session on or
-            # before the observation date
-            obs_sess_pos = sessions.searchsorted(obs.index, side="right") - 1
-            age = np.full(len(sessions), np.inf)
-            age[ok] = s_pos[ok] - obs_sess_pos[k[ok]]
-            vals[age > FRED_MAX_LAG_SESSIONS] = np.nan
-            out[col] = vals
-        return out
+        return _last_on_sessions(wide, inputs.session_index, FRED_MAX_LAG_SESSIONS)
 
     return inputs._memo("fred", make)
 
@@ -707,6 +713,34 @@ def compute_fred_oas_change_20d_bp(inputs: SignalInputs) -> pd.DataFrame:
     """
     f = _fred_on_sessions(inputs)
     return _empty() if f is None else to_long(f - f.shift(CHANGE_WINDOW), "fred_oas_change_20d_bp")
+
+
+#: Sessions an imported CDS quote stays current (quotes are sparse; a week is still "the" level).
+QUOTE_MAX_LAG_SESSIONS = 5
+
+
+@register(
+    "cds_quote_bp",
+    unit="bp",
+    doc="imported CDS quote (symbol = entity), last quote on or before the session, at most 5 sessions old",
+)
+def compute_cds_quote_bp(inputs: SignalInputs) -> pd.DataFrame:
+    """Imported market CDS quotes aligned to sessions, so rules can use them.
+
+    Parameters
+    ----------
+    inputs : SignalInputs
+        Uses ``cds_quotes`` (bp); no rows when it is absent.
+
+    Returns
+    -------
+    DataFrame
+        Long frame in basis points.
+    """
+    if inputs.cds_quotes is None or len(inputs.cds_quotes) == 0:
+        return _empty()
+    wide = _to_wide(inputs.cds_quotes, "entity", "cds_quotes")
+    return to_long(_last_on_sessions(wide, inputs.session_index, QUOTE_MAX_LAG_SESSIONS), "cds_quote_bp")
 
 
 @register(
