@@ -268,7 +268,8 @@ def events_extract(c: Ctx, paths: tuple[str, ...], csv_out: str | None, entities
     else:
         console().print(mentions_table(doc))
     for f in doc.get("failures", []):
-        click.echo(f"warning: {f['path']}: {f['reason']}", err=True)
+        reason = f["reason"] if str(f["reason"]).startswith(str(f["path"])) else f"{f['path']}: {f['reason']}"
+        click.echo(f"warning: skipped {reason}", err=True)
     if doc.get("failures"):
         if not doc.get("articles"):
             click.echo("Error: no article could be read", err=True)
