@@ -244,6 +244,6 @@ def load_articles(paths: Iterable[str | Path], max_bytes: int = MAX_ARTICLE_BYTE
         try:
             ok.append(load_article(path, max_bytes=max_bytes))
         except DataError as exc:
-            log.warning("%s", exc)
+            log.info("%s", exc)  # reported to the user by the caller (failures)
             bad.append(ArticleFailure(str(path), str(exc)))
     return ok, bad
