@@ -127,9 +127,6 @@ def run_fetch(cfg: AppConfig, store: Store, source: Source, *, as_of: dt.date,
                 rep.rows_new, rep.rows_updated = count.rows_new, count.rows_updated
                 if good.empty:
                     rep.error = f"all {len(rejects)} rows rejected" + (f" (first: {rejects[0]})" if rejects else "")
-            rng = store.bar_ranges().get(res.name)
-            if rng:
-                rep.first, rep.last = rng[0], rng[1]
             report.symbols[res.name] = rep
             tick(f"stored {res.name}")
 
@@ -148,11 +145,14 @@ def run_fetch(cfg: AppConfig, store: Store, source: Source, *, as_of: dt.date,
                 rep.rejected = [str(r) for r in rejects]
                 count = store.write_fred(res.name, good, unit=getattr(res, "unit", "bp"), source=source.name)
                 rep.rows_new, rep.rows_updated = count.rows_new, count.rows_updated
-            rng = store.fred_ranges().get(res.name)
-            if rng:
-                rep.first, rep.last = rng[0], rng[1]
             report.symbols[res.name] = rep
             tick(f"stored {res.name}")
+
+    # ---- stored range of every series touched (one query each, after all writes)
+    after = {**store.bar_ranges(), **store.fred_ranges()}
+    for name, rep in report.symbols.items():
+        if name in after:
+            rep.first, rep.last = after[name][0], after[name][1]
 
     # ---- fundamentals (watchlist only)
     if fundamentals:

@@ -301,14 +301,26 @@ class Store:
         """Wide frame (DatetimeIndex × symbols) of one bar field."""
         if field not in BAR_COLUMNS:
             raise ValueError(f"unknown bar field {field!r}")
-        bars = self.read_bars(symbols, start, end)
-        if bars.empty:
-            return pd.DataFrame(columns=list(symbols or []), dtype=float)
-        wide = bars.pivot(index="date", columns="symbol", values=field).sort_index()
+        syms = list(symbols) if symbols is not None else None
+        sql, params = f"SELECT date, symbol, {field} FROM bars WHERE 1=1", []
+        if syms is not None:
+            sql += f" AND symbol IN ({', '.join('?' for _ in syms)})"
+            params += syms
+        if start is not None:
+            sql += " AND date >= ?"
+            params.append(_clean(start))
+        if end is not None:
+            sql += " AND date <= ?"
+            params.append(_clean(end))
+        rows = self.conn.execute(sql, params).fetchall()
+        if not rows:
+            return pd.DataFrame(columns=syms or [], dtype=float)
+        df = pd.DataFrame(rows, columns=["date", "symbol", "value"])
+        wide = df.pivot(index="date", columns="symbol", values="value").sort_index()
+        wide.index = pd.DatetimeIndex(pd.to_datetime(wide.index, format="%Y-%m-%d"), name="date")
         wide.columns.name = None
-        wide.index.name = "date"
-        if symbols is not None:
-            wide = wide.reindex(columns=[s for s in symbols])
+        if syms is not None:
+            wide = wide.reindex(columns=syms)
         return wide.astype(float)
 
     def bar_ranges(self) -> dict[str, tuple[str, str, int]]:

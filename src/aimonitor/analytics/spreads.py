@@ -231,16 +231,20 @@ def _fundamentals_of(fundamentals: pd.DataFrame, symbol: str) -> pd.DataFrame:
 
 def _asof(dates: pd.DatetimeIndex, rows: pd.DataFrame, on: str, cols: Sequence[str]) -> pd.DataFrame:
     """For each date, ``cols`` of the last row with ``rows[on] <= date`` (NaN if none)."""
-    left = pd.DataFrame({"date": pd.DatetimeIndex(dates).as_unit("ns")})
+    idx = pd.DatetimeIndex(dates)
     if rows.empty:
-        out = pd.DataFrame({c: np.nan for c in cols}, index=dates)
+        out = pd.DataFrame({c: np.nan for c in cols}, index=idx)
         out.insert(0, on, pd.NaT)
         return out
     right = rows[[on, *cols]].copy()
     right[on] = pd.to_datetime(right[on]).dt.as_unit("ns")
-    right = right.sort_values(on).drop_duplicates(on, keep="last")
-    out = pd.merge_asof(left, right, left_on="date", right_on=on, direction="backward")
-    return out.set_index(pd.DatetimeIndex(dates))[[on, *cols]]
+    right = right.sort_values(on).drop_duplicates(on, keep="last").reset_index(drop=True)
+    pos = np.searchsorted(right[on].to_numpy(dtype="datetime64[ns]"),
+                          idx.as_unit("ns").to_numpy(dtype="datetime64[ns]"), side="right") - 1
+    out = right.iloc[np.clip(pos, 0, None)].set_index(idx)
+    if (pos < 0).any():
+        out.loc[pos < 0, :] = None
+    return out[[on, *cols]]
 
 
 def compute_balance_sheet_pit(fundamentals: pd.DataFrame, symbol: str, dates: pd.DatetimeIndex
