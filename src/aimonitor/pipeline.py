@@ -119,13 +119,16 @@ def _signals_for(store: Store, as_of: dt.date, lookback: int = 30) -> pd.DataFra
 def _persist(cfg: AppConfig, store: Store, ev: Evaluation, channels: Sequence[str]) -> int:
     session = ev.as_of.isoformat()
     states = {fp: s.to_record() for fp, s in ev.states.items()}
-    alerts = []
+    # every current episode is rewritten, so `alerts list` shows today's value of a firing
+    # alert, not the value of the session it started on
+    current: dict[str, dict] = {}
     for t in ev.transitions:
-        if t.alert.state == "inactive":
-            continue
-        a = t.alert.to_json()
-        a["fingerprint"] = t.fingerprint
-        alerts.append(a)
+        if t.alert.state != "inactive":
+            current[t.alert.id] = dict(t.alert.to_json(), fingerprint=t.fingerprint)
+    for fp, st in ev.states.items():
+        if st.state != "inactive":
+            current[st.id] = dict(st.to_json(), fingerprint=fp)
+    alerts = list(current.values())
     transitions = []
     for t in ev.transitions:
         payload = t.alert.to_json() if t.alert.state != "inactive" else {"id": t.alert.id, "state": "inactive"}

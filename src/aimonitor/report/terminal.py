@@ -11,7 +11,9 @@ from rich.table import Table
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False)
+    """A rich console; when output is piped or logged it is 160 columns wide, not 80."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else 160)
 
 
 def progress(enabled: bool) -> tuple[Callable[[str], None], Callable[[], None]]:
