@@ -80,7 +80,8 @@ def write_dashboard(cfg: AppConfig, store: Store, out_dir: str | Path, *, start:
     # drawdowns from the 52-week high (the signal the rules use)
     dd = store.read_signals(["drawdown_52w"], start=start, end=end, symbols=watch)
     if not dd.empty:
-        series = {s: g.set_index(pd.to_datetime(g["date"]))["value"] for s, g in dd.groupby("symbol")}
+        groups = {s: g.set_index(pd.to_datetime(g["date"]))["value"] for s, g in dd.groupby("symbol")}
+        series = {s: groups[s] for s in watch if s in groups}  # same order, so same colours, as prices
         figs["drawdowns"] = plot_lines(fig_dir / "drawdowns.png", series, "Drawdown from the 52-week high",
                                        "drawdown", percent=True, hline=0.0, figsize=(10, 4.5))
     # spread proxies with benchmarks
