@@ -1,0 +1,112 @@
+"""Charts as PNG files: the project's only matplotlib user (Agg backend, no display).
+
+Small and generic on purpose: line charts of one or more series, an optional shaded
+band, markers, reference lines. Other reports (prices, drawdowns, spreads) reuse it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: never needs a display
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+DPI = 110
+FIGSIZE = (8.0, 4.2)
+
+
+def plot_lines(
+    path: str | Path,
+    series: Mapping[str, pd.Series],
+    title: str = "",
+    ylabel: str = "",
+    *,
+    xlabel: str = "",
+    band: tuple[pd.Series, pd.Series] | Mapping[str, tuple[pd.Series, pd.Series]] | None = None,
+    band_label: str = "95% band",
+    markers: Mapping[str, object] | Sequence[object] | None = None,
+    hline: float | None = None,
+    vline: object | None = None,
+    percent: bool = False,
+    logy: bool = False,
+    figsize: tuple[float, float] = FIGSIZE,
+) -> Path:
+    """Draw one or more lines and save a PNG.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file (parent directories are created).
+    series : mapping of label -> Series
+        Lines to draw; each Series' index is the x axis (dates or numbers).
+    title, ylabel, xlabel : str
+        Texts.
+    band : (lower, upper) or mapping label -> (lower, upper), optional
+        Shaded area(s), e.g. a 95% confidence band around a line.
+    markers : mapping of label -> x, or sequence of x, optional
+        Vertical dotted lines at given x positions (event dates), labelled if a mapping.
+    hline, vline : optional
+        A horizontal / vertical reference line (e.g. 0 and day 0).
+    percent : bool
+        Format the y axis as percent (values are fractions).
+    logy : bool
+        Logarithmic y axis.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=figsize)
+    try:
+        bands: dict[str, tuple[pd.Series, pd.Series]] = {}
+        if isinstance(band, Mapping):
+            bands = dict(band)
+        elif band is not None:
+            bands = {band_label: band}
+        for i, (label, (lo, hi)) in enumerate(bands.items()):
+            ax.fill_between(lo.index, lo.to_numpy(dtype=float), hi.to_numpy(dtype=float),
+                            alpha=0.18, color=f"C{i}", linewidth=0, label=label)
+        for i, (label, s) in enumerate(series.items()):
+            ax.plot(s.index, s.to_numpy(dtype=float), color=f"C{i}", linewidth=1.6,
+                    marker="o" if len(s) <= 15 else None, markersize=3.5, label=str(label))
+        if hline is not None:
+            ax.axhline(hline, color="0.4", linewidth=0.8)
+        if vline is not None:
+            ax.axvline(vline, color="0.4", linewidth=0.8, linestyle="--")
+        if markers is not None:
+            items = markers.items() if isinstance(markers, Mapping) else [(None, x) for x in markers]
+            for label, x in items:
+                ax.axvline(x, color="0.55", linewidth=0.8, linestyle=":")
+                if label:
+                    ax.annotate(str(label), xy=(x, 1.0), xycoords=("data", "axes fraction"),
+                                rotation=90, va="top", ha="right", fontsize=7, color="0.35")
+        if percent:
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        if logy:
+            ax.set_yscale("log")
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+        ax.set_xlabel(xlabel)
+        ax.grid(True, alpha=0.3)
+        if len(series) + len(bands) > 1:
+            ax.legend(fontsize=8, loc="best")
+        fig.autofmt_xdate() if isinstance(next(iter(series.values()), pd.Series(dtype=float)).index,
+                                          pd.DatetimeIndex) else None
+        fig.tight_layout()
+        fig.savefig(out, dpi=DPI)
+    finally:
+        plt.close(fig)
+    log.debug("wrote %s", out)
+    return out
