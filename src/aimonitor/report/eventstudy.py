@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
+from aimonitor.report.terminal import Table  # rich is imported in one module
 
 from aimonitor.analytics.eventstudy import EventStudyResult
 from aimonitor.report import plotting
