@@ -55,6 +55,22 @@ class Ctx:
             self._store = Store(self.cfg.storage.path)
         return self._store
 
+    @property
+    def reading_store(self):
+        """The store for commands that only look: the configured database, or, while it does not
+        exist yet and no database was named, the one `aimonitor demo` left in reports/ (said on stderr)."""
+        if self._store is None and not self.db_override:
+            from aimonitor.demo import DEMO_DB
+
+            configured = Path(self.cfg.storage.path)
+            if not configured.exists() and DEMO_DB.exists():
+                click.echo(f"note: no database at {configured} yet; reading the demo database {DEMO_DB} "
+                           f"(run `aimonitor fetch` to create yours, or pass --db)", err=True)
+                from aimonitor.store import Store
+
+                self._store = Store(DEMO_DB)
+        return self.store
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
@@ -228,7 +244,7 @@ def status(c: Ctx, as_of: str | None, as_json: bool) -> None:
     from aimonitor.report.terminal import status_table
     from aimonitor.status import build_status
 
-    rep = build_status(c.cfg, c.store, parse_date(as_of, "--as-of") or default_as_of())
+    rep = build_status(c.cfg, c.reading_store, parse_date(as_of, "--as-of") or default_as_of())
     if as_json:
         emit_json(rep.to_json())
     else:
@@ -303,7 +319,7 @@ def events_list(c: Ctx, as_json: bool) -> None:
     from aimonitor.report.terminal import events_table
     from aimonitor.services import list_events
 
-    recs = [r.to_json() for r in list_events(c.cfg, c.store)]
+    recs = [r.to_json() for r in list_events(c.cfg, c.reading_store)]
     if as_json:
         emit_json({"events": recs})
     else:
@@ -363,7 +379,7 @@ def study(c: Ctx, event_ids: tuple[str, ...], all_events: bool, prices: str | No
     else:
         if not event_ids and not all_events:
             raise click.UsageError("pass --event ID (repeatable), --all-events, or --prices FILE")
-        res = study_stored_events(c.cfg, c.store, list(event_ids), all_events, opts, market=market)
+        res = study_stored_events(c.cfg, c.reading_store, list(event_ids), all_events, opts, market=market)
     if out_dir:
         paths = write_study_report(res, out_dir)
         click.echo(f"report written to {paths[0]} ({len(paths)} files)", err=True)
@@ -393,12 +409,12 @@ def spreads(ctx: click.Context, symbols: str | None, since: str | None, as_of: s
     from aimonitor.services import last_stored_session, spreads_charts, spreads_report
 
     c: Ctx = ctx.obj
-    asof = parse_date(as_of, "--as-of") or last_stored_session(c.store)
+    asof = parse_date(as_of, "--as-of") or last_stored_session(c.reading_store)
     base = parse_date(since, "--since") or calendar.session_offset(calendar.session_on_or_before(asof), -60)
     syms = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None
-    rep = spreads_report(c.cfg, c.store, asof, base, syms)
+    rep = spreads_report(c.cfg, c.reading_store, asof, base, syms)
     if out_dir:
-        paths = spreads_charts(c.cfg, c.store, out_dir, since=base, as_of=asof, symbols=syms)
+        paths = spreads_charts(c.cfg, c.reading_store, out_dir, since=base, as_of=asof, symbols=syms)
         click.echo(f"{len(paths)} charts written to {out_dir}", err=True)
     if as_json:
         emit_json(rep.to_json())
@@ -459,8 +475,8 @@ def rules_backtest(c: Ctx, start: str | None, end: str | None, overrides: tuple[
     from aimonitor.report.terminal import backtest_table
     from aimonitor.services import last_stored_session
 
-    last = last_stored_session(c.store)
-    res = run_backtest(c.cfg, c.store, parse_date(start, "--from") or dt.date(2025, 6, 2),
+    last = last_stored_session(c.reading_store)
+    res = run_backtest(c.cfg, c.reading_store, parse_date(start, "--from") or dt.date(2025, 6, 2),
                        parse_date(end, "--to") or last, overrides)
     if as_json:
         emit_json(res.to_json())
@@ -483,7 +499,7 @@ def alerts_list(c: Ctx, state: str, as_json: bool) -> None:
 
     keys = ("id", "rule", "symbol", "severity", "state", "value", "threshold", "started", "fired", "resolved",
             "summary")
-    docs = [{k: a.get(k) for k in keys} for a in c.store.read_alerts(state)]
+    docs = [{k: a.get(k) for k in keys} for a in c.reading_store.read_alerts(state)]
     for d in docs:
         if d["symbol"] == "*":
             d["symbol"] = None
@@ -545,7 +561,7 @@ def report(c: Ctx, out_dir: str, start: str | None, end: str | None) -> None:
     """A static HTML dashboard with PNG figures (prices, drawdowns, spreads, alerts, events)."""
     from aimonitor.report.dashboard import write_dashboard
 
-    path = write_dashboard(c.cfg, c.store, out_dir, start=parse_date(start, "--from"), end=parse_date(end, "--to"))
+    path = write_dashboard(c.cfg, c.reading_store, out_dir, start=parse_date(start, "--from"), end=parse_date(end, "--to"))
     click.echo(f"dashboard written to {path}")
 
 

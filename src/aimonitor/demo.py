@@ -31,6 +31,9 @@ from aimonitor.study import StudyOptions
 log = logging.getLogger(__name__)
 
 DEFAULT_START = dt.date(2025, 6, 2)
+#: Where the demo keeps its database with the default --out; read-only commands fall back to it
+#: while the user's own database does not exist yet.
+DEMO_DB = Path("reports") / "demo.db"
 
 
 @dataclass
