@@ -17,6 +17,7 @@ import warnings
 from typing import Iterable
 
 import exchange_calendars as xcals
+import numpy as np
 import pandas as pd
 
 from aimonitor.errors import DataError
@@ -37,6 +38,8 @@ def to_date(value: dt.date | str | pd.Timestamp) -> dt.date:
     """Coerce an ISO string, Timestamp or date to a ``datetime.date``."""
     if isinstance(value, pd.Timestamp):
         return value.date()
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value).date()
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):

@@ -136,6 +136,24 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _where(start: Any = None, end: Any = None, **members: Iterable[str] | None) -> tuple[str, list[Any]]:
+    """``WHERE`` clause (always valid) and parameters: ``col IN (...)`` for each given list,
+    ``date >= start`` and ``date <= end``."""
+    sql, params = " WHERE 1=1", []
+    for col, values in members.items():
+        if values is not None:
+            vs = list(values)
+            sql += f" AND {col} IN ({', '.join('?' for _ in vs)})"
+            params += vs
+    if start is not None:
+        sql += " AND date >= ?"
+        params.append(_clean(start))
+    if end is not None:
+        sql += " AND date <= ?"
+        params.append(_clean(end))
+    return sql, params
+
+
 class Store:
     """A SQLite database holding bars, FRED series, fundamentals, events, signals and alerts."""
 
@@ -281,18 +299,8 @@ class Store:
     def read_bars(self, symbols: Iterable[str] | None = None, start: str | dt.date | None = None,
                   end: str | dt.date | None = None) -> pd.DataFrame:
         """Long frame: symbol, date (Timestamp), BAR_COLUMNS, source, fetched_at."""
-        sql, params = "SELECT * FROM bars WHERE 1=1", []
-        if symbols is not None:
-            syms = list(symbols)
-            sql += f" AND symbol IN ({', '.join('?' for _ in syms)})"
-            params += syms
-        if start is not None:
-            sql += " AND date >= ?"
-            params.append(_clean(start))
-        if end is not None:
-            sql += " AND date <= ?"
-            params.append(_clean(end))
-        df = self._query_df(sql + " ORDER BY symbol, date", params)
+        where, params = _where(start, end, symbol=symbols)
+        df = self._query_df("SELECT * FROM bars" + where + " ORDER BY symbol, date", params)
         df["date"] = pd.to_datetime(df["date"])
         return df
 
@@ -302,17 +310,8 @@ class Store:
         if field not in BAR_COLUMNS:
             raise ValueError(f"unknown bar field {field!r}")
         syms = list(symbols) if symbols is not None else None
-        sql, params = f"SELECT date, symbol, {field} FROM bars WHERE 1=1", []
-        if syms is not None:
-            sql += f" AND symbol IN ({', '.join('?' for _ in syms)})"
-            params += syms
-        if start is not None:
-            sql += " AND date >= ?"
-            params.append(_clean(start))
-        if end is not None:
-            sql += " AND date <= ?"
-            params.append(_clean(end))
-        rows = self.conn.execute(sql, params).fetchall()
+        where, params = _where(start, end, symbol=syms)
+        rows = self.conn.execute(f"SELECT date, symbol, {field} FROM bars" + where, params).fetchall()
         if not rows:
             return pd.DataFrame(columns=syms or [], dtype=float)
         df = pd.DataFrame(rows, columns=["date", "symbol", "value"])
@@ -343,18 +342,8 @@ class Store:
     def read_fred(self, series: Iterable[str] | None = None, start: str | dt.date | None = None,
                   end: str | dt.date | None = None) -> pd.DataFrame:
         """Wide frame (DatetimeIndex × series) of values in their stored unit (bp for spreads/yields)."""
-        sql, params = "SELECT series, date, value FROM fred WHERE 1=1", []
-        if series is not None:
-            ss = list(series)
-            sql += f" AND series IN ({', '.join('?' for _ in ss)})"
-            params += ss
-        if start is not None:
-            sql += " AND date >= ?"
-            params.append(_clean(start))
-        if end is not None:
-            sql += " AND date <= ?"
-            params.append(_clean(end))
-        df = self._query_df(sql, params)
+        where, params = _where(start, end, series=series)
+        df = self._query_df("SELECT series, date, value FROM fred" + where, params)
         if df.empty:
             return pd.DataFrame(columns=list(series or []), dtype=float)
         df["date"] = pd.to_datetime(df["date"])
@@ -449,22 +438,9 @@ class Store:
     def read_signals(self, names: Iterable[str] | None = None, start: str | dt.date | None = None,
                      end: str | dt.date | None = None, symbols: Iterable[str] | None = None) -> pd.DataFrame:
         """Long frame: date (datetime.date), symbol, signal, value."""
-        sql, params = "SELECT date, symbol, signal, value FROM signals WHERE 1=1", []
-        if names is not None:
-            ns = list(names)
-            sql += f" AND signal IN ({', '.join('?' for _ in ns)})"
-            params += ns
-        if symbols is not None:
-            ss = list(symbols)
-            sql += f" AND symbol IN ({', '.join('?' for _ in ss)})"
-            params += ss
-        if start is not None:
-            sql += " AND date >= ?"
-            params.append(_clean(start))
-        if end is not None:
-            sql += " AND date <= ?"
-            params.append(_clean(end))
-        df = self._query_df(sql + " ORDER BY date, symbol, signal", params)
+        where, params = _where(start, end, signal=names, symbol=symbols)
+        df = self._query_df("SELECT date, symbol, signal, value FROM signals" + where
+                            + " ORDER BY date, symbol, signal", params)
         df["date"] = pd.to_datetime(df["date"]).dt.date if not df.empty else df["date"]
         return df
 

@@ -20,6 +20,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from aimonitor.calendar import to_date
 from aimonitor.analytics.eventstudy import EventStudy, EventStudyResult, FirmEvent, SkippedEvent
 from aimonitor.analytics.returns import compute_returns
 from aimonitor.errors import DataError, InsufficientData
@@ -260,14 +261,6 @@ def _field(ev: Any, *names: str) -> Any:
     return None
 
 
-def _as_date(v: Any) -> dt.date:
-    if isinstance(v, pd.Timestamp):
-        return v.date()
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    return dt.date.fromisoformat(str(v).strip())
 
 
 def study_from_events(
@@ -309,9 +302,9 @@ def study_from_events(
             for t in tickers:
                 pre.append(SkippedEvent(t, eid, "the event has no day 0; compute it with aimonitor.calendar.day0"))
             continue
-        d0 = _as_date(d0)
+        d0 = to_date(d0)
         ed = _field(ev, "event_date", "announce_date")
-        ed = _as_date(ed) if ed is not None else d0
+        ed = to_date(ed) if ed is not None else d0
         fes.extend(FirmEvent(t, eid, ed, d0) for t in tickers)
     return _run(prices_wide, market_series_name, fes, opts, pre)
 

@@ -94,6 +94,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from aimonitor.calendar import to_date
 from aimonitor.errors import InsufficientData
 
 log = logging.getLogger(__name__)
@@ -125,18 +126,6 @@ class FirmEvent:
     day0: dt.date
 
 
-def _as_date(value: Any) -> dt.date:
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value.strip())
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, np.datetime64):
-        return pd.Timestamp(value).date()
-    return dt.date.fromisoformat(str(value).strip())
 
 
 def _row_ranks(x: np.ndarray) -> np.ndarray:
@@ -164,15 +153,15 @@ def _coerce_event(ev: Any) -> FirmEvent:
         get = ev.get
     elif isinstance(ev, (tuple, list)):
         sym, eid, edate, d0 = ev
-        return FirmEvent(str(sym), None if eid is None else str(eid), _as_date(edate), _as_date(d0))
+        return FirmEvent(str(sym), None if eid is None else str(eid), to_date(edate), to_date(d0))
     else:
         def get(k, default=None):  # noqa: ANN001, ANN202
             return getattr(ev, k, default)
-    d0 = _as_date(get("day0"))
+    d0 = to_date(get("day0"))
     edate = get("event_date")
     eid = get("event_id")
     return FirmEvent(str(get("symbol")), None if eid is None else str(eid),
-                     _as_date(edate) if edate is not None else d0, d0)
+                     to_date(edate) if edate is not None else d0, d0)
 
 
 @dataclass(frozen=True)
@@ -465,7 +454,7 @@ class EventStudy:
         if (self.estimation_start is None) != (self.estimation_end is None):
             raise ValueError("give both estimation_start and estimation_end, or neither")
         if self.estimation_start is not None:
-            s, e = _as_date(self.estimation_start), _as_date(self.estimation_end)
+            s, e = to_date(self.estimation_start), to_date(self.estimation_end)
             if e < s:
                 raise ValueError(f"estimation_end {e} is before estimation_start {s}")
             object.__setattr__(self, "estimation_start", s)
@@ -897,8 +886,8 @@ def compute_event_study(
     """
     es = EventStudy(
         window=tuple(window), model=model, estimation_length=estimation_length, gap=gap,
-        estimation_start=None if estimation_start is None else _as_date(estimation_start),
-        estimation_end=None if estimation_end is None else _as_date(estimation_end),
+        estimation_start=None if estimation_start is None else to_date(estimation_start),
+        estimation_end=None if estimation_end is None else to_date(estimation_end),
         min_estimation=min_estimation, returns_kind=returns_kind,
     )
     return es.fit(returns, market, events)
