@@ -86,3 +86,26 @@ def test_json_is_strict(result):
     # two firm-events only: cross-sectional statistics exist and are finite
     assert doc["aggregate"]["n"] == 2
     assert doc["aggregate"]["days"][1]["aar"] == pytest.approx((result.ar[0, 1] + result.ar[1, 1]) / 2)
+
+
+@pytest.mark.parametrize("sym, day0", [("ORCL", "2025-09-10"), ("AMD", "2025-10-06")])
+def test_sar_equals_statsmodels_prediction_standard_error(result, wide, sym, day0):
+    """MacKinlay's prediction-error corrected variance, s²(1 + 1/L + (Rm − mean)²/Sxx), is the
+    variance of an out-of-sample OLS prediction: statsmodels' ``obs`` interval gives it
+    independently of our formula."""
+    sm = pytest.importorskip("statsmodels.api")
+    r = wide[[sym, "SPY"]] / wide[[sym, "SPY"]].shift(1) - 1.0
+    p = r.index.get_loc(pd.Timestamp(day0))
+    est = r.iloc[p - 261: p - 11].dropna()
+    fit = sm.OLS(est[sym].to_numpy(), sm.add_constant(est["SPY"].to_numpy())).fit()
+    x0 = np.array([[1.0, r["SPY"].iloc[p]]])
+    pred = fit.get_prediction(x0)
+    se_obs = float(np.sqrt(pred.var_pred_mean[0] + fit.scale))
+    ar0 = r[sym].iloc[p] - float(pred.predicted_mean[0])
+    firm = next(f for f in result.to_json()["firms"] if f["symbol"] == sym)
+    day = next(d for d in firm["days"] if d["day"] == 0)
+    assert firm["alpha"] == pytest.approx(fit.params[0], abs=1e-12)
+    assert firm["beta"] == pytest.approx(fit.params[1], abs=1e-10)
+    assert firm["sigma"] == pytest.approx(np.sqrt(fit.scale), rel=1e-10)   # SSR/(L-2)
+    assert day["ar"] == pytest.approx(ar0, abs=1e-12)
+    assert day["sar"] == pytest.approx(ar0 / se_obs, rel=1e-9)
