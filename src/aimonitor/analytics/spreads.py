@@ -751,7 +751,7 @@ def compute_spread_panel(closes: pd.DataFrame, fundamentals: pd.DataFrame, rates
                                        new_listing=new_listing)
         except (InsufficientData, DataError) as exc:
             skipped[sym] = str(exc)
-            log.warning("%s", exc)
+            log.info("%s", exc)  # returned in SpreadPanel.skipped; the caller reports it
             continue
         warns.extend(w)
         frames.append(df.reset_index().assign(symbol=sym))
