@@ -329,3 +329,30 @@ def test_sigkill_during_fetch_leaves_a_sound_db_that_completes(tmp_path):
         orcl = con.execute("SELECT close FROM bars WHERE symbol = 'ORCL' AND date = '2025-11-28'").fetchone()[0]
     row = b[(b.symbol == "ORCL") & (b.date == "2025-11-28")]
     assert orcl == pytest.approx(float(row["close"].iloc[0]))
+
+
+class _RevisingSource(SnapshotSource):
+    """The snapshot, except that ORCL's 2025-11-25 close is revised (as Yahoo sometimes does)."""
+
+    def fetch_bars(self, symbols, start, end, as_of):
+        out = super().fetch_bars(symbols, start, end, as_of)
+        for res in out:
+            if res.name == "ORCL" and res.frame is not None:
+                f = res.frame
+                hit = f["date"] == dt.date(2025, 11, 25)
+                f.loc[hit, ["close", "adj_close", "high"]] = f.loc[hit, ["close", "adj_close", "high"]] * 1.10
+        return out
+
+
+def test_a_revised_bar_in_the_refetch_window_rederives_its_signals(cfg, tmp_path):
+    with Store(tmp_path / "r.db") as s:
+        run_fetch(cfg, s, SnapshotSource(), as_of=dt.date(2025, 11, 25))
+        run_cycle(cfg, s, None, dt.date(2025, 11, 25), alerts_dir=tmp_path / "alerts")
+        before = s.read_signals(["ret_1d"], start="2025-11-25", end="2025-11-25", symbols=["ORCL"])["value"].iloc[0]
+        run_cycle(cfg, s, _RevisingSource(), dt.date(2025, 11, 26), alerts_dir=tmp_path / "alerts")
+        after = s.read_signals(["ret_1d"], start="2025-11-25", end="2025-11-25", symbols=["ORCL"])["value"].iloc[0]
+        bars = _bars()
+        orcl = bars[bars["symbol"] == "ORCL"].set_index("date")["adj_close"]
+        # independent: the revised close over the unrevised previous close
+        assert before == pytest.approx(orcl["2025-11-25"] / orcl["2025-11-24"] - 1, rel=1e-12)
+        assert after == pytest.approx(orcl["2025-11-25"] * 1.10 / orcl["2025-11-24"] - 1, rel=1e-12)

@@ -206,6 +206,11 @@ def run_cycle(cfg: AppConfig, store: Store, source: Source | None, as_of: dt.dat
     run_id = store.start_run(kind, as_of.isoformat())
     try:
         fetched = run_fetch(cfg, store, source, as_of=as_of, progress=progress) if source is not None else None
+        if fetched is not None and any(r.rows_updated for r in fetched.symbols.values()):
+            # a revised bar in the re-fetch window: derive that window's signals again
+            redo = calendar.session_offset(as_of, -cfg.source.refetch_sessions)
+            log.info("revised bars: signals from %s are derived again", redo)
+            store.delete_signals_from(redo)
         n_signals = update_signals(cfg, store, as_of)
         ev = evaluate_session(cfg, store, as_of)
         added = _persist(cfg, store, ev, [c.id for c in channels])

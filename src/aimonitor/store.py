@@ -444,6 +444,12 @@ class Store:
         df["date"] = pd.to_datetime(df["date"]).dt.date if not df.empty else df["date"]
         return df
 
+    def delete_signals_from(self, start: str | dt.date) -> int:
+        """Forget derived signals on and after ``start`` (they are recomputed from the bars)."""
+        with self.transaction():
+            cur = self.conn.execute("DELETE FROM signals WHERE date >= ?", (_clean(start),))
+        return int(cur.rowcount)
+
     def signal_sessions(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT date FROM signals ORDER BY date")]
 
