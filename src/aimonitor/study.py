@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import numpy as np
 import pandas as pd
 
 from aimonitor.calendar import to_date
@@ -192,7 +192,6 @@ def _run(prices: pd.DataFrame, market_col: str, events: list[FirmEvent], options
             good.append(ev)
     res = engine.fit(firms, market, good)
     if skipped:
-        import dataclasses
         res = dataclasses.replace(res, skipped=tuple(skipped) + res.skipped)
     for s in res.skipped:
         log.info("skipped %s (%s): %s", s.symbol, s.event_id or "-", s.reason)

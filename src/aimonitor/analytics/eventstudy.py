@@ -83,12 +83,11 @@ aggregate when ``N = 0``.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd

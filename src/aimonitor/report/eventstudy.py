@@ -18,7 +18,6 @@ from typing import Any
 from aimonitor.report.terminal import Table  # rich is imported in one module
 
 from aimonitor.analytics.eventstudy import EventStudyResult
-from aimonitor.report import plotting
 
 log = logging.getLogger(__name__)
 

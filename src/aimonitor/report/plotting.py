@@ -16,7 +16,7 @@ matplotlib.use("Agg")  # before pyplot: never needs a display
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import PercentFormatter  # noqa: E402
+from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +102,11 @@ def plot_lines(
         ax.grid(True, alpha=0.3)
         if len(series) + len(bands) > 1:
             ax.legend(fontsize=8, loc="best")
-        fig.autofmt_xdate() if isinstance(next(iter(series.values()), pd.Series(dtype=float)).index,
-                                          pd.DatetimeIndex) else None
+        first_index = next(iter(series.values())).index if series else None
+        if isinstance(first_index, pd.DatetimeIndex):
+            fig.autofmt_xdate()
+        elif first_index is not None and pd.api.types.is_integer_dtype(first_index):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         fig.tight_layout()
         fig.savefig(out, dpi=DPI)
     finally:
