@@ -49,23 +49,46 @@ def credit_params(cfg: AppConfig) -> CreditParams:
                         vol_halflife=c.vol_halflife, vol_prior_symbols=tuple(cfg.watchlist.symbols))
 
 
-def read_spread_panel(cfg: AppConfig, store: Store, through: dt.date,
-                      start: dt.date | None = None) -> SpreadPanel:
-    """The equity-implied credit panel from stored data (nothing after ``through``)."""
+@dataclass(frozen=True)
+class StoredInputs:
+    """What the credit panel and the signals read from the store, read once per cycle."""
+
+    closes: pd.DataFrame      # unadjusted closes (market capitalisation)
+    adj_closes: pd.DataFrame  # adjusted closes (returns)
+    fred: pd.DataFrame        # every stored FRED series, bp
+    fundamentals: pd.DataFrame
+    cds_quotes: pd.DataFrame
+
+
+def read_inputs(cfg: AppConfig, store: Store, through: dt.date, start: dt.date | None = None) -> StoredInputs:
+    """Prices, FRED series, filings and CDS quotes known on ``through`` (prices from ``start``)."""
     syms = list(cfg.watchlist.all_symbols)
-    closes = store.read_prices(syms, "close", start=start, end=through)
-    adj = store.read_prices(syms, "adj_close", start=start, end=through)
-    fred = store.read_fred(None, start=start, end=through)
     fund = store.read_fundamentals(cfg.watchlist.symbols)
     if not fund.empty:
         fund = fund[fund["filed_date"] <= pd.Timestamp(through)]
     quotes = store.read_cds_quotes()
     if not quotes.empty:
         quotes = quotes[quotes["date"] <= pd.Timestamp(through)]
-    return compute_spread_panel(closes, fund, fred, fred, quotes if len(quotes) else None,
-                                symbols=[s for s in cfg.watchlist.symbols if s in closes.columns],
+    return StoredInputs(closes=store.read_prices(syms, "close", start=start, end=through),
+                        adj_closes=store.read_prices(syms, "adj_close", start=start, end=through),
+                        fred=store.read_fred(None, start=start, end=through),
+                        fundamentals=fund, cds_quotes=quotes)
+
+
+def compute_panel(cfg: AppConfig, inputs: StoredInputs) -> SpreadPanel:
+    """The equity-implied credit panel of the watchlist from stored inputs."""
+    quotes = inputs.cds_quotes
+    return compute_spread_panel(inputs.closes, inputs.fundamentals, inputs.fred, inputs.fred,
+                                quotes if len(quotes) else None,
+                                symbols=[s for s in cfg.watchlist.symbols if s in inputs.closes.columns],
                                 bucket_map=cfg.credit.rating_buckets, params=credit_params(cfg),
-                                adj_closes=adj)
+                                adj_closes=inputs.adj_closes)
+
+
+def read_spread_panel(cfg: AppConfig, store: Store, through: dt.date,
+                      start: dt.date | None = None) -> SpreadPanel:
+    """The equity-implied credit panel from stored data (nothing after ``through``)."""
+    return compute_panel(cfg, read_inputs(cfg, store, through, start))
 
 
 def _oas_series(cfg: AppConfig) -> list[str]:
@@ -88,17 +111,19 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     start = calendar.next_session(last_done) if last_done else first_bar
     if start > through:
         return 0
-    hist_start = max(first_bar, calendar.session_offset(calendar.session_on_or_after(start), -HISTORY_SESSIONS)
-                     if calendar.session_on_or_after(start) > first_bar else first_bar)
-    syms = list(cfg.watchlist.all_symbols)
-    closes = store.read_prices(syms, "adj_close", start=hist_start, end=through)
-    closes = closes.dropna(axis=1, how="all")
-    panel = read_spread_panel(cfg, store, through, start=hist_start)
+    # enough history before the first new session for the longest rolling window
+    first_new = calendar.session_on_or_after(start)
+    hist_start = first_bar if first_new <= first_bar else \
+        max(first_bar, calendar.session_offset(first_new, -HISTORY_SESSIONS))
+    stored = read_inputs(cfg, store, through, start=hist_start)
+    closes = stored.adj_closes.dropna(axis=1, how="all")
+    panel = compute_panel(cfg, stored)
     proxy = pd.DataFrame({s: panel.series(s) for s in panel.symbols}) if panel.symbols else None
-    oas = store.read_fred(_oas_series(cfg), start=hist_start, end=through)
-    quotes = store.read_cds_quotes()
+    oas_cols = [c for c in _oas_series(cfg) if c in stored.fred.columns]
+    oas = stored.fred[oas_cols].dropna(how="all")
+    quotes = stored.cds_quotes
     if not quotes.empty:  # several tenors/sources: the rules see the 5y quote, one per entity and day
-        quotes = quotes[(quotes["tenor"] == "5Y") & (quotes["date"] <= pd.Timestamp(through))]
+        quotes = quotes[quotes["tenor"] == "5Y"]
         quotes = quotes.rename(columns={"spread_bp": "value"})[["date", "entity", "value"]]
     inputs = SignalInputs(closes=closes, market=cfg.watchlist.market,
                           watchlist=[s for s in cfg.watchlist.symbols if s in closes.columns],
