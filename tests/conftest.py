@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pytest
@@ -47,3 +46,21 @@ def snapshot_store(tmp_path_factory):
     run_fetch(cfg, s, SnapshotSource(), as_of=dt.date(2026, 2, 27))
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def wide():
+    """Adjusted closes of every bundled symbol on the full NYSE session index (NaN before a
+    listing), read straight from the snapshot file, independent of the store."""
+    import gzip
+
+    import pandas as pd
+
+    import aimonitor
+    from aimonitor.calendar import sessions_index
+
+    with gzip.open(Path(aimonitor.__file__).parent / "data" / "snapshot" / "bars.csv.gz", "rt") as fh:
+        bars = pd.read_csv(fh)
+    w = bars.pivot(index="date", columns="symbol", values="adj_close")
+    w.index = pd.to_datetime(w.index)
+    return w.reindex(sessions_index(w.index.min(), w.index.max()))

@@ -8,21 +8,17 @@ Thanksgiving 2025-11-27 is an NYSE holiday (2025-11-28 a half-day session).
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import aimonitor
 from aimonitor.analytics.eventstudy import EventStudy, FirmEvent, compute_event_study
 from aimonitor.calendar import sessions_index
 from aimonitor.study import StudyOptions, study_from_events, study_from_prices
 
-BARS = Path(aimonitor.__file__).parent / "data" / "snapshot" / "bars.csv.gz"
 D = dt.date.fromisoformat
 
 
@@ -30,15 +26,6 @@ def strict_json(res) -> dict:
     doc = res.to_json()
     json.dumps(doc, allow_nan=False)  # raises on NaN / inf
     return doc
-
-
-@pytest.fixture(scope="module")
-def wide() -> pd.DataFrame:
-    with gzip.open(BARS, "rt") as fh:
-        bars = pd.read_csv(fh)
-    w = bars.pivot(index="date", columns="symbol", values="adj_close")
-    w.index = pd.to_datetime(w.index)
-    return w.reindex(sessions_index(w.index.min(), w.index.max()))
 
 
 def ev(ticker: str, day0: str, eid: str | None = None) -> dict:

@@ -15,28 +15,14 @@ moved +0.3% and +0.4%. With a market model vs SPY (L=250, G=10, window [-1,1]):
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import aimonitor
-from aimonitor.calendar import sessions_index
 from aimonitor.study import StudyOptions, study_from_events
 
-BARS = Path(aimonitor.__file__).parent / "data" / "snapshot" / "bars.csv.gz"
-
-
-@pytest.fixture(scope="module")
-def wide() -> pd.DataFrame:
-    with gzip.open(BARS, "rt") as fh:
-        bars = pd.read_csv(fh)
-    w = bars.pivot(index="date", columns="symbol", values="adj_close")
-    w.index = pd.to_datetime(w.index)
-    return w.reindex(sessions_index(w.index.min(), w.index.max()))
 
 
 @pytest.fixture(scope="module")
