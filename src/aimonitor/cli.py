@@ -14,7 +14,7 @@ import math
 import re
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
