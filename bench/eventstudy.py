@@ -70,8 +70,17 @@ def time_ours(rets: pd.DataFrame, events: list[FirmEvent], repeat: int = 5) -> t
     res = None
     for _ in range(repeat):
         t0 = time.perf_counter()
-        res = compute_event_study(firms, market, events, window=WINDOW, model="market", estimation_length=L,
-                                  gap=G, min_estimation=60, returns_kind="simple")
+        res = compute_event_study(
+            firms,
+            market,
+            events,
+            window=WINDOW,
+            model="market",
+            estimation_length=L,
+            gap=G,
+            min_estimation=60,
+            returns_kind="simple",
+        )
         times.append(time.perf_counter() - t0)
     return times[0], statistics.median(times), res
 
@@ -93,8 +102,17 @@ def time_peer(rets: pd.DataFrame, events: list[FirmEvent]) -> tuple[str, float, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t0 = time.perf_counter()
-        sample = [Single.market_model(e.symbol, MARKET, event_date=np.datetime64(e.day0), event_window=WINDOW,
-                                      estimation_size=L, buffer_size=G) for e in events]
+        sample = [
+            Single.market_model(
+                e.symbol,
+                MARKET,
+                event_date=np.datetime64(e.day0),
+                event_window=WINDOW,
+                estimation_size=L,
+                buffer_size=G,
+            )
+            for e in events
+        ]
         agg = Multiple(sample)
         dt_ = time.perf_counter() - t0
     out["ar"] = np.array([s.AR for s in sample])
@@ -111,14 +129,13 @@ def time_statsmodels_loop(rets: pd.DataFrame, events: list[FirmEvent]) -> tuple[
     ars = []
     for e in events:
         p = pos[e.day0]
-        est = rets.iloc[p + A - G - L: p + A - G]
-        win = rets.iloc[p + A: p + B + 1]
+        est = rets.iloc[p + A - G - L : p + A - G]
+        win = rets.iloc[p + A : p + B + 1]
         fit = sm.OLS(est[e.symbol].to_numpy(), sm.add_constant(est[MARKET].to_numpy())).fit()
         ars.append(win[e.symbol].to_numpy() - fit.params[0] - fit.params[1] * win[MARKET].to_numpy())
     ar = np.array(ars)
     dt_ = time.perf_counter() - t0
-    return "STAND-IN PEER: per-firm statsmodels OLS loop (eventstudy not installed)", dt_, {"ar": ar,
-                                                                                             "aar": ar.mean(0)}
+    return "STAND-IN PEER: per-firm statsmodels OLS loop (eventstudy not installed)", dt_, {"ar": ar, "aar": ar.mean(0)}
 
 
 def main() -> None:
@@ -133,20 +150,28 @@ def main() -> None:
     label, peer_s, peer = time_peer(rets, events)
     assert res.n == len(events), f"ours skipped {len(res.skipped)} firm-events"
     diff = float(np.max(np.abs(np.asarray(res.ar) - peer["ar"])))
-    print(f"workload: {args.n} firm-events, market model vs {MARKET}, L={L}, G={G}, window {WINDOW}, "
-          f"{rets.shape[1] - 1} symbols x {len(rets)} sessions")
+    print(
+        f"workload: {args.n} firm-events, market model vs {MARKET}, L={L}, G={G}, window {WINDOW}, "
+        f"{rets.shape[1] - 1} symbols x {len(rets)} sessions"
+    )
     print(f"peer   : {label}")
     print(f"         {peer_s:8.3f} s total, {peer_s / args.n * 1e6:9.1f} us per firm-event")
-    print(f"ours   : {warm:8.3f} s total (median of 5; first call {cold:.3f} s), "
-          f"{warm / args.n * 1e6:9.1f} us per firm-event, full test battery")
+    print(
+        f"ours   : {warm:8.3f} s total (median of 5; first call {cold:.3f} s), "
+        f"{warm / args.n * 1e6:9.1f} us per firm-event, full test battery"
+    )
     print(f"ratio  : ours is {peer_s / warm:.1f}x faster per firm-event (first call: {peer_s / cold:.1f}x)")
-    print(f"check  : max |AR ours - AR peer| = {diff:.2e}; "
-          f"max |AAR diff| = {float(np.max(np.abs(res.day_stats['aar'] - peer['aar']))):.2e}")
+    print(
+        f"check  : max |AR ours - AR peer| = {diff:.2e}; "
+        f"max |AAR diff| = {float(np.max(np.abs(res.day_stats['aar'] - peer['aar']))):.2e}"
+    )
 
     big = workload(rets, args.big, seed=7)
     cold_b, warm_b, res_b = time_ours(rets, big)
-    print(f"ours {args.big} firm-events: {warm_b:.3f} s (median of 5; first call {cold_b:.3f} s), "
-          f"{warm_b / args.big * 1e6:.1f} us per firm-event; estimated {res_b.n}, skipped {len(res_b.skipped)}")
+    print(
+        f"ours {args.big} firm-events: {warm_b:.3f} s (median of 5; first call {cold_b:.3f} s), "
+        f"{warm_b / args.big * 1e6:.1f} us per firm-event; estimated {res_b.n}, skipped {len(res_b.skipped)}"
+    )
 
 
 if __name__ == "__main__":

@@ -35,10 +35,14 @@ def main(argv: list[str]) -> int:
     typed = compute_extraction_quality(res.mentions, labels, types=[t for t in EVENT_TYPES if t != "other"])
     print(f"labels: {args.labels.name}")
     print(f"articles: {len(res.articles)}  mentions: {len(res.mentions)}  labels: {len(labels)}  time: {dt:.2f}s")
-    print(f"deal/financing/credit facts: precision {core['precision']:.1%} ({core['tp']}/{core['n_pred']})  "
-          f"recall {core['recall']:.1%} ({core['found']}/{core['n_labels']})")
-    print(f"all labelled types (info; non-deal types are labelled sparsely): "
-          f"recall {typed['recall']:.1%} ({typed['found']}/{typed['n_labels']})")
+    print(
+        f"deal/financing/credit facts: precision {core['precision']:.1%} ({core['tp']}/{core['n_pred']})  "
+        f"recall {core['recall']:.1%} ({core['found']}/{core['n_labels']})"
+    )
+    print(
+        f"all labelled types (info; non-deal types are labelled sparsely): "
+        f"recall {typed['recall']:.1%} ({typed['found']}/{typed['n_labels']})"
+    )
     print("per type (deal/financing/credit):")
     for t, v in core["per_type"].items():
         p = "-" if v["precision"] is None else f"{v['precision']:.0%}"

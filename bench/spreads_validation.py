@@ -151,11 +151,21 @@ def evaluate(closes, fund, rates, oas, params: CreditParams) -> list[dict]:
 
     def spread_with(sym: str, lbar: float) -> pd.Series:
         from aimonitor.analytics.credit import creditgrades_spread
+
         n = names[sym]
-        return pd.Series(creditgrades_spread(n["close"], n["equity_vol"], n["debt_per_share"], n["rate"],
-                                             tenor=params.tenor_years, lbar=lbar,
-                                             lam=params.barrier_uncertainty, recovery=params.cds_recovery),
-                         index=n.index)
+        return pd.Series(
+            creditgrades_spread(
+                n["close"],
+                n["equity_vol"],
+                n["debt_per_share"],
+                n["rate"],
+                tenor=params.tenor_years,
+                lbar=lbar,
+                lam=params.barrier_uncertainty,
+                recovery=params.cds_recovery,
+            ),
+            index=n.index,
+        )
 
     def fit(sym: str) -> float:
         d, q = CAL_POINT[sym]
@@ -171,31 +181,69 @@ def evaluate(closes, fund, rates, oas, params: CreditParams) -> list[dict]:
     out = []
     o20 = variants["cal:first"]["ORCL"].diff(20)
     for label, (a, b) in (("good news", GOOD_NEWS), ("stress", STRESS)):
-        out.append({"variant": "cal:first", "point": f"ORCL max 20d change {label}", "proxy": float(o20.loc[a:b].max()),
-                    "error": math.nan, "ok": True, "lbar": math.nan, "jump": True, "info": True})
+        out.append(
+            {
+                "variant": "cal:first",
+                "point": f"ORCL max 20d change {label}",
+                "proxy": float(o20.loc[a:b].max()),
+                "error": math.nan,
+                "ok": True,
+                "lbar": math.nan,
+                "jump": True,
+                "info": True,
+            }
+        )
     for vname, series in variants.items():
         for sym, d, ref, kind in LEVELS:
-            if vname != "uncalibrated" and CAL_POINT.get(sym, (None,))[0] == d and \
-                    not (vname == "cal:ORCL->CRWV" and sym == "CRWV"):
+            if (
+                vname != "uncalibrated"
+                and CAL_POINT.get(sym, (None,))[0] == d
+                and not (vname == "cal:ORCL->CRWV" and sym == "CRWV")
+            ):
                 continue  # never score a point the calibration saw
             v = float(series[sym].loc[d])
             err = v - ref if kind == "approx" else max(0.0, v - ref)
-            out.append({"variant": vname, "point": f"{sym} {d} {'~' if kind == 'approx' else '<'}{ref:.0f}",
-                        "proxy": v, "error": err, "ok": (abs(err) <= 0.5 * ref) if kind == "approx" else v <= ref,
-                        "lbar": lb.get(sym) if vname == "cal:first" else (lb["ORCL"] if vname != "uncalibrated" else params.global_recovery)})
+            out.append(
+                {
+                    "variant": vname,
+                    "point": f"{sym} {d} {'~' if kind == 'approx' else '<'}{ref:.0f}",
+                    "proxy": v,
+                    "error": err,
+                    "ok": (abs(err) <= 0.5 * ref) if kind == "approx" else v <= ref,
+                    "lbar": lb.get(sym)
+                    if vname == "cal:first"
+                    else (lb["ORCL"] if vname != "uncalibrated" else params.global_recovery),
+                }
+            )
         for sym, d0, d1, ref in WIDENING:
             s = series[sym]
             chg = float(s.loc[d1] - s.loc[d0])
-            out.append({"variant": vname, "point": f"{sym} {d0}->{d1} ~+{ref:.0f}", "proxy": chg,
-                        "error": chg - ref, "ok": chg > 0, "lbar": math.nan})
+            out.append(
+                {
+                    "variant": vname,
+                    "point": f"{sym} {d0}->{d1} ~+{ref:.0f}",
+                    "proxy": chg,
+                    "error": chg - ref,
+                    "ok": chg > 0,
+                    "lbar": math.nan,
+                }
+            )
         for sym, d0, d1 in JUMPS:
             if sym not in series:
                 continue
             s = series[sym]
             chg = float(s.loc[d1] - s.loc[d0])
-            out.append({"variant": vname, "point": f"{sym} jump {d0[5:]}->{d1[5:]} <=+{JUMP_BOUND_BP:g}",
-                        "proxy": chg, "error": max(0.0, chg - JUMP_BOUND_BP), "ok": chg <= JUMP_BOUND_BP,
-                        "lbar": math.nan, "jump": True})
+            out.append(
+                {
+                    "variant": vname,
+                    "point": f"{sym} jump {d0[5:]}->{d1[5:]} <=+{JUMP_BOUND_BP:g}",
+                    "proxy": chg,
+                    "error": max(0.0, chg - JUMP_BOUND_BP),
+                    "ok": chg <= JUMP_BOUND_BP,
+                    "lbar": math.nan,
+                    "jump": True,
+                }
+            )
     return out
 
 
@@ -204,16 +252,23 @@ def _fmt_rows(rows: list[dict]) -> None:
     for r in rows:
         if r.get("info"):
             continue
-        lbs = "" if r["lbar"] is None or (isinstance(r["lbar"], float) and math.isnan(r["lbar"])) else f"{r['lbar']:.3f}"
-        print(f"{r['variant']:<16} {r['point']:<32} {r['proxy']:8.1f} {r['error']:+8.1f}  "
-              f"{'yes' if r['ok'] else 'NO ':<4} {lbs}")
+        lbs = (
+            "" if r["lbar"] is None or (isinstance(r["lbar"], float) and math.isnan(r["lbar"])) else f"{r['lbar']:.3f}"
+        )
+        print(
+            f"{r['variant']:<16} {r['point']:<32} {r['proxy']:8.1f} {r['error']:+8.1f}  "
+            f"{'yes' if r['ok'] else 'NO ':<4} {lbs}"
+        )
 
 
 def _score(rows: list[dict], variant: str) -> tuple[int, int, float]:
     rs = [r for r in rows if r["variant"] == variant and not r.get("jump")]
     lev = [r for r in rs if "->" not in r["point"] and "~" in r["point"]]
-    mae_log = float(np.mean([abs(math.log(max(r["proxy"], 1e-6) / (r["proxy"] - r["error"]))) for r in lev])) \
-        if lev else math.nan
+    mae_log = (
+        float(np.mean([abs(math.log(max(r["proxy"], 1e-6) / (r["proxy"] - r["error"]))) for r in lev]))
+        if lev
+        else math.nan
+    )
     return sum(r["ok"] for r in rs), len(rs), mae_log
 
 
@@ -241,9 +296,19 @@ def select_default(results: dict[str, list[dict]]) -> tuple[str | None, list[dic
         news = get[("cal:first", "ORCL max 20d change good news")]
         u_ok, u_n, m = _score(rows, "uncalibrated")
         eligible = jumps_ok == len(js) and news < ALERT_BP
-        recs.append({"name": name, "estimator": CANDIDATES[name], "jumps": f"{jumps_ok}/{len(js)}",
-                     "news": news, "eligible": eligible, "m": m, "uncal_ok": f"{u_ok}/{u_n}",
-                     "u_ok": u_ok, "wlog": _widening_log_err(get)})
+        recs.append(
+            {
+                "name": name,
+                "estimator": CANDIDATES[name],
+                "jumps": f"{jumps_ok}/{len(js)}",
+                "news": news,
+                "eligible": eligible,
+                "m": m,
+                "uncal_ok": f"{u_ok}/{u_n}",
+                "u_ok": u_ok,
+                "wlog": _widening_log_err(get),
+            }
+        )
     pool = [r for r in recs if r["eligible"]]
     if not pool:
         return None, recs
@@ -258,38 +323,56 @@ def main(argv: list[str] | None = None) -> int:
     closes, fund, rates, oas = load_inputs()
     results = {name: evaluate(closes, fund, rates, oas, CreditParams(**kw)) for name, kw in VARIANTS.items()}
     print("== selection rule (declared before the candidates were scored; see the module docstring)")
-    print(f"  1. eligible = all jump checks <= +{JUMP_BOUND_BP:g} bp AND ORCL max 20-session widening "
-          f"{GOOD_NEWS[0]}..{GOOD_NEWS[1]} (cal:first) < {ALERT_BP:g} bp")
-    print("  2. among eligible: min uncalibrated mean |log error| m (2 decimals); ties -> more uncal ok, "
-          "then smaller sum |log(Δ proxy / Δ market)| of the Sept->Nov widenings")
+    print(
+        f"  1. eligible = all jump checks <= +{JUMP_BOUND_BP:g} bp AND ORCL max 20-session widening "
+        f"{GOOD_NEWS[0]}..{GOOD_NEWS[1]} (cal:first) < {ALERT_BP:g} bp"
+    )
+    print(
+        "  2. among eligible: min uncalibrated mean |log error| m (2 decimals); ties -> more uncal ok, "
+        "then smaller sum |log(Δ proxy / Δ market)| of the Sept->Nov widenings"
+    )
     chosen, recs = select_default(results)
-    print(f"{'candidate':<52} {'estimator':<13} {'jumps':>5} {'Δ20 news':>8} {'eligible':>8} "
-          f"{'m':>5} {'uncal ok':>8} {'Σ|log Δ|':>8}")
+    print(
+        f"{'candidate':<52} {'estimator':<13} {'jumps':>5} {'Δ20 news':>8} {'eligible':>8} "
+        f"{'m':>5} {'uncal ok':>8} {'Σ|log Δ|':>8}"
+    )
     for r in recs:
-        print(f"{r['name']:<52} {r['estimator']:<13} {r['jumps']:>5} {r['news']:+8.1f} "
-              f"{'yes' if r['eligible'] else 'NO':>8} {r['m']:5.2f} {r['uncal_ok']:>8} {r['wlog']:8.2f}")
+        print(
+            f"{r['name']:<52} {r['estimator']:<13} {r['jumps']:>5} {r['news']:+8.1f} "
+            f"{'yes' if r['eligible'] else 'NO':>8} {r['m']:5.2f} {r['uncal_ok']:>8} {r['wlog']:8.2f}"
+        )
     default_est = CreditParams().vol_estimator
-    print(f"selected by the rule: {chosen} ({CANDIDATES.get(chosen, '-') if chosen else 'none'}); "
-          f"CreditParams().vol_estimator = {default_est!r}"
-          f"{' (matches)' if chosen and CANDIDATES[chosen] == default_est else ' (MISMATCH)'}")
+    print(
+        f"selected by the rule: {chosen} ({CANDIDATES.get(chosen, '-') if chosen else 'none'}); "
+        f"CreditParams().vol_estimator = {default_est!r}"
+        f"{' (matches)' if chosen and CANDIDATES[chosen] == default_est else ' (MISMATCH)'}"
+    )
     default_variant = next((n for n, e in CANDIDATES.items() if e == default_est), BEFORE_VARIANT)
-    for name in (VARIANTS if args.all else dict.fromkeys((BEFORE_VARIANT, default_variant))):
+    for name in VARIANTS if args.all else dict.fromkeys((BEFORE_VARIANT, default_variant)):
         print(f"\n== {name}")
         _fmt_rows(results[name])
-    print(f"\n== before -> after (before = {BEFORE_VARIANT}; after = {default_variant}; proxy bp, widening = change in bp)")
+    print(
+        f"\n== before -> after (before = {BEFORE_VARIANT}; after = {default_variant}; proxy bp, widening = change in bp)"
+    )
     before = {(r["variant"], r["point"]): r["proxy"] for r in results[BEFORE_VARIANT]}
     print(f"{'variant':<16} {'reference point':<32} {'before':>8} {'after':>8}  ok")
     for r in results[default_variant]:
         if r.get("info"):
             continue
-        print(f"{r['variant']:<16} {r['point']:<32} {before[(r['variant'], r['point'])]:8.1f} {r['proxy']:8.1f}  "
-              f"{'yes' if r['ok'] else 'NO'}")
-    print("\n== summary (ok = level within ±50% / bound respected / widening has the right sign;"
-          " m = mean |log error| of the ~levels; Δ = widening Sept->Nov, bp;"
-          f" jumps = ORCL 09-09->09-10 / AMD 10-03->10-06 uncalibrated and ORCL cal:first, ok if <= +{JUMP_BOUND_BP:g} bp)")
-    print(f"{'variant':<52} {'uncal ok':>8} {'m':>5} {'ORCLΔ':>6} {'CRWVΔ':>6} {'CRWV 10-06':>10} | "
-          f"{'cal:first':>9} {'CRWVΔ':>6} | {'ORCL->CRWV':>10} {'m':>5} | {'ORCL jump':>9} {'AMD jump':>8} "
-          f"{'cal ORCL':>8} {'jumps':>5} | {'Δ20 news':>8} {'stress':>6}")
+        print(
+            f"{r['variant']:<16} {r['point']:<32} {before[(r['variant'], r['point'])]:8.1f} {r['proxy']:8.1f}  "
+            f"{'yes' if r['ok'] else 'NO'}"
+        )
+    print(
+        "\n== summary (ok = level within ±50% / bound respected / widening has the right sign;"
+        " m = mean |log error| of the ~levels; Δ = widening Sept->Nov, bp;"
+        f" jumps = ORCL 09-09->09-10 / AMD 10-03->10-06 uncalibrated and ORCL cal:first, ok if <= +{JUMP_BOUND_BP:g} bp)"
+    )
+    print(
+        f"{'variant':<52} {'uncal ok':>8} {'m':>5} {'ORCLΔ':>6} {'CRWVΔ':>6} {'CRWV 10-06':>10} | "
+        f"{'cal:first':>9} {'CRWVΔ':>6} | {'ORCL->CRWV':>10} {'m':>5} | {'ORCL jump':>9} {'AMD jump':>8} "
+        f"{'cal ORCL':>8} {'jumps':>5} | {'Δ20 news':>8} {'stress':>6}"
+    )
     for name, rows in results.items():
         u, c, x = (_score(rows, v) for v in ("uncalibrated", "cal:first", "cal:ORCL->CRWV"))
         get = {(r["variant"], r["point"]): r["proxy"] for r in rows}
@@ -301,10 +384,12 @@ def main(argv: list[str] | None = None) -> int:
         jo = get[("uncalibrated", "ORCL jump 09-09->09-10 <=+0.5")]
         ja = get[("uncalibrated", "AMD jump 10-03->10-06 <=+0.5")]
         jc = get[("cal:first", "ORCL jump 09-09->09-10 <=+0.5")]
-        print(f"{name:<52} {u[0]:>4}/{u[1]:<3} {u[2]:5.2f} {ow:+6.0f} {cw:+6.0f} {cl:10.0f} | "
-              f"{c[0]:>5}/{c[1]:<3} {ccw:+6.0f} | {x[0]:>6}/{x[1]:<3} {x[2]:5.2f} | {jo:+9.1f} {ja:+8.2f} "
-              f"{jc:+8.1f} {sum(r['ok'] for r in js):>3}/{len(js)} | "
-              f"{get[('cal:first', 'ORCL max 20d change good news')]:+8.0f} {get[('cal:first', 'ORCL max 20d change stress')]:+6.0f}")
+        print(
+            f"{name:<52} {u[0]:>4}/{u[1]:<3} {u[2]:5.2f} {ow:+6.0f} {cw:+6.0f} {cl:10.0f} | "
+            f"{c[0]:>5}/{c[1]:<3} {ccw:+6.0f} | {x[0]:>6}/{x[1]:<3} {x[2]:5.2f} | {jo:+9.1f} {ja:+8.2f} "
+            f"{jc:+8.1f} {sum(r['ok'] for r in js):>3}/{len(js)} | "
+            f"{get[('cal:first', 'ORCL max 20d change good news')]:+8.0f} {get[('cal:first', 'ORCL max 20d change stress')]:+6.0f}"
+        )
     return 0
 
 

@@ -36,11 +36,11 @@ def test_541_sessions_in_the_snapshot_window():
 
 
 def test_day0_rules_from_the_contract():
-    assert calendar.day0("2025-10-06", "pre") == D(2025, 10, 6)        # AMD-OpenAI, pre-market
-    assert calendar.day0("2025-09-09", "post") == D(2025, 9, 10)       # Oracle results after the close
+    assert calendar.day0("2025-10-06", "pre") == D(2025, 10, 6)  # AMD-OpenAI, pre-market
+    assert calendar.day0("2025-09-09", "post") == D(2025, 9, 10)  # Oracle results after the close
     assert calendar.day0("2025-09-22", "intraday") == D(2025, 9, 22)
-    assert calendar.day0("2026-02-01", "pre") == D(2026, 2, 2)         # Sunday → Monday
-    assert calendar.day0("2024-12-24", "post") == D(2024, 12, 26)      # half day, then Christmas
+    assert calendar.day0("2026-02-01", "pre") == D(2026, 2, 2)  # Sunday → Monday
+    assert calendar.day0("2024-12-24", "post") == D(2024, 12, 26)  # half day, then Christmas
 
 
 def test_offsets_and_counts():

@@ -9,7 +9,12 @@ import pytest
 
 from aimonitor.errors import DataError, DataWarning
 from aimonitor.events.catalog import (
-    EventRecord, default_catalog_path, event_to_json, load_catalog, usable_events, write_candidates_csv,
+    EventRecord,
+    default_catalog_path,
+    event_to_json,
+    load_catalog,
+    usable_events,
+    write_candidates_csv,
 )
 from aimonitor.events.extract import extract_paths
 
@@ -49,8 +54,11 @@ def test_weekend_pre_announcement_moves_to_monday(catalog):
 
 def test_post_on_friday_moves_over_the_weekend(tmp_path):
     p = tmp_path / "c.csv"
-    p.write_text(HEADER + "X1,2025-11-28,post,ORCL,,earnings,,Friday after the close (half day)\n"
-                 "X2,2025-11-27,intraday,ORCL,,earnings,,Thanksgiving (no session)\n", encoding="utf-8")
+    p.write_text(
+        HEADER + "X1,2025-11-28,post,ORCL,,earnings,,Friday after the close (half day)\n"
+        "X2,2025-11-27,intraday,ORCL,,earnings,,Thanksgiving (no session)\n",
+        encoding="utf-8",
+    )
     ev = {e.event_id: e for e in load_catalog(p)}
     assert ev["X1"].day0 == dt.date(2025, 12, 1)
     assert ev["X2"].day0 == dt.date(2025, 11, 28)
@@ -65,13 +73,33 @@ def test_blank_announce_date_rows_are_kept_without_day0(catalog):
 
 def test_list_json_and_row_round_trip(catalog):
     j = event_to_json(catalog["EV05"])
-    assert j == {"event_id": "EV05", "announce_date": "2025-09-10", "timing": "unknown", "day0": "2025-09-10",
-                 "tickers": ["ORCL"], "event_type": "compute_contract", "amount_usd": 300e9,
-                 "description": catalog["EV05"].description}
+    assert j == {
+        "event_id": "EV05",
+        "announce_date": "2025-09-10",
+        "timing": "unknown",
+        "day0": "2025-09-10",
+        "tickers": ["ORCL"],
+        "event_type": "compute_contract",
+        "amount_usd": 300e9,
+        "description": catalog["EV05"].description,
+    }
     for e in catalog.values():
         row = e.to_row()
-        assert set(row) == {"event_id", "announce_date", "timing", "day0", "tickers", "counterparty", "event_type",
-                            "amount_usd", "capacity_gw", "shares", "description", "date_confirmed", "source"}
+        assert set(row) == {
+            "event_id",
+            "announce_date",
+            "timing",
+            "day0",
+            "tickers",
+            "counterparty",
+            "event_type",
+            "amount_usd",
+            "capacity_gw",
+            "shares",
+            "description",
+            "date_confirmed",
+            "source",
+        }
         assert EventRecord.from_row(row) == e
     assert catalog["EV21"].to_row()["tickers"] == "ORCL;CRWV;9984.T;OWL"
 
@@ -85,12 +113,15 @@ def test_missing_column_is_an_error_naming_the_file(tmp_path):
 
 def test_bad_rows_are_skipped_with_file_and_line(tmp_path):
     p = tmp_path / "c.csv"
-    p.write_text(HEADER
-                 + "A,2025-10-06,pre,AMD,OpenAI,compute_contract,300e9,ok\n"
-                 + "B,2025-13-40,pre,AMD,,compute_contract,,bad date\n"
-                 + "C,2025-10-06,sometime,AMD,,compute_contract,,bad timing\n"
-                 + "D,2025-10-06,pre,AMD,,compute_contract,lots,bad amount\n"
-                 + "A,2025-10-07,pre,AMD,,compute_contract,,duplicate id\n", encoding="utf-8")
+    p.write_text(
+        HEADER
+        + "A,2025-10-06,pre,AMD,OpenAI,compute_contract,300e9,ok\n"
+        + "B,2025-13-40,pre,AMD,,compute_contract,,bad date\n"
+        + "C,2025-10-06,sometime,AMD,,compute_contract,,bad timing\n"
+        + "D,2025-10-06,pre,AMD,,compute_contract,lots,bad amount\n"
+        + "A,2025-10-07,pre,AMD,,compute_contract,,duplicate id\n",
+        encoding="utf-8",
+    )
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         ev = load_catalog(p)
@@ -104,11 +135,14 @@ def test_bad_rows_are_skipped_with_file_and_line(tmp_path):
         load_catalog(p, strict=True)
 
 
-@pytest.mark.parametrize("content,match", [
-    (b"", "empty file"),
-    ("event_id\n".encode("utf-16"), "not UTF-8|binary"),
-    (b"\x00\x00binary", "binary"),
-])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        (b"", "empty file"),
+        ("event_id\n".encode("utf-16"), "not UTF-8|binary"),
+        (b"\x00\x00binary", "binary"),
+    ],
+)
 def test_unreadable_catalogs(tmp_path, content, match):
     p = tmp_path / "c.csv"
     p.write_bytes(content)

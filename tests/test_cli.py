@@ -26,8 +26,19 @@ from aimonitor.cli import cli
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config" / "aimonitor.toml"
 BARS = Path(aimonitor.__file__).parent / "data" / "snapshot" / "bars.csv.gz"
-ALERT_KEYS = {"id", "rule", "symbol", "severity", "state", "value", "threshold", "started", "fired",
-              "resolved", "summary"}
+ALERT_KEYS = {
+    "id",
+    "rule",
+    "symbol",
+    "severity",
+    "state",
+    "value",
+    "threshold",
+    "started",
+    "fired",
+    "resolved",
+    "summary",
+}
 NO_ENV = {"AIMONITOR_CONFIG": None, "AIMONITOR_DB": None, "AIMONITOR_NOTIFY_URLS": None}
 
 
@@ -46,8 +57,7 @@ def invoke(db: Path, *args: str, config: Path = CONFIG):
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     try:
-        return runner.invoke(cli, ["--config", str(config), "--db", str(db), *args], env=NO_ENV,
-                             catch_exceptions=False)
+        return runner.invoke(cli, ["--config", str(config), "--db", str(db), *args], env=NO_ENV, catch_exceptions=False)
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
@@ -104,6 +114,7 @@ def loaded(tmp_path_factory):
 
 # --------------------------------------------------------------------------- fetch / status
 
+
 def test_fetch_json_contract_and_second_run_is_empty(loaded):
     db, doc = loaded
     assert doc["source"] == "snapshot"
@@ -120,8 +131,7 @@ def test_fetch_json_contract_and_second_run_is_empty(loaded):
 
     again = one_json(invoke(db, "fetch", "--source", "snapshot", "--as-of", "2026-02-27", "--json"))
     assert set(again["symbols"]) == set(doc["symbols"])
-    assert all(s["rows_new"] == 0 and s["rows_updated"] == 0 and s["error"] is None
-               for s in again["symbols"].values())
+    assert all(s["rows_new"] == 0 and s["rows_updated"] == 0 and s["error"] is None for s in again["symbols"].values())
 
 
 def test_status_json(loaded):
@@ -140,6 +150,7 @@ def test_status_json(loaded):
 
 
 # --------------------------------------------------------------------------- rules
+
 
 def test_rules_check(loaded):
     db, _ = loaded
@@ -161,19 +172,33 @@ def test_rules_backtest_json_and_override(loaded):
     for a in base["alerts"]:
         check_alert(a)
     assert base["summary"]["drawdown_warning"] > 0
-    strict = one_json(invoke(db, "rules", "backtest", "--from", "2025-06-02", "--to", "2026-02-27",
-                             "--set", "drawdown_warning.threshold=-0.5", "--json"))
+    strict = one_json(
+        invoke(
+            db,
+            "rules",
+            "backtest",
+            "--from",
+            "2025-06-02",
+            "--to",
+            "2026-02-27",
+            "--set",
+            "drawdown_warning.threshold=-0.5",
+            "--json",
+        )
+    )
     assert strict["summary"] != base["summary"]
     # a stricter threshold fires fewer episodes; the other rules are untouched
     assert strict["summary"]["drawdown_warning"] < base["summary"]["drawdown_warning"]
-    assert {k: v for k, v in strict["summary"].items() if k != "drawdown_warning"} == \
-        {k: v for k, v in base["summary"].items() if k != "drawdown_warning"}
+    assert {k: v for k, v in strict["summary"].items() if k != "drawdown_warning"} == {
+        k: v for k, v in base["summary"].items() if k != "drawdown_warning"
+    }
     assert all(a["threshold"] == -0.5 for a in strict["alerts"] if a["rule"] == "drawdown_warning")
     # the backtest notifies nobody and stores no alert
     assert one_json(invoke(db, "alerts", "list", "--json")) == {"alerts": []}
 
 
 # --------------------------------------------------------------------------- events
+
 
 def test_events_list_day0(loaded):
     db, _ = loaded
@@ -194,16 +219,32 @@ def test_events_list_day0(loaded):
 
 # --------------------------------------------------------------------------- run / alerts
 
+
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIMONITOR_")}
-    return subprocess.run([sys.executable, "-m", "aimonitor", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "aimonitor", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_run_once_json_and_alerts_list(tmp_path):
     db = tmp_path / "r.db"
-    p = _run(["--config", str(CONFIG), "--db", str(db), "run", "--once", "--source", "snapshot",
-              "--as-of", "2025-11-28", "--json"], cwd=tmp_path)
+    p = _run(
+        [
+            "--config",
+            str(CONFIG),
+            "--db",
+            str(db),
+            "run",
+            "--once",
+            "--source",
+            "snapshot",
+            "--as-of",
+            "2025-11-28",
+            "--json",
+        ],
+        cwd=tmp_path,
+    )
     assert p.returncode == 0, p.stderr
     doc = json.loads(p.stdout)  # exactly one document, nothing else on stdout
     assert {"as_of", "fetched", "signals", "alerts"} <= set(doc)
@@ -232,8 +273,19 @@ def test_run_once_json_and_alerts_list(tmp_path):
 
 def test_run_once_is_idempotent_through_the_cli(tmp_path):
     db = tmp_path / "r.db"
-    args = ["--config", str(CONFIG), "--db", str(db), "run", "--once", "--source", "snapshot",
-            "--as-of", "2025-11-28", "--json"]
+    args = [
+        "--config",
+        str(CONFIG),
+        "--db",
+        str(db),
+        "run",
+        "--once",
+        "--source",
+        "snapshot",
+        "--as-of",
+        "2025-11-28",
+        "--json",
+    ]
     first = _run(args, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     lines = (tmp_path / "alerts" / "alerts.jsonl").read_text().splitlines()
@@ -248,6 +300,7 @@ def test_run_once_is_idempotent_through_the_cli(tmp_path):
 
 
 # --------------------------------------------------------------------------- errors
+
 
 def test_bad_config_is_one_error_line_and_exit_1(tmp_path):
     bad = tmp_path / "bad.toml"
@@ -267,12 +320,15 @@ def test_missing_config_file_is_exit_1(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("Error: ") and "nope.toml" in lines[0]
 
 
-@pytest.mark.parametrize("args", [
-    ["run"],  # --once is required
-    ["fetch", "--source", "snapshot", "--as-of", "28/11/2025"],
-    ["alerts", "list", "--state", "exploded"],
-    ["no-such-command"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run"],  # --once is required
+        ["fetch", "--source", "snapshot", "--as-of", "28/11/2025"],
+        ["alerts", "list", "--state", "exploded"],
+        ["no-such-command"],
+    ],
+)
 def test_usage_errors_exit_2(tmp_path, args):
     res = invoke(tmp_path / "u.db", *args)
     assert res.exit_code == 2
@@ -282,8 +338,21 @@ def test_usage_errors_exit_2(tmp_path, args):
 
 def test_error_is_exit_1_with_one_line(tmp_path):
     """A cycle on an empty store with --no-fetch is an AimonitorError: one line, exit 1."""
-    p = _run(["--config", str(CONFIG), "--db", str(tmp_path / "e.db"), "run", "--once", "--no-fetch",
-              "--as-of", "2025-11-28", "--json"], cwd=tmp_path)
+    p = _run(
+        [
+            "--config",
+            str(CONFIG),
+            "--db",
+            str(tmp_path / "e.db"),
+            "run",
+            "--once",
+            "--no-fetch",
+            "--as-of",
+            "2025-11-28",
+            "--json",
+        ],
+        cwd=tmp_path,
+    )
     assert p.returncode == 1
     assert p.stdout == ""
     lines = p.stderr.strip().splitlines()

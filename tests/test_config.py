@@ -18,23 +18,32 @@ def _write(tmp_path, text):
     return p
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[watchlist\nsymbols = []", "not valid TOML"),
-    ("[watchlist]\nsymbolz = ['ORCL']\n",
-     "watchlist.symbolz: unknown key (check the spelling; see the commented default config)"),
-    ("[source]\ntimeout_seconds = 'slow'\n", 'source.timeout_seconds: expected a number, got "slow"'),
-    ("[source]\nmax_retries = 2.5\n", "source.max_retries: expected a whole number, got 2.5"),
-    ("[source]\nrefetch_sessions = -1\n", "source.refetch_sessions: input should be greater than or equal to 0"),
-    ("[source]\nstart = 'yesterday'\n", 'source.start: expected a date (YYYY-MM-DD), got "yesterday"'),
-    ("[source]\ndefault = 'bloomberg'\n", 'source.default: expected yahoo, snapshot or csv:DIR; got "bloomberg"'),
-    ("[schedule]\ntime = '25:00'\n", 'schedule.time: expected HH:MM (24-hour), got "25:00"'),
-    ("[schedule]\ntimezone = 'Mars/Olympus'\n", 'schedule.timezone: unknown time zone "Mars/Olympus"'),
-    ("[watchlist]\nsymbols = ['ORCL', 'not a ticker']\n", "watchlist.symbols: not a ticker symbol: 'not a ticker'"),
-    ("[notify]\nurls_env = 'https://hooks.slack.com/secret'\n",
-     'notify.urls_env: expected an environment variable name, got "https://hooks.slack.com/secret"'),
-    ("[[rules]]\nname = 'dd'\nsignal = 'drawdown_52w'\nop = '<'\nthreshold = 'high'\nseverity = 'warning'\n",
-     'rules[0].threshold: expected a number, got "high"'),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[watchlist\nsymbols = []", "not valid TOML"),
+        (
+            "[watchlist]\nsymbolz = ['ORCL']\n",
+            "watchlist.symbolz: unknown key (check the spelling; see the commented default config)",
+        ),
+        ("[source]\ntimeout_seconds = 'slow'\n", 'source.timeout_seconds: expected a number, got "slow"'),
+        ("[source]\nmax_retries = 2.5\n", "source.max_retries: expected a whole number, got 2.5"),
+        ("[source]\nrefetch_sessions = -1\n", "source.refetch_sessions: input should be greater than or equal to 0"),
+        ("[source]\nstart = 'yesterday'\n", 'source.start: expected a date (YYYY-MM-DD), got "yesterday"'),
+        ("[source]\ndefault = 'bloomberg'\n", 'source.default: expected yahoo, snapshot or csv:DIR; got "bloomberg"'),
+        ("[schedule]\ntime = '25:00'\n", 'schedule.time: expected HH:MM (24-hour), got "25:00"'),
+        ("[schedule]\ntimezone = 'Mars/Olympus'\n", 'schedule.timezone: unknown time zone "Mars/Olympus"'),
+        ("[watchlist]\nsymbols = ['ORCL', 'not a ticker']\n", "watchlist.symbols: not a ticker symbol: 'not a ticker'"),
+        (
+            "[notify]\nurls_env = 'https://hooks.slack.com/secret'\n",
+            'notify.urls_env: expected an environment variable name, got "https://hooks.slack.com/secret"',
+        ),
+        (
+            "[[rules]]\nname = 'dd'\nsignal = 'drawdown_52w'\nop = '<'\nthreshold = 'high'\nseverity = 'warning'\n",
+            'rules[0].threshold: expected a number, got "high"',
+        ),
+    ],
+)
 def test_bad_config_messages(tmp_path, text, message):
     p = _write(tmp_path, text)
     with pytest.raises(ConfigError) as exc:
@@ -58,8 +67,9 @@ def test_shipped_config_is_valid_and_equals_packaged_default():
     assert cfg.watchlist.market == "SPY"
     assert "BAMLH0A0HYM2" in cfg.fred.series
     assert len(cfg.rules) >= 5
-    assert (ROOT / "config" / "aimonitor.toml").read_text(encoding="utf-8") == \
-        packaged_default_path().read_text(encoding="utf-8")
+    assert (ROOT / "config" / "aimonitor.toml").read_text(encoding="utf-8") == packaged_default_path().read_text(
+        encoding="utf-8"
+    )
 
 
 def test_resolution_order(tmp_path, monkeypatch):
@@ -81,6 +91,8 @@ def test_notify_urls_come_from_the_environment():
     from aimonitor.config import notify_urls
 
     cfg = load_config(ROOT / "config" / "aimonitor.toml")
-    assert notify_urls(cfg, {"AIMONITOR_NOTIFY_URLS": "json://localhost:1/a, json://localhost:1/b"}) == \
-        ["json://localhost:1/a", "json://localhost:1/b"]
+    assert notify_urls(cfg, {"AIMONITOR_NOTIFY_URLS": "json://localhost:1/a, json://localhost:1/b"}) == [
+        "json://localhost:1/a",
+        "json://localhost:1/b",
+    ]
     assert notify_urls(cfg, {}) == []

@@ -68,15 +68,19 @@ def _survival_indep(S, sig, D, lbar, lam, t):
     return _N(-A / 2 + math.log(d) / A) - d * _N(-A / 2 - math.log(d) / A)
 
 
-@pytest.mark.parametrize("S,sig,D,r,R", [(100.0, 0.35, 50.0, 0.05, 0.5), (40.0, 0.8, 30.0, 0.04, 0.4),
-                                         (250.0, 0.3, 30.0, 0.038, 0.4)])
+@pytest.mark.parametrize(
+    "S,sig,D,r,R", [(100.0, 0.35, 50.0, 0.05, 0.5), (40.0, 0.8, 30.0, 0.04, 0.4), (250.0, 0.3, 30.0, 0.038, 0.4)]
+)
 def test_creditgrades_spread_equals_quadrature_of_survival_curve(S, sig, D, r, R):
     lbar, lam, T = 0.5, 0.3, 5.0
-    P = lambda s: _survival_indep(S, sig, D, lbar, lam, s)  # noqa: E731
-    I, _ = integrate.quad(lambda s: math.exp(-r * s) * P(s), 0.0, T, epsabs=1e-13, epsrel=1e-11, limit=200)
+
+    def P(s):
+        return _survival_indep(S, sig, D, lbar, lam, s)
+
+    integral, _ = integrate.quad(lambda s: math.exp(-r * s) * P(s), 0.0, T, epsabs=1e-13, epsrel=1e-11, limit=200)
     # premium leg c*I = protection leg (1-R)[1 - P(0) + int e^{-rs}(-dP)], integrated by parts
-    prot = (1 - R) * (1.0 - math.exp(-r * T) * P(T) - r * I)
-    expected_bp = prot / I * 1e4
+    prot = (1 - R) * (1.0 - math.exp(-r * T) * P(T) - r * integral)
+    expected_bp = prot / integral * 1e4
     got = float(credit.creditgrades_spread(S, sig, D, r, tenor=T, lbar=lbar, lam=lam, recovery=R))
     assert got == pytest.approx(expected_bp, rel=1e-5)
     assert float(credit.creditgrades_survival(S, sig, D, T, lbar=lbar, lam=lam)) == pytest.approx(P(T), rel=1e-10)
@@ -93,8 +97,7 @@ def test_creditgrades_monotone_and_invalid_inputs():
 
 def test_window_vol_equals_hand_std():
     rng = np.random.default_rng(3)
-    px = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.02, 300))),
-                   index=pd.bdate_range("2024-01-01", periods=300))
+    px = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.02, 300))), index=pd.bdate_range("2024-01-01", periods=300))
     v = credit.compute_equity_vol(px, method="window", window=250, min_obs=60)
     r = np.diff(np.log(px.to_numpy()))
     assert v.iloc[-1] == pytest.approx(np.std(r[-250:], ddof=1) * math.sqrt(252), rel=1e-10)
@@ -119,8 +122,7 @@ def test_vol_skip_first_equals_hand_std_after_the_ipo_month():
     rng = np.random.default_rng(7)
     # a "listing" whose first month is wild (10% daily) and then calm (1% daily)
     r = np.concatenate([rng.normal(0, 0.10, 21), rng.normal(0, 0.01, 100)])
-    px = pd.Series(40 * np.exp(np.concatenate([[0.0], np.cumsum(r)])),
-                   index=pd.bdate_range("2025-03-28", periods=122))
+    px = pd.Series(40 * np.exp(np.concatenate([[0.0], np.cumsum(r)])), index=pd.bdate_range("2025-03-28", periods=122))
     v = credit.compute_equity_vol(px, method="window", window=250, min_obs=60, skip_first=21)
     assert v.iloc[-1] == pytest.approx(np.std(r[21:], ddof=1) * math.sqrt(252), rel=1e-10)
     # min_obs still counts from the listing: first value after 60 returns, from 39 kept ones
@@ -169,7 +171,9 @@ def test_daily_variance_terms_hand_values():
     mv = credit.compute_daily_variance(r, "medrv")
     assert mv.iloc[:2].isna().all()
     # medians of |r| triples: (.01,.02,.30) -> .02; (.02,.30,.015) -> .02; (.30,.015,.005) -> .015
-    assert mv.iloc[2:].tolist() == pytest.approx([_C_MEDRV * 0.02**2, _C_MEDRV * 0.02**2, _C_MEDRV * 0.015**2], rel=1e-12)
+    assert mv.iloc[2:].tolist() == pytest.approx(
+        [_C_MEDRV * 0.02**2, _C_MEDRV * 0.02**2, _C_MEDRV * 0.015**2], rel=1e-12
+    )
     assert credit.compute_daily_variance(r, "squared").iloc[2] == pytest.approx(0.09)
     with pytest.raises(ValueError, match="estimator"):
         credit.compute_daily_variance(r, "garch")  # type: ignore[arg-type]
@@ -200,7 +204,7 @@ def test_medrv_window_and_ewma_hand_formula_on_random_returns():
     r[100] = -0.25
     px = pd.Series(50 * np.exp(np.concatenate([[0.0], np.cumsum(r)])), index=pd.bdate_range("2025-01-01", periods=121))
     a = np.abs(r)
-    terms = np.array([_C_MEDRV * np.median(a[i - 2:i + 1]) ** 2 for i in range(2, len(r))])  # 118 terms
+    terms = np.array([_C_MEDRV * np.median(a[i - 2 : i + 1]) ** 2 for i in range(2, len(r))])  # 118 terms
     vw = credit.compute_equity_vol(px, method="window", window=60, min_obs=60, estimator="medrv")
     assert vw.iloc[-1] == pytest.approx(math.sqrt(terms[-58:].mean() * 252), rel=1e-10)  # 60 returns, 58 triples
     alpha = 1 - 0.5 ** (1 / 30.0)
@@ -313,7 +317,7 @@ def test_medrv_ewma_mixes_sample_window_and_medrv_ewma_hand_formula():
     r[100] = 0.25
     px = pd.Series(50 * np.exp(np.concatenate([[0.0], np.cumsum(r)])), index=pd.bdate_range("2025-01-01", periods=121))
     a = np.abs(r)
-    terms = np.array([_C_MEDRV * np.median(a[i - 2:i + 1]) ** 2 for i in range(2, len(r))])
+    terms = np.array([_C_MEDRV * np.median(a[i - 2 : i + 1]) ** 2 for i in range(2, len(r))])
     wts = (0.5 ** (1 / 30.0)) ** np.arange(len(terms))[::-1]
     var_e = np.sum(wts * terms) / wts.sum()
     var_w = np.var(r[-60:], ddof=1)

@@ -25,7 +25,7 @@ from aimonitor.daemon import SessionCloseTrigger, next_run_time
 
 ROOT = Path(__file__).resolve().parents[1]
 NY = ZoneInfo("America/New_York")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def utc(y: int, m: int, d: int, hh: int, mm: int = 0) -> dt.datetime:
@@ -49,18 +49,22 @@ def _next(now: dt.datetime, prev: dt.datetime | None = None) -> dt.datetime:
 
 # --------------------------------------------------------------------------- the trigger
 
-@pytest.mark.parametrize("now, expected", [
-    # Tuesday 2025-11-18 (EST): before the run time the same evening, after it the next day
-    (ny(2025, 11, 18, 12, 0), utc(2025, 11, 18, 22, 30)),
-    (ny(2025, 11, 18, 17, 29), utc(2025, 11, 18, 22, 30)),
-    (ny(2025, 11, 18, 18, 0), utc(2025, 11, 19, 22, 30)),
-    # Friday evening → Monday; Saturday and Sunday → Monday
-    (ny(2025, 11, 21, 18, 0), utc(2025, 11, 24, 22, 30)),
-    (ny(2025, 11, 22, 9, 0), utc(2025, 11, 24, 22, 30)),
-    (ny(2025, 11, 23, 23, 0), utc(2025, 11, 24, 22, 30)),
-    # a summer weekday (EDT): 17:30 New York is 21:30 UTC
-    (ny(2025, 7, 15, 9, 0), utc(2025, 7, 15, 21, 30)),
-])
+
+@pytest.mark.parametrize(
+    "now, expected",
+    [
+        # Tuesday 2025-11-18 (EST): before the run time the same evening, after it the next day
+        (ny(2025, 11, 18, 12, 0), utc(2025, 11, 18, 22, 30)),
+        (ny(2025, 11, 18, 17, 29), utc(2025, 11, 18, 22, 30)),
+        (ny(2025, 11, 18, 18, 0), utc(2025, 11, 19, 22, 30)),
+        # Friday evening → Monday; Saturday and Sunday → Monday
+        (ny(2025, 11, 21, 18, 0), utc(2025, 11, 24, 22, 30)),
+        (ny(2025, 11, 22, 9, 0), utc(2025, 11, 24, 22, 30)),
+        (ny(2025, 11, 23, 23, 0), utc(2025, 11, 24, 22, 30)),
+        # a summer weekday (EDT): 17:30 New York is 21:30 UTC
+        (ny(2025, 7, 15, 9, 0), utc(2025, 7, 15, 21, 30)),
+    ],
+)
 def test_next_run_on_weekdays_and_weekends(now, expected):
     assert _next(now) == expected
 
@@ -125,6 +129,7 @@ def test_consecutive_fires_skip_the_holiday(schedule):
 
 # --------------------------------------------------------------------------- the process
 
+
 def _config(tmp_path: Path, catch_up: bool) -> Path:
     text = (ROOT / "config" / "aimonitor.toml").read_text(encoding="utf-8")
     assert "catch_up = true" in text
@@ -138,9 +143,23 @@ def _config(tmp_path: Path, catch_up: bool) -> Path:
 def _spawn(tmp_path: Path, cfg: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIMONITOR_")}
     return subprocess.Popen(
-        [sys.executable, "-m", "aimonitor", "--config", str(cfg), "--db", str(tmp_path / "d.db"),
-         "daemon", "--source", "snapshot"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        [
+            sys.executable,
+            "-m",
+            "aimonitor",
+            "--config",
+            str(cfg),
+            "--db",
+            str(tmp_path / "d.db"),
+            "daemon",
+            "--source",
+            "snapshot",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
 
 
 def _wait_for_line(proc: subprocess.Popen, needle: bytes, timeout: float) -> bytes:
@@ -219,6 +238,7 @@ def test_sigterm_during_catch_up_exits_0(tmp_path):
 
 
 # --------------------------------------------------------------------------- runner wiring
+
 
 def test_scheduled_job_catches_up_missed_sessions_and_reports_failures(cfg, store, tmp_path, monkeypatch):
     """``serve`` wires the scheduler to the pipeline; run its callbacks with a fixed clock."""

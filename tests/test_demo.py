@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 import aimonitor
 
@@ -29,9 +28,26 @@ def first_breach(symbol: str, start: str, end: str, threshold: float) -> str | N
 
 def test_demo_short_window(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIMONITOR_")}
-    p = subprocess.run([sys.executable, "-m", "aimonitor", "demo", "--out", "rep", "--from", "2025-11-03",
-                        "--to", "2025-12-31", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                       timeout=600)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aimonitor",
+            "demo",
+            "--out",
+            "rep",
+            "--from",
+            "2025-11-03",
+            "--to",
+            "2025-12-31",
+            "--json",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert p.returncode == 0, p.stderr
     doc = json.loads(p.stdout)
     assert (doc["from"], doc["to"]) == ("2025-11-03", "2025-12-31")
@@ -42,8 +58,11 @@ def test_demo_short_window(tmp_path):
     assert not (tmp_path / "aimonitor.db").exists()
     assert (tmp_path / "rep" / "index.html").is_file()
     assert "<html" in (tmp_path / "rep" / "index.html").read_text(encoding="utf-8").lower()
-    lines = [json.loads(x) for x in (tmp_path / "alerts" / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
-             if x.strip()]
+    lines = [
+        json.loads(x)
+        for x in (tmp_path / "alerts" / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+        if x.strip()
+    ]
     assert lines
     keys = [r["key"] for r in lines]
     assert len(keys) == len(set(keys))
@@ -51,8 +70,11 @@ def test_demo_short_window(tmp_path):
     # Oracle's sell-off: the first session it closed > 25 % below its 52-week high fires the warning
     day = first_breach("ORCL", "2025-11-03", "2025-12-31", -0.25)
     assert day is not None
-    fired = [r for r in lines if r["transition"] == "firing" and r["alert"]["rule"] == "drawdown_warning"
-             and r["alert"]["symbol"] == "ORCL"]
+    fired = [
+        r
+        for r in lines
+        if r["transition"] == "firing" and r["alert"]["rule"] == "drawdown_warning" and r["alert"]["symbol"] == "ORCL"
+    ]
     assert fired and fired[0]["alert"]["fired"] == day
     assert "ORCL" in doc["fired"]["drawdown_warning"]["symbols"]
     # NVDA never fell 25 % below its high in the window: no drawdown warning for it
@@ -63,8 +85,25 @@ def test_demo_short_window(tmp_path):
 def test_demo_ignores_the_users_database_from_the_environment(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIMONITOR_")}
     env["AIMONITOR_DB"] = str(tmp_path / "user.db")
-    p = subprocess.run([sys.executable, "-m", "aimonitor", "demo", "--out", "rep", "--from", "2025-11-26",
-                        "--to", "2025-11-28", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                       timeout=600)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aimonitor",
+            "demo",
+            "--out",
+            "rep",
+            "--from",
+            "2025-11-26",
+            "--to",
+            "2025-11-28",
+            "--json",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert p.returncode == 0, p.stderr
     assert not (tmp_path / "user.db").exists()

@@ -144,10 +144,10 @@ def test_window_crossing_thanksgiving_counts_sessions(wide):
 
 
 def _hand_setup(wide: pd.DataFrame, sym: str, day0: str, L: int = 250, G: int = 10, A: int = -1, B: int = 1):
-    r = (wide[[sym, "SPY"]] / wide[[sym, "SPY"]].shift(1) - 1.0)
+    r = wide[[sym, "SPY"]] / wide[[sym, "SPY"]].shift(1) - 1.0
     p = r.index.get_loc(pd.Timestamp(day0))
-    est = r.iloc[p + A - G - L: p + A - G].dropna()
-    win = r.iloc[p + A: p + B + 1]
+    est = r.iloc[p + A - G - L : p + A - G].dropna()
+    win = r.iloc[p + A : p + B + 1]
     return est, win
 
 
@@ -196,7 +196,7 @@ def test_short_history_firm_uses_what_it_has(wide):
     beta, alpha = np.polyfit(est["SPY"], est["CRWV"], 1)
     assert res.alpha[0] == pytest.approx(alpha, abs=1e-10) and res.beta[0] == pytest.approx(beta, abs=1e-10)
     resid = est["CRWV"] - alpha - beta * est["SPY"]
-    assert res.sigma[0] == pytest.approx(math.sqrt((resid ** 2).sum() / (n_hand - 2)), rel=1e-8)
+    assert res.sigma[0] == pytest.approx(math.sqrt((resid**2).sum() / (n_hand - 2)), rel=1e-8)
     strict_json(res)
 
 
@@ -222,8 +222,10 @@ def test_many_events_never_nan_in_json(wide):
     rng = np.random.default_rng(7)
     syms = [c for c in rets.columns if c != "SPY"]
     days = rets.index
-    evs = [FirmEvent(syms[i], f"e{k}", days[j].date(), days[j].date())
-           for k, (i, j) in enumerate(zip(rng.integers(0, len(syms), 300), rng.integers(0, len(days), 300)))]
+    evs = [
+        FirmEvent(syms[i], f"e{k}", days[j].date(), days[j].date())
+        for k, (i, j) in enumerate(zip(rng.integers(0, len(syms), 300), rng.integers(0, len(days), 300)))
+    ]
     res = compute_event_study(rets.drop(columns="SPY"), rets["SPY"], evs, window=(-2, 3))
     assert res.n + len(res.skipped) == 300
     assert res.n > 100 and all(s.reason for s in res.skipped)
@@ -237,12 +239,22 @@ def test_many_events_never_nan_in_json(wide):
 def test_write_study_report(tmp_path, wide):
     from aimonitor.report.eventstudy import study_table, write_study_report
 
-    res = study_from_events(wide, "SPY", [ev("ORCL", "2025-09-10", "orcl"), ev("AMD", "2025-10-06", "amd"),
-                                          ev("CRWV", "2025-01-22", "crwv")], StudyOptions())
+    res = study_from_events(
+        wide,
+        "SPY",
+        [ev("ORCL", "2025-09-10", "orcl"), ev("AMD", "2025-10-06", "amd"), ev("CRWV", "2025-01-22", "crwv")],
+        StudyOptions(),
+    )
     paths = write_study_report(res, tmp_path / "rep")
     names = {p.name for p in paths}
-    assert {"event_study.md", "event_study.html", "event_study_firms.csv", "event_study_ar.csv",
-            "event_study_aggregate.csv", "event_study_caar.png"} <= names
+    assert {
+        "event_study.md",
+        "event_study.html",
+        "event_study_firms.csv",
+        "event_study_ar.csv",
+        "event_study_aggregate.csv",
+        "event_study_caar.png",
+    } <= names
     assert any(n.startswith("event_study_car_ORCL") and n.endswith(".png") for n in names)
     for p in paths:
         assert p.exists() and p.stat().st_size > 0

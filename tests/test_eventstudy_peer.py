@@ -42,8 +42,9 @@ FULL5 = ["AMZN", "NFLX", "SHOP", "FB", "UPWK"]
 EST_START, EST_END = dt.date(2019, 4, 1), dt.date(2020, 3, 13)
 EVENT_DAYS = ["2020-03-16", "2020-03-17", "2020-03-18", "2020-03-19", "2020-03-20"]
 
-OPTS = StudyOptions(window=(0, 4), estimation_start=EST_START, estimation_end=EST_END, model="market",
-                    returns="log", min_estimation=60)
+OPTS = StudyOptions(
+    window=(0, 4), estimation_start=EST_START, estimation_end=EST_END, model="market", returns="log", min_estimation=60
+)
 
 
 def rel(a, b):
@@ -84,8 +85,8 @@ def hand_textbook(fit: pd.DataFrame) -> dict:
     estimation returns; Var(CAR) = s^2 (T + T^2/n + (sum_t (m_t - mbar))^2 / Sxx).
     """
     r = pd.read_csv(ES2 / "input_log_returns_estudy2.csv", parse_dates=["date"]).set_index("date")
-    est = r.loc[str(EST_START):str(EST_END)]
-    win = r.loc[EVENT_DAYS[0]:EVENT_DAYS[-1]]
+    est = r.loc[str(EST_START) : str(EST_END)]
+    win = r.loc[EVENT_DAYS[0] : EVENT_DAYS[-1]]
     out = {"sar": {}, "scar": {}, "car": {}, "resid": {}, "df": {}}
     for f in FIRMS:
         e = est[[f, "GSPC"]].dropna()
@@ -204,7 +205,7 @@ def test_kolari_pynnonen_adjustment(result, peer_fit, peer_param):
     the dates both firms have). Hand computation from the peer's alpha/beta; BMP from estudy2."""
     hand = hand_textbook(peer_fit)
     u = {f: hand["resid"][f] / np.sqrt((hand["resid"][f] ** 2).sum()) for f in FIRMS}
-    pairs = [(a, b) for i, a in enumerate(FIRMS) for b in FIRMS[i + 1:]]
+    pairs = [(a, b) for i, a in enumerate(FIRMS) for b in FIRMS[i + 1 :]]
     rbar = float(np.mean([(u[a] * u[b]).dropna().sum() for a, b in pairs]))
     assert 0.05 < rbar < 0.5  # market-model residuals of these tech names still co-move
     assert rel(result.rbar, rbar) < 1e-6
@@ -302,9 +303,24 @@ def test_pyeventstudy_tiny():
 def test_cli_study_csv_reproduces_the_table(peer_fit, peer_ar, peer_param, peer_nonparam):
     from aimonitor.cli import cli
 
-    args = ["study", "--prices", str(ES2 / "input_prices_close.csv"), "--market", "GSPC",
-            "--event-date", "2020-03-16", "--window", "0,4", "--estimation-start", "2019-04-01",
-            "--estimation-end", "2020-03-13", "--returns", "log", "--json"]
+    args = [
+        "study",
+        "--prices",
+        str(ES2 / "input_prices_close.csv"),
+        "--market",
+        "GSPC",
+        "--event-date",
+        "2020-03-16",
+        "--window",
+        "0,4",
+        "--estimation-start",
+        "2019-04-01",
+        "--estimation-end",
+        "2020-03-13",
+        "--returns",
+        "log",
+        "--json",
+    ]
     out = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert out.exit_code == 0, out.output
     doc = json.loads(out.stdout)

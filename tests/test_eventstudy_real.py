@@ -24,11 +24,12 @@ import pytest
 from aimonitor.study import StudyOptions, study_from_events
 
 
-
 @pytest.fixture(scope="module")
 def result(wide):
-    events = [{"event_id": "orcl-fq1", "tickers": "ORCL", "day0": "2025-09-10", "announce_date": "2025-09-09"},
-              {"event_id": "amd-openai", "tickers": ["AMD"], "day0": "2025-10-06"}]
+    events = [
+        {"event_id": "orcl-fq1", "tickers": "ORCL", "day0": "2025-09-10", "announce_date": "2025-09-09"},
+        {"event_id": "amd-openai", "tickers": ["AMD"], "day0": "2025-10-06"},
+    ]
     return study_from_events(wide, "SPY", events, StudyOptions(window=(-1, 1), estimation_length=250, gap=10))
 
 
@@ -36,7 +37,7 @@ def hand_ar(wide: pd.DataFrame, sym: str, day0: str) -> tuple[float, float, floa
     """Independent market model: simple returns, the 250 sessions ending 12 before day 0."""
     r = wide[[sym, "SPY"]] / wide[[sym, "SPY"]].shift(1) - 1.0
     p = r.index.get_loc(pd.Timestamp(day0))
-    est = r.iloc[p - 261: p - 11].dropna()  # relative days -261..-12 (A=-1, G=10, L=250)
+    est = r.iloc[p - 261 : p - 11].dropna()  # relative days -261..-12 (A=-1, G=10, L=250)
     assert len(est) == 250
     beta, alpha = np.polyfit(est["SPY"], est[sym], 1)
     ar0 = r[sym].iloc[p] - alpha - beta * r["SPY"].iloc[p]
@@ -82,7 +83,7 @@ def test_sar_equals_statsmodels_prediction_standard_error(result, wide, sym, day
     sm = pytest.importorskip("statsmodels.api")
     r = wide[[sym, "SPY"]] / wide[[sym, "SPY"]].shift(1) - 1.0
     p = r.index.get_loc(pd.Timestamp(day0))
-    est = r.iloc[p - 261: p - 11].dropna()
+    est = r.iloc[p - 261 : p - 11].dropna()
     fit = sm.OLS(est[sym].to_numpy(), sm.add_constant(est["SPY"].to_numpy())).fit()
     x0 = np.array([[1.0, r["SPY"].iloc[p]]])
     pred = fit.get_prediction(x0)
@@ -92,6 +93,6 @@ def test_sar_equals_statsmodels_prediction_standard_error(result, wide, sym, day
     day = next(d for d in firm["days"] if d["day"] == 0)
     assert firm["alpha"] == pytest.approx(fit.params[0], abs=1e-12)
     assert firm["beta"] == pytest.approx(fit.params[1], abs=1e-10)
-    assert firm["sigma"] == pytest.approx(np.sqrt(fit.scale), rel=1e-10)   # SSR/(L-2)
+    assert firm["sigma"] == pytest.approx(np.sqrt(fit.scale), rel=1e-10)  # SSR/(L-2)
     assert day["ar"] == pytest.approx(ar0, abs=1e-12)
     assert day["sar"] == pytest.approx(ar0 / se_obs, rel=1e-9)

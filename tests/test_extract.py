@@ -13,8 +13,14 @@ import pytest
 from aimonitor.errors import DataError, DataWarning
 from aimonitor.events.articles import find_publication_date, load_article
 from aimonitor.events.extract import (
-    EVENT_TYPES, UNITS, compute_extraction_quality, extract_mentions, extract_paths, find_dates,
-    find_quantities, load_labels,
+    EVENT_TYPES,
+    UNITS,
+    compute_extraction_quality,
+    extract_mentions,
+    extract_paths,
+    find_dates,
+    find_quantities,
+    load_labels,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,13 +34,21 @@ def seed_result():
 
 
 def _find(result, seed, type_, amount, unit):
-    hits = [m for m in result.mentions if Path(m.article).name.startswith(seed) and m.type == type_
-            and m.unit == unit and m.amount is not None and abs(m.amount - amount) <= 1e-6 * amount]
+    hits = [
+        m
+        for m in result.mentions
+        if Path(m.article).name.startswith(seed)
+        and m.type == type_
+        and m.unit == unit
+        and m.amount is not None
+        and abs(m.amount - amount) <= 1e-6 * amount
+    ]
     assert hits, f"no {type_} {amount} {unit} in seed {seed}"
     return hits
 
 
 # ---------------------------------------------------------------- acceptance facts
+
 
 def test_oracle_openai_300bn_contract(seed_result):
     for seed in ("001", "002", "003"):
@@ -81,14 +95,20 @@ def test_cds_moves_in_basis_points(seed_result):
 def test_alphabet_capex_guidance(seed_result):
     hit = _find(seed_result, "004", "capex_guidance", 185e9, "USD")[0]
     assert hit.tickers == ("GOOGL",)
-    rng = [m for m in seed_result.mentions if m.type == "capex_guidance" and m.amount is None
-           and m.amount_low == 175e9 and m.amount_high == 185e9]
+    rng = [
+        m
+        for m in seed_result.mentions
+        if m.type == "capex_guidance" and m.amount is None and m.amount_low == 175e9 and m.amount_high == 185e9
+    ]
     assert rng, "the 1750-1850亿美元 range is kept as low/high"
 
 
 def test_oracle_share_sale_without_amount(seed_result):
-    hits = [m for m in seed_result.mentions if Path(m.article).name.startswith("004")
-            and m.type == "equity_raise" and m.tickers == ("ORCL",)]
+    hits = [
+        m
+        for m in seed_result.mentions
+        if Path(m.article).name.startswith("004") and m.type == "equity_raise" and m.tickers == ("ORCL",)
+    ]
     assert hits and hits[0].amount is None
 
 
@@ -114,12 +134,22 @@ def test_json_contract(seed_result):
     pub = {Path(a["path"]).name[:3]: a["published"] for a in doc["articles"]}
     assert pub == {"000": "2025-12-01", "001": None, "002": "2025-10-13", "003": "2025-11-21", "004": "2026-02-06"}
     for m in doc["mentions"]:
-        assert set(m) >= {"article", "entities", "tickers", "type", "amount", "unit", "date_phrase",
-                          "resolved_date", "quote"}
+        assert set(m) >= {
+            "article",
+            "entities",
+            "tickers",
+            "type",
+            "amount",
+            "unit",
+            "date_phrase",
+            "resolved_date",
+            "quote",
+        }
         assert m["amount"] is None or isinstance(m["amount"], float)
 
 
 # ---------------------------------------------------------------- quality on hand labels
+
 
 @pytest.mark.parametrize("labels", ["seed_labels.csv", "seed_labels_independent.csv"])
 def test_precision_recall_against_hand_labels(seed_result, labels):
@@ -133,26 +163,30 @@ def test_precision_recall_against_hand_labels(seed_result, labels):
 
 # ---------------------------------------------------------------- numbers
 
-@pytest.mark.parametrize("text,amount,unit", [
-    ("签订约3000亿美元的协议", 300e9, "USD"),
-    ("合同价值约1.4万亿美元", 1.4e12, "USD"),
-    ("又承接了 280 亿美元的投资", 28e9, "USD"),
-    ("净买入突破1.2万亿港元", 1.2e12, "HKD"),
-    ("营业利润增至5150亿日元", 515e9, "JPY"),
-    ("现金8260万美元", 82.6e6, "USD"),
-    ("最多1.6亿股认证股权", 160e6, "shares"),
-    ("约413万股公司普通股", 4.13e6, "shares"),
-    ("部署6G瓦的芯片", 6.0, "GW"),
-    ("a 10 GW deal", 10.0, "GW"),
-    ("扩大了约60个基点", 60.0, "bp"),
-    ("widened 60 bp since September", 60.0, "bp"),
-    ("股价暴涨39%", 39.0, "pct"),
-    ("a $300 billion contract", 300e9, "USD"),
-    ("commitments of $1.4 trillion", 1.4e12, "USD"),
-    ("a 300bn deal", 300e9, "USD"),
-    ("JPY 515.0 billion", 515e9, "JPY"),
-    ("每股1美分", 0.01, "USD"),
-])
+
+@pytest.mark.parametrize(
+    "text,amount,unit",
+    [
+        ("签订约3000亿美元的协议", 300e9, "USD"),
+        ("合同价值约1.4万亿美元", 1.4e12, "USD"),
+        ("又承接了 280 亿美元的投资", 28e9, "USD"),
+        ("净买入突破1.2万亿港元", 1.2e12, "HKD"),
+        ("营业利润增至5150亿日元", 515e9, "JPY"),
+        ("现金8260万美元", 82.6e6, "USD"),
+        ("最多1.6亿股认证股权", 160e6, "shares"),
+        ("约413万股公司普通股", 4.13e6, "shares"),
+        ("部署6G瓦的芯片", 6.0, "GW"),
+        ("a 10 GW deal", 10.0, "GW"),
+        ("扩大了约60个基点", 60.0, "bp"),
+        ("widened 60 bp since September", 60.0, "bp"),
+        ("股价暴涨39%", 39.0, "pct"),
+        ("a $300 billion contract", 300e9, "USD"),
+        ("commitments of $1.4 trillion", 1.4e12, "USD"),
+        ("a 300bn deal", 300e9, "USD"),
+        ("JPY 515.0 billion", 515e9, "JPY"),
+        ("每股1美分", 0.01, "USD"),
+    ],
+)
 def test_quantities(text, amount, unit):
     qs = find_quantities(text)
     assert len(qs) == 1
@@ -175,16 +209,20 @@ def test_vague_numbers_yield_nothing():
 
 # ---------------------------------------------------------------- dates
 
-@pytest.mark.parametrize("text,ref,expected", [
-    ("11月29日消息", dt.date(2025, 12, 1), dt.date(2025, 11, 29)),
-    ("9月初,甲骨文", dt.date(2025, 10, 13), dt.date(2025, 9, 1)),
-    ("上周,双方宣布", dt.date(2025, 10, 15), dt.date(2025, 10, 6)),   # Wednesday -> previous Monday
-    ("公司于周四发布", dt.date(2026, 2, 6), dt.date(2026, 2, 5)),        # Friday -> Thursday
-    ("announced on September 22", dt.date(2025, 10, 1), dt.date(2025, 9, 22)),
-    ("on Sept. 22, 2025", None, dt.date(2025, 9, 22)),
-    ("2025年10月6日", None, dt.date(2025, 10, 6)),
-    ("12月30日", dt.date(2026, 1, 5), dt.date(2025, 12, 30)),           # previous year
-])
+
+@pytest.mark.parametrize(
+    "text,ref,expected",
+    [
+        ("11月29日消息", dt.date(2025, 12, 1), dt.date(2025, 11, 29)),
+        ("9月初,甲骨文", dt.date(2025, 10, 13), dt.date(2025, 9, 1)),
+        ("上周,双方宣布", dt.date(2025, 10, 15), dt.date(2025, 10, 6)),  # Wednesday -> previous Monday
+        ("公司于周四发布", dt.date(2026, 2, 6), dt.date(2026, 2, 5)),  # Friday -> Thursday
+        ("announced on September 22", dt.date(2025, 10, 1), dt.date(2025, 9, 22)),
+        ("on Sept. 22, 2025", None, dt.date(2025, 9, 22)),
+        ("2025年10月6日", None, dt.date(2025, 10, 6)),
+        ("12月30日", dt.date(2026, 1, 5), dt.date(2025, 12, 30)),  # previous year
+    ],
+)
 def test_date_phrases(text, ref, expected):
     ds = [d for d in find_dates(text, ref) if d.date is not None]
     assert ds and ds[0].date == expected
@@ -210,13 +248,16 @@ def test_compilation_sections_use_their_own_stamp(seed_result):
 
 # ---------------------------------------------------------------- English
 
+
 def test_english_article(tmp_path):
     p = tmp_path / "en.txt"
     p.write_text(
         "Published: October 6, 2025\n\n"
         "AMD and OpenAI announced a 6 GW agreement on Monday. AMD granted OpenAI a warrant for up to "
         "160 million shares. Oracle signed a $300 billion cloud contract with OpenAI. "
-        "Oracle's credit default swaps widened 60 bp since September.\n", encoding="utf-8")
+        "Oracle's credit default swaps widened 60 bp since September.\n",
+        encoding="utf-8",
+    )
     res = extract_paths([p])
     assert res.articles[0].lang == "en" and res.articles[0].published == dt.date(2025, 10, 6)
     got = {(m.type, m.amount, m.unit, m.tickers) for m in res.mentions}
@@ -229,6 +270,7 @@ def test_english_article(tmp_path):
 
 
 # ---------------------------------------------------------------- bad input
+
 
 def test_bad_files_are_skipped_and_batch_continues(tmp_path):
     good = tmp_path / "good.txt"
@@ -257,8 +299,11 @@ def test_bad_files_are_skipped_and_batch_continues(tmp_path):
 
 def test_html_page_is_stripped_with_a_warning(tmp_path):
     p = tmp_path / "page.html"
-    p.write_text("<html><head><script>var x = '9999亿美元';</script></head><body><p>发布时间:2025-12-01</p>"
-                 "<p>甲骨文公司的CDS利差扩大了约60个基点。</p></body></html>", encoding="utf-8")
+    p.write_text(
+        "<html><head><script>var x = '9999亿美元';</script></head><body><p>发布时间:2025-12-01</p>"
+        "<p>甲骨文公司的CDS利差扩大了约60个基点。</p></body></html>",
+        encoding="utf-8",
+    )
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         art = load_article(p)
@@ -277,6 +322,7 @@ def test_load_article_raises_data_error(tmp_path):
 
 # ---------------------------------------------------------------- precision rules (non-seed sentences)
 # Each rule below is shown on small sentences written for the test, not taken from the seeds.
+
 
 def _facts(tmp_path, text: str) -> set[tuple]:
     p = tmp_path / "rule.txt"
@@ -313,8 +359,9 @@ def test_continuation_sentence_keeps_the_financing_type(tmp_path):
 
 def test_restated_amount_without_parties_is_one_fact(tmp_path):
     p = tmp_path / "r.txt"
-    p.write_text("Anthropic与谷歌签订了价值2000亿美元的云服务协议。\n市场认为2000亿美元的协议规模过大。\n",
-                 encoding="utf-8")
+    p.write_text(
+        "Anthropic与谷歌签订了价值2000亿美元的云服务协议。\n市场认为2000亿美元的协议规模过大。\n", encoding="utf-8"
+    )
     ms = [m for m in extract_paths([p]).mentions if m.amount == 200e9]
     assert [(m.type, m.tickers) for m in ms] == [("compute_contract", ("GOOGL",))]
 
@@ -343,8 +390,21 @@ def test_investment_without_amount_between_named_parties(tmp_path):
 
 
 def test_no_party_cost_calculation_and_conditionals_yield_no_deal(tmp_path):
-    deal = lambda got: {f for f in got if f[0] in ("compute_contract", "equity_investment", "capex_project",
-                                                    "aggregate_commitment", "debt_raise", "funding_round")}
+    def deal(got):
+        return {
+            f
+            for f in got
+            if f[0]
+            in (
+                "compute_contract",
+                "equity_investment",
+                "capex_project",
+                "aggregate_commitment",
+                "debt_raise",
+                "funding_round",
+            )
+        }
+
     # no party named at all
     assert deal(_facts(tmp_path, "一座数据中心大约需要10万块GPU,采购这些芯片需要30亿美元。")) == set()
     # a worked calculation
@@ -364,8 +424,11 @@ def test_spending_totals_are_not_commitments(tmp_path):
 
 def test_compilation_headline_names_the_subject(tmp_path):
     p = tmp_path / "c.txt"
-    p.write_text("其他新闻\n来源A· 2026-01-05 08:00\n无关内容。\n"
-                 "华尔街点评微软财报:资本开支超预期\n来源B· 2026-01-30 07:00\n"
-                 "核心观点 - 2026年资本开支指引为1400-1500亿美元,高于此前预期 [1]\n", encoding="utf-8")
+    p.write_text(
+        "其他新闻\n来源A· 2026-01-05 08:00\n无关内容。\n"
+        "华尔街点评微软财报:资本开支超预期\n来源B· 2026-01-30 07:00\n"
+        "核心观点 - 2026年资本开支指引为1400-1500亿美元,高于此前预期 [1]\n",
+        encoding="utf-8",
+    )
     ms = [m for m in extract_paths([p]).mentions if m.type == "capex_guidance"]
     assert ms and ms[0].tickers == ("MSFT",) and (ms[0].amount_low, ms[0].amount_high) == (140e9, 150e9)

@@ -7,10 +7,19 @@ from pathlib import Path
 
 from aimonitor.notify import FILE_CHANNEL, FileSink, channel_id, deliver, format_message, make_channels
 
-ALERT = {"id": "drawdown_warning:ORCL:2025-11-20", "rule": "drawdown_warning", "symbol": "ORCL",
-         "severity": "warning", "state": "firing", "value": -0.36, "threshold": -0.25,
-         "started": "2025-11-20", "fired": "2025-11-20", "resolved": None,
-         "summary": "ORCL is -36.0% below its 52-week high (< -25%)"}
+ALERT = {
+    "id": "drawdown_warning:ORCL:2025-11-20",
+    "rule": "drawdown_warning",
+    "symbol": "ORCL",
+    "severity": "warning",
+    "state": "firing",
+    "value": -0.36,
+    "threshold": -0.25,
+    "started": "2025-11-20",
+    "fired": "2025-11-20",
+    "resolved": None,
+    "summary": "ORCL is -36.0% below its 52-week high (< -25%)",
+}
 
 
 class FakeChannel:
@@ -39,13 +48,27 @@ def _lines(path: Path) -> list[str]:
 
 def _record(store, alert: dict, session: str, channels: list[str], to_state: str = "firing") -> int:
     a = {**alert, "fingerprint": f"{alert['rule']}:{alert['symbol']}"}
-    return store.write_alert_cycle({}, session, [a],
-                                   [{"alert_id": alert["id"], "session": session, "to_state": to_state,
-                                     "from_state": "inactive", "value": alert["value"], "notify": True,
-                                     "payload": alert}], [FILE_CHANNEL, *channels])
+    return store.write_alert_cycle(
+        {},
+        session,
+        [a],
+        [
+            {
+                "alert_id": alert["id"],
+                "session": session,
+                "to_state": to_state,
+                "from_state": "inactive",
+                "value": alert["value"],
+                "notify": True,
+                "payload": alert,
+            }
+        ],
+        [FILE_CHANNEL, *channels],
+    )
 
 
 # --------------------------------------------------------------------------- FileSink
+
 
 def test_append_is_idempotent_across_sink_instances(tmp_path):
     sink = FileSink(tmp_path / "alerts")
@@ -89,6 +112,7 @@ def test_digest_is_rewritten_identically(tmp_path):
 
 
 # --------------------------------------------------------------------------- outbox
+
 
 def test_failed_channel_keeps_alert_and_retries_exactly_once(store, tmp_path):
     sink_dir = tmp_path / "alerts"
@@ -138,6 +162,7 @@ def test_crash_between_append_and_mark_duplicates_nothing(store, tmp_path):
 
 
 # --------------------------------------------------------------------------- channels
+
 
 def test_channel_id_hides_the_secret():
     url = "slack://T000/B000/s3cr3tT0ken"

@@ -82,6 +82,7 @@ def _state(db: Path) -> dict[str, list[tuple]]:
 
 # --------------------------------------------------------------------------- idempotency
 
+
 def test_same_session_twice_changes_nothing_and_notifies_once(cfg, store, tmp_path):
     alerts = tmp_path / "alerts"
     ch = FakeChannel()
@@ -149,8 +150,9 @@ def test_failing_notifier_is_retried_next_cycle_exactly_once(cfg, store, tmp_pat
 def test_pipeline_error_becomes_a_critical_alert_once(cfg, store, tmp_path):
     ch = FakeChannel()
     for _ in range(2):
-        record_pipeline_error(cfg, store, D(2025, 11, 28), "FetchError: yahoo timed out",
-                              alerts_dir=tmp_path / "a", channels=[ch])
+        record_pipeline_error(
+            cfg, store, D(2025, 11, 28), "FetchError: yahoo timed out", alerts_dir=tmp_path / "a", channels=[ch]
+        )
     (line,) = _jsonl(tmp_path / "a")
     assert line["alert"]["rule"] == "pipeline" and line["alert"]["severity"] == "critical"
     assert "yahoo timed out" in line["alert"]["summary"]
@@ -162,8 +164,9 @@ def test_pipeline_error_becomes_a_critical_alert_once(cfg, store, tmp_path):
 
 def test_next_successful_cycle_resolves_the_pipeline_alert(cfg, store, tmp_path):
     ch = FakeChannel()
-    record_pipeline_error(cfg, store, D(2025, 11, 26), "FetchError: yahoo timed out",
-                          alerts_dir=tmp_path / "a", channels=[ch])
+    record_pipeline_error(
+        cfg, store, D(2025, 11, 26), "FetchError: yahoo timed out", alerts_dir=tmp_path / "a", channels=[ch]
+    )
     run_cycle(cfg, store, SnapshotSource(), D(2025, 11, 28), channels=[ch], alerts_dir=tmp_path / "a")
     (a,) = [x for x in store.read_alerts("all") if x["rule"] == "pipeline"]
     assert (a["state"], a["started"], a["resolved"]) == ("resolved", "2025-11-26", "2025-11-28")
@@ -185,6 +188,7 @@ def test_failed_cycle_is_recorded_and_raises(cfg, store, tmp_path):
 
 # --------------------------------------------------------------------------- signals
 
+
 def test_incremental_signals_equal_a_from_scratch_derivation(cfg, store, tmp_path):
     """Deriving 2025-11-26 then 2025-11-28 gives what deriving up to 2025-11-28 at once gives."""
     src = SnapshotSource()
@@ -205,6 +209,7 @@ def test_incremental_signals_equal_a_from_scratch_derivation(cfg, store, tmp_pat
 
 # --------------------------------------------------------------------------- catch-up
 
+
 def test_sessions_to_catch_up(store):
     assert sessions_to_catch_up(store, D(2025, 12, 2)) == [D(2025, 12, 2)]
     rid = store.start_run("daemon", "2025-11-25")
@@ -214,8 +219,12 @@ def test_sessions_to_catch_up(store):
     rid = store.start_run("demo", "2025-12-01")
     store.finish_run(rid, "ok")  # nor is a demo replay a monitoring cycle
     # Thanksgiving 2025-11-27 is skipped; 2025-11-28 is a half day, still a session
-    assert sessions_to_catch_up(store, D(2025, 12, 2)) == [D(2025, 11, 26), D(2025, 11, 28),
-                                                          D(2025, 12, 1), D(2025, 12, 2)]
+    assert sessions_to_catch_up(store, D(2025, 12, 2)) == [
+        D(2025, 11, 26),
+        D(2025, 11, 28),
+        D(2025, 12, 1),
+        D(2025, 12, 2),
+    ]
     assert sessions_to_catch_up(store, D(2025, 12, 2), max_sessions=2) == [D(2025, 12, 1), D(2025, 12, 2)]
     rid = store.start_run("cycle", "2025-12-02")
     store.finish_run(rid, "ok")
@@ -223,6 +232,7 @@ def test_sessions_to_catch_up(store):
 
 
 # --------------------------------------------------------------------------- backtest
+
 
 def test_backtest_sends_nothing_and_fires_where_the_data_says(cfg, store):
     run_fetch(cfg, store, SnapshotSource(), as_of=D(2026, 2, 27))
@@ -247,11 +257,25 @@ def test_backtest_sends_nothing_and_fires_where_the_data_says(cfg, store):
 
 # --------------------------------------------------------------------------- crashes
 
+
 def _cli(db: Path, *args: str, cwd: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIMONITOR_")}
-    return subprocess.Popen([sys.executable, "-m", "aimonitor", "--config", str(ROOT / "config" / "aimonitor.toml"),
-                             "--db", str(db), *args], cwd=cwd, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aimonitor",
+            "--config",
+            str(ROOT / "config" / "aimonitor.toml"),
+            "--db",
+            str(db),
+            *args,
+        ],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _query(db: Path, sql: str) -> int:
@@ -292,9 +316,11 @@ def test_sigkill_mid_cycle_then_rerun_equals_one_clean_run(tmp_path):
     db = crash_dir / "x.db"
     killed = []
     # kill at successive points of the cycle: just started; signals written; alerts persisted
-    for sql in ("SELECT COUNT(*) FROM runs WHERE status = 'running'",
-                "SELECT COUNT(*) FROM signals",
-                "SELECT COUNT(*) FROM alert_transitions"):
+    for sql in (
+        "SELECT COUNT(*) FROM runs WHERE status = 'running'",
+        "SELECT COUNT(*) FROM signals",
+        "SELECT COUNT(*) FROM alert_transitions",
+    ):
         proc = _cli(db, *RUN, cwd=crash_dir)
         killed.append(_kill_when(proc, db, sql))
         with sqlite3.connect(db) as con:

@@ -31,8 +31,17 @@ D = dt.date
 
 def test_sessions_used_are_real_sessions():
     # hand-checked against the NYSE holiday list: no Christmas, no New Year's Day
-    assert S[:9] == [D(2025, 12, 22), D(2025, 12, 23), D(2025, 12, 24), D(2025, 12, 26),
-                     D(2025, 12, 29), D(2025, 12, 30), D(2025, 12, 31), D(2026, 1, 2), D(2026, 1, 5)]
+    assert S[:9] == [
+        D(2025, 12, 22),
+        D(2025, 12, 23),
+        D(2025, 12, 24),
+        D(2025, 12, 26),
+        D(2025, 12, 29),
+        D(2025, 12, 30),
+        D(2025, 12, 31),
+        D(2026, 1, 2),
+        D(2026, 1, 5),
+    ]
 
 
 def mk(**kw) -> Rule:
@@ -82,40 +91,100 @@ def trace(evs, fp):
 
 CASES = [
     # id, rule fields, values per session, expected states, expected transitions
-    ("for0_fires_at_once", dict(), [5, 11, 12, 9, 8],
-     ["-", "firing", "firing", "resolved", "resolved"],
-     ["", "inactive>firing!", "", "firing>resolved!", ""]),
-    ("for1_same_as_for0", dict(for_sessions=1), [11, 5],
-     ["firing", "resolved"], ["inactive>firing!", "firing>resolved!"]),
-    ("for3_pending_then_firing", dict(for_sessions=3), [11, 12, 13, 14, 5],
-     ["pending", "pending", "firing", "firing", "resolved"],
-     ["inactive>pending", "", "pending>firing!", "", "firing>resolved!"]),
-    ("for3_interrupted_streak_restarts", dict(for_sessions=3), [11, 12, 5, 11, 12, 13],
-     ["pending", "pending", "inactive", "pending", "pending", "firing"],
-     ["inactive>pending", "", "pending>inactive", "inactive>pending", "", "pending>firing!"]),
-    ("hysteresis_keeps_firing", dict(clear_threshold=6.0), [11, 8, 7, 6, 11],
-     ["firing", "firing", "firing", "resolved", "firing"],
-     ["inactive>firing!", "", "", "firing>resolved!", "resolved>firing!"]),
-    ("no_hysteresis_resolves_at_threshold", dict(), [11, 8],
-     ["firing", "resolved"], ["inactive>firing!", "firing>resolved!"]),
-    ("below_op_with_clear", dict(op="<", threshold=-0.25, clear_threshold=-0.20), [-0.26, -0.22, -0.19],
-     ["firing", "firing", "resolved"], ["inactive>firing!", "", "firing>resolved!"]),
+    (
+        "for0_fires_at_once",
+        dict(),
+        [5, 11, 12, 9, 8],
+        ["-", "firing", "firing", "resolved", "resolved"],
+        ["", "inactive>firing!", "", "firing>resolved!", ""],
+    ),
+    (
+        "for1_same_as_for0",
+        dict(for_sessions=1),
+        [11, 5],
+        ["firing", "resolved"],
+        ["inactive>firing!", "firing>resolved!"],
+    ),
+    (
+        "for3_pending_then_firing",
+        dict(for_sessions=3),
+        [11, 12, 13, 14, 5],
+        ["pending", "pending", "firing", "firing", "resolved"],
+        ["inactive>pending", "", "pending>firing!", "", "firing>resolved!"],
+    ),
+    (
+        "for3_interrupted_streak_restarts",
+        dict(for_sessions=3),
+        [11, 12, 5, 11, 12, 13],
+        ["pending", "pending", "inactive", "pending", "pending", "firing"],
+        ["inactive>pending", "", "pending>inactive", "inactive>pending", "", "pending>firing!"],
+    ),
+    (
+        "hysteresis_keeps_firing",
+        dict(clear_threshold=6.0),
+        [11, 8, 7, 6, 11],
+        ["firing", "firing", "firing", "resolved", "firing"],
+        ["inactive>firing!", "", "", "firing>resolved!", "resolved>firing!"],
+    ),
+    (
+        "no_hysteresis_resolves_at_threshold",
+        dict(),
+        [11, 8],
+        ["firing", "resolved"],
+        ["inactive>firing!", "firing>resolved!"],
+    ),
+    (
+        "below_op_with_clear",
+        dict(op="<", threshold=-0.25, clear_threshold=-0.20),
+        [-0.26, -0.22, -0.19],
+        ["firing", "firing", "resolved"],
+        ["inactive>firing!", "", "firing>resolved!"],
+    ),
     ("gt_is_strict", dict(), [10.0], ["-"], [""]),
     ("ge_includes_threshold", dict(op=">="), [10.0], ["firing"], ["inactive>firing!"]),
-    ("le_includes_threshold", dict(op="<=", threshold=-0.25), [-0.25, -0.2499],
-     ["firing", "resolved"], ["inactive>firing!", "firing>resolved!"]),
-    ("repeat_every_2_sessions", dict(repeat_sessions=2), [11] * 6,
-     ["firing"] * 6, ["inactive>firing!", "", "firing>firing!", "", "firing>firing!", ""]),
+    (
+        "le_includes_threshold",
+        dict(op="<=", threshold=-0.25),
+        [-0.25, -0.2499],
+        ["firing", "resolved"],
+        ["inactive>firing!", "firing>resolved!"],
+    ),
+    (
+        "repeat_every_2_sessions",
+        dict(repeat_sessions=2),
+        [11] * 6,
+        ["firing"] * 6,
+        ["inactive>firing!", "", "firing>firing!", "", "firing>firing!", ""],
+    ),
     ("repeat_0_never_reminds", dict(), [11] * 4, ["firing"] * 4, ["inactive>firing!", "", "", ""]),
-    ("absolute_value", dict(signal="sar_1d", threshold=4.0, absolute=True), [-5.0, 3.0, 4.5],
-     ["firing", "resolved", "firing"], ["inactive>firing!", "firing>resolved!", "resolved>firing!"]),
-    ("missing_value_keeps_pending_count", dict(for_sessions=3), [11, None, 12, 13],
-     ["pending", "pending", "pending", "firing"], ["inactive>pending", "", "", "pending>firing!"]),
-    ("missing_value_never_resolves", dict(), [11, None, None, 5],
-     ["firing", "firing", "firing", "resolved"], ["inactive>firing!", "", "", "firing>resolved!"]),
-    ("new_episode_after_resolution", dict(for_sessions=2), [11, 12, 5, 11, 12],
-     ["pending", "firing", "resolved", "pending", "firing"],
-     ["inactive>pending", "pending>firing!", "firing>resolved!", "resolved>pending", "pending>firing!"]),
+    (
+        "absolute_value",
+        dict(signal="sar_1d", threshold=4.0, absolute=True),
+        [-5.0, 3.0, 4.5],
+        ["firing", "resolved", "firing"],
+        ["inactive>firing!", "firing>resolved!", "resolved>firing!"],
+    ),
+    (
+        "missing_value_keeps_pending_count",
+        dict(for_sessions=3),
+        [11, None, 12, 13],
+        ["pending", "pending", "pending", "firing"],
+        ["inactive>pending", "", "", "pending>firing!"],
+    ),
+    (
+        "missing_value_never_resolves",
+        dict(),
+        [11, None, None, 5],
+        ["firing", "firing", "firing", "resolved"],
+        ["inactive>firing!", "", "", "firing>resolved!"],
+    ),
+    (
+        "new_episode_after_resolution",
+        dict(for_sessions=2),
+        [11, 12, 5, 11, 12],
+        ["pending", "firing", "resolved", "pending", "firing"],
+        ["inactive>pending", "pending>firing!", "firing>resolved!", "resolved>pending", "pending>firing!"],
+    ),
 ]
 
 
@@ -139,13 +208,26 @@ def test_episode_ids_and_dates():
 
 
 def test_to_json_contract():
-    rule = mk(name="dd", op="<", threshold=-0.25, severity="critical",
-              summary="{symbol} {rule} {signal} {value:.1%} {op} {threshold:.0%}")
+    rule = mk(
+        name="dd",
+        op="<",
+        threshold=-0.25,
+        severity="critical",
+        summary="{symbol} {rule} {signal} {value:.1%} {op} {threshold:.0%}",
+    )
     ev = evaluate([rule], series("drawdown_52w", "NVDA", [-0.3125]), {}, S[0])
     assert ev.states["dd:NVDA"].to_json() == {
-        "id": "dd:NVDA:2025-12-22", "rule": "dd", "symbol": "NVDA", "severity": "critical",
-        "state": "firing", "value": -0.3125, "threshold": -0.25, "started": "2025-12-22",
-        "fired": "2025-12-22", "resolved": None, "summary": "NVDA dd drawdown_52w -31.2% < -25%",
+        "id": "dd:NVDA:2025-12-22",
+        "rule": "dd",
+        "symbol": "NVDA",
+        "severity": "critical",
+        "state": "firing",
+        "value": -0.3125,
+        "threshold": -0.25,
+        "started": "2025-12-22",
+        "fired": "2025-12-22",
+        "resolved": None,
+        "summary": "NVDA dd drawdown_52w -31.2% < -25%",
     }
 
 
@@ -153,8 +235,11 @@ def test_market_wide_symbol_is_null_in_json_and_inactive_has_no_json():
     rule = mk(signal="corr_60d", symbols=["*"], threshold=0.7)
     evs = replay([rule], series("corr_60d", "*", [0.8, 0.5]), S[:2])
     assert evs[0].states["r:*"].to_json()["symbol"] is None
-    pend = replay([mk(signal="corr_60d", symbols=["*"], threshold=0.7, for_sessions=2)],
-                  series("corr_60d", "*", [0.8, 0.5]), S[:2])
+    pend = replay(
+        [mk(signal="corr_60d", symbols=["*"], threshold=0.7, for_sessions=2)],
+        series("corr_60d", "*", [0.8, 0.5]),
+        S[:2],
+    )
     assert pend[1].states["r:*"].state == "inactive"
     with pytest.raises(ValueError):
         pend[1].states["r:*"].to_json()
@@ -175,13 +260,18 @@ def test_nodata_missing_signal_while_symbol_fresh():
     rule = mk(name="dd_warn", op="<", threshold=-0.25)
     evs = replay([rule], series("drawdown_52w", "NVDA", [-0.3, None, None, -0.1]), S[:4])
     assert trace(evs, "dd_warn:NVDA") == (
-        ["firing", "firing", "firing", "resolved"], ["inactive>firing!", "", "", "firing>resolved!"])
+        ["firing", "firing", "firing", "resolved"],
+        ["inactive>firing!", "", "", "firing>resolved!"],
+    )
     assert trace(evs, "nodata:NVDA") == (
-        ["-", "firing", "firing", "resolved"], ["", "inactive>firing!", "", "firing>resolved!"])
+        ["-", "firing", "firing", "resolved"],
+        ["", "inactive>firing!", "", "firing>resolved!"],
+    )
     nd = evs[1].states["nodata:NVDA"]
     assert (nd.rule, nd.symbol, nd.severity, nd.value, nd.threshold) == ("nodata", "NVDA", "warning", 1.0, 0.0)
-    assert nd.summary == ("no usable data for NVDA on 2025-12-23: signal drawdown_52w missing; "
-                          "rules kept in their state: dd_warn")
+    assert nd.summary == (
+        "no usable data for NVDA on 2025-12-23: signal drawdown_52w missing; rules kept in their state: dd_warn"
+    )
     # the frozen rule keeps its last value and does not advance its evaluation date
     assert evs[2].states["dd_warn:NVDA"].value == -0.3
     assert evs[2].states["dd_warn:NVDA"].last_evaluated == S[0]
@@ -204,7 +294,8 @@ def test_stale_symbol_freezes_even_with_a_carried_value():
     assert trace(evs, "nodata:NVDA")[0] == ["-", "-", "-", "-", "firing", "firing"]
     assert evs[4].states["nodata:NVDA"].summary == (
         "no usable data for NVDA on 2025-12-29: last data 2025-12-22, 4 sessions ago (limit 3); "
-        "rules kept in their state: r")
+        "rules kept in their state: r"
+    )
 
 
 def test_staleness_signal_marks_symbol_stale_but_staleness_rules_still_run():
@@ -220,15 +311,17 @@ def test_staleness_signal_marks_symbol_stale_but_staleness_rules_still_run():
 def test_symbol_without_any_data():
     ev = evaluate([mk(symbols=["CRWV"])], series("drawdown_52w", "NVDA", [11]), {}, S[0])
     assert ev.states["nodata:CRWV"].summary == (
-        "no usable data for CRWV on 2025-12-22: no data at all; rules kept in their state: r")
+        "no usable data for CRWV on 2025-12-22: no data at all; rules kept in their state: r"
+    )
 
 
 # --------------------------------------------------------------------------- silences / inhibition
 
 
 def _notes(evs, fp):
-    return [[(t.from_state, t.to_state, t.notify, t.reason) for t in ev.transitions if t.fingerprint == fp]
-            for ev in evs]
+    return [
+        [(t.from_state, t.to_state, t.notify, t.reason) for t in ev.transitions if t.fingerprint == fp] for ev in evs
+    ]
 
 
 def test_silence_mutes_until_inclusive_then_unmutes():
@@ -258,24 +351,33 @@ def test_resolution_of_a_never_notified_alert_is_not_sent():
     sil = [Silence(rule="r", until=S[1])]
     evs = replay([mk()], series("drawdown_52w", "NVDA", [11, 11, 5]), S[:3], silences=sil)
     assert _notes(evs, "r:NVDA") == [
-        [("inactive", "firing", False, "silenced")], [], [("firing", "resolved", False, "never_notified")]]
+        [("inactive", "firing", False, "silenced")],
+        [],
+        [("firing", "resolved", False, "never_notified")],
+    ]
 
 
 def _inhibition_setup():
     warn = mk(name="dd_warn", op="<", threshold=-0.25, for_sessions=2, severity="warning", symbols="all")
     crit = mk(name="dd_crit", op="<", threshold=-0.40, severity="critical", symbols="all")
-    df = pd.concat([
-        series("drawdown_52w", "NVDA", [-0.45, -0.45, -0.45, -0.30]),
-        series("drawdown_52w", "AMD", [-0.30, -0.30, -0.30, -0.30]),
-    ])
+    df = pd.concat(
+        [
+            series("drawdown_52w", "NVDA", [-0.45, -0.45, -0.45, -0.30]),
+            series("drawdown_52w", "AMD", [-0.30, -0.30, -0.30, -0.30]),
+        ]
+    )
     return [warn, crit], df
 
 
 def test_critical_inhibits_lower_severity_of_same_symbol_only():
     rules, df = _inhibition_setup()
     evs = replay(rules, df, S[:4])
-    assert _notes(evs, "dd_crit:NVDA") == [[("inactive", "firing", True, None)], [], [],
-                                           [("firing", "resolved", True, None)]]
+    assert _notes(evs, "dd_crit:NVDA") == [
+        [("inactive", "firing", True, None)],
+        [],
+        [],
+        [("firing", "resolved", True, None)],
+    ]
     assert _notes(evs, "dd_warn:NVDA") == [
         [("inactive", "pending", False, None)],
         [("pending", "firing", False, "inhibited")],
@@ -307,8 +409,7 @@ def test_nodata_is_never_inhibited():
 
 def test_same_session_twice_is_a_no_op():
     rules, df = _inhibition_setup()
-    rules = [*rules, mk(name="rep", signal="drawdown_52w", symbols="all", op="<", threshold=-0.2,
-                        repeat_sessions=1)]
+    rules = [*rules, mk(name="rep", signal="drawdown_52w", symbols="all", op="<", threshold=-0.2, repeat_sessions=1)]
     evs = replay(rules, df, S[:3])
     again = evaluate(rules, df, evs[-1].states, S[2])
     assert again.transitions == ()
@@ -325,11 +426,13 @@ def test_same_session_twice_with_nodata_is_a_no_op():
 
 
 def test_all_symbols_scope_and_no_look_ahead():
-    df = pd.concat([
-        series("ret_1d", "NVDA", [0.2, 0.2, 0.2]),
-        series("ret_1d", "AMD", [None, 0.2, 0.2]),
-        frame([(S[2], "TSLA", "ret_1d", 0.9)]),  # a future row must not count on S[0] / S[1]
-    ])
+    df = pd.concat(
+        [
+            series("ret_1d", "NVDA", [0.2, 0.2, 0.2]),
+            series("ret_1d", "AMD", [None, 0.2, 0.2]),
+            frame([(S[2], "TSLA", "ret_1d", 0.9)]),  # a future row must not count on S[0] / S[1]
+        ]
+    )
     rule = mk(signal="ret_1d", symbols="all", threshold=0.1)
     evs = replay([rule], df, S[:3])
     assert sorted(evs[0].states) == ["r:NVDA"]
@@ -366,7 +469,9 @@ def test_backtest_counts_and_sessions():
     assert res.summary == {"r": 2, "never": 0}
     assert res.fired_sessions == {"r": [S[0], S[2]]}
     assert [(a.id, a.state, a.resolved) for a in res.alerts] == [
-        ("r:NVDA:2025-12-22", "resolved", S[1]), ("r:NVDA:2025-12-24", "resolved", S[4])]
+        ("r:NVDA:2025-12-22", "resolved", S[1]),
+        ("r:NVDA:2025-12-24", "resolved", S[4]),
+    ]
     js = res.to_json()
     assert (js["from"], js["to"], js["summary"]) == ("2025-12-22", "2025-12-30", {"r": 2, "never": 0})
     assert [a["id"] for a in js["alerts"]] == ["r:NVDA:2025-12-22", "r:NVDA:2025-12-24"]
@@ -388,14 +493,20 @@ def test_default_hy_rule_on_the_april_2025_shock():
     f = pd.read_csv(ROOT / "src/aimonitor/data/snapshot/fred.csv.gz", parse_dates=["date"])
     hy = f[f["series"] == "BAMLH0A0HYM2"].set_index("date")["value"].dropna() * 100.0
     chg = (hy - hy.shift(20)).dropna().round(6)
-    df = pd.DataFrame({"date": chg.index, "symbol": "BAMLH0A0HYM2", "signal": "fred_oas_change_20d_bp",
-                       "value": chg.to_numpy()})
+    df = pd.DataFrame(
+        {"date": chg.index, "symbol": "BAMLH0A0HYM2", "signal": "fred_oas_change_20d_bp", "value": chg.to_numpy()}
+    )
     rule = next(r for r in load_default_rules() if r.name == "hy_oas_widening")
     res = backtest([rule], df, sessions("2025-03-03", "2025-05-30"))
     assert res.summary == {"hy_oas_widening": 1}
     assert res.fired_sessions == {"hy_oas_widening": [D(2025, 4, 3)]}
     (alert,) = res.alerts
     assert (alert.started, alert.fired, alert.resolved, alert.value) == (
-        D(2025, 4, 3), D(2025, 4, 3), D(2025, 4, 25), 40.0)
+        D(2025, 4, 3),
+        D(2025, 4, 3),
+        D(2025, 4, 25),
+        40.0,
+    )
     assert [t.session for t in res.transitions if t.to_state == "firing" and t.from_state == "firing"] == [
-        D(2025, 4, 17)]  # repeat_sessions = 10: one reminder 10 sessions after 04-03 (Good Friday skipped)
+        D(2025, 4, 17)
+    ]  # repeat_sessions = 10: one reminder 10 sessions after 04-03 (Good Friday skipped)

@@ -20,9 +20,19 @@ BASE = 'name = "dd"\nsignal = "drawdown_52w"\nop = "<"\nthreshold = -0.25\n'
 PLACEHOLDERS = "{rule}, {signal}, {symbol}, {value}, {threshold}, {severity}, {op}"
 
 ALLOWED_SIGNALS = {
-    "ret_1d", "ret_5d", "drawdown_52w", "vol_20d", "vol_20d_z", "sar_1d", "corr_60d",
-    "spread_proxy_bp", "spread_change_20d_bp", "spread_z_1y", "fred_oas_bp",
-    "fred_oas_change_20d_bp", "staleness_sessions",
+    "ret_1d",
+    "ret_5d",
+    "drawdown_52w",
+    "vol_20d",
+    "vol_20d_z",
+    "sar_1d",
+    "corr_60d",
+    "spread_proxy_bp",
+    "spread_change_20d_bp",
+    "spread_z_1y",
+    "fred_oas_bp",
+    "fred_oas_change_20d_bp",
+    "staleness_sessions",
 }
 
 
@@ -33,45 +43,84 @@ def rules_error(body: str) -> str:
 
 
 INVALID = [
-    ("bad_op", BASE.replace('op = "<"', 'op = "=>"'),
-     'rules[0].op: expected one of ">", ">=", "<", "<=", got "=>"'),
-    ("clear_on_firing_side_below", BASE + "clear_threshold = -0.3\n",
-     'rules[0].clear_threshold: must be at or above threshold -0.25 for op "<" '
-     "(the alert clears when the value climbs back to it), got -0.3"),
-    ("clear_on_firing_side_above", BASE.replace('op = "<"', 'op = ">="').replace("-0.25", "40.0")
-     + "clear_threshold = 50.0\n",
-     'rules[0].clear_threshold: must be at or below threshold 40 for op ">=" '
-     "(the alert clears when the value falls back to it), got 50"),
+    ("bad_op", BASE.replace('op = "<"', 'op = "=>"'), 'rules[0].op: expected one of ">", ">=", "<", "<=", got "=>"'),
+    (
+        "clear_on_firing_side_below",
+        BASE + "clear_threshold = -0.3\n",
+        'rules[0].clear_threshold: must be at or above threshold -0.25 for op "<" '
+        "(the alert clears when the value climbs back to it), got -0.3",
+    ),
+    (
+        "clear_on_firing_side_above",
+        BASE.replace('op = "<"', 'op = ">="').replace("-0.25", "40.0") + "clear_threshold = 50.0\n",
+        'rules[0].clear_threshold: must be at or below threshold 40 for op ">=" '
+        "(the alert clears when the value falls back to it), got 50",
+    ),
     ("unknown_key", BASE + "treshold = 1\n", "rules[0].treshold: unknown key (check the spelling)"),
-    ("unknown_placeholder", BASE + 'summary = "{symbol} fell to {ticker}"\n',
-     f"rules[0].summary: unknown placeholder {{ticker}} in template; use one of {PLACEHOLDERS}"),
-    ("attribute_placeholder", BASE + 'summary = "{value.real}"\n',
-     f"rules[0].summary: unknown placeholder {{value.real}} in template; use one of {PLACEHOLDERS}"),
-    ("positional_placeholder", BASE + 'summary = "{} fell"\n',
-     f"rules[0].summary: empty placeholder {{}} in template; use one of {PLACEHOLDERS}"),
-    ("bad_format_spec", BASE + 'summary = "{symbol:.2f}"\n',
-     "rules[0].summary: template cannot be formatted (Unknown format code 'f' for object of type 'str'); "
-     "check the format specs after ':'"),
-    ("unclosed_brace", BASE + 'summary = "{symbol"\n',
-     "rules[0].summary: not a valid template (expected '}' before end of string); "
-     "write literal braces as {{ and }}"),
+    (
+        "unknown_placeholder",
+        BASE + 'summary = "{symbol} fell to {ticker}"\n',
+        f"rules[0].summary: unknown placeholder {{ticker}} in template; use one of {PLACEHOLDERS}",
+    ),
+    (
+        "attribute_placeholder",
+        BASE + 'summary = "{value.real}"\n',
+        f"rules[0].summary: unknown placeholder {{value.real}} in template; use one of {PLACEHOLDERS}",
+    ),
+    (
+        "positional_placeholder",
+        BASE + 'summary = "{} fell"\n',
+        f"rules[0].summary: empty placeholder {{}} in template; use one of {PLACEHOLDERS}",
+    ),
+    (
+        "bad_format_spec",
+        BASE + 'summary = "{symbol:.2f}"\n',
+        "rules[0].summary: template cannot be formatted (Unknown format code 'f' for object of type 'str'); "
+        "check the format specs after ':'",
+    ),
+    (
+        "unclosed_brace",
+        BASE + 'summary = "{symbol"\n',
+        "rules[0].summary: not a valid template (expected '}' before end of string); write literal braces as {{ and }}",
+    ),
     ("threshold_not_a_number", BASE.replace("-0.25", '"high"'), 'rules[0].threshold: expected a number, got "high"'),
-    ("bad_name", BASE.replace('"dd"', '"Draw-Down"'),
-     'rules[0].name: expected lowercase letters, digits and _ (like "drawdown_warn"), got "Draw-Down"'),
-    ("reserved_name", BASE.replace('"dd"', '"nodata"'),
-     'rules[0].name: "nodata" is reserved for the pipeline\'s missing-data alert; pick another name'),
-    ("unknown_signal", BASE.replace("drawdown_52w", "drawdown"),
-     'rules[0].signal: unknown signal "drawdown"; see `aimonitor signals list` for the known names'),
-    ("symbols_plain_string", BASE + 'symbols = "NVDA"\n',
-     'rules[0].symbols: expected a list of symbols or "all", got "NVDA"'),
+    (
+        "bad_name",
+        BASE.replace('"dd"', '"Draw-Down"'),
+        'rules[0].name: expected lowercase letters, digits and _ (like "drawdown_warn"), got "Draw-Down"',
+    ),
+    (
+        "reserved_name",
+        BASE.replace('"dd"', '"nodata"'),
+        'rules[0].name: "nodata" is reserved for the pipeline\'s missing-data alert; pick another name',
+    ),
+    (
+        "unknown_signal",
+        BASE.replace("drawdown_52w", "drawdown"),
+        'rules[0].signal: unknown signal "drawdown"; see `aimonitor signals list` for the known names',
+    ),
+    (
+        "symbols_plain_string",
+        BASE + 'symbols = "NVDA"\n',
+        'rules[0].symbols: expected a list of symbols or "all", got "NVDA"',
+    ),
     ("symbols_empty", BASE + "symbols = []\n", 'rules[0].symbols: expected at least one symbol (or "all")'),
     ("symbols_repeat", BASE + 'symbols = ["NVDA", "nvda"]\n', "rules[0].symbols: symbols must not repeat"),
-    ("bad_severity", BASE + 'severity = "high"\n',
-     'rules[0].severity: expected one of "info", "warning", "critical", got "high"'),
-    ("negative_for", BASE + "for_sessions = -1\n",
-     "rules[0].for_sessions: expected a whole number of sessions >= 0, got -1"),
-    ("fractional_repeat", BASE + "repeat_sessions = 1.5\n",
-     "rules[0].repeat_sessions: expected a whole number, got 1.5"),
+    (
+        "bad_severity",
+        BASE + 'severity = "high"\n',
+        'rules[0].severity: expected one of "info", "warning", "critical", got "high"',
+    ),
+    (
+        "negative_for",
+        BASE + "for_sessions = -1\n",
+        "rules[0].for_sessions: expected a whole number of sessions >= 0, got -1",
+    ),
+    (
+        "fractional_repeat",
+        BASE + "repeat_sessions = 1.5\n",
+        "rules[0].repeat_sessions: expected a whole number, got 1.5",
+    ),
     ("nan_threshold", BASE.replace("-0.25", "nan"), "rules[0].threshold: expected a finite number, got nan"),
     ("missing_key", 'name = "x"\nsignal = "ret_1d"\nthreshold = 1.0\n', "rules[0].op: missing required key"),
 ]
@@ -108,7 +157,8 @@ def test_duplicate_names_and_silences():
         parse_rules({"rules": [tomllib.loads(BASE), tomllib.loads(BASE)]}, "cfg.toml")
     assert str(info.value) == 'cfg.toml: rules[1].name: duplicate rule name "dd"; rule names must be unique'
     doc = tomllib.loads(
-        "[[rules]]\n" + BASE
+        "[[rules]]\n"
+        + BASE
         + '[[silences]]\nrule = "dd"\nsymbol = "nvda"\nuntil = 2026-03-31\ncomment = "earnings"\n'
         + '[[silences]]\nrule = "*"\nuntil = 2026-01-02\n'
         + '[[silences]]\nrule = "nodata"\nsymbol = "HYG"\nuntil = 2026-12-31\n'
@@ -133,8 +183,14 @@ def test_messages_through_the_app_config():
     """The lead's config loader formats the same errors with file and key path."""
     from aimonitor.config import parse_config
 
-    text = "[[rules]]\n" + BASE + "[[rules]]\n" + BASE.replace('"dd"', '"dd2"') + "[[rules]]\n" + BASE.replace(
-        '"dd"', '"dd3"').replace("-0.25", '"high"')
+    text = (
+        "[[rules]]\n"
+        + BASE
+        + "[[rules]]\n"
+        + BASE.replace('"dd"', '"dd2"')
+        + "[[rules]]\n"
+        + BASE.replace('"dd"', '"dd3"').replace("-0.25", '"high"')
+    )
     with pytest.raises(ConfigError) as info:
         parse_config(text, "config/aimonitor.toml")
     assert str(info.value) == 'config/aimonitor.toml: rules[2].threshold: expected a number, got "high"'
@@ -144,16 +200,25 @@ def test_messages_through_the_app_config():
 
 
 def _rules():
-    return [Rule.model_validate(tomllib.loads(BASE + "clear_threshold = -0.2\n")),
-            Rule(name="move", signal="sar_1d", op=">", threshold=4.0, absolute=True)]
+    return [
+        Rule.model_validate(tomllib.loads(BASE + "clear_threshold = -0.2\n")),
+        Rule(name="move", signal="sar_1d", op=">", threshold=4.0, absolute=True),
+    ]
 
 
 def test_overrides_apply_and_coerce():
     original = _rules()
-    out = apply_overrides(original, [
-        "dd.threshold=-0.3", "dd.for_sessions=3", "dd.severity=critical", "dd.symbols=nvda,AMD",
-        "move.enabled=false", "move.summary=\"{symbol} moved {value:+.1f} sd\"",
-    ])
+    out = apply_overrides(
+        original,
+        [
+            "dd.threshold=-0.3",
+            "dd.for_sessions=3",
+            "dd.severity=critical",
+            "dd.symbols=nvda,AMD",
+            "move.enabled=false",
+            'move.summary="{symbol} moved {value:+.1f} sd"',
+        ],
+    )
     dd, move = out
     assert (dd.threshold, dd.for_sessions, dd.severity, dd.symbols) == (-0.3, 3, "critical", ("NVDA", "AMD"))
     assert dd.clear_threshold == -0.2
@@ -169,15 +234,24 @@ def test_overrides_apply_and_coerce():
 OVERRIDE_ERRORS = [
     ("dd.threshold=high", '--set dd.threshold=high: threshold: expected a number, got "high"'),
     ("ddd.threshold=1", '--set ddd.threshold=1: unknown rule "ddd"; known rules: dd, move'),
-    ("dd.treshold=1", '--set dd.treshold=1: unknown field "treshold"; settable fields: signal, symbols, op, '
-     "threshold, clear_threshold, absolute, for_sessions, repeat_sessions, severity, summary, enabled"),
-    ("dd.name=x", '--set dd.name=x: unknown field "name"; settable fields: signal, symbols, op, '
-     "threshold, clear_threshold, absolute, for_sessions, repeat_sessions, severity, summary, enabled"),
+    (
+        "dd.treshold=1",
+        '--set dd.treshold=1: unknown field "treshold"; settable fields: signal, symbols, op, '
+        "threshold, clear_threshold, absolute, for_sessions, repeat_sessions, severity, summary, enabled",
+    ),
+    (
+        "dd.name=x",
+        '--set dd.name=x: unknown field "name"; settable fields: signal, symbols, op, '
+        "threshold, clear_threshold, absolute, for_sessions, repeat_sessions, severity, summary, enabled",
+    ),
     ("dd=0.3", "--set dd=0.3: expected RULE.FIELD=VALUE, e.g. drawdown_warn.threshold=-0.3"),
     ("dd.for_sessions=2.5", "--set dd.for_sessions=2.5: for_sessions: expected a whole number, got 2.5"),
     ("dd.op=!=", '--set dd.op=!=: op: expected one of ">", ">=", "<", "<=", got "!="'),
-    ("dd.threshold=-0.1", '--set dd.threshold=-0.1: clear_threshold: must be at or above threshold -0.1 for op "<" '
-     "(the alert clears when the value climbs back to it), got -0.2"),
+    (
+        "dd.threshold=-0.1",
+        '--set dd.threshold=-0.1: clear_threshold: must be at or above threshold -0.1 for op "<" '
+        "(the alert clears when the value climbs back to it), got -0.2",
+    ),
 ]
 
 

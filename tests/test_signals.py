@@ -481,12 +481,17 @@ def test_imported_cds_quotes_become_a_signal_rules_can_use():
 
     sessions = sessions_index("2025-11-17", "2025-12-05")
     closes = pd.DataFrame({"ORCL": np.linspace(200, 210, len(sessions))}, index=sessions)
-    quotes = pd.DataFrame({"date": pd.to_datetime(["2025-11-19", "2025-11-29"]),  # Wed; Sat after Thanksgiving
-                           "entity": ["ORCL", "ORCL"], "value": [110.0, 125.0]})
+    quotes = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-11-19", "2025-11-29"]),  # Wed; Sat after Thanksgiving
+            "entity": ["ORCL", "ORCL"],
+            "value": [110.0, 125.0],
+        }
+    )
     out = compute_signals(SignalInputs(closes=closes, sessions=sessions, cds_quotes=quotes), names=["cds_quote_bp"])
     got = {d.isoformat(): v for d, v in zip(out["date"], out["value"])}
     assert "2025-11-18" not in got
-    assert got["2025-11-19"] == 110.0 and got["2025-11-26"] == 110.0   # 5 sessions later (27th closed)
-    assert "2025-11-28" not in got           # 11-19's quote is 6 sessions old; 11-29's is not known yet
+    assert got["2025-11-19"] == 110.0 and got["2025-11-26"] == 110.0  # 5 sessions later (27th closed)
+    assert "2025-11-28" not in got  # 11-19's quote is 6 sessions old; 11-29's is not known yet
     assert got["2025-12-01"] == 125.0 and got["2025-12-05"] == 125.0
-    assert len(got) == 6 + 5                 # 11-19..11-26 and 12-01..12-05
+    assert len(got) == 6 + 5  # 11-19..11-26 and 12-01..12-05

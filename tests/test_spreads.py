@@ -11,8 +11,12 @@ import pandas as pd
 import pytest
 
 from aimonitor.analytics.spreads import (
-    CreditParams, build_spread_report, compute_balance_sheet_pit, compute_spread_panel,
-    compute_spread_signals, compute_widening,
+    CreditParams,
+    build_spread_report,
+    compute_balance_sheet_pit,
+    compute_spread_panel,
+    compute_spread_signals,
+    compute_widening,
 )
 from aimonitor.errors import DataError, InsufficientData
 from aimonitor.sources.cdsquotes import load_cds_quotes_csv
@@ -31,8 +35,12 @@ def data():
     fr["value"] = [float(to_store_units(s, pd.Series([v])).iloc[0]) for s, v in zip(fr["series"], fr["value"])]
     w = fr.pivot(index="date", columns="series", values="value")
     w.index = pd.to_datetime(w.index)
-    return {"closes": closes, "fund": load_snapshot_fundamentals(), "rates": w[["DGS5", "DGS10"]],
-            "fred": w[["BAMLC0A0CM", "BAMLC0A4CBBB", "BAMLH0A0HYM2"]]}
+    return {
+        "closes": closes,
+        "fund": load_snapshot_fundamentals(),
+        "rates": w[["DGS5", "DGS10"]],
+        "fred": w[["BAMLC0A0CM", "BAMLC0A4CBBB", "BAMLH0A0HYM2"]],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +85,23 @@ def test_filing_after_as_of_never_used(data):
 
 
 def test_report_contract_and_snapping(data):
-    rep = build_spread_report(data["closes"], data["fund"], data["rates"], data["fred"],
-                              as_of="2025-11-29", since="2025-08-31")  # Saturday, Sunday
+    rep = build_spread_report(
+        data["closes"], data["fund"], data["rates"], data["fred"], as_of="2025-11-29", since="2025-08-31"
+    )  # Saturday, Sunday
     doc = json.loads(json.dumps(rep.to_json(), allow_nan=False))
     assert doc["as_of"] == "2025-11-28" and doc["since"] == "2025-08-29"
     assert [r["symbol"] for r in doc["rows"]] == ["ORCL", "CRWV", "AMD", "NVDA"]
     for r in doc["rows"]:
-        for k in ("method", "spread_bp", "spread_bp_since", "change_bp", "change_20d_bp",
-                  "distance_to_default", "pd_1y", "benchmark"):
+        for k in (
+            "method",
+            "spread_bp",
+            "spread_bp_since",
+            "change_bp",
+            "change_20d_bp",
+            "distance_to_default",
+            "pd_1y",
+            "benchmark",
+        ):
             assert k in r
         assert isinstance(r["spread_bp"], float) and isinstance(r["change_bp"], float)
         assert r["change_bp"] == pytest.approx(r["spread_bp"] - r["spread_bp_since"], abs=0.02)
@@ -92,31 +109,44 @@ def test_report_contract_and_snapping(data):
     orcl = doc["rows"][0]
     # BBB OAS 2025-08-29 -> 2025-11-28, from the published percent values
     hy = data["fred"]["BAMLC0A4CBBB"]
-    assert orcl["benchmark"] == {**orcl["benchmark"], "series": "BAMLC0A4CBBB",
-                                 "change_bp": pytest.approx(hy.loc["2025-11-28"] - hy.loc["2025-08-29"], abs=0.01)}
+    assert orcl["benchmark"] == {
+        **orcl["benchmark"],
+        "series": "BAMLC0A4CBBB",
+        "change_bp": pytest.approx(hy.loc["2025-11-28"] - hy.loc["2025-08-29"], abs=0.01),
+    }
     assert isinstance(rep.summary(), str) and len(rep.to_frame()) == 4
 
 
 def test_crwv_before_listing_is_omitted_with_warning(data):
-    rep = build_spread_report(data["closes"], data["fund"], data["rates"], data["fred"],
-                              as_of="2025-03-03", since="2025-01-02")
+    rep = build_spread_report(
+        data["closes"], data["fund"], data["rates"], data["fred"], as_of="2025-03-03", since="2025-01-02"
+    )
     syms = [r.symbol for r in rep.rows]
     assert "CRWV" not in syms and "ORCL" in syms
     assert any("CRWV" in w for w in rep.warnings)
     with pytest.raises(InsufficientData, match="CRWV"):
-        build_spread_report(data["closes"], data["fund"], data["rates"], data["fred"],
-                            as_of="2025-03-03", since="2025-01-02", symbols=["CRWV"])
+        build_spread_report(
+            data["closes"],
+            data["fund"],
+            data["rates"],
+            data["fred"],
+            as_of="2025-03-03",
+            since="2025-01-02",
+            symbols=["CRWV"],
+        )
     with pytest.raises(DataError, match="after"):
-        build_spread_report(data["closes"], data["fund"], data["rates"], data["fred"],
-                            as_of="2025-03-03", since="2025-04-01")
+        build_spread_report(
+            data["closes"], data["fund"], data["rates"], data["fred"], as_of="2025-03-03", since="2025-04-01"
+        )
 
 
 def test_missing_debt_or_shares_is_a_clear_error_not_a_number(data):
     f = data["fund"].copy()
     f.loc[f["symbol"] == "NVDA", ["short_term_debt", "long_term_debt", "total_debt"]] = np.nan
     with pytest.raises(InsufficientData, match="NVDA: no filing with debt"):
-        build_spread_report(data["closes"], f, data["rates"], data["fred"], as_of="2025-11-28",
-                            since="2025-09-02", symbols=["NVDA"])
+        build_spread_report(
+            data["closes"], f, data["rates"], data["fred"], as_of="2025-11-28", since="2025-09-02", symbols=["NVDA"]
+        )
     f = data["fund"].copy()
     f.loc[f["symbol"] == "NVDA", ["shares_outstanding", "weighted_avg_basic_shares"]] = np.nan
     p = compute_spread_panel(data["closes"], f, data["rates"], data["fred"], symbols=["NVDA", "ORCL"])
@@ -128,8 +158,9 @@ def test_zero_or_negative_equity_rejected(data):
     c = data["closes"].copy()
     c.loc["2025-10-01", "ORCL"] = 0.0
     with pytest.raises(InsufficientData, match="ORCL: close <= 0 on 2025-10-01"):
-        build_spread_report(c, data["fund"], data["rates"], data["fred"], as_of="2025-11-28",
-                            since="2025-09-02", symbols=["ORCL"])
+        build_spread_report(
+            c, data["fund"], data["rates"], data["fred"], as_of="2025-11-28", since="2025-09-02", symbols=["ORCL"]
+        )
     f = data["fund"].copy()
     f.loc[f["symbol"] == "ORCL", "shares_outstanding"] = -5.0
     p = compute_spread_panel(data["closes"], f, data["rates"], data["fred"], symbols=["ORCL"])
@@ -138,8 +169,7 @@ def test_zero_or_negative_equity_rejected(data):
 
 def test_calibration_puts_proxy_on_quotes(data):
     q = load_cds_quotes_csv(FIX / "cds_reference_points.csv")
-    p = compute_spread_panel(data["closes"], data["fund"], data["rates"], data["fred"], q,
-                             symbols=["ORCL", "CRWV"])
+    p = compute_spread_panel(data["closes"], data["fund"], data["rates"], data["fred"], q, symbols=["ORCL", "CRWV"])
     crwv = p.names[p.names["symbol"] == "CRWV"].set_index("date")
     assert crwv.loc["2025-10-06", "spread_bp"] == pytest.approx(368.0, rel=1e-3)
     assert crwv.loc["2025-10-03", "method"] == "creditgrades"  # before the quote: uncalibrated
@@ -181,16 +211,26 @@ def test_crwv_vol_is_pooled_with_peers_hand_computation(data):
     the classical sample variance, so the estimator is pinned to ``squared`` (the pooling
     is what this test is about; the MedRV default is checked in the next test)."""
     c = data["closes"]
-    p = compute_spread_panel(c, data["fund"], data["rates"], data["fred"], symbols=["CRWV", "ORCL"],
-                             params=CreditParams(vol_method="window", vol_estimator="squared"))
+    p = compute_spread_panel(
+        c,
+        data["fund"],
+        data["rates"],
+        data["fred"],
+        symbols=["CRWV", "ORCL"],
+        params=CreditParams(vol_method="window", vol_estimator="squared"),
+    )
     got = p.names[p.names["symbol"] == "CRWV"].set_index("date").loc["2025-10-06"]
     r = np.diff(np.log(c["CRWV"].loc[:"2025-10-06"].dropna().to_numpy()))
     own = r[21:]
     n = len(own)
     assert n == 110  # 132 NYSE sessions 2025-03-28..2025-10-06 -> 131 returns, 21 left out
     own_var = np.var(own, ddof=1) * 252
-    peer_var = np.mean([np.var(np.diff(np.log(c[s].loc[:"2025-10-06"].dropna().to_numpy()))[-250:], ddof=1) * 252
-                        for s in ("ORCL", "AMD", "NVDA")])
+    peer_var = np.mean(
+        [
+            np.var(np.diff(np.log(c[s].loc[:"2025-10-06"].dropna().to_numpy()))[-250:], ddof=1) * 252
+            for s in ("ORCL", "AMD", "NVDA")
+        ]
+    )
     expect = math.sqrt((n * own_var + (250 - n) * peer_var) / 250)
     assert got["equity_vol_own"] == pytest.approx(math.sqrt(own_var), rel=1e-9)
     assert got["vol_prior_weight"] == pytest.approx((250 - n) / 250)
@@ -205,7 +245,7 @@ def test_crwv_vol_is_pooled_with_peers_hand_computation(data):
 def _medrv_var(r: np.ndarray) -> float:
     """Annualised MedRV variance of returns ``r`` written out (Andersen, Dobrev and
     Schaumburg 2012): pi/(6 - 4 sqrt 3 + pi) * mean of the squared medians of |r| triples."""
-    med = [sorted(abs(x) for x in r[i - 2:i + 1])[1] for i in range(2, len(r))]
+    med = [sorted(abs(x) for x in r[i - 2 : i + 1])[1] for i in range(2, len(r))]
     return math.pi / (6 - 4 * math.sqrt(3) + math.pi) * float(np.mean(np.square(med))) * 252
 
 
@@ -213,12 +253,22 @@ def test_crwv_medrv_vol_pooled_with_peers_hand_computation(data):
     # same point as above with MedRV terms (pinned: the previous default): CRWV's 110 kept
     # returns give 108 triples; each peer's last 250 returns give 248
     c = data["closes"]
-    p = compute_spread_panel(c, data["fund"], data["rates"], data["fred"], symbols=["CRWV", "ORCL"],
-                             params=CreditParams(vol_method="window", vol_estimator="medrv"))
+    p = compute_spread_panel(
+        c,
+        data["fund"],
+        data["rates"],
+        data["fred"],
+        symbols=["CRWV", "ORCL"],
+        params=CreditParams(vol_method="window", vol_estimator="medrv"),
+    )
     got = p.names[p.names["symbol"] == "CRWV"].set_index("date").loc["2025-10-06"]
     own = np.diff(np.log(c["CRWV"].loc[:"2025-10-06"].dropna().to_numpy()))[21:]
-    peer_var = np.mean([_medrv_var(np.diff(np.log(c[s].loc[:"2025-10-06"].dropna().to_numpy()))[-250:])
-                        for s in ("ORCL", "AMD", "NVDA")])
+    peer_var = np.mean(
+        [
+            _medrv_var(np.diff(np.log(c[s].loc[:"2025-10-06"].dropna().to_numpy()))[-250:])
+            for s in ("ORCL", "AMD", "NVDA")
+        ]
+    )
     assert got["equity_vol_own"] == pytest.approx(math.sqrt(_medrv_var(own)), rel=1e-9)
     assert got["equity_vol"] == pytest.approx(math.sqrt((110 * _medrv_var(own) + 140 * peer_var) / 250), rel=1e-9)
 
@@ -232,13 +282,18 @@ def test_crwv_default_downside_vol_pooled_with_peers_hand_computation(data):
     # the default estimator: only falls count, twice. Same point and pooling as above.
     assert CreditParams().vol_estimator == "downside"
     c = data["closes"]
-    p = compute_spread_panel(c, data["fund"], data["rates"], data["fred"], symbols=["CRWV", "ORCL"],
-                             params=CreditParams(vol_method="window"))
+    p = compute_spread_panel(
+        c, data["fund"], data["rates"], data["fred"], symbols=["CRWV", "ORCL"], params=CreditParams(vol_method="window")
+    )
     got = p.names[p.names["symbol"] == "CRWV"].set_index("date").loc["2025-10-06"]
     own = np.diff(np.log(c["CRWV"].loc[:"2025-10-06"].dropna().to_numpy()))[21:]
     assert len(own) == 110
-    peer_var = np.mean([_downside_var(np.diff(np.log(c[s].loc[:"2025-10-06"].dropna().to_numpy()))[-250:])
-                        for s in ("ORCL", "AMD", "NVDA")])
+    peer_var = np.mean(
+        [
+            _downside_var(np.diff(np.log(c[s].loc[:"2025-10-06"].dropna().to_numpy()))[-250:])
+            for s in ("ORCL", "AMD", "NVDA")
+        ]
+    )
     assert got["equity_vol_own"] == pytest.approx(math.sqrt(_downside_var(own)), rel=1e-9)
     assert got["equity_vol"] == pytest.approx(math.sqrt((110 * _downside_var(own) + 140 * peer_var) / 250), rel=1e-9)
 
@@ -279,15 +334,22 @@ def test_proxy_does_not_widen_on_isolated_positive_price_jump(data, panel):
     d20 = cal.diff(20)
     assert d20.loc["2025-09-10":"2025-10-08"].max() < 40
     assert d20.loc["2025-10-15":"2025-11-28"].max() > 40
-    old = compute_spread_panel(c, data["fund"], data["rates"], data["fred"], **kw,
-                               params=CreditParams(vol_estimator="squared")).series("ORCL")
+    old = compute_spread_panel(
+        c, data["fund"], data["rates"], data["fred"], **kw, params=CreditParams(vol_estimator="squared")
+    ).series("ORCL")
     assert old.loc["2025-09-10"] - old.loc["2025-09-09"] > 100
 
 
 def test_unknown_vol_estimator_rejected(data):
     with pytest.raises(ValueError, match="vol_estimator"):
-        compute_spread_panel(data["closes"], data["fund"], data["rates"], data["fred"], symbols=["ORCL"],
-                             params=CreditParams(vol_estimator="garch"))
+        compute_spread_panel(
+            data["closes"],
+            data["fund"],
+            data["rates"],
+            data["fred"],
+            symbols=["ORCL"],
+            params=CreditParams(vol_estimator="garch"),
+        )
 
 
 def test_crwv_widens_september_to_november(panel):
@@ -303,8 +365,9 @@ def test_crwv_widens_september_to_november(panel):
 def test_operating_leases_added_to_creditgrades_debt_on_request(data):
     kw = dict(symbols=["CRWV"])
     base = compute_spread_panel(data["closes"], data["fund"], data["rates"], data["fred"], **kw)
-    with_l = compute_spread_panel(data["closes"], data["fund"], data["rates"], data["fred"], **kw,
-                                  params=CreditParams(debt_includes_leases=True))
+    with_l = compute_spread_panel(
+        data["closes"], data["fund"], data["rates"], data["fred"], **kw, params=CreditParams(debt_includes_leases=True)
+    )
     b = base.names.set_index("date").loc["2025-11-25"]
     w = with_l.names.set_index("date").loc["2025-11-25"]
     # 10-Q for 2025-09-30 (filed 2025-11-13): debt 14,034.93M, operating leases 4,724.341M;
@@ -317,11 +380,23 @@ def test_operating_leases_added_to_creditgrades_debt_on_request(data):
 
 
 def test_vol_prior_none_restores_own_vol(data):
-    p = compute_spread_panel(data["closes"], data["fund"], data["rates"], data["fred"], symbols=["CRWV"],
-                             params=CreditParams(vol_prior="none", listing_exclude_sessions=0))
+    p = compute_spread_panel(
+        data["closes"],
+        data["fund"],
+        data["rates"],
+        data["fred"],
+        symbols=["CRWV"],
+        params=CreditParams(vol_prior="none", listing_exclude_sessions=0),
+    )
     n = p.names.set_index("date")
     assert (n["equity_vol"].dropna() == n["equity_vol_own"].dropna()).all()
     assert (n["vol_prior_weight"] == 0).all()
     with pytest.raises(ValueError, match="vol_prior"):
-        compute_spread_panel(data["closes"], data["fund"], data["rates"], data["fred"], symbols=["CRWV"],
-                             params=CreditParams(vol_prior="sector"))
+        compute_spread_panel(
+            data["closes"],
+            data["fund"],
+            data["rates"],
+            data["fred"],
+            symbols=["CRWV"],
+            params=CreditParams(vol_prior="sector"),
+        )

@@ -16,9 +16,17 @@ D = dt.date
 
 def _frame(closes, start=D(2025, 9, 8)):
     dates = pd.bdate_range(start, periods=len(closes))
-    return pd.DataFrame({"date": [d.date() for d in dates], "open": closes, "high": [c + 1 for c in closes],
-                         "low": [c - 1 for c in closes], "close": closes, "adj_close": closes,
-                         "volume": [100.0] * len(closes)})
+    return pd.DataFrame(
+        {
+            "date": [d.date() for d in dates],
+            "open": closes,
+            "high": [c + 1 for c in closes],
+            "low": [c - 1 for c in closes],
+            "close": closes,
+            "adj_close": closes,
+            "volume": [100.0] * len(closes),
+        }
+    )
 
 
 def test_upsert_is_idempotent_and_counts_changes(store):
@@ -67,8 +75,14 @@ def test_not_a_database_is_a_clear_error(tmp_path):
 
 
 def test_fundamentals_keep_the_earliest_filing_date(store):
-    row = {"symbol": "ORCL", "period_end": pd.Timestamp("2025-11-30"), "filed_date": pd.Timestamp("2025-12-11"),
-           "total_debt": 108075e6, "shares_outstanding": 2873130000.0, "source": "yahoo"}
+    row = {
+        "symbol": "ORCL",
+        "period_end": pd.Timestamp("2025-11-30"),
+        "filed_date": pd.Timestamp("2025-12-11"),
+        "total_debt": 108075e6,
+        "shares_outstanding": 2873130000.0,
+        "source": "yahoo",
+    }
     store.write_fundamentals(pd.DataFrame([row]))
     later = dict(row, filed_date=pd.Timestamp("2026-01-05"))
     c = store.write_fundamentals(pd.DataFrame([later]))

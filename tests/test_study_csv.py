@@ -32,14 +32,17 @@ def test_blank_cells_are_missing_prices():
     assert df.loc["2024-01-05", "AAA"] == 10.1
 
 
-@pytest.mark.parametrize("text,where,what", [
-    ("day,A\n2024-01-02,1\n", ":1:", "no 'date' column"),
-    ("date,A\n2024-01-02,1\n2024/01/03,2\n", ":3:", "bad date"),
-    ("date,A\n2024-01-02,1\n2024-01-03,abc\n", ":3:", "not a number"),
-    ("date,A\n2024-01-02,1\n2024-01-03,2\n2024-01-02,3\n", ":4:", "duplicate date 2024-01-02 (also on line 2)"),
-    ("date\n2024-01-02\n", ":1:", "no price columns"),
-    ("date,A\n2024-01-02,1,5\n", ":2:", "cells"),
-])
+@pytest.mark.parametrize(
+    "text,where,what",
+    [
+        ("day,A\n2024-01-02,1\n", ":1:", "no 'date' column"),
+        ("date,A\n2024-01-02,1\n2024/01/03,2\n", ":3:", "bad date"),
+        ("date,A\n2024-01-02,1\n2024-01-03,abc\n", ":3:", "not a number"),
+        ("date,A\n2024-01-02,1\n2024-01-03,2\n2024-01-02,3\n", ":4:", "duplicate date 2024-01-02 (also on line 2)"),
+        ("date\n2024-01-02\n", ":1:", "no price columns"),
+        ("date,A\n2024-01-02,1,5\n", ":2:", "cells"),
+    ],
+)
 def test_load_errors_name_file_and_line(tmp_path, text, where, what):
     p = _write(tmp_path, text)
     with pytest.raises(DataError) as ei:
@@ -67,8 +70,9 @@ def test_unknown_market_column():
 
 def test_event_date_on_weekend_maps_to_next_row():
     df = load_price_csv(FIX / "peer" / "estudy2_covid2020" / "input_prices_close.csv")
-    opts = StudyOptions(window=(0, 4), estimation_start=dt.date(2019, 4, 1), estimation_end=dt.date(2020, 3, 13),
-                        returns="log")
+    opts = StudyOptions(
+        window=(0, 4), estimation_start=dt.date(2019, 4, 1), estimation_end=dt.date(2020, 3, 13), returns="log"
+    )
     res = study_from_prices(df, "GSPC", "2020-03-14", ["AMZN"], opts)  # a Saturday
     doc = res.to_json()
     assert doc["firms"][0]["event_date"] == "2020-03-14" and doc["firms"][0]["day0"] == "2020-03-16"
@@ -76,13 +80,21 @@ def test_event_date_on_weekend_maps_to_next_row():
 
 def test_report_files(tmp_path):
     df = load_price_csv(FIX / "peer" / "estudy2_covid2020" / "input_prices_close.csv")
-    opts = StudyOptions(window=(0, 4), estimation_start=dt.date(2019, 4, 1), estimation_end=dt.date(2020, 3, 13),
-                        returns="log")
+    opts = StudyOptions(
+        window=(0, 4), estimation_start=dt.date(2019, 4, 1), estimation_end=dt.date(2020, 3, 13), returns="log"
+    )
     res = study_from_prices(df, "GSPC", "2020-03-16", ["AMZN", "ZM"], opts)
     paths = write_study_report(res, tmp_path / "out")
     names = {p.name for p in paths}
-    assert {"event_study.md", "event_study.html", "event_study_caar.png", "event_study_car_AMZN.png",
-            "event_study_car_ZM.png", "event_study_firms.csv", "event_study_aggregate.csv"} <= names
+    assert {
+        "event_study.md",
+        "event_study.html",
+        "event_study_caar.png",
+        "event_study_car_AMZN.png",
+        "event_study_car_ZM.png",
+        "event_study_firms.csv",
+        "event_study_aggregate.csv",
+    } <= names
     for p in paths:
         assert p.exists() and p.stat().st_size > 0
         if p.suffix == ".png":

@@ -13,16 +13,31 @@ D = dt.date
 
 
 def test_bad_bars_are_rejected_with_symbol_and_date_and_good_rows_kept():
-    f = pd.DataFrame({
-        "date": [D(2025, 1, 8), D(2025, 1, 9), D(2025, 1, 10), D(2025, 1, 10), D(2025, 1, 13), D(2025, 1, 14),
-                 D(2025, 1, 15), D(2025, 1, 16), D(2025, 1, 17)],
-        "open": [10, 10, 10, 10, 10, -1, 10, 10, 10], "high": [11, 11, 11, 11, 9, 11, 11, 11, 11],
-        "low": [9, 9, 9, 9, 9, 9, 9, 9, 10.5], "close": [10, 10, 10, 10, 10, 10, np.nan, 10, 10],
-        "adj_close": [10.0] * 9, "volume": [1.0] * 9})
+    f = pd.DataFrame(
+        {
+            "date": [
+                D(2025, 1, 8),
+                D(2025, 1, 9),
+                D(2025, 1, 10),
+                D(2025, 1, 10),
+                D(2025, 1, 13),
+                D(2025, 1, 14),
+                D(2025, 1, 15),
+                D(2025, 1, 16),
+                D(2025, 1, 17),
+            ],
+            "open": [10, 10, 10, 10, 10, -1, 10, 10, 10],
+            "high": [11, 11, 11, 11, 9, 11, 11, 11, 11],
+            "low": [9, 9, 9, 9, 9, 9, 9, 9, 10.5],
+            "close": [10, 10, 10, 10, 10, 10, np.nan, 10, 10],
+            "adj_close": [10.0] * 9,
+            "volume": [1.0] * 9,
+        }
+    )
     good, rej = validate_bars("ORCL", f, as_of=D(2025, 1, 16))
     assert good["date"].tolist() == [D(2025, 1, 8), D(2025, 1, 16)]
     assert [str(r) for r in rej] == [
-        "ORCL 2025-01-09: not an exchange session",          # national day of mourning
+        "ORCL 2025-01-09: not an exchange session",  # national day of mourning
         "ORCL 2025-01-10: duplicate date in batch",
         "ORCL 2025-01-10: duplicate date in batch",
         "ORCL 2025-01-13: high 9 below max(open, close)",
@@ -33,8 +48,17 @@ def test_bad_bars_are_rejected_with_symbol_and_date_and_good_rows_kept():
 
 
 def test_low_above_body_is_rejected():
-    f = pd.DataFrame({"date": [D(2025, 1, 17)], "open": [10.0], "high": [11.0], "low": [10.5], "close": [10.2],
-                      "adj_close": [10.2], "volume": [5.0]})
+    f = pd.DataFrame(
+        {
+            "date": [D(2025, 1, 17)],
+            "open": [10.0],
+            "high": [11.0],
+            "low": [10.5],
+            "close": [10.2],
+            "adj_close": [10.2],
+            "volume": [5.0],
+        }
+    )
     _, rej = validate_bars("AMD", f, as_of=D(2025, 1, 17))
     assert [str(r) for r in rej] == ["AMD 2025-01-17: low 10.5 above min(open, close)"]
 

@@ -30,8 +30,14 @@ def yf_frame(data: dict[str, dict[str, list[float]]], dates: list[str]) -> pd.Da
 
 def bars(close: list[float], vol: float = 1e6) -> dict[str, list[float]]:
     c = np.array(close, dtype=float)
-    return {"Open": list(c * 0.99), "High": list(c * 1.01), "Low": list(c * 0.98), "Close": list(c),
-            "Adj Close": list(c * 0.995), "Volume": [vol] * len(c)}
+    return {
+        "Open": list(c * 0.99),
+        "High": list(c * 1.01),
+        "Low": list(c * 0.98),
+        "Close": list(c),
+        "Adj Close": list(c * 0.995),
+        "Volume": [vol] * len(c),
+    }
 
 
 class FakeFred:
@@ -59,8 +65,14 @@ def test_offline_empty_frame_is_one_clear_error():
     assert len(calls) == 3  # bounded: first try + 2 retries
     # every behaviour-changing argument is explicit
     kw = calls[0]
-    for k, v in {"auto_adjust": False, "group_by": "column", "multi_level_index": True,
-                 "progress": False, "actions": False, "threads": True}.items():
+    for k, v in {
+        "auto_adjust": False,
+        "group_by": "column",
+        "multi_level_index": True,
+        "progress": False,
+        "actions": False,
+        "threads": True,
+    }.items():
         assert kw[k] == v
     assert kw["timeout"] == 20.0
     assert kw["end"] == "2025-09-11"  # yfinance's end is exclusive
@@ -80,8 +92,9 @@ def test_multiindex_frame_is_split_per_symbol():
 
 def test_all_nan_symbol_is_a_per_symbol_failure_not_stored():
     f = yf_frame({"ORCL": bars([241.51, 328.33]), "XXXX": {}}, ["2025-09-09", "2025-09-10"])
-    out = source(lambda **kw: f, max_retries=0).fetch_bars(["ORCL", "XXXX"], D(2025, 9, 9), D(2025, 9, 10),
-                                                           D(2025, 9, 10))
+    out = source(lambda **kw: f, max_retries=0).fetch_bars(
+        ["ORCL", "XXXX"], D(2025, 9, 9), D(2025, 9, 10), D(2025, 9, 10)
+    )
     by = {r.name: r for r in out}
     assert by["ORCL"].frame is not None and len(by["ORCL"].frame) == 2
     assert by["XXXX"].frame is None and "no bars" in by["XXXX"].error
@@ -121,9 +134,13 @@ def test_group_by_ticker_and_flat_columns_are_understood():
 
 def test_balance_sheet_rows_from_ticker_frame():
     # Ticker.quarterly_balance_sheet: line items × period-end Timestamps (newest first)
-    bs = pd.DataFrame({pd.Timestamp("2025-11-30"): [8091e6, 99984e6, 108075e6, 2873e6],
-                       pd.Timestamp("2025-08-31"): [9079e6, 82236e6, 91315e6, np.nan]},
-                      index=["Current Debt", "Long Term Debt", "Total Debt", "Ordinary Shares Number"])
+    bs = pd.DataFrame(
+        {
+            pd.Timestamp("2025-11-30"): [8091e6, 99984e6, 108075e6, 2873e6],
+            pd.Timestamp("2025-08-31"): [9079e6, 82236e6, 91315e6, np.nan],
+        },
+        index=["Current Debt", "Long Term Debt", "Total Debt", "Ordinary Shares Number"],
+    )
     rows = balance_sheet_rows("ORCL", bs, as_of=D(2025, 12, 15))
     assert [r["period_end"].date() for r in rows] == [D(2025, 11, 30), D(2025, 8, 31)]
     assert rows[0]["total_debt"] == 108075e6 and rows[0]["shares_outstanding"] == 2873e6

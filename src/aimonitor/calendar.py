@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 import logging
 import warnings
-from typing import Iterable
+from collections.abc import Iterable
 
 import exchange_calendars as xcals
 import numpy as np
@@ -80,10 +80,7 @@ def _ts(day: dt.date) -> pd.Timestamp:
 def _check_range(day: dt.date) -> None:
     idx = _session_index()
     if not (idx[0].date() <= day <= idx[-1].date()):
-        raise DataError(
-            f"{day.isoformat()} is outside the trading calendar "
-            f"({idx[0].date()}..{idx[-1].date()})"
-        )
+        raise DataError(f"{day.isoformat()} is outside the trading calendar ({idx[0].date()}..{idx[-1].date()})")
 
 
 def is_session(day: dt.date | str | pd.Timestamp) -> bool:

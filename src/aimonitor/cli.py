@@ -20,7 +20,8 @@ import click
 
 from aimonitor import __version__
 from aimonitor.errors import AimonitorError
-from aimonitor.report.terminal import console, progress as _progress
+from aimonitor.report.terminal import console
+from aimonitor.report.terminal import progress as _progress
 
 log = logging.getLogger("aimonitor")
 
@@ -28,6 +29,7 @@ EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 1, 2, 3
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 class Ctx:
     """Lazily loaded configuration and store, shared by the commands."""
@@ -64,8 +66,11 @@ class Ctx:
 
             configured = Path(self.cfg.storage.path)
             if not configured.exists() and DEMO_DB.exists():
-                click.echo(f"note: no database at {configured} yet; reading the demo database {DEMO_DB} "
-                           f"(run `aimonitor fetch` to create yours, or pass --db)", err=True)
+                click.echo(
+                    f"note: no database at {configured} yet; reading the demo database {DEMO_DB} "
+                    f"(run `aimonitor fetch` to create yours, or pass --db)",
+                    err=True,
+                )
                 from aimonitor.store import Store
 
                 self._store = Store(DEMO_DB)
@@ -114,7 +119,7 @@ def default_as_of() -> dt.date:
     """The last completed NYSE session now (the only place the CLI reads the clock)."""
     from aimonitor import calendar
 
-    return calendar.last_completed_session(dt.datetime.now(dt.timezone.utc))
+    return calendar.last_completed_session(dt.datetime.now(dt.UTC))
 
 
 class _OncePerShape(logging.Filter):
@@ -172,10 +177,18 @@ pass_ctx = click.make_pass_decorator(Ctx)
 
 # --------------------------------------------------------------------------- group
 
+
 @click.group(cls=AimonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", envvar="AIMONITOR_CONFIG", type=click.Path(dir_okay=False),
-              help="Config file (default: ./config/aimonitor.toml if present, else the packaged default).")
-@click.option("--db", envvar="AIMONITOR_DB", type=click.Path(dir_okay=False), help="SQLite database (overrides [storage].path).")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="AIMONITOR_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: ./config/aimonitor.toml if present, else the packaged default).",
+)
+@click.option(
+    "--db", envvar="AIMONITOR_DB", type=click.Path(dir_okay=False), help="SQLite database (overrides [storage].path)."
+)
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug).")
 @click.version_option(__version__, prog_name="aimonitor")
 @click.pass_context
@@ -189,12 +202,14 @@ def cli(ctx: click.Context, config_path: str | None, db: str | None, verbose: in
 
 # --------------------------------------------------------------------------- fetch / status
 
+
 def _make_source(c: Ctx, spec: str | None):
     from aimonitor.sources import make_source
 
     s = c.cfg.source
-    return make_source(spec or s.default, timeout=s.timeout_seconds, max_retries=s.max_retries,
-                       backoff=s.backoff_seconds)
+    return make_source(
+        spec or s.default, timeout=s.timeout_seconds, max_retries=s.max_retries, backoff=s.backoff_seconds
+    )
 
 
 @cli.command()
@@ -205,8 +220,15 @@ def _make_source(c: Ctx, spec: str | None):
 @click.option("--as-of", "as_of", help="Treat this date as today's last completed session.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
-def fetch(c: Ctx, source_spec: str | None, symbols: str | None, start: str | None, end: str | None,
-          as_of: str | None, as_json: bool) -> None:
+def fetch(
+    c: Ctx,
+    source_spec: str | None,
+    symbols: str | None,
+    start: str | None,
+    end: str | None,
+    as_of: str | None,
+    as_json: bool,
+) -> None:
     """Ingest daily bars, FRED series and fundamentals: what is missing plus a re-fetch window."""
     from aimonitor.ingest import run_fetch
     from aimonitor.report.terminal import fetch_table
@@ -216,8 +238,16 @@ def fetch(c: Ctx, source_spec: str | None, symbols: str | None, start: str | Non
     syms = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None
     tick, stop = _progress(not as_json)
     try:
-        rep = run_fetch(c.cfg, c.store, source, as_of=asof, symbols=syms,
-                        start=parse_date(start, "--start"), end=parse_date(end, "--end"), progress=tick)
+        rep = run_fetch(
+            c.cfg,
+            c.store,
+            source,
+            as_of=asof,
+            symbols=syms,
+            start=parse_date(start, "--start"),
+            end=parse_date(end, "--end"),
+            progress=tick,
+        )
     finally:
         stop()
     if as_json:
@@ -228,8 +258,11 @@ def fetch(c: Ctx, source_spec: str | None, symbols: str | None, start: str | Non
             click.echo(f"warning: {name}: {rep.symbols[name].error}", err=True)
     if rep.exit_code:
         if not as_json and rep.exit_code == EXIT_PARTIAL:
-            click.echo(f"Error: {len(rep.failed)} of {len(rep.symbols)} series failed to fetch "
-                       f"({', '.join(rep.failed)}); the others were stored", err=True)
+            click.echo(
+                f"Error: {len(rep.failed)} of {len(rep.symbols)} series failed to fetch "
+                f"({', '.join(rep.failed)}); the others were stored",
+                err=True,
+            )
         elif rep.exit_code == EXIT_ERROR:
             click.echo(f"Error: nothing was fetched from {source.name}; try --source snapshot", err=True)
         sys.exit(rep.exit_code)
@@ -253,6 +286,7 @@ def status(c: Ctx, as_of: str | None, as_json: bool) -> None:
 
 # --------------------------------------------------------------------------- events
 
+
 @cli.group()
 def events() -> None:
     """Deal events: extract them from articles, import a curated catalog, list it."""
@@ -260,9 +294,15 @@ def events() -> None:
 
 @events.command("extract")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--csv", "csv_out", type=click.Path(dir_okay=False),
-              help="Also write the mentions as a candidates CSV that `events import` accepts.")
-@click.option("--entities", type=click.Path(dir_okay=False), help="Entity dictionary (default: [events].entities or packaged).")
+@click.option(
+    "--csv",
+    "csv_out",
+    type=click.Path(dir_okay=False),
+    help="Also write the mentions as a candidates CSV that `events import` accepts.",
+)
+@click.option(
+    "--entities", type=click.Path(dir_okay=False), help="Entity dictionary (default: [events].entities or packaged)."
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def events_extract(c: Ctx, paths: tuple[str, ...], csv_out: str | None, entities: str | None, as_json: bool) -> None:
@@ -276,8 +316,9 @@ def events_extract(c: Ctx, paths: tuple[str, ...], csv_out: str | None, entities
     res = extract_paths(paths, entities=load_entities(ent_path) if ent_path else None)
     if csv_out:
         n = write_candidates_csv(res.mentions, csv_out)
-        click.echo(f"wrote {n} candidate events to {csv_out}; review, then `aimonitor events import {csv_out}`",
-                   err=True)
+        click.echo(
+            f"wrote {n} candidate events to {csv_out}; review, then `aimonitor events import {csv_out}`", err=True
+        )
     doc = res.to_json()
     if as_json:
         emit_json(doc)
@@ -302,13 +343,18 @@ def events_import(c: Ctx, file: str | None, as_json: bool) -> None:
     from aimonitor.services import import_events
 
     records, count = import_events(c.store, file or c.cfg.events.catalog)
-    doc = {"file": file or "packaged catalog", "events": len(records), "rows_new": count.rows_new,
-           "rows_updated": count.rows_updated}
+    doc = {
+        "file": file or "packaged catalog",
+        "events": len(records),
+        "rows_new": count.rows_new,
+        "rows_updated": count.rows_updated,
+    }
     if as_json:
         emit_json(doc)
     else:
-        click.echo(f"imported {len(records)} events from {doc['file']}: {count.rows_new} new, "
-                   f"{count.rows_updated} updated")
+        click.echo(
+            f"imported {len(records)} events from {doc['file']}: {count.rows_new} new, {count.rows_updated} updated"
+        )
 
 
 @events.command("list")
@@ -328,6 +374,7 @@ def events_list(c: Ctx, as_json: bool) -> None:
 
 # --------------------------------------------------------------------------- study
 
+
 def _window(value: str) -> tuple[int, int]:
     try:
         a, b = (int(x) for x in value.split(","))
@@ -341,25 +388,50 @@ def _window(value: str) -> tuple[int, int]:
 @cli.command()
 @click.option("--event", "event_ids", multiple=True, help="Catalog event id (repeatable).")
 @click.option("--all-events", is_flag=True, help="Every dated catalog event with tickers.")
-@click.option("--prices", type=click.Path(dir_okay=False), help="User CSV: a date column and one price column per symbol.")
-@click.option("--market", help="Market column of --prices (or benchmark symbol for stored data; default [watchlist].market).")
+@click.option(
+    "--prices", type=click.Path(dir_okay=False), help="User CSV: a date column and one price column per symbol."
+)
+@click.option(
+    "--market", help="Market column of --prices (or benchmark symbol for stored data; default [watchlist].market)."
+)
 @click.option("--event-date", help="Event date for --prices (YYYY-MM-DD).")
 @click.option("--symbols", help="Comma-separated symbols of --prices to study (default: all but the market).")
 @click.option("--window", default="-1,1", show_default=True, help="Event window A,B in sessions around day 0.")
 @click.option("--estimation-length", default=250, show_default=True, type=int)
-@click.option("--gap", default=10, show_default=True, type=int, help="Sessions between estimation end and window start.")
+@click.option(
+    "--gap", default=10, show_default=True, type=int, help="Sessions between estimation end and window start."
+)
 @click.option("--estimation-start", help="Explicit estimation start (YYYY-MM-DD).")
 @click.option("--estimation-end", help="Explicit estimation end (YYYY-MM-DD).")
-@click.option("--model", type=click.Choice(["market", "market-adjusted", "constant-mean"]), default="market", show_default=True)
+@click.option(
+    "--model", type=click.Choice(["market", "market-adjusted", "constant-mean"]), default="market", show_default=True
+)
 @click.option("--returns", "returns_kind", type=click.Choice(["simple", "log"]), default="simple", show_default=True)
 @click.option("--min-estimation", default=60, show_default=True, type=int)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write the report (markdown, HTML, PNG, CSV) here.")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False), help="Write the report (markdown, HTML, PNG, CSV) here."
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def study(c: Ctx, event_ids: tuple[str, ...], all_events: bool, prices: str | None, market: str | None,
-          event_date: str | None, symbols: str | None, window: str, estimation_length: int, gap: int,
-          estimation_start: str | None, estimation_end: str | None, model: str, returns_kind: str,
-          min_estimation: int, out_dir: str | None, as_json: bool) -> None:
+def study(
+    c: Ctx,
+    event_ids: tuple[str, ...],
+    all_events: bool,
+    prices: str | None,
+    market: str | None,
+    event_date: str | None,
+    symbols: str | None,
+    window: str,
+    estimation_length: int,
+    gap: int,
+    estimation_start: str | None,
+    estimation_end: str | None,
+    model: str,
+    returns_kind: str,
+    min_estimation: int,
+    out_dir: str | None,
+    as_json: bool,
+) -> None:
     """Event study: abnormal returns around catalog events (stored data) or a date (user CSV)."""
     from aimonitor.report.eventstudy import study_table, write_study_report
     from aimonitor.services import study_csv, study_stored_events
@@ -367,10 +439,16 @@ def study(c: Ctx, event_ids: tuple[str, ...], all_events: bool, prices: str | No
 
     if (estimation_start is None) != (estimation_end is None):
         raise click.UsageError("--estimation-start and --estimation-end go together")
-    opts = StudyOptions(window=_window(window), estimation_length=estimation_length, gap=gap,
-                        estimation_start=parse_date(estimation_start, "--estimation-start"),
-                        estimation_end=parse_date(estimation_end, "--estimation-end"),
-                        model=model, returns=returns_kind, min_estimation=min_estimation)
+    opts = StudyOptions(
+        window=_window(window),
+        estimation_length=estimation_length,
+        gap=gap,
+        estimation_start=parse_date(estimation_start, "--estimation-start"),
+        estimation_end=parse_date(estimation_end, "--estimation-end"),
+        model=model,
+        returns=returns_kind,
+        min_estimation=min_estimation,
+    )
     if prices:
         if not market or not event_date:
             raise click.UsageError("--prices needs --market COLUMN and --event-date D")
@@ -392,6 +470,7 @@ def study(c: Ctx, event_ids: tuple[str, ...], all_events: bool, prices: str | No
 
 # --------------------------------------------------------------------------- spreads
 
+
 @cli.group(invoke_without_command=True)
 @click.option("--symbols", help="Comma-separated names (default: the watchlist).")
 @click.option("--since", help="Baseline date of the changes (default: 60 sessions before --as-of).")
@@ -399,8 +478,9 @@ def study(c: Ctx, event_ids: tuple[str, ...], all_events: bool, prices: str | No
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Also write PNG charts here.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def spreads(ctx: click.Context, symbols: str | None, since: str | None, as_of: str | None,
-            out_dir: str | None, as_json: bool) -> None:
+def spreads(
+    ctx: click.Context, symbols: str | None, since: str | None, as_of: str | None, out_dir: str | None, as_json: bool
+) -> None:
     """Credit-spread widening: equity-implied CDS proxies beside FRED and credit-ETF spreads."""
     if ctx.invoked_subcommand is not None:
         return
@@ -440,6 +520,7 @@ def spreads_import(c: Ctx, file: str, as_json: bool) -> None:
 
 # --------------------------------------------------------------------------- rules / alerts
 
+
 @cli.group()
 def rules() -> None:
     """Alert rules: validate and list them, or replay them over stored history."""
@@ -455,18 +536,25 @@ def rules_check(c: Ctx, as_json: bool) -> None:
     cfg = c.cfg
     docs = [r.model_dump(mode="json") for r in cfg.rules]
     if as_json:
-        emit_json({"config": cfg.source_path, "rules": docs,
-                   "silences": [s.model_dump(mode="json") for s in cfg.silences]})
+        emit_json(
+            {"config": cfg.source_path, "rules": docs, "silences": [s.model_dump(mode="json") for s in cfg.silences]}
+        )
     else:
-        console().print(rules_table(docs, title=f"{cfg.source_path}: {len(docs)} rules, "
-                                                f"{len(cfg.silences)} silences — valid"))
+        console().print(
+            rules_table(docs, title=f"{cfg.source_path}: {len(docs)} rules, {len(cfg.silences)} silences — valid")
+        )
 
 
 @rules.command("backtest")
 @click.option("--from", "start", help="First session (default: 2025-06-02).")
 @click.option("--to", "end", help="Last session (default: the last stored session).")
-@click.option("--set", "overrides", multiple=True, metavar="RULE.FIELD=VALUE",
-              help="Try a threshold without editing the file (repeatable), e.g. drawdown_warning.threshold=-0.2")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="RULE.FIELD=VALUE",
+    help="Try a threshold without editing the file (repeatable), e.g. drawdown_warning.threshold=-0.2",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def rules_backtest(c: Ctx, start: str | None, end: str | None, overrides: tuple[str, ...], as_json: bool) -> None:
@@ -476,8 +564,13 @@ def rules_backtest(c: Ctx, start: str | None, end: str | None, overrides: tuple[
     from aimonitor.services import last_stored_session
 
     last = last_stored_session(c.reading_store)
-    res = run_backtest(c.cfg, c.reading_store, parse_date(start, "--from") or dt.date(2025, 6, 2),
-                       parse_date(end, "--to") or last, overrides)
+    res = run_backtest(
+        c.cfg,
+        c.reading_store,
+        parse_date(start, "--from") or dt.date(2025, 6, 2),
+        parse_date(end, "--to") or last,
+        overrides,
+    )
     if as_json:
         emit_json(res.to_json())
     else:
@@ -497,8 +590,19 @@ def alerts_list(c: Ctx, state: str, as_json: bool) -> None:
     """Stored alerts (ALERT documents)."""
     from aimonitor.report.terminal import alerts_table
 
-    keys = ("id", "rule", "symbol", "severity", "state", "value", "threshold", "started", "fired", "resolved",
-            "summary")
+    keys = (
+        "id",
+        "rule",
+        "symbol",
+        "severity",
+        "state",
+        "value",
+        "threshold",
+        "started",
+        "fired",
+        "resolved",
+        "summary",
+    )
     docs = [{k: a.get(k) for k in keys} for a in c.reading_store.read_alerts(state)]
     for d in docs:
         if d["symbol"] == "*":
@@ -511,8 +615,11 @@ def alerts_list(c: Ctx, state: str, as_json: bool) -> None:
 
 # --------------------------------------------------------------------------- run / daemon
 
+
 @cli.command()
-@click.option("--once", is_flag=True, required=True, help="Run one cycle and exit (the daemon runs them on a schedule).")
+@click.option(
+    "--once", is_flag=True, required=True, help="Run one cycle and exit (the daemon runs them on a schedule)."
+)
 @click.option("--source", "source_spec", help="yahoo | snapshot | csv:DIR (default: [source].default).")
 @click.option("--as-of", "as_of", help="Session to run for (default: the last completed session).")
 @click.option("--no-fetch", is_flag=True, help="Use stored data only.")
@@ -552,6 +659,7 @@ def daemon(c: Ctx, source_spec: str | None) -> None:
 
 # --------------------------------------------------------------------------- report / demo
 
+
 @cli.command()
 @click.option("--out", "out_dir", default="reports", show_default=True, type=click.Path(file_okay=False))
 @click.option("--from", "start", help="First date shown (default: 2025-01-02).")
@@ -561,7 +669,9 @@ def report(c: Ctx, out_dir: str, start: str | None, end: str | None) -> None:
     """A static HTML dashboard with PNG figures (prices, drawdowns, spreads, alerts, events)."""
     from aimonitor.report.dashboard import write_dashboard
 
-    path = write_dashboard(c.cfg, c.reading_store, out_dir, start=parse_date(start, "--from"), end=parse_date(end, "--to"))
+    path = write_dashboard(
+        c.cfg, c.reading_store, out_dir, start=parse_date(start, "--from"), end=parse_date(end, "--to")
+    )
     click.echo(f"dashboard written to {path}")
 
 
@@ -574,18 +684,25 @@ def report(c: Ctx, out_dir: str, start: str | None, end: str | None) -> None:
 @pass_ctx
 def demo(c: Ctx, out_dir: str, start: str | None, end: str | None, alerts_dir: str | None, as_json: bool) -> None:
     """The whole product offline on the bundled real snapshot, replayed session by session."""
+    from click.core import ParameterSource
+
     from aimonitor.demo import run_demo
     from aimonitor.report.terminal import demo_summary
-
-    from click.core import ParameterSource
 
     root = click.get_current_context().find_root()
     # never the user's database ($AIMONITOR_DB or [storage].path) unless --db is on the command line
     db = c.db_override if root.get_parameter_source("db") == ParameterSource.COMMANDLINE else None
     tick, stop = _progress(not as_json)
     try:
-        res = run_demo(c.cfg, db=db, out_dir=out_dir, start=parse_date(start, "--from"),
-                       end=parse_date(end, "--to"), alerts_dir=alerts_dir, progress=tick)
+        res = run_demo(
+            c.cfg,
+            db=db,
+            out_dir=out_dir,
+            start=parse_date(start, "--from"),
+            end=parse_date(end, "--to"),
+            alerts_dir=alerts_dir,
+            progress=tick,
+        )
     finally:
         stop()
     if as_json:

@@ -58,8 +58,21 @@ class WatchlistConfig(_Model):
 
     symbols: list[str] = Field(default=["ORCL", "CRWV", "AMD", "NVDA"], min_length=1)
     market: str = "SPY"
-    proxies: list[str] = ["QQQ", "SMH", "SOXX", "HYG", "LQD", "IEF", "TLT", "^VIX",
-                          "AVGO", "MSFT", "META", "AMZN", "GOOGL"]
+    proxies: list[str] = [
+        "QQQ",
+        "SMH",
+        "SOXX",
+        "HYG",
+        "LQD",
+        "IEF",
+        "TLT",
+        "^VIX",
+        "AVGO",
+        "MSFT",
+        "META",
+        "AMZN",
+        "GOOGL",
+    ]
 
     _v_symbols = field_validator("symbols", "proxies")(_check_symbols)
 
@@ -169,8 +182,9 @@ class CreditConfig(_Model):
     tenor_years: float = Field(default=5.0, gt=0, le=30)
     vol_window: int = Field(default=250, ge=20, le=1000)
     min_vol_observations: int = Field(default=60, ge=10, le=1000)
-    vol_estimator: Literal["downside", "squared", "medrv", "bipower", "truncated", "truncated_up",
-                           "medrv_ewma"] = "downside"
+    vol_estimator: Literal["downside", "squared", "medrv", "bipower", "truncated", "truncated_up", "medrv_ewma"] = (
+        "downside"
+    )
     vol_halflife: float = Field(default=30.0, gt=0, le=500)
     rating_buckets: dict[str, str] = {
         "ORCL": "BAMLC0A4CBBB",
@@ -213,7 +227,7 @@ class AppConfig(_Model):
     source_path: str = Field(default="<defaults>", exclude=True)
 
     @model_validator(mode="after")
-    def _v_unique_rules(self) -> "AppConfig":
+    def _v_unique_rules(self) -> AppConfig:
         names = [r.name for r in self.rules]
         for i, n in enumerate(names):
             if n in names[:i]:
@@ -222,6 +236,7 @@ class AppConfig(_Model):
 
 
 # --------------------------------------------------------------------------- loading
+
 
 def _fmt_loc(loc: tuple[Any, ...]) -> str:
     out = ""

@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import signal
 import threading
-from typing import Callable
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
@@ -39,8 +39,7 @@ class SessionCloseTrigger(BaseTrigger):
     def _at(self, day: dt.date) -> dt.datetime:
         return dt.datetime(day.year, day.month, day.day, self.hour, self.minute, tzinfo=self.timezone)
 
-    def get_next_fire_time(self, previous_fire_time: dt.datetime | None,
-                           now: dt.datetime) -> dt.datetime | None:
+    def get_next_fire_time(self, previous_fire_time: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
         ref = previous_fire_time or now
         local = ref.astimezone(self.timezone)
         day = local.date()
@@ -60,26 +59,30 @@ def next_run_time(schedule: ScheduleConfig, now: dt.datetime) -> dt.datetime:
     return fire
 
 
-def run_daemon(schedule: ScheduleConfig, job: Callable[[dt.datetime], None],
-               catch_up: Callable[[dt.datetime], None] | None = None,
-               on_error: Callable[[BaseException], None] | None = None,
-               install_signals: bool = True,
-               started: threading.Event | None = None) -> int:
+def run_daemon(
+    schedule: ScheduleConfig,
+    job: Callable[[dt.datetime], None],
+    catch_up: Callable[[dt.datetime], None] | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+    install_signals: bool = True,
+    started: threading.Event | None = None,
+) -> int:
     """Block running ``job(now_utc)`` on the session schedule until SIGTERM/SIGINT; return 0.
 
     ``catch_up(now_utc)`` runs once at start (missed sessions). ``on_error`` is called with
     any exception a job raised (the pipeline turns it into a pipeline alert); the daemon
     keeps running.
     """
-    sched = BlockingScheduler(timezone=ZoneInfo(schedule.timezone),
-                              job_defaults={"coalesce": True, "max_instances": 1,
-                                            "misfire_grace_time": schedule.misfire_grace_seconds})
+    sched = BlockingScheduler(
+        timezone=ZoneInfo(schedule.timezone),
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": schedule.misfire_grace_seconds},
+    )
     busy = threading.Lock()  # held while a cycle runs, so shutdown can wait for it
     stopping = threading.Event()
 
     def _run() -> None:
         with busy:
-            job(dt.datetime.now(dt.timezone.utc))
+            job(dt.datetime.now(dt.UTC))
 
     def _listener(event: JobExecutionEvent) -> None:
         if event.exception is not None:
@@ -88,8 +91,13 @@ def run_daemon(schedule: ScheduleConfig, job: Callable[[dt.datetime], None],
                 on_error(event.exception)
 
     sched.add_listener(_listener, EVENT_JOB_ERROR | EVENT_JOB_EXECUTED)
-    sched.add_job(_run, SessionCloseTrigger(schedule.time, schedule.timezone), id="cycle",
-                  name="monitoring cycle", replace_existing=True)
+    sched.add_job(
+        _run,
+        SessionCloseTrigger(schedule.time, schedule.timezone),
+        id="cycle",
+        name="monitoring cycle",
+        replace_existing=True,
+    )
 
     def _stop(signum: int, _frame: object) -> None:
         log.warning("received %s, shutting down", signal.Signals(signum).name)
@@ -109,14 +117,14 @@ def run_daemon(schedule: ScheduleConfig, job: Callable[[dt.datetime], None],
     try:
         if catch_up is not None and schedule.catch_up:
             try:
-                catch_up(dt.datetime.now(dt.timezone.utc))
+                catch_up(dt.datetime.now(dt.UTC))
             except Exception as exc:  # noqa: BLE001 - a failed catch-up must not stop the daemon
                 log.error("catch-up failed: %s", exc)
                 if on_error:
                     on_error(exc)
         if stopping.is_set():
             raise _Shutdown
-        nxt = next_run_time(schedule, dt.datetime.now(dt.timezone.utc))
+        nxt = next_run_time(schedule, dt.datetime.now(dt.UTC))
         log.warning("aimonitor daemon started; next cycle at %s", nxt.isoformat())
         if started is not None:
             started.set()

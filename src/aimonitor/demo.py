@@ -13,9 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from aimonitor import calendar
 from aimonitor.config import AppConfig, StorageConfig
@@ -49,14 +50,29 @@ class DemoResult:
     reports: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"db": self.db, "from": self.start.isoformat(), "to": self.end.isoformat(),
-                "sessions": self.sessions, "seconds": round(self.seconds, 2), "alerts_dir": self.alerts_dir,
-                "fired": self.fired, "alerts": self.alerts, "reports": self.reports}
+        return {
+            "db": self.db,
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "sessions": self.sessions,
+            "seconds": round(self.seconds, 2),
+            "alerts_dir": self.alerts_dir,
+            "fired": self.fired,
+            "alerts": self.alerts,
+            "reports": self.reports,
+        }
 
 
-def run_demo(cfg: AppConfig, *, db: str | None = None, out_dir: str | Path = "reports",
-             start: dt.date | None = None, end: dt.date | None = None, alerts_dir: str | None = None,
-             progress: Callable[[str], None] | None = None) -> DemoResult:
+def run_demo(
+    cfg: AppConfig,
+    *,
+    db: str | None = None,
+    out_dir: str | Path = "reports",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    alerts_dir: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> DemoResult:
     """Replay the monitoring cycle over the snapshot; returns what fired and where the reports are."""
     t0 = time.perf_counter()
     tick = progress or (lambda _label: None)
@@ -105,9 +121,30 @@ def run_demo(cfg: AppConfig, *, db: str | None = None, out_dir: str | Path = "re
         except Exception as exc:  # noqa: BLE001 - the demo still shows the rest
             log.warning("event study report skipped: %s", exc)
             reports["event_study"] = None
-        reports["spreads"] = [str(p) for p in spreads_charts(cfg, store, out / "spreads",
-                                                             since=dt.date(2025, 6, 2), as_of=end)]
-    keys = ("id", "rule", "symbol", "severity", "state", "value", "threshold", "started", "fired", "resolved", "summary")
-    return DemoResult(db=str(db_path), start=start, end=end, sessions=len(days), seconds=time.perf_counter() - t0,
-                      alerts_dir=str(adir), fired=fired,
-                      alerts=[{k: a.get(k) for k in keys} for a in alerts], reports=reports)
+        reports["spreads"] = [
+            str(p) for p in spreads_charts(cfg, store, out / "spreads", since=dt.date(2025, 6, 2), as_of=end)
+        ]
+    keys = (
+        "id",
+        "rule",
+        "symbol",
+        "severity",
+        "state",
+        "value",
+        "threshold",
+        "started",
+        "fired",
+        "resolved",
+        "summary",
+    )
+    return DemoResult(
+        db=str(db_path),
+        start=start,
+        end=end,
+        sessions=len(days),
+        seconds=time.perf_counter() - t0,
+        alerts_dir=str(adir),
+        fired=fired,
+        alerts=[{k: a.get(k) for k in keys} for a in alerts],
+        reports=reports,
+    )

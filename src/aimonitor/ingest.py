@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from aimonitor import calendar
 from aimonitor.config import AppConfig
@@ -36,9 +37,14 @@ class SymbolReport:
     kind: str = "bars"
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"rows_new": self.rows_new, "rows_updated": self.rows_updated,
-                               "first": self.first, "last": self.last, "error": self.error,
-                               "kind": self.kind}
+        out: dict[str, Any] = {
+            "rows_new": self.rows_new,
+            "rows_updated": self.rows_updated,
+            "first": self.first,
+            "last": self.last,
+            "error": self.error,
+            "kind": self.kind,
+        }
         if self.rejected:
             out["rejected"] = self.rejected
         return out
@@ -72,8 +78,11 @@ class FetchReport:
         return 3 if self.ok else 1
 
     def to_json(self) -> dict[str, Any]:
-        return {"source": self.source, "symbols": {k: v.to_json() for k, v in self.symbols.items()},
-                "fundamentals": self.fundamentals}
+        return {
+            "source": self.source,
+            "symbols": {k: v.to_json() for k, v in self.symbols.items()},
+            "fundamentals": self.fundamentals,
+        }
 
 
 def fetch_start(store_last: str | None, default_start: dt.date, refetch_sessions: int) -> dt.date:
@@ -88,10 +97,19 @@ def fetch_start(store_last: str | None, default_start: dt.date, refetch_sessions
     return start
 
 
-def run_fetch(cfg: AppConfig, store: Store, source: Source, *, as_of: dt.date,
-              symbols: Sequence[str] | None = None, series: Sequence[str] | None = None,
-              start: dt.date | None = None, end: dt.date | None = None,
-              fundamentals: bool = True, progress: Progress | None = None) -> FetchReport:
+def run_fetch(
+    cfg: AppConfig,
+    store: Store,
+    source: Source,
+    *,
+    as_of: dt.date,
+    symbols: Sequence[str] | None = None,
+    series: Sequence[str] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    fundamentals: bool = True,
+    progress: Progress | None = None,
+) -> FetchReport:
     """Fetch bars (and FRED series, fundamentals) up to ``as_of`` into ``store``.
 
     Raises :class:`~aimonitor.errors.FetchError` only when the source delivered nothing at
@@ -111,8 +129,10 @@ def run_fetch(cfg: AppConfig, store: Store, source: Source, *, as_of: dt.date,
     # ---- bars: one batch from the earliest start any symbol needs
     ranges = store.bar_ranges()
     if symbols:
-        starts = [start or fetch_start(ranges.get(s, (None, None, 0))[1], cfg.source.start,
-                                       cfg.source.refetch_sessions) for s in symbols]
+        starts = [
+            start or fetch_start(ranges.get(s, (None, None, 0))[1], cfg.source.start, cfg.source.refetch_sessions)
+            for s in symbols
+        ]
         batch_start = min(starts)
         tick(f"downloading {len(symbols)} symbols from {source.name}")
         fetched = source.fetch_bars(symbols, batch_start, end, as_of)
@@ -133,8 +153,10 @@ def run_fetch(cfg: AppConfig, store: Store, source: Source, *, as_of: dt.date,
     # ---- FRED
     if series:
         franges = store.fred_ranges()
-        fstart = start or min(fetch_start(franges.get(s, (None, None, 0))[1], cfg.source.start,
-                                          cfg.source.refetch_sessions) for s in series)
+        fstart = start or min(
+            fetch_start(franges.get(s, (None, None, 0))[1], cfg.source.start, cfg.source.refetch_sessions)
+            for s in series
+        )
         tick(f"downloading {len(series)} FRED series")
         for res in source.fetch_fred(series, fstart, end):
             rep = SymbolReport(kind="fred")
@@ -161,6 +183,9 @@ def run_fetch(cfg: AppConfig, store: Store, source: Source, *, as_of: dt.date,
             tick("fundamentals")
             fres = source.fetch_fundamentals(wl, as_of)
             count = store.write_fundamentals(fres.frame) if not fres.frame.empty else UpsertCount()
-            report.fundamentals = {"rows_new": count.rows_new, "rows_updated": count.rows_updated,
-                                   "errors": fres.errors}
+            report.fundamentals = {
+                "rows_new": count.rows_new,
+                "rows_updated": count.rows_updated,
+                "errors": fres.errors,
+            }
     return report

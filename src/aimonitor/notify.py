@@ -22,9 +22,10 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Protocol
 
 import apprise
 
@@ -85,9 +86,11 @@ def format_message(payload: dict[str, Any], prefix: str = "[aimonitor]") -> tupl
     state = a.get("state", "")
     sym = f" {a['symbol']}" if a.get("symbol") else ""
     title = f"{prefix} {a.get('severity', '').upper()} {state}: {a.get('rule', '')}{sym}"
-    body = (f"{a.get('summary', '')}\n\nvalue {a.get('value')} vs threshold {a.get('threshold')}; "
-            f"started {a.get('started')}, fired {a.get('fired')}, resolved {a.get('resolved')}.\n"
-            f"alert id {a.get('id')}")
+    body = (
+        f"{a.get('summary', '')}\n\nvalue {a.get('value')} vs threshold {a.get('threshold')}; "
+        f"started {a.get('started')}, fired {a.get('fired')}, resolved {a.get('resolved')}.\n"
+        f"alert id {a.get('id')}"
+    )
     return title, body
 
 
@@ -158,16 +161,21 @@ class FileSink:
             return None
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{session}.md"
-        lines = [f"# aimonitor alerts for session {session}", "",
-                 "| state | severity | rule | symbol | value | threshold | summary |",
-                 "|---|---|---|---|---|---|---|"]
+        lines = [
+            f"# aimonitor alerts for session {session}",
+            "",
+            "| state | severity | rule | symbol | value | threshold | summary |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for t in transitions:
             a = t["payload"]
             val = a.get("value")
             thr = a.get("threshold")
-            lines.append(f"| {t['to_state']} | {a.get('severity', '')} | {a.get('rule', '')} | "
-                         f"{a.get('symbol') or ''} | {_fmt(val)} | {_fmt(thr)} | "
-                         f"{str(a.get('summary', '')).replace('|', '/')} |")
+            lines.append(
+                f"| {t['to_state']} | {a.get('severity', '')} | {a.get('rule', '')} | "
+                f"{a.get('symbol') or ''} | {_fmt(val)} | {_fmt(thr)} | "
+                f"{str(a.get('summary', '')).replace('|', '/')} |"
+            )
         tmp = path.with_suffix(".md.tmp")
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
         os.replace(tmp, path)
@@ -188,8 +196,14 @@ class DeliveryReport:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def deliver(store: Any, sink: FileSink, channels: list[Channel], *, prefix: str = "[aimonitor]",
-            on_error: Callable[[str, Exception], None] | None = None) -> DeliveryReport:
+def deliver(
+    store: Any,
+    sink: FileSink,
+    channels: list[Channel],
+    *,
+    prefix: str = "[aimonitor]",
+    on_error: Callable[[str, Exception], None] | None = None,
+) -> DeliveryReport:
     """Work through the store's pending outbox: the file first, then each channel."""
     rep = DeliveryReport()
     pending = store.read_outbox("pending")

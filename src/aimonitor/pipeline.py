@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -43,19 +44,26 @@ PIPELINE_RULE = "pipeline"
 
 def credit_params(cfg: AppConfig) -> CreditParams:
     c = cfg.credit
-    return CreditParams(global_recovery=c.global_recovery, barrier_uncertainty=c.barrier_uncertainty,
-                        cds_recovery=c.cds_recovery, tenor_years=c.tenor_years, vol_window=c.vol_window,
-                        min_vol_observations=c.min_vol_observations, vol_estimator=c.vol_estimator,
-                        vol_halflife=c.vol_halflife, vol_prior_symbols=tuple(cfg.watchlist.symbols))
+    return CreditParams(
+        global_recovery=c.global_recovery,
+        barrier_uncertainty=c.barrier_uncertainty,
+        cds_recovery=c.cds_recovery,
+        tenor_years=c.tenor_years,
+        vol_window=c.vol_window,
+        min_vol_observations=c.min_vol_observations,
+        vol_estimator=c.vol_estimator,
+        vol_halflife=c.vol_halflife,
+        vol_prior_symbols=tuple(cfg.watchlist.symbols),
+    )
 
 
 @dataclass(frozen=True)
 class StoredInputs:
     """What the credit panel and the signals read from the store, read once per cycle."""
 
-    closes: pd.DataFrame      # unadjusted closes (market capitalisation)
+    closes: pd.DataFrame  # unadjusted closes (market capitalisation)
     adj_closes: pd.DataFrame  # adjusted closes (returns)
-    fred: pd.DataFrame        # every stored FRED series, bp
+    fred: pd.DataFrame  # every stored FRED series, bp
     fundamentals: pd.DataFrame
     cds_quotes: pd.DataFrame
 
@@ -69,24 +77,32 @@ def read_inputs(cfg: AppConfig, store: Store, through: dt.date, start: dt.date |
     quotes = store.read_cds_quotes()
     if not quotes.empty:
         quotes = quotes[quotes["date"] <= pd.Timestamp(through)]
-    return StoredInputs(closes=store.read_prices(syms, "close", start=start, end=through),
-                        adj_closes=store.read_prices(syms, "adj_close", start=start, end=through),
-                        fred=store.read_fred(None, start=start, end=through),
-                        fundamentals=fund, cds_quotes=quotes)
+    return StoredInputs(
+        closes=store.read_prices(syms, "close", start=start, end=through),
+        adj_closes=store.read_prices(syms, "adj_close", start=start, end=through),
+        fred=store.read_fred(None, start=start, end=through),
+        fundamentals=fund,
+        cds_quotes=quotes,
+    )
 
 
 def compute_panel(cfg: AppConfig, inputs: StoredInputs) -> SpreadPanel:
     """The equity-implied credit panel of the watchlist from stored inputs."""
     quotes = inputs.cds_quotes
-    return compute_spread_panel(inputs.closes, inputs.fundamentals, inputs.fred, inputs.fred,
-                                quotes if len(quotes) else None,
-                                symbols=[s for s in cfg.watchlist.symbols if s in inputs.closes.columns],
-                                bucket_map=cfg.credit.rating_buckets, params=credit_params(cfg),
-                                adj_closes=inputs.adj_closes)
+    return compute_spread_panel(
+        inputs.closes,
+        inputs.fundamentals,
+        inputs.fred,
+        inputs.fred,
+        quotes if len(quotes) else None,
+        symbols=[s for s in cfg.watchlist.symbols if s in inputs.closes.columns],
+        bucket_map=cfg.credit.rating_buckets,
+        params=credit_params(cfg),
+        adj_closes=inputs.adj_closes,
+    )
 
 
-def read_spread_panel(cfg: AppConfig, store: Store, through: dt.date,
-                      start: dt.date | None = None) -> SpreadPanel:
+def read_spread_panel(cfg: AppConfig, store: Store, through: dt.date, start: dt.date | None = None) -> SpreadPanel:
     """The equity-implied credit panel from stored data (nothing after ``through``)."""
     return compute_panel(cfg, read_inputs(cfg, store, through, start))
 
@@ -113,8 +129,9 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
         return 0
     # enough history before the first new session for the longest rolling window
     first_new = calendar.session_on_or_after(start)
-    hist_start = first_bar if first_new <= first_bar else \
-        max(first_bar, calendar.session_offset(first_new, -HISTORY_SESSIONS))
+    hist_start = (
+        first_bar if first_new <= first_bar else max(first_bar, calendar.session_offset(first_new, -HISTORY_SESSIONS))
+    )
     stored = read_inputs(cfg, store, through, start=hist_start)
     closes = stored.adj_closes.dropna(axis=1, how="all")
     panel = compute_panel(cfg, stored)
@@ -125,11 +142,15 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     if not quotes.empty:  # several tenors/sources: the rules see the 5y quote, one per entity and day
         quotes = quotes[quotes["tenor"] == "5Y"]
         quotes = quotes.rename(columns={"spread_bp": "value"})[["date", "entity", "value"]]
-    inputs = SignalInputs(closes=closes, market=cfg.watchlist.market,
-                          watchlist=[s for s in cfg.watchlist.symbols if s in closes.columns],
-                          spread_proxy=proxy, fred_oas=oas if not oas.empty else None,
-                          sessions=calendar.sessions_index(hist_start, through),
-                          cds_quotes=quotes if not quotes.empty else None)
+    inputs = SignalInputs(
+        closes=closes,
+        market=cfg.watchlist.market,
+        watchlist=[s for s in cfg.watchlist.symbols if s in closes.columns],
+        spread_proxy=proxy,
+        fred_oas=oas if not oas.empty else None,
+        sessions=calendar.sessions_index(hist_start, through),
+        cds_quotes=quotes if not quotes.empty else None,
+    )
     frame = compute_signals(inputs, start=start, end=through)
     written = store.write_signals(frame)
     log.info("signals %s..%s: %d rows", start, through, written.rows_new + written.rows_updated)
@@ -158,18 +179,32 @@ def _persist(cfg: AppConfig, store: Store, ev: Evaluation, channels: Sequence[st
     for t in ev.transitions:
         payload = t.alert.to_json() if t.alert.state != "inactive" else {"id": t.alert.id, "state": "inactive"}
         payload["reason"] = t.reason
-        transitions.append({"alert_id": t.alert.id, "session": session, "to_state": t.to_state,
-                            "from_state": t.from_state, "value": t.value, "notify": t.notify,
-                            "payload": payload})
+        transitions.append(
+            {
+                "alert_id": t.alert.id,
+                "session": session,
+                "to_state": t.to_state,
+                "from_state": t.from_state,
+                "value": t.value,
+                "notify": t.notify,
+                "payload": payload,
+            }
+        )
     return store.write_alert_cycle(states, session, alerts, transitions, [FILE_CHANNEL, *channels])
 
 
 def evaluate_session(cfg: AppConfig, store: Store, as_of: dt.date) -> Evaluation:
     """Evaluate the configured rules on ``as_of`` against the stored alert state (no writes)."""
     prior = {fp: AlertState.from_record(rec) for fp, rec in store.read_alert_state().items()}
-    return evaluate(cfg.rules, _signals_for(store, as_of), prior, as_of, silences=cfg.silences,
-                    max_stale_sessions=cfg.alerting.max_stale_sessions,
-                    inhibit_lower_severity=cfg.alerting.inhibit_lower_severity)
+    return evaluate(
+        cfg.rules,
+        _signals_for(store, as_of),
+        prior,
+        as_of,
+        silences=cfg.silences,
+        max_stale_sessions=cfg.alerting.max_stale_sessions,
+        inhibit_lower_severity=cfg.alerting.inhibit_lower_severity,
+    )
 
 
 @dataclass
@@ -195,14 +230,27 @@ class CycleResult:
             "signals": self.signals,
             "alerts": self.alerts,
             "transitions": self.transitions,
-            "notifications": {"written": self.delivery.written if self.delivery else 0,
-                              "sent": self.delivery.sent if self.delivery else 0,
-                              "failed": self.delivery.failed if self.delivery else {}},
+            "notifications": {
+                "written": self.delivery.written if self.delivery else 0,
+                "sent": self.delivery.sent if self.delivery else 0,
+                "failed": self.delivery.failed if self.delivery else {},
+            },
         }
 
 
-_ALERT_KEYS = ("id", "rule", "symbol", "severity", "state", "value", "threshold", "started", "fired",
-               "resolved", "summary")
+_ALERT_KEYS = (
+    "id",
+    "rule",
+    "symbol",
+    "severity",
+    "state",
+    "value",
+    "threshold",
+    "started",
+    "fired",
+    "resolved",
+    "summary",
+)
 _STATE_ORDER = {"pending": 0, "firing": 1, "resolved": 2}
 
 
@@ -223,9 +271,17 @@ def _session_alerts(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(best.values(), key=lambda a: (a["rule"], a["symbol"] or "", a["id"]))
 
 
-def run_cycle(cfg: AppConfig, store: Store, source: Source | None, as_of: dt.date, *,
-              channels: Sequence[Any] = (), alerts_dir: str | Path | None = None,
-              kind: str = "cycle", progress: Callable[[str], None] | None = None) -> CycleResult:
+def run_cycle(
+    cfg: AppConfig,
+    store: Store,
+    source: Source | None,
+    as_of: dt.date,
+    *,
+    channels: Sequence[Any] = (),
+    alerts_dir: str | Path | None = None,
+    kind: str = "cycle",
+    progress: Callable[[str], None] | None = None,
+) -> CycleResult:
     """One monitoring cycle for session ``as_of`` (see the module docstring)."""
     as_of = calendar.session_on_or_before(as_of)
     run_id = store.start_run(kind, as_of.isoformat())
@@ -244,9 +300,15 @@ def run_cycle(cfg: AppConfig, store: Store, source: Source | None, as_of: dt.dat
         delivery = deliver(store, sink, list(channels), prefix=cfg.notify.title_prefix)
         stored = [t for t in store.read_transitions() if t["session"] == as_of.isoformat()]
         sink.write_digest(as_of.isoformat(), [t for t in stored if t["notify"]])
-        res = CycleResult(as_of, fetched, n_signals,
-                          transitions=[t.to_json() for t in ev.transitions],
-                          alerts=_session_alerts(stored), delivery=delivery, new_transitions=added)
+        res = CycleResult(
+            as_of,
+            fetched,
+            n_signals,
+            transitions=[t.to_json() for t in ev.transitions],
+            alerts=_session_alerts(stored),
+            delivery=delivery,
+            new_transitions=added,
+        )
     except AimonitorError as exc:
         store.finish_run(run_id, "error", {"error": str(exc)})
         raise
@@ -254,8 +316,9 @@ def run_cycle(cfg: AppConfig, store: Store, source: Source | None, as_of: dt.dat
         store.finish_run(run_id, "error", {"error": f"{type(exc).__name__}: {exc}"})
         raise
     status = "partial" if res.exit_code == 3 else "ok"
-    store.finish_run(run_id, status, {"signals": n_signals, "transitions": len(ev.transitions),
-                                      "new_transitions": added})
+    store.finish_run(
+        run_id, status, {"signals": n_signals, "transitions": len(ev.transitions), "new_transitions": added}
+    )
     return res
 
 
@@ -270,25 +333,63 @@ def _resolve_pipeline_alerts(store: Store, as_of: dt.date, channels: Sequence[st
         doc = {**a, "state": "resolved", "resolved": sid}
         alerts.append(doc)
         payload = {k: v for k, v in doc.items() if k != "fingerprint"}
-        transitions.append({"alert_id": a["id"], "session": sid, "to_state": "resolved", "from_state": "firing",
-                            "value": a["value"], "notify": True, "payload": payload})
+        transitions.append(
+            {
+                "alert_id": a["id"],
+                "session": sid,
+                "to_state": "resolved",
+                "from_state": "firing",
+                "value": a["value"],
+                "notify": True,
+                "payload": payload,
+            }
+        )
     return store.write_alert_cycle({}, sid, alerts, transitions, [FILE_CHANNEL, *channels])
 
 
-def record_pipeline_error(cfg: AppConfig, store: Store, session: dt.date, message: str,
-                          alerts_dir: str | Path | None = None, channels: Sequence[Any] = ()) -> None:
+def record_pipeline_error(
+    cfg: AppConfig,
+    store: Store,
+    session: dt.date,
+    message: str,
+    alerts_dir: str | Path | None = None,
+    channels: Sequence[Any] = (),
+) -> None:
     """Turn a failed cycle into a critical ``pipeline`` alert, written to alerts/ and notified."""
     sid = session.isoformat()
-    alert = {"id": f"{PIPELINE_RULE}:*:{sid}", "fingerprint": f"{PIPELINE_RULE}:*", "rule": PIPELINE_RULE,
-             "symbol": None, "severity": "critical", "state": "firing", "value": 1.0, "threshold": 0.0,
-             "started": sid, "fired": sid, "resolved": None, "summary": f"monitoring cycle failed: {message}"}
+    alert = {
+        "id": f"{PIPELINE_RULE}:*:{sid}",
+        "fingerprint": f"{PIPELINE_RULE}:*",
+        "rule": PIPELINE_RULE,
+        "symbol": None,
+        "severity": "critical",
+        "state": "firing",
+        "value": 1.0,
+        "threshold": 0.0,
+        "started": sid,
+        "fired": sid,
+        "resolved": None,
+        "summary": f"monitoring cycle failed: {message}",
+    }
     payload = {k: v for k, v in alert.items() if k != "fingerprint"}
-    store.write_alert_cycle({}, sid, [alert], [{"alert_id": alert["id"], "session": sid, "to_state": "firing",
-                                                "from_state": "inactive", "value": 1.0, "notify": True,
-                                                "payload": payload}],
-                            [FILE_CHANNEL, *[c.id for c in channels]])
-    deliver(store, FileSink(Path(alerts_dir or cfg.notify.alerts_dir)), list(channels),
-            prefix=cfg.notify.title_prefix)
+    store.write_alert_cycle(
+        {},
+        sid,
+        [alert],
+        [
+            {
+                "alert_id": alert["id"],
+                "session": sid,
+                "to_state": "firing",
+                "from_state": "inactive",
+                "value": 1.0,
+                "notify": True,
+                "payload": payload,
+            }
+        ],
+        [FILE_CHANNEL, *[c.id for c in channels]],
+    )
+    deliver(store, FileSink(Path(alerts_dir or cfg.notify.alerts_dir)), list(channels), prefix=cfg.notify.title_prefix)
 
 
 def sessions_to_catch_up(store: Store, last_completed: dt.date, max_sessions: int = 10) -> list[dt.date]:
@@ -302,8 +403,9 @@ def sessions_to_catch_up(store: Store, last_completed: dt.date, max_sessions: in
     return days[-max_sessions:]
 
 
-def run_backtest(cfg: AppConfig, store: Store, start: dt.date, end: dt.date,
-                 overrides: Sequence[str] = ()) -> BacktestResult:
+def run_backtest(
+    cfg: AppConfig, store: Store, start: dt.date, end: dt.date, overrides: Sequence[str] = ()
+) -> BacktestResult:
     """Replay the rules over stored history (signals are derived first if missing); nothing is sent."""
     ranges = store.bar_ranges()
     if not ranges:
@@ -315,6 +417,12 @@ def run_backtest(cfg: AppConfig, store: Store, start: dt.date, end: dt.date,
     update_signals(cfg, store, end)
     lookback = calendar.session_offset(calendar.session_on_or_after(start), -30)
     history = store.read_signals(start=lookback, end=end)
-    return backtest(cfg.rules, history, calendar.sessions(start, end), silences=cfg.silences,
-                    overrides=overrides, max_stale_sessions=cfg.alerting.max_stale_sessions,
-                    inhibit_lower_severity=cfg.alerting.inhibit_lower_severity)
+    return backtest(
+        cfg.rules,
+        history,
+        calendar.sessions(start, end),
+        silences=cfg.silences,
+        overrides=overrides,
+        max_stale_sessions=cfg.alerting.max_stale_sessions,
+        inhibit_lower_severity=cfg.alerting.inhibit_lower_severity,
+    )

@@ -198,7 +198,7 @@ class Rule(BaseModel):
     @classmethod
     def _v_name(cls, v: str) -> str:
         if not _NAME_RE.match(v):
-            raise _err(f"expected lowercase letters, digits and _ (like \"drawdown_warn\"), got {_q(v)}")
+            raise _err(f'expected lowercase letters, digits and _ (like "drawdown_warn"), got {_q(v)}')
         if v == NODATA_RULE:
             raise _err(f"{_q(NODATA_RULE)} is reserved for the pipeline's missing-data alert; pick another name")
         return v
@@ -216,10 +216,10 @@ class Rule(BaseModel):
         if isinstance(v, str):
             if v.strip().lower() == "all":
                 return "all"
-            raise _err(f"expected a list of symbols or \"all\", got {_q(v)}")
+            raise _err(f'expected a list of symbols or "all", got {_q(v)}')
         if isinstance(v, (list, tuple)):
             if not v:
-                raise _err("expected at least one symbol (or \"all\")")
+                raise _err('expected at least one symbol (or "all")')
             out: list[str] = []
             for s in v:
                 if not isinstance(s, str) or not s.strip():
@@ -252,12 +252,12 @@ class Rule(BaseModel):
             return v
         if op in (">", ">=") and v > thr:
             raise _err(
-                f"must be at or below threshold {thr:g} for op \"{op}\" "
+                f'must be at or below threshold {thr:g} for op "{op}" '
                 f"(the alert clears when the value falls back to it), got {v:g}"
             )
         if op in ("<", "<=") and v < thr:
             raise _err(
-                f"must be at or above threshold {thr:g} for op \"{op}\" "
+                f'must be at or above threshold {thr:g} for op "{op}" '
                 f"(the alert clears when the value climbs back to it), got {v:g}"
             )
         return v
@@ -291,9 +291,7 @@ class Rule(BaseModel):
                 raise _err(f"empty placeholder {{}} in template; use one of {allowed}")
             if name not in PLACEHOLDERS:
                 raise _err(f"unknown placeholder {{{name}}} in template; use one of {allowed}")
-        sample = dict(
-            rule="rule", signal="signal", symbol="SYM", value=-1.5, threshold=1.0, severity="warning", op=">"
-        )
+        sample = dict(rule="rule", signal="signal", symbol="SYM", value=-1.5, threshold=1.0, severity="warning", op=">")
         try:
             v.format(**sample)
         except (ValueError, KeyError, IndexError, TypeError) as exc:
@@ -339,7 +337,7 @@ class Silence(BaseModel):
     @classmethod
     def _v_rule(cls, v: str) -> str:
         if v != "*" and not _NAME_RE.match(v):
-            raise _err(f"expected a rule name or \"*\", got {_q(v)}")
+            raise _err(f'expected a rule name or "*", got {_q(v)}')
         return v
 
     @field_validator("symbol")
@@ -612,15 +610,25 @@ def _step(rule: Rule, symbol: str, prior: AlertState | None, value: float, as_of
     state = prior.state if prior is not None else "inactive"
     if state == "firing":
         assert prior is not None
-        common = dict(value=value, severity=rule.severity, threshold=rule.threshold, last_evaluated=as_of,
-                      summary=rule.render_summary(symbol, value))
+        common = dict(
+            value=value,
+            severity=rule.severity,
+            threshold=rule.threshold,
+            last_evaluated=as_of,
+            summary=rule.render_summary(symbol, value),
+        )
         if rule.breached(value, clearing=True):
             return dataclasses.replace(prior, consecutive=prior.consecutive + 1, **common)
         return dataclasses.replace(prior, state="resolved", resolved=as_of, consecutive=0, **common)
     if state == "pending":
         assert prior is not None
-        common = dict(value=value, severity=rule.severity, threshold=rule.threshold, last_evaluated=as_of,
-                      summary=rule.render_summary(symbol, value))
+        common = dict(
+            value=value,
+            severity=rule.severity,
+            threshold=rule.threshold,
+            last_evaluated=as_of,
+            summary=rule.render_summary(symbol, value),
+        )
         if rule.breached(value):
             n = prior.consecutive + 1
             if n >= need:
@@ -646,19 +654,36 @@ def _nodata_state(
             ", ".join(frozen)
         )
         if prior is not None and prior.state in ("pending", "firing"):
-            return dataclasses.replace(prior, value=n, consecutive=prior.consecutive + 1, last_evaluated=as_of,
-                                       summary=summary)
+            return dataclasses.replace(
+                prior, value=n, consecutive=prior.consecutive + 1, last_evaluated=as_of, summary=summary
+            )
         return AlertState(
-            fingerprint=fp, id=f"{fp}:{as_of.isoformat()}", rule=NODATA_RULE, symbol=symbol, severity="warning",
-            state="firing", value=n, threshold=0.0, started=as_of, fired=as_of, consecutive=1,
-            last_evaluated=as_of, summary=summary,
+            fingerprint=fp,
+            id=f"{fp}:{as_of.isoformat()}",
+            rule=NODATA_RULE,
+            symbol=symbol,
+            severity="warning",
+            state="firing",
+            value=n,
+            threshold=0.0,
+            started=as_of,
+            fired=as_of,
+            consecutive=1,
+            last_evaluated=as_of,
+            summary=summary,
         )
     if prior is None:
         return None
     if prior.state in ("pending", "firing"):
-        return dataclasses.replace(prior, state="resolved", resolved=as_of, value=0.0, consecutive=0,
-                                   last_evaluated=as_of,
-                                   summary=f"data for {symbol} is usable again on {as_of.isoformat()}")
+        return dataclasses.replace(
+            prior,
+            state="resolved",
+            resolved=as_of,
+            value=0.0,
+            consecutive=0,
+            last_evaluated=as_of,
+            summary=f"data for {symbol} is usable again on {as_of.isoformat()}",
+        )
     return dataclasses.replace(prior, consecutive=0, last_evaluated=as_of)
 
 
@@ -750,8 +775,10 @@ def evaluate(
                 if stale_n is None:
                     why = "no data at all"
                 elif is_stale:
-                    why = (f"last data {last_day.isoformat() if last_day else '?'}, {stale_n} sessions ago "
-                           f"(limit {max_stale_sessions})")
+                    why = (
+                        f"last data {last_day.isoformat() if last_day else '?'}, {stale_n} sessions ago "
+                        f"(limit {max_stale_sessions})"
+                    )
                 elif stale_n == 0:
                     why = f"signal {rule.signal} missing"
                 else:
@@ -782,8 +809,7 @@ def evaluate(
 
     # notifications: silences, inhibition, repeats
     critical = {
-        s.symbol for s in states.values()
-        if s.state == "firing" and s.severity == "critical" and s.rule != NODATA_RULE
+        s.symbol for s in states.values() if s.state == "firing" and s.severity == "critical" and s.rule != NODATA_RULE
     }
     transitions: list[Transition] = []
     for fp, (prior, new) in touched.items():
@@ -915,8 +941,14 @@ def backtest(
     episodes: dict[str, AlertState] = {}
     for day in days:
         ev = evaluate(
-            rules, frame, state, day, silences=silences, last_data=last_data,
-            max_stale_sessions=max_stale_sessions, inhibit_lower_severity=inhibit_lower_severity,
+            rules,
+            frame,
+            state,
+            day,
+            silences=silences,
+            last_data=last_data,
+            max_stale_sessions=max_stale_sessions,
+            inhibit_lower_severity=inhibit_lower_severity,
         )
         state = ev.states
         transitions.extend(ev.transitions)
@@ -1053,7 +1085,7 @@ def parse_rules(data: Mapping[str, Any], source: str = "<rules>") -> tuple[list[
     names = {r.name for r in rules} | {NODATA_RULE}
     for i, s in enumerate(silences):
         if s.rule != "*" and s.rule not in names:
-            raise ConfigError(f"{source}: silences[{i}].rule: unknown rule {_q(s.rule)}; use a rule name or \"*\"")
+            raise ConfigError(f'{source}: silences[{i}].rule: unknown rule {_q(s.rule)}; use a rule name or "*"')
     return rules, silences
 
 

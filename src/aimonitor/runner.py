@@ -19,8 +19,9 @@ log = logging.getLogger(__name__)
 def serve(cfg: AppConfig, store: Store, source_spec: str | None = None, **daemon_kw: object) -> int:
     """Run cycles after each session close until SIGTERM/SIGINT; returns the exit code (0)."""
     s = cfg.source
-    source = make_source(source_spec or s.default, timeout=s.timeout_seconds, max_retries=s.max_retries,
-                         backoff=s.backoff_seconds)
+    source = make_source(
+        source_spec or s.default, timeout=s.timeout_seconds, max_retries=s.max_retries, backoff=s.backoff_seconds
+    )
     channels = make_channels(notify_urls(cfg))
     last_session: list[dt.date] = []
 
@@ -38,7 +39,7 @@ def serve(cfg: AppConfig, store: Store, source_spec: str | None = None, **daemon
     job = catch_up
 
     def on_error(exc: BaseException) -> None:
-        day = last_session[0] if last_session else calendar.last_completed_session(dt.datetime.now(dt.timezone.utc))
+        day = last_session[0] if last_session else calendar.last_completed_session(dt.datetime.now(dt.UTC))
         try:
             record_pipeline_error(cfg, store, day, f"{type(exc).__name__}: {exc}", channels=channels)
         except Exception as inner:  # noqa: BLE001 - never let error reporting kill the daemon

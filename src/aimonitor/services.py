@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import pandas as pd
 
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- events
+
 
 def catalog_path(cfg: AppConfig) -> str | None:
     return cfg.events.catalog
@@ -53,6 +54,7 @@ def list_events(cfg: AppConfig, store: Store) -> list[EventRecord]:
 
 # --------------------------------------------------------------------------- studies
 
+
 def stored_prices_on_sessions(store: Store, field: str = "adj_close") -> pd.DataFrame:
     """All stored prices, wide, on the full NYSE session index (NaN before a listing)."""
     ranges = store.bar_ranges()
@@ -64,8 +66,14 @@ def stored_prices_on_sessions(store: Store, field: str = "adj_close") -> pd.Data
     return wide.reindex(calendar.sessions_index(first, last))
 
 
-def study_stored_events(cfg: AppConfig, store: Store, event_ids: Sequence[str], all_events: bool,
-                        options: StudyOptions, market: str | None = None) -> EventStudyResult:
+def study_stored_events(
+    cfg: AppConfig,
+    store: Store,
+    event_ids: Sequence[str],
+    all_events: bool,
+    options: StudyOptions,
+    market: str | None = None,
+) -> EventStudyResult:
     """Event study of catalog events on stored prices (day 0 from each event's timing)."""
     events = list_events(cfg, store)
     by_id = {e.event_id: e for e in events}
@@ -85,8 +93,9 @@ def study_stored_events(cfg: AppConfig, store: Store, event_ids: Sequence[str], 
     return study_from_events(prices, mkt, [e.to_json() | {"event_date": e.announce_date} for e in chosen], options)
 
 
-def study_csv(path: str | Path, market: str, event_date: dt.date, symbols: Iterable[str] | None,
-              options: StudyOptions) -> EventStudyResult:
+def study_csv(
+    path: str | Path, market: str, event_date: dt.date, symbols: Iterable[str] | None, options: StudyOptions
+) -> EventStudyResult:
     """Event study of one date on a user's price CSV (its rows are the sessions)."""
     prices = load_price_csv(path)
     return study_from_prices(prices, market, event_date, list(symbols) if symbols else None, options)
@@ -94,8 +103,10 @@ def study_csv(path: str | Path, market: str, event_date: dt.date, symbols: Itera
 
 # --------------------------------------------------------------------------- spreads
 
-def spreads_report(cfg: AppConfig, store: Store, as_of: dt.date, since: dt.date,
-                   symbols: Sequence[str] | None = None) -> SpreadReport:
+
+def spreads_report(
+    cfg: AppConfig, store: Store, as_of: dt.date, since: dt.date, symbols: Sequence[str] | None = None
+) -> SpreadReport:
     """Equity-implied CDS proxies and benchmarks at ``as_of``, with changes since ``since``."""
     syms = list(cfg.watchlist.all_symbols)
     closes = store.read_prices(syms, "close", end=as_of)
@@ -103,11 +114,19 @@ def spreads_report(cfg: AppConfig, store: Store, as_of: dt.date, since: dt.date,
     fred = store.read_fred(None, end=as_of)
     fund = store.read_fundamentals(symbols or cfg.watchlist.symbols)
     quotes = store.read_cds_quotes()
-    return build_spread_report(closes, fund, fred, fred, quotes if len(quotes) else None, as_of=as_of,
-                               since=since, symbols=list(symbols) if symbols else
-                               [s for s in cfg.watchlist.symbols if s in closes.columns],
-                               bucket_map=cfg.credit.rating_buckets, params=credit_params(cfg),
-                               adj_closes=adj)
+    return build_spread_report(
+        closes,
+        fund,
+        fred,
+        fred,
+        quotes if len(quotes) else None,
+        as_of=as_of,
+        since=since,
+        symbols=list(symbols) if symbols else [s for s in cfg.watchlist.symbols if s in closes.columns],
+        bucket_map=cfg.credit.rating_buckets,
+        params=credit_params(cfg),
+        adj_closes=adj,
+    )
 
 
 def import_cds_quotes(store: Store, path: str | Path) -> tuple[int, UpsertCount]:
@@ -135,11 +154,19 @@ def event_markers(cfg: AppConfig, store: Store) -> list[tuple[str | None, str, d
     return out
 
 
-def spreads_charts(cfg: AppConfig, store: Store, out_dir: str | Path, *, since: dt.date, as_of: dt.date,
-                   symbols: Sequence[str] | None = None) -> list[Path]:
+def spreads_charts(
+    cfg: AppConfig,
+    store: Store,
+    out_dir: str | Path,
+    *,
+    since: dt.date,
+    as_of: dt.date,
+    symbols: Sequence[str] | None = None,
+) -> list[Path]:
     """PNG charts of each name's proxy with its benchmark, imported quotes and event markers."""
     from aimonitor.report.spreads import plot_spread_charts
 
     panel = read_spread_panel(cfg, store, as_of)
-    return plot_spread_charts(panel, out_dir, since=since, as_of=as_of, events=event_markers(cfg, store),
-                              symbols=symbols)
+    return plot_spread_charts(
+        panel, out_dir, since=since, as_of=as_of, events=event_markers(cfg, store), symbols=symbols
+    )

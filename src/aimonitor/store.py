@@ -20,9 +20,10 @@ import json
 import logging
 import math
 import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 import pandas as pd
 import sqlite_utils
@@ -41,7 +42,7 @@ class UpsertCount:
     rows_new: int = 0
     rows_updated: int = 0
 
-    def __add__(self, other: "UpsertCount") -> "UpsertCount":
+    def __add__(self, other: UpsertCount) -> UpsertCount:
         return UpsertCount(self.rows_new + other.rows_new, self.rows_updated + other.rows_updated)
 
 
@@ -100,7 +101,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def _utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def _clean(v: Any) -> Any:
@@ -162,8 +163,7 @@ class Store:
         try:
             if self.path != ":memory:":
                 Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
             self.db = sqlite_utils.Database(conn)
             self.db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             if self.path != ":memory:":
@@ -184,7 +184,7 @@ class Store:
     def close(self) -> None:
         self.db.conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -234,8 +234,14 @@ class Store:
         cols = [c[0] for c in cur.description]
         return pd.DataFrame(cur.fetchall(), columns=cols)
 
-    def _upsert(self, table: str, key: Sequence[str], rows: list[dict[str, Any]],
-                compare: Sequence[str], always: Sequence[str] = ()) -> UpsertCount:
+    def _upsert(
+        self,
+        table: str,
+        key: Sequence[str],
+        rows: list[dict[str, Any]],
+        compare: Sequence[str],
+        always: Sequence[str] = (),
+    ) -> UpsertCount:
         """Insert new keys, update rows whose ``compare`` columns changed, skip the rest.
 
         Existing rows are read once per batch (by the distinct values of the first key
@@ -249,12 +255,14 @@ class Store:
         leads = sorted({r[lead] for r in rows}, key=str)
         existing: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         for i in range(0, len(leads), 500):
-            chunk = leads[i:i + 500]
+            chunk = leads[i : i + 500]
             cur = self.conn.execute(
                 f"SELECT {', '.join(key)}, {', '.join(compare)} FROM {table} "
-                f"WHERE {lead} IN ({', '.join('?' for _ in chunk)})", chunk)
+                f"WHERE {lead} IN ({', '.join('?' for _ in chunk)})",
+                chunk,
+            )
             for rec in cur.fetchall():
-                existing[tuple(rec[:len(key)])] = tuple(rec[len(key):])
+                existing[tuple(rec[: len(key)])] = tuple(rec[len(key) :])
         inserts, updates = [], []
         upd_cols = [c for c in cols if c not in key]
         seen: set[tuple[Any, ...]] = set()
@@ -272,16 +280,17 @@ class Store:
         with self.transaction():
             if inserts:
                 self.conn.executemany(
-                    f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})", inserts)
+                    f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})", inserts
+                )
             if updates:
                 self.conn.executemany(
-                    f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in upd_cols)} WHERE {where}", updates)
+                    f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in upd_cols)} WHERE {where}", updates
+                )
         return UpsertCount(len(inserts), len(updates))
 
     # ------------------------------------------------------------------ bars
 
-    def write_bars(self, symbol: str, frame: pd.DataFrame, source: str,
-                   fetched_at: str | None = None) -> UpsertCount:
+    def write_bars(self, symbol: str, frame: pd.DataFrame, source: str, fetched_at: str | None = None) -> UpsertCount:
         """Upsert daily bars of one symbol (``frame``: index or column ``date`` + BAR_COLUMNS)."""
         if frame.empty:
             return UpsertCount()
@@ -289,23 +298,33 @@ class Store:
         stamp = fetched_at or _utc_now()
         rows = []
         for rec in f.to_dict("records"):
-            rows.append({
-                "symbol": symbol, "date": _clean(rec["date"]),
-                **{c: rec.get(c) for c in BAR_COLUMNS},
-                "source": source, "fetched_at": stamp,
-            })
+            rows.append(
+                {
+                    "symbol": symbol,
+                    "date": _clean(rec["date"]),
+                    **{c: rec.get(c) for c in BAR_COLUMNS},
+                    "source": source,
+                    "fetched_at": stamp,
+                }
+            )
         return self._upsert("bars", ("symbol", "date"), rows, compare=BAR_COLUMNS)
 
-    def read_bars(self, symbols: Iterable[str] | None = None, start: str | dt.date | None = None,
-                  end: str | dt.date | None = None) -> pd.DataFrame:
+    def read_bars(
+        self, symbols: Iterable[str] | None = None, start: str | dt.date | None = None, end: str | dt.date | None = None
+    ) -> pd.DataFrame:
         """Long frame: symbol, date (Timestamp), BAR_COLUMNS, source, fetched_at."""
         where, params = _where(start, end, symbol=symbols)
         df = self._query_df("SELECT * FROM bars" + where + " ORDER BY symbol, date", params)
         df["date"] = pd.to_datetime(df["date"])
         return df
 
-    def read_prices(self, symbols: Iterable[str] | None = None, field: str = "adj_close",
-                    start: str | dt.date | None = None, end: str | dt.date | None = None) -> pd.DataFrame:
+    def read_prices(
+        self,
+        symbols: Iterable[str] | None = None,
+        field: str = "adj_close",
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+    ) -> pd.DataFrame:
         """Wide frame (DatetimeIndex × symbols) of one bar field."""
         if field not in BAR_COLUMNS:
             raise ValueError(f"unknown bar field {field!r}")
@@ -329,18 +348,29 @@ class Store:
 
     # ------------------------------------------------------------------ FRED
 
-    def write_fred(self, series: str, frame: pd.DataFrame, unit: str, source: str,
-                   fetched_at: str | None = None) -> UpsertCount:
+    def write_fred(
+        self, series: str, frame: pd.DataFrame, unit: str, source: str, fetched_at: str | None = None
+    ) -> UpsertCount:
         """Upsert one FRED series (``frame``: columns date, value — already in ``unit``)."""
         if frame.empty:
             return UpsertCount()
         stamp = fetched_at or _utc_now()
-        rows = [{"series": series, "date": _clean(r["date"]), "value": r["value"], "unit": unit,
-                 "source": source, "fetched_at": stamp} for r in frame.to_dict("records")]
+        rows = [
+            {
+                "series": series,
+                "date": _clean(r["date"]),
+                "value": r["value"],
+                "unit": unit,
+                "source": source,
+                "fetched_at": stamp,
+            }
+            for r in frame.to_dict("records")
+        ]
         return self._upsert("fred", ("series", "date"), rows, compare=("value", "unit"))
 
-    def read_fred(self, series: Iterable[str] | None = None, start: str | dt.date | None = None,
-                  end: str | dt.date | None = None) -> pd.DataFrame:
+    def read_fred(
+        self, series: Iterable[str] | None = None, start: str | dt.date | None = None, end: str | dt.date | None = None
+    ) -> pd.DataFrame:
         """Wide frame (DatetimeIndex × series) of values in their stored unit (bp for spreads/yields)."""
         where, params = _where(start, end, series=series)
         df = self._query_df("SELECT series, date, value FROM fred" + where, params)
@@ -357,9 +387,17 @@ class Store:
 
     # ------------------------------------------------------------------ fundamentals
 
-    FUNDAMENTAL_COLUMNS = ("filed_date", "short_term_debt", "long_term_debt", "total_debt",
-                           "operating_lease_liabilities", "shares_outstanding", "shares_as_of",
-                           "weighted_avg_basic_shares", "source")
+    FUNDAMENTAL_COLUMNS = (
+        "filed_date",
+        "short_term_debt",
+        "long_term_debt",
+        "total_debt",
+        "operating_lease_liabilities",
+        "shares_outstanding",
+        "shares_as_of",
+        "weighted_avg_basic_shares",
+        "source",
+    )
 
     def write_fundamentals(self, frame: pd.DataFrame, fetched_at: str | None = None) -> UpsertCount:
         if frame.empty:
@@ -367,12 +405,18 @@ class Store:
         stamp = fetched_at or _utc_now()
         rows = []
         for r in frame.to_dict("records"):
-            row = {"symbol": r["symbol"], "period_end": _clean(r["period_end"]),
-                   **{c: _clean(r.get(c)) for c in self.FUNDAMENTAL_COLUMNS}, "fetched_at": stamp}
+            row = {
+                "symbol": r["symbol"],
+                "period_end": _clean(r["period_end"]),
+                **{c: _clean(r.get(c)) for c in self.FUNDAMENTAL_COLUMNS},
+                "fetched_at": stamp,
+            }
             # a period's figures were public from the earliest filing date we have seen:
             # a later re-fetch must never move them forward (point-in-time correctness)
-            prior = self.conn.execute("SELECT filed_date FROM fundamentals WHERE symbol = ? AND period_end = ?",
-                                      (row["symbol"], row["period_end"])).fetchone()
+            prior = self.conn.execute(
+                "SELECT filed_date FROM fundamentals WHERE symbol = ? AND period_end = ?",
+                (row["symbol"], row["period_end"]),
+            ).fetchone()
             if prior and prior[0] and row["filed_date"] and prior[0] < row["filed_date"]:
                 row["filed_date"] = prior[0]
             rows.append(row)
@@ -392,13 +436,24 @@ class Store:
 
     # ------------------------------------------------------------------ events
 
-    EVENT_COLUMNS = ("announce_date", "timing", "day0", "tickers", "counterparty", "event_type",
-                     "amount_usd", "capacity_gw", "shares", "description", "date_confirmed", "source")
+    EVENT_COLUMNS = (
+        "announce_date",
+        "timing",
+        "day0",
+        "tickers",
+        "counterparty",
+        "event_type",
+        "amount_usd",
+        "capacity_gw",
+        "shares",
+        "description",
+        "date_confirmed",
+        "source",
+    )
 
     def write_events(self, rows: list[dict[str, Any]]) -> UpsertCount:
         """Upsert curated events (dicts with event_id + EVENT_COLUMNS)."""
-        clean = [{"event_id": r["event_id"], **{c: _clean(r.get(c)) for c in self.EVENT_COLUMNS}}
-                 for r in rows]
+        clean = [{"event_id": r["event_id"], **{c: _clean(r.get(c)) for c in self.EVENT_COLUMNS}} for r in rows]
         return self._upsert("events", ("event_id",), clean, compare=self.EVENT_COLUMNS)
 
     def read_events(self) -> list[dict[str, Any]]:
@@ -409,11 +464,17 @@ class Store:
     # ------------------------------------------------------------------ CDS quotes
 
     def write_cds_quotes(self, frame: pd.DataFrame) -> UpsertCount:
-        rows = [{"entity": r["entity"], "date": _clean(r["date"]), "tenor": str(r["tenor"]),
-                 "spread_bp": r["spread_bp"], "source": str(r.get("source") or "user")}
-                for r in frame.to_dict("records")]
-        return self._upsert("cds_quotes", ("entity", "date", "tenor", "source"), rows,
-                            compare=("spread_bp",))
+        rows = [
+            {
+                "entity": r["entity"],
+                "date": _clean(r["date"]),
+                "tenor": str(r["tenor"]),
+                "spread_bp": r["spread_bp"],
+                "source": str(r.get("source") or "user"),
+            }
+            for r in frame.to_dict("records")
+        ]
+        return self._upsert("cds_quotes", ("entity", "date", "tenor", "source"), rows, compare=("spread_bp",))
 
     def read_cds_quotes(self, entities: Iterable[str] | None = None) -> pd.DataFrame:
         sql, params = "SELECT * FROM cds_quotes", []
@@ -431,16 +492,24 @@ class Store:
         """Upsert a long frame with columns date, symbol, signal, value."""
         if frame.empty:
             return UpsertCount()
-        rows = [{"date": _clean(r["date"]), "symbol": r["symbol"], "signal": r["signal"],
-                 "value": float(r["value"])} for r in frame.to_dict("records")]
+        rows = [
+            {"date": _clean(r["date"]), "symbol": r["symbol"], "signal": r["signal"], "value": float(r["value"])}
+            for r in frame.to_dict("records")
+        ]
         return self._upsert("signals", ("date", "symbol", "signal"), rows, compare=("value",))
 
-    def read_signals(self, names: Iterable[str] | None = None, start: str | dt.date | None = None,
-                     end: str | dt.date | None = None, symbols: Iterable[str] | None = None) -> pd.DataFrame:
+    def read_signals(
+        self,
+        names: Iterable[str] | None = None,
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+        symbols: Iterable[str] | None = None,
+    ) -> pd.DataFrame:
         """Long frame: date (datetime.date), symbol, signal, value."""
         where, params = _where(start, end, signal=names, symbol=symbols)
-        df = self._query_df("SELECT date, symbol, signal, value FROM signals" + where
-                            + " ORDER BY date, symbol, signal", params)
+        df = self._query_df(
+            "SELECT date, symbol, signal, value FROM signals" + where + " ORDER BY date, symbol, signal", params
+        )
         df["date"] = pd.to_datetime(df["date"]).dt.date if not df.empty else df["date"]
         return df
 
@@ -459,9 +528,14 @@ class Store:
         cur = self.conn.execute("SELECT fingerprint, state_json FROM alert_state")
         return {fp: json.loads(js) for fp, js in cur.fetchall()}
 
-    def write_alert_cycle(self, states: dict[str, dict[str, Any]], session: str,
-                          alerts: list[dict[str, Any]], transitions: list[dict[str, Any]],
-                          channels: Sequence[str]) -> int:
+    def write_alert_cycle(
+        self,
+        states: dict[str, dict[str, Any]],
+        session: str,
+        alerts: list[dict[str, Any]],
+        transitions: list[dict[str, Any]],
+        channels: Sequence[str],
+    ) -> int:
         """Persist one evaluation atomically: states, alert rows, transitions and outbox entries.
 
         Returns the number of transitions that were new (a re-run of the same session adds none).
@@ -473,7 +547,8 @@ class Store:
                     "INSERT INTO alert_state (fingerprint, state_json, updated_session) VALUES (?, ?, ?) "
                     "ON CONFLICT(fingerprint) DO UPDATE SET state_json = excluded.state_json, "
                     "updated_session = excluded.updated_session",
-                    (fp, json.dumps(st, sort_keys=True, default=str), session))
+                    (fp, json.dumps(st, sort_keys=True, default=str), session),
+                )
             for a in alerts:
                 self.conn.execute(
                     "INSERT INTO alerts (id, fingerprint, rule, symbol, severity, state, value, threshold, "
@@ -482,22 +557,47 @@ class Store:
                     "ON CONFLICT(id) DO UPDATE SET state = excluded.state, value = excluded.value, "
                     "threshold = excluded.threshold, fired = excluded.fired, resolved = excluded.resolved, "
                     "summary = excluded.summary, severity = excluded.severity",
-                    {k: _clean(a.get(k)) for k in ("id", "fingerprint", "rule", "symbol", "severity", "state",
-                                                   "value", "threshold", "started", "fired", "resolved",
-                                                   "summary")})
+                    {
+                        k: _clean(a.get(k))
+                        for k in (
+                            "id",
+                            "fingerprint",
+                            "rule",
+                            "symbol",
+                            "severity",
+                            "state",
+                            "value",
+                            "threshold",
+                            "started",
+                            "fired",
+                            "resolved",
+                            "summary",
+                        )
+                    },
+                )
             for t in transitions:
                 cur = self.conn.execute(
                     "INSERT OR IGNORE INTO alert_transitions (alert_id, session, to_state, from_state, value, "
                     "notify, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (t["alert_id"], t["session"], t["to_state"], t["from_state"], _clean(t.get("value")),
-                     1 if t.get("notify") else 0, json.dumps(t.get("payload", {}), sort_keys=True, default=str)))
+                    (
+                        t["alert_id"],
+                        t["session"],
+                        t["to_state"],
+                        t["from_state"],
+                        _clean(t.get("value")),
+                        1 if t.get("notify") else 0,
+                        json.dumps(t.get("payload", {}), sort_keys=True, default=str),
+                    ),
+                )
                 if cur.rowcount:
                     added += 1
                     if t.get("notify"):
                         for ch in channels:
                             self.conn.execute(
                                 "INSERT OR IGNORE INTO outbox (alert_id, session, to_state, channel, status) "
-                                "VALUES (?, ?, ?, ?, 'pending')", (t["alert_id"], t["session"], t["to_state"], ch))
+                                "VALUES (?, ?, ?, ?, 'pending')",
+                                (t["alert_id"], t["session"], t["to_state"], ch),
+                            )
         return added
 
     def read_alerts(self, state: str = "all") -> list[dict[str, Any]]:
@@ -524,26 +624,31 @@ class Store:
     def read_outbox(self, status: str = "pending") -> list[dict[str, Any]]:
         cur = self.conn.execute(
             "SELECT o.*, t.payload FROM outbox o JOIN alert_transitions t USING (alert_id, session, to_state) "
-            "WHERE o.status = ? ORDER BY o.session, o.alert_id", (status,))
+            "WHERE o.status = ? ORDER BY o.session, o.alert_id",
+            (status,),
+        )
         cols = [c[0] for c in cur.description]
         out = [dict(zip(cols, r)) for r in cur.fetchall()]
         for o in out:
             o["payload"] = json.loads(o["payload"])
         return out
 
-    def mark_outbox(self, alert_id: str, session: str, to_state: str, channel: str, *,
-                    ok: bool, error: str | None = None) -> None:
+    def mark_outbox(
+        self, alert_id: str, session: str, to_state: str, channel: str, *, ok: bool, error: str | None = None
+    ) -> None:
         with self.transaction():
             if ok:
                 self.conn.execute(
                     "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL "
                     "WHERE alert_id = ? AND session = ? AND to_state = ? AND channel = ?",
-                    (_utc_now(), alert_id, session, to_state, channel))
+                    (_utc_now(), alert_id, session, to_state, channel),
+                )
             else:
                 self.conn.execute(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = ? "
                     "WHERE alert_id = ? AND session = ? AND to_state = ? AND channel = ?",
-                    (error, alert_id, session, to_state, channel))
+                    (error, alert_id, session, to_state, channel),
+                )
 
     def count_firing(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM alerts WHERE state = 'firing'").fetchone()[0])
@@ -552,15 +657,20 @@ class Store:
 
     def start_run(self, kind: str, as_of: str | None, started: str | None = None) -> int:
         with self.transaction():
-            cur = self.conn.execute("INSERT INTO runs (started, as_of, kind, status) VALUES (?, ?, ?, 'running')",
-                                    (started or _utc_now(), as_of, kind))
+            cur = self.conn.execute(
+                "INSERT INTO runs (started, as_of, kind, status) VALUES (?, ?, ?, 'running')",
+                (started or _utc_now(), as_of, kind),
+            )
         return int(cur.lastrowid)
 
-    def finish_run(self, run_id: int, status: str, detail: dict[str, Any] | None = None,
-                   finished: str | None = None) -> None:
+    def finish_run(
+        self, run_id: int, status: str, detail: dict[str, Any] | None = None, finished: str | None = None
+    ) -> None:
         with self.transaction():
-            self.conn.execute("UPDATE runs SET finished = ?, status = ?, detail = ? WHERE run_id = ?",
-                              (finished or _utc_now(), status, json.dumps(detail or {}, default=str), run_id))
+            self.conn.execute(
+                "UPDATE runs SET finished = ?, status = ?, detail = ? WHERE run_id = ?",
+                (finished or _utc_now(), status, json.dumps(detail or {}, default=str), run_id),
+            )
 
     def last_run(self) -> dict[str, Any] | None:
         cur = self.conn.execute("SELECT * FROM runs ORDER BY run_id DESC LIMIT 1")

@@ -14,15 +14,16 @@ import dataclasses
 import datetime as dt
 import logging
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
-from aimonitor.calendar import to_date
 from aimonitor.analytics.eventstudy import EventStudy, EventStudyResult, FirmEvent, SkippedEvent
 from aimonitor.analytics.returns import compute_returns
+from aimonitor.calendar import to_date
 from aimonitor.errors import DataError, InsufficientData
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,14 @@ class StudyOptions:
         """The :class:`EventStudy` configured by these options (raises ``DataError`` if invalid)."""
         try:
             return EventStudy(
-                window=tuple(self.window), model=self.model, estimation_length=self.estimation_length,
-                gap=self.gap, estimation_start=self.estimation_start, estimation_end=self.estimation_end,
-                min_estimation=self.min_estimation, returns_kind=self.returns,
+                window=tuple(self.window),
+                model=self.model,
+                estimation_length=self.estimation_length,
+                gap=self.gap,
+                estimation_start=self.estimation_start,
+                estimation_end=self.estimation_end,
+                min_estimation=self.min_estimation,
+                returns_kind=self.returns,
             )
         except ValueError as exc:
             raise DataError(f"study options: {exc}") from exc
@@ -121,18 +127,21 @@ def load_price_csv(path: str | Path) -> pd.DataFrame:
             try:
                 v = float(cell)
             except ValueError:
-                raise DataError(f"{p}:{ln}: column {h!r}: {cell!r} is not a number; "
-                                f"leave the cell blank for a missing price") from None
+                raise DataError(
+                    f"{p}:{ln}: column {h!r}: {cell!r} is not a number; leave the cell blank for a missing price"
+                ) from None
             if not math.isfinite(v):
-                raise DataError(f"{p}:{ln}: column {h!r}: {cell!r} is not a finite price; "
-                                f"leave the cell blank for a missing price")
+                raise DataError(
+                    f"{p}:{ln}: column {h!r}: {cell!r} is not a finite price; leave the cell blank for a missing price"
+                )
             vals.append(v)
         dates.append(d)
         values.append(vals)
     if not dates:
         raise DataError(f"{p}: no data rows below the header")
-    frame = pd.DataFrame(values, index=pd.DatetimeIndex(pd.to_datetime(dates), name="date"),
-                         columns=[h for _, h in symbols], dtype=float)
+    frame = pd.DataFrame(
+        values, index=pd.DatetimeIndex(pd.to_datetime(dates), name="date"), columns=[h for _, h in symbols], dtype=float
+    )
     return frame.sort_index()
 
 
@@ -155,8 +164,10 @@ def _prescreen(prices: pd.DataFrame, ev: FirmEvent, window: tuple[int, int]) -> 
     if first is None:
         return f"no prices for {sym} at all (empty column)"
     if d0 > idx[-1]:
-        return (f"day 0 {ev.day0} is after the last session in the data ({idx[-1].date()}); "
-                f"pick an earlier event or update the prices")
+        return (
+            f"day 0 {ev.day0} is after the last session in the data ({idx[-1].date()}); "
+            f"pick an earlier event or update the prices"
+        )
     if d0 not in idx:
         return f"day 0 {ev.day0} is not a session in the data; check the event date"
     pos0 = idx.get_loc(d0)
@@ -165,17 +176,26 @@ def _prescreen(prices: pd.DataFrame, ev: FirmEvent, window: tuple[int, int]) -> 
     # the first usable return is on the row after the first price
     if start_pos <= first_pos:
         wstart = idx[max(start_pos, 0)].date()
-        return (f"no prices for {sym} before {first.date()} (first session); the event window starts "
-                f"{wstart}: pick a later event or shorten the window")
+        return (
+            f"no prices for {sym} before {first.date()} (first session); the event window starts "
+            f"{wstart}: pick a later event or shorten the window"
+        )
     return None
 
 
-def _run(prices: pd.DataFrame, market_col: str, events: list[FirmEvent], options: StudyOptions,
-         pre_skipped: list[SkippedEvent]) -> EventStudyResult:
+def _run(
+    prices: pd.DataFrame,
+    market_col: str,
+    events: list[FirmEvent],
+    options: StudyOptions,
+    pre_skipped: list[SkippedEvent],
+) -> EventStudyResult:
     engine = options.engine()
     if market_col not in prices.columns:
-        raise DataError(f"market column {market_col!r} not in the prices ({', '.join(map(str, prices.columns))}); "
-                        f"pass --market with one of them")
+        raise DataError(
+            f"market column {market_col!r} not in the prices ({', '.join(map(str, prices.columns))}); "
+            f"pass --market with one of them"
+        )
     rets = compute_returns(prices, options.returns)
     market = rets[market_col]
     firms = rets.drop(columns=[market_col])
@@ -232,8 +252,10 @@ def study_from_prices(
         ed = ed.date()
     idx = pd.DatetimeIndex(prices_wide.index)
     if market_col not in prices_wide.columns:
-        raise DataError(f"market column {market_col!r} not in the prices ({', '.join(map(str, prices_wide.columns))}); "
-                        f"pass --market with one of them")
+        raise DataError(
+            f"market column {market_col!r} not in the prices ({', '.join(map(str, prices_wide.columns))}); "
+            f"pass --market with one of them"
+        )
     syms = [s for s in (symbols if symbols is not None else prices_wide.columns) if s != market_col]
     if not syms:
         raise InsufficientData("no symbols to study besides the market column; pass --symbols")
@@ -242,8 +264,14 @@ def study_from_prices(
     events: list[FirmEvent] = []
     if pos >= len(idx):
         for s in syms:
-            pre.append(SkippedEvent(s, None, f"event date {ed} is after the last session in the data "
-                                             f"({idx[-1].date()}); pick an earlier date or update the prices"))
+            pre.append(
+                SkippedEvent(
+                    s,
+                    None,
+                    f"event date {ed} is after the last session in the data "
+                    f"({idx[-1].date()}); pick an earlier date or update the prices",
+                )
+            )
     else:
         d0 = idx[pos].date()
         events = [FirmEvent(str(s), None, ed, d0) for s in syms]
@@ -258,8 +286,6 @@ def _field(ev: Any, *names: str) -> Any:
         elif getattr(ev, n, None) is not None:
             return getattr(ev, n)
     return None
-
-
 
 
 def study_from_events(

@@ -46,8 +46,9 @@ def validate_bars(symbol: str, frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.
     if frame is None or frame.empty:
         return pd.DataFrame(columns=["date", *_PRICE, "adj_close", "volume"]), []
     f = frame.copy()
-    f["date"] = [d if isinstance(d, dt.date) and not isinstance(d, dt.datetime) else calendar.to_date(d)
-                 for d in f["date"]]
+    f["date"] = [
+        d if isinstance(d, dt.date) and not isinstance(d, dt.datetime) else calendar.to_date(d) for d in f["date"]
+    ]
     for c in [*_PRICE, "adj_close", "volume"]:
         if c not in f.columns:
             f[c] = np.nan

@@ -61,8 +61,9 @@ def _arr(x: object) -> np.ndarray:
 # ---------------------------------------------------------------------------- CreditGrades
 
 
-def _cg_inputs(price: object, sigma_s: object, dps: object, lbar: object, lam: object
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _cg_inputs(
+    price: object, sigma_s: object, dps: object, lbar: object, lam: object
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``ln d``, ``σ*`` and ``λ`` as broadcast arrays (NaN where inputs are invalid)."""
     s, sig, dd, lb, lm = np.broadcast_arrays(_arr(price), _arr(sigma_s), _arr(dps), _arr(lbar), _arr(lam))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -83,8 +84,9 @@ def _survival_from(ln_d: np.ndarray, a_t: np.ndarray) -> np.ndarray:
     return np.clip(first - second, 0.0, 1.0)
 
 
-def creditgrades_survival(price: object, sigma_s: object, dps: object, t: object, *,
-                          lbar: object = 0.5, lam: object = 0.3) -> np.ndarray:
+def creditgrades_survival(
+    price: object, sigma_s: object, dps: object, t: object, *, lbar: object = 0.5, lam: object = 0.3
+) -> np.ndarray:
     """CreditGrades survival probability ``P(t)`` (technical document eq. 2.11).
 
     Parameters
@@ -126,9 +128,17 @@ def _g(u: np.ndarray, ln_d: np.ndarray, sigma_star: np.ndarray, z: np.ndarray) -
     return term1 + term2
 
 
-def creditgrades_spread(price: object, sigma_s: object, dps: object, r: object, *,
-                        tenor: float = 5.0, lbar: object = 0.5, lam: object = 0.3,
-                        recovery: float = 0.4) -> np.ndarray:
+def creditgrades_spread(
+    price: object,
+    sigma_s: object,
+    dps: object,
+    r: object,
+    *,
+    tenor: float = 5.0,
+    lbar: object = 0.5,
+    lam: object = 0.3,
+    recovery: float = 0.4,
+) -> np.ndarray:
     """CreditGrades par CDS spread in basis points (technical document eq. 2.16).
 
     Parameters
@@ -174,8 +184,9 @@ def creditgrades_spread(price: object, sigma_s: object, dps: object, r: object, 
 # ---------------------------------------------------------------------------- Merton
 
 
-def merton_equity(asset_value: object, asset_vol: object, debt: object, r: object,
-                  t: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def merton_equity(
+    asset_value: object, asset_vol: object, debt: object, r: object, t: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Merton equity value and equity volatility from the firm's assets.
 
     Parameters
@@ -203,9 +214,16 @@ def merton_equity(asset_value: object, asset_vol: object, debt: object, r: objec
     return e, se
 
 
-def merton_solve(equity: object, equity_vol: object, debt: object, r: object,
-                 t: float = 1.0, *, tol: float = 1e-10, max_iter: int = 500
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def merton_solve(
+    equity: object,
+    equity_vol: object,
+    debt: object,
+    r: object,
+    t: float = 1.0,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 500,
+) -> tuple[np.ndarray, np.ndarray]:
     """Solve Merton's two equations for asset value and asset volatility.
 
     Parameters
@@ -259,7 +277,7 @@ def merton_solve(equity: object, equity_vol: object, debt: object, r: object,
     for i in todo:  # rare: very high leverage or volatility
         ei, sei, fi, ri = e.flat[i], se.flat[i], f.flat[i], rr.flat[i]
 
-        def resid(x: np.ndarray) -> np.ndarray:
+        def resid(x: np.ndarray, ei=ei, sei=sei, fi=fi, ri=ri) -> np.ndarray:
             ee, ss = merton_equity(np.exp(x[0]), np.exp(x[1]), fi, ri, t)
             return np.array([ee / ei - 1.0, ss / sei - 1.0])
 
@@ -273,8 +291,9 @@ def merton_solve(equity: object, equity_vol: object, debt: object, r: object,
     return v, sv
 
 
-def merton_distance_to_default(equity: object, equity_vol: object, debt: object, r: object,
-                               t: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def merton_distance_to_default(
+    equity: object, equity_vol: object, debt: object, r: object, t: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Merton distance to default and default probability over ``t`` years.
 
     Parameters
@@ -296,9 +315,9 @@ def merton_distance_to_default(equity: object, equity_vol: object, debt: object,
     return dd, ndtr(-dd)
 
 
-def naive_distance_to_default(equity: object, equity_vol: object, debt: object,
-                              past_return: object, t: float = 1.0
-                              ) -> tuple[np.ndarray, np.ndarray]:
+def naive_distance_to_default(
+    equity: object, equity_vol: object, debt: object, past_return: object, t: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Bharath–Shumway (2008) naive distance to default and default probability.
 
     Parameters
@@ -336,8 +355,7 @@ def naive_distance_to_default(equity: object, equity_vol: object, debt: object,
 VolMethod = Literal["window", "ewma", "blend"]
 VolEstimator = Literal["squared", "bipower", "medrv", "truncated", "truncated_up", "downside", "medrv_ewma"]
 #: Every estimator accepted by :func:`compute_equity_vol` (``CreditParams.vol_estimator``).
-VOL_ESTIMATORS: tuple[str, ...] = ("squared", "bipower", "medrv", "truncated", "truncated_up", "downside",
-                                   "medrv_ewma")
+VOL_ESTIMATORS: tuple[str, ...] = ("squared", "bipower", "medrv", "truncated", "truncated_up", "downside", "medrv_ewma")
 
 #: Scale of bipower variation: ``E|Z|`` = ``sqrt(2/π)`` for a standard normal ``Z``, so
 #: ``E[|r_t||r_{t-1}|] = (2/π) σ²`` without jumps (Barndorff-Nielsen and Shephard 2004).
@@ -347,9 +365,9 @@ BIPOWER_SCALE = math.pi / 2.0
 MEDRV_SCALE = math.pi / (6.0 - 4.0 * math.sqrt(3.0) + math.pi)
 
 
-def compute_daily_variance(returns: pd.Series | pd.DataFrame,
-                           estimator: Literal["squared", "bipower", "medrv", "downside"] = "squared"
-                           ) -> pd.Series | pd.DataFrame:
+def compute_daily_variance(
+    returns: pd.Series | pd.DataFrame, estimator: Literal["squared", "bipower", "medrv", "downside"] = "squared"
+) -> pd.Series | pd.DataFrame:
     """Per-session contribution to a daily variance estimate, point in time.
 
     Parameters
@@ -394,9 +412,14 @@ def compute_daily_variance(returns: pd.Series | pd.DataFrame,
     raise ValueError(f"unknown volatility estimator {estimator!r}; use squared, bipower, medrv or downside")
 
 
-def compute_jump_mask(returns: pd.Series | pd.DataFrame, *, threshold: float = 4.0,
-                      halflife: float = 30.0, min_terms: int = 20,
-                      side: Literal["both", "up", "down"] = "both") -> pd.Series | pd.DataFrame:
+def compute_jump_mask(
+    returns: pd.Series | pd.DataFrame,
+    *,
+    threshold: float = 4.0,
+    halflife: float = 30.0,
+    min_terms: int = 20,
+    side: Literal["both", "up", "down"] = "both",
+) -> pd.Series | pd.DataFrame:
     """Flag single-session jumps: ``|r_t| > threshold · σ̂_{t-1}``, point in time.
 
     Parameters
@@ -436,14 +459,20 @@ def compute_jump_mask(returns: pd.Series | pd.DataFrame, *, threshold: float = 4
 
 
 #: Returns before the first term of each estimator (see :func:`compute_daily_variance`).
-_LAGS = {"squared": 0, "bipower": 1, "medrv": 2, "truncated": 0, "truncated_up": 0, "downside": 0,
-         "medrv_ewma": 2}
+_LAGS = {"squared": 0, "bipower": 1, "medrv": 2, "truncated": 0, "truncated_up": 0, "downside": 0, "medrv_ewma": 2}
 
 
-def compute_equity_vol(prices: pd.Series | pd.DataFrame, *, method: VolMethod = "blend",
-                       window: int = 250, halflife: float = 30.0, min_obs: int = 60,
-                       skip_first: int = 0, estimator: VolEstimator = "squared",
-                       jump_threshold: float = 4.0) -> pd.Series | pd.DataFrame:
+def compute_equity_vol(
+    prices: pd.Series | pd.DataFrame,
+    *,
+    method: VolMethod = "blend",
+    window: int = 250,
+    halflife: float = 30.0,
+    min_obs: int = 60,
+    skip_first: int = 0,
+    estimator: VolEstimator = "squared",
+    jump_threshold: float = 4.0,
+) -> pd.Series | pd.DataFrame:
     """Annualised equity volatility from daily closes, point in time (trailing only).
 
     Parameters
@@ -515,8 +544,9 @@ def compute_equity_vol(prices: pd.Series | pd.DataFrame, *, method: VolMethod = 
         var_e = terms.ewm(halflife=halflife, min_periods=1, ignore_na=True).mean()
     elif estimator == "medrv_ewma":
         var_w = rets.rolling(window, min_periods=min(kept_min, window)).var()
-        var_e = compute_daily_variance(rets, "medrv").ewm(halflife=halflife, min_periods=term_min,
-                                                          ignore_na=True).mean()
+        var_e = (
+            compute_daily_variance(rets, "medrv").ewm(halflife=halflife, min_periods=term_min, ignore_na=True).mean()
+        )
     elif estimator == "squared":
         var_w = rets.rolling(window, min_periods=min(kept_min, window)).var()
         # EWMA of squared returns (zero mean, RiskMetrics style)
@@ -562,9 +592,15 @@ def compute_return_count(prices: pd.Series, *, window: int, skip_first: int = 0)
     return (n - skip_first).clip(lower=0, upper=window).astype(float)
 
 
-def compute_peer_vol(prices: pd.DataFrame, *, method: VolMethod = "blend", window: int = 250,
-                     halflife: float = 30.0, estimator: VolEstimator = "squared",
-                     jump_threshold: float = 4.0) -> pd.Series:
+def compute_peer_vol(
+    prices: pd.DataFrame,
+    *,
+    method: VolMethod = "blend",
+    window: int = 250,
+    halflife: float = 30.0,
+    estimator: VolEstimator = "squared",
+    jump_threshold: float = 4.0,
+) -> pd.Series:
     """Cross-sectional average volatility of peers that have a full window, point in time.
 
     Parameters
@@ -583,8 +619,15 @@ def compute_peer_vol(prices: pd.DataFrame, *, method: VolMethod = "blend", windo
     """
     if prices.shape[1] == 0:
         return pd.Series(np.nan, index=prices.index, dtype=float)
-    vol = compute_equity_vol(prices, method=method, window=window, halflife=halflife, min_obs=window,
-                             estimator=estimator, jump_threshold=jump_threshold)
+    vol = compute_equity_vol(
+        prices,
+        method=method,
+        window=window,
+        halflife=halflife,
+        min_obs=window,
+        estimator=estimator,
+        jump_threshold=jump_threshold,
+    )
     return np.sqrt((vol**2).mean(axis=1, skipna=True)).where(vol.notna().any(axis=1))
 
 

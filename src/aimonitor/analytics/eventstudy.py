@@ -86,8 +86,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -125,8 +126,6 @@ class FirmEvent:
     day0: dt.date
 
 
-
-
 def _row_ranks(x: np.ndarray) -> np.ndarray:
     """Ranks (1-based, ties averaged) of each row's finite values; NaN stays NaN.
 
@@ -154,13 +153,16 @@ def _coerce_event(ev: Any) -> FirmEvent:
         sym, eid, edate, d0 = ev
         return FirmEvent(str(sym), None if eid is None else str(eid), to_date(edate), to_date(d0))
     else:
+
         def get(k, default=None):  # noqa: ANN001, ANN202
             return getattr(ev, k, default)
+
     d0 = to_date(get("day0"))
     edate = get("event_date")
     eid = get("event_id")
-    return FirmEvent(str(get("symbol")), None if eid is None else str(eid),
-                     to_date(edate) if edate is not None else d0, d0)
+    return FirmEvent(
+        str(get("symbol")), None if eid is None else str(eid), to_date(edate) if edate is not None else d0, d0
+    )
 
 
 @dataclass(frozen=True)
@@ -243,25 +245,31 @@ class EventStudyResult:
         days = [int(d) for d in self.days]
         firms = []
         for i in range(self.n):
-            firms.append({
-                "symbol": self.symbols[i],
-                "event_id": self.event_ids[i],
-                "event_date": self.event_dates[i].isoformat(),
-                "day0": self.day0s[i].isoformat(),
-                "n_estimation": int(self.n_estimation[i]),
-                "alpha": _num(self.alpha[i]),
-                "beta": _num(self.beta[i]),
-                "sigma": _num(self.sigma[i]),
-                "days": [
-                    {"day": d, "date": str(self.dates[i, j]), "ar": _num(self.ar[i, j]),
-                     "sar": _num(self.sar[i, j])}
-                    for j, d in enumerate(days)
-                ],
-                "car": _num(self.car[i]),
-                "car_se": _num(self.car_se[i]),
-                "car_t": _num(self.car_t[i]),
-                "car_p": _num(self.car_p[i]),
-            })
+            firms.append(
+                {
+                    "symbol": self.symbols[i],
+                    "event_id": self.event_ids[i],
+                    "event_date": self.event_dates[i].isoformat(),
+                    "day0": self.day0s[i].isoformat(),
+                    "n_estimation": int(self.n_estimation[i]),
+                    "alpha": _num(self.alpha[i]),
+                    "beta": _num(self.beta[i]),
+                    "sigma": _num(self.sigma[i]),
+                    "days": [
+                        {
+                            "day": d,
+                            "date": str(self.dates[i, j]),
+                            "ar": _num(self.ar[i, j]),
+                            "sar": _num(self.sar[i, j]),
+                        }
+                        for j, d in enumerate(days)
+                    ],
+                    "car": _num(self.car[i]),
+                    "car_se": _num(self.car_se[i]),
+                    "car_t": _num(self.car_t[i]),
+                    "car_p": _num(self.car_p[i]),
+                }
+            )
         agg_days = []
         for j, d in enumerate(days):
             row: dict[str, Any] = {"day": d}
@@ -275,8 +283,7 @@ class EventStudyResult:
             "window": [int(self.window[0]), int(self.window[1])],
             "estimation": self.estimation_spec,
             "firms": firms,
-            "skipped": [{"symbol": s.symbol, "event_id": s.event_id, "reason": s.reason}
-                        for s in self.skipped],
+            "skipped": [{"symbol": s.symbol, "event_id": s.event_id, "reason": s.reason} for s in self.skipped],
             "aggregate": {
                 "n": self.n,
                 "rbar": _num(self.rbar),
@@ -296,23 +303,36 @@ class EventStudyResult:
             ``aggregate``: one row per relative day (AAR, CAAR and the test statistics).
         """
         if kind == "firms":
-            return pd.DataFrame({
-                "symbol": list(self.symbols), "event_id": list(self.event_ids),
-                "event_date": list(self.event_dates), "day0": list(self.day0s),
-                "n_estimation": np.asarray(self.n_estimation), "alpha": self.alpha,
-                "beta": self.beta, "sigma": self.sigma, "car": self.car,
-                "car_se": self.car_se, "car_t": self.car_t, "car_p": self.car_p,
-            })
+            return pd.DataFrame(
+                {
+                    "symbol": list(self.symbols),
+                    "event_id": list(self.event_ids),
+                    "event_date": list(self.event_dates),
+                    "day0": list(self.day0s),
+                    "n_estimation": np.asarray(self.n_estimation),
+                    "alpha": self.alpha,
+                    "beta": self.beta,
+                    "sigma": self.sigma,
+                    "car": self.car,
+                    "car_se": self.car_se,
+                    "car_t": self.car_t,
+                    "car_p": self.car_p,
+                }
+            )
         if kind == "ar":
             T = len(self.days)
-            return pd.DataFrame({
-                "symbol": np.repeat(np.asarray(self.symbols, dtype=object), T),
-                "event_id": np.repeat(np.asarray(self.event_ids, dtype=object), T),
-                "day": np.tile(self.days, self.n),
-                "date": pd.to_datetime(self.dates.reshape(-1)) if self.n else pd.to_datetime([]),
-                "ar": self.ar.reshape(-1), "sar": self.sar.reshape(-1),
-                "car": self.car_path.reshape(-1), "car_se": self.car_path_se.reshape(-1),
-            })
+            return pd.DataFrame(
+                {
+                    "symbol": np.repeat(np.asarray(self.symbols, dtype=object), T),
+                    "event_id": np.repeat(np.asarray(self.event_ids, dtype=object), T),
+                    "day": np.tile(self.days, self.n),
+                    "date": pd.to_datetime(self.dates.reshape(-1)) if self.n else pd.to_datetime([]),
+                    "ar": self.ar.reshape(-1),
+                    "sar": self.sar.reshape(-1),
+                    "car": self.car_path.reshape(-1),
+                    "car_se": self.car_path_se.reshape(-1),
+                }
+            )
         if kind == "aggregate":
             data = {"day": self.days}
             data.update({k: np.asarray(self.day_stats[k]) for k in _DAY_STATS})
@@ -323,6 +343,7 @@ class EventStudyResult:
 
     def summary(self) -> str:
         """A plain-text summary (per-firm table, daily aggregate table, window tests)."""
+
         def f(x: Any, fmt: str = "{:+.4f}") -> str:
             v = _num(x)
             return "n/a" if v is None else fmt.format(v)
@@ -344,20 +365,28 @@ class EventStudyResult:
                 f"{f(self.sigma[i], '{:.4f}'):>7} {f(self.car[i]):>9} {f(self.car_t[i], '{:.2f}'):>7} "
                 f"{f(self.car_p[i], '{:.4f}'):>7}"
             )
-        lines += ["", f"{'day':>4} {'AAR':>9} {'CAAR':>9} {'t_cs':>7} {'Patell':>7} {'BMP':>7} "
-                      f"{'KP-BMP':>7} {'rank':>7} {'gsign':>7}"]
+        lines += [
+            "",
+            f"{'day':>4} {'AAR':>9} {'CAAR':>9} {'t_cs':>7} {'Patell':>7} {'BMP':>7} "
+            f"{'KP-BMP':>7} {'rank':>7} {'gsign':>7}",
+        ]
         for j, d in enumerate(self.days):
             s = self.day_stats
             lines.append(
                 f"{int(d):>+4d} {f(s['aar'][j]):>9} {f(self.caar_path[j]):>9} "
-                + " ".join(f"{f(s[k][j], '{:.2f}'):>7}" for k in
-                           ("t_cs", "patell_z", "bmp_t", "kp_bmp_t", "corrado_z", "gen_sign_z"))
+                + " ".join(
+                    f"{f(s[k][j], '{:.2f}'):>7}"
+                    for k in ("t_cs", "patell_z", "bmp_t", "kp_bmp_t", "corrado_z", "gen_sign_z")
+                )
             )
         w = self.window_stats
-        lines += ["", f"Window CAAR {f(w.get('caar'))}: t_cs {f(w.get('t_cs'), '{:.2f}')}, "
-                      f"Patell Z {f(w.get('patell_z'), '{:.2f}')}, BMP t {f(w.get('bmp_t'), '{:.2f}')}, "
-                      f"KP-BMP t {f(w.get('kp_bmp_t'), '{:.2f}')}, rank Z {f(w.get('corrado_z'), '{:.2f}')}, "
-                      f"gen. sign Z {f(w.get('gen_sign_z'), '{:.2f}')}"]
+        lines += [
+            "",
+            f"Window CAAR {f(w.get('caar'))}: t_cs {f(w.get('t_cs'), '{:.2f}')}, "
+            f"Patell Z {f(w.get('patell_z'), '{:.2f}')}, BMP t {f(w.get('bmp_t'), '{:.2f}')}, "
+            f"KP-BMP t {f(w.get('kp_bmp_t'), '{:.2f}')}, rank Z {f(w.get('corrado_z'), '{:.2f}')}, "
+            f"gen. sign Z {f(w.get('gen_sign_z'), '{:.2f}')}",
+        ]
         if self.skipped:
             lines += ["", "Skipped:"] + [f"  {s.symbol} ({s.event_id or '-'}): {s.reason}" for s in self.skipped]
         return "\n".join(lines)
@@ -376,20 +405,34 @@ class EventStudyResult:
         if symbol is None:
             y, se, title = self.caar_path, self.caar_path_se, f"CAAR (N={self.n})"
         else:
-            idx = [i for i in range(self.n) if self.symbols[i] == symbol
-                   and (event_id is None or self.event_ids[i] == event_id)]
+            idx = [
+                i
+                for i in range(self.n)
+                if self.symbols[i] == symbol and (event_id is None or self.event_ids[i] == event_id)
+            ]
             if not idx:
-                raise InsufficientData(f"no estimated firm-event for {symbol}"
-                                       + (f" / {event_id}" if event_id else "") + " in this study")
+                raise InsufficientData(
+                    f"no estimated firm-event for {symbol}" + (f" / {event_id}" if event_id else "") + " in this study"
+                )
             i = idx[0]
             y, se = self.car_path[i], self.car_path_se[i]
             title = f"CAR {symbol}" + (f" ({self.event_ids[i]})" if self.event_ids[i] else "")
         s = pd.Series(np.asarray(y), index=days)
-        band = (pd.Series(np.asarray(y) - 1.96 * np.asarray(se), index=days),
-                pd.Series(np.asarray(y) + 1.96 * np.asarray(se), index=days))
-        plotting.plot_lines(path, {"CAR" if symbol else "CAAR": s}, title=title,
-                            ylabel="cumulative abnormal return", xlabel="day relative to event",
-                            band=band, hline=0.0, vline=0.0, percent=True)
+        band = (
+            pd.Series(np.asarray(y) - 1.96 * np.asarray(se), index=days),
+            pd.Series(np.asarray(y) + 1.96 * np.asarray(se), index=days),
+        )
+        plotting.plot_lines(
+            path,
+            {"CAR" if symbol else "CAAR": s},
+            title=title,
+            ylabel="cumulative abnormal return",
+            xlabel="day relative to event",
+            band=band,
+            hline=0.0,
+            vline=0.0,
+            percent=True,
+        )
         return str(path)
 
 
@@ -463,15 +506,18 @@ class EventStudy:
         if self.gap < 0:
             raise ValueError(f"gap must be >= 0; got {self.gap}")
         if self.min_estimation < _K[self.model] + 3:
-            raise ValueError(f"min_estimation must be >= {_K[self.model] + 3} for the {self.model} model "
-                             f"(Patell's variance needs n - {_K[self.model]} > 2); got {self.min_estimation}")
+            raise ValueError(
+                f"min_estimation must be >= {_K[self.model] + 3} for the {self.model} model "
+                f"(Patell's variance needs n - {_K[self.model]} > 2); got {self.min_estimation}"
+            )
 
     @property
     def estimation_spec(self) -> str:
         if self.estimation_start is not None:
             return f"{self.estimation_start.isoformat()}..{self.estimation_end.isoformat()}"
         A = self.window[0]
-        return f"L={self.estimation_length}, G={self.gap} (days {A - self.gap - self.estimation_length:+d}..{A - self.gap - 1:+d})"
+        first, last = A - self.gap - self.estimation_length, A - self.gap - 1
+        return f"L={self.estimation_length}, G={self.gap} (days {first:+d}..{last:+d})"
 
     # ------------------------------------------------------------------ fit
     def fit(self, returns: pd.DataFrame, market: pd.Series | None, events: Iterable[Any]) -> EventStudyResult:
@@ -540,14 +586,24 @@ class EventStudy:
                 skipped.append(SkippedEvent(ev.symbol, ev.event_id, why + "; pick another event date"))
                 continue
             if pos + A < 0:
-                skipped.append(SkippedEvent(ev.symbol, ev.event_id,
-                               f"the event window starts {-A} sessions before {ev.day0}, before the first "
-                               f"session in the data ({day_ns[0]}); pick a later event or shorten the window"))
+                skipped.append(
+                    SkippedEvent(
+                        ev.symbol,
+                        ev.event_id,
+                        f"the event window starts {-A} sessions before {ev.day0}, before the first "
+                        f"session in the data ({day_ns[0]}); pick a later event or shorten the window",
+                    )
+                )
                 continue
             if pos + B >= nrows:
-                skipped.append(SkippedEvent(ev.symbol, ev.event_id,
-                               f"the event window ends {B} sessions after {ev.day0}, after the last session "
-                               f"in the data ({day_ns[-1]}); pick an earlier event or shorten the window"))
+                skipped.append(
+                    SkippedEvent(
+                        ev.symbol,
+                        ev.event_id,
+                        f"the event window ends {B} sessions after {ev.day0}, after the last session "
+                        f"in the data ({day_ns[-1]}); pick an earlier event or shorten the window",
+                    )
+                )
                 continue
             keep_ev.append(ev)
             cols.append(j)
@@ -607,8 +663,10 @@ class EventStudy:
         overlap = est_hi >= p_a + A
         reasons: dict[int, str] = {}
         for i in np.flatnonzero(overlap):
-            reasons[i] = (f"the estimation window (ends {day_ns[min(est_hi[i], nrows - 1)]}) overlaps the event "
-                          f"window (starts {day_ns[p_a[i] + A]}); end the estimation window earlier")
+            reasons[i] = (
+                f"the estimation window (ends {day_ns[min(est_hi[i], nrows - 1)]}) overlaps the event "
+                f"window (starts {day_ns[p_a[i] + A]}); end the estimation window earlier"
+            )
         bad_win = ~win_ok.all(axis=1)
         for i in np.flatnonzero(bad_win & ~overlap):
             sym = keep_ev[i].symbol
@@ -617,14 +675,18 @@ class EventStudy:
             if first_ok.size == 0:
                 reasons[i] = f"no returns for {sym} in the data"
             elif wstart < first_ok[0]:
-                reasons[i] = (f"no returns for {sym} before {day_ns[first_ok[0]]} (first return); the event "
-                              f"window starts {day_ns[wstart]}: pick a later event or shorten the window")
+                reasons[i] = (
+                    f"no returns for {sym} before {day_ns[first_ok[0]]} (first return); the event "
+                    f"window starts {day_ns[wstart]}: pick a later event or shorten the window"
+                )
             else:
                 missing = [str(day_ns[p_a[i] + d]) for d in range(A, B + 1) if not win_ok[i, d - A]]
                 firm_ok = bool(np.isfinite(R[wrows[i], cols_a[i]]).all())
                 what = f"{sym} or the market" if firm_ok else sym
-                reasons[i] = (f"missing return for {what} on {', '.join(missing)} inside the event window "
-                              f"(a gap in the prices); the firm-event is not estimated")
+                reasons[i] = (
+                    f"missing return for {what} on {', '.join(missing)} inside the event window "
+                    f"(a gap in the prices); the firm-event is not estimated"
+                )
         short = n_est < self.min_estimation
         for i in np.flatnonzero(short & ~bad_win & ~overlap):
             sym = keep_ev[i].symbol
@@ -633,8 +695,10 @@ class EventStudy:
             extra = ""
             if first_ok.size and first_ok[0] > est_lo[i]:
                 extra = f" ({sym}'s first return is {day_ns[first_ok[0]]})"
-            reasons[i] = (f"only {int(n_est[i])} returns in the estimation window {span}{extra}; need "
-                          f"min_estimation={self.min_estimation}: lower --min-estimation or pick a later event")
+            reasons[i] = (
+                f"only {int(n_est[i])} returns in the estimation window {span}{extra}; need "
+                f"min_estimation={self.min_estimation}: lower --min-estimation or pick a later event"
+            )
         ok &= ~(overlap | bad_win | short)
 
         # ---- batched estimation from the sufficient statistics (O(N))
@@ -663,11 +727,15 @@ class EventStudy:
         # zero residual variance, relative to the returns' own scale (exact zero is rounding noise)
         degenerate_s = ~(ssr_ss > 1e-12 * np.maximum(Syy, 1e-300))
         for i in np.flatnonzero(ok & degenerate_m):
-            reasons[i] = (f"market returns are constant in the estimation window of {keep_ev[i].symbol} "
-                          f"(beta undefined); use another market column or model")
+            reasons[i] = (
+                f"market returns are constant in the estimation window of {keep_ev[i].symbol} "
+                f"(beta undefined); use another market column or model"
+            )
         for i in np.flatnonzero(ok & ~degenerate_m & degenerate_s):
-            reasons[i] = (f"{keep_ev[i].symbol} has constant returns in the estimation window (zero residual "
-                          f"variance), so abnormal returns cannot be standardised; the firm-event is skipped")
+            reasons[i] = (
+                f"{keep_ev[i].symbol} has constant returns in the estimation window (zero residual "
+                f"variance), so abnormal returns cannot be standardised; the firm-event is skipped"
+            )
         ok &= ~(degenerate_m | degenerate_s)
         for i in sorted(reasons):
             skipped.append(SkippedEvent(keep_ev[i].symbol, keep_ev[i].event_id, reasons[i]))
@@ -742,30 +810,94 @@ class EventStudy:
         # ---- aggregate statistics
         same_layout = (not explicit) or N == 0 or bool((p_s == p_s[0]).all())
         day_stats, window_stats, rbar, caar_path, caar_se = self._aggregate(
-            ar=ar, sar=sar, car=car, car_se=car_se, car_path=car_path, car_path_se=car_path_se,
-            df=df, X=X, Le=Le, T=T, rows=rows, p=p_s, same_layout=same_layout, n_est=n_est,
-            ssr=ssr, c_i=c_i, cols=cols_s, est_lo=np.maximum(lo_s, 0),
-            est_hi=np.minimum(lo_s + Le - 1, nrows - 1), alpha=alpha, b0=b0, R0=R0, M0=M0, V=V,
+            ar=ar,
+            sar=sar,
+            car=car,
+            car_se=car_se,
+            car_path=car_path,
+            car_path_se=car_path_se,
+            df=df,
+            X=X,
+            Le=Le,
+            T=T,
+            rows=rows,
+            p=p_s,
+            same_layout=same_layout,
+            n_est=n_est,
+            ssr=ssr,
+            c_i=c_i,
+            cols=cols_s,
+            est_lo=np.maximum(lo_s, 0),
+            est_hi=np.minimum(lo_s + Le - 1, nrows - 1),
+            alpha=alpha,
+            b0=b0,
+            R0=R0,
+            M0=M0,
+            V=V,
             model=model,
         )
 
         dates = day_ns[rows_c[:, wcols]] if N else np.empty((0, T), dtype="datetime64[D]")
         return EventStudyResult(
-            model=model, returns_kind=self.returns_kind, window=(A, B),
-            symbols=tuple(e.symbol for e in ev_ok), event_ids=tuple(e.event_id for e in ev_ok),
-            event_dates=tuple(e.event_date for e in ev_ok), day0s=tuple(e.day0 for e in ev_ok),
-            dates=_ro(dates), n_estimation=_ro(n_est.astype(np.int64)), alpha=_ro(alpha), beta=_ro(beta),
-            sigma=_ro(sigma), ar=_ro(ar), sar=_ro(sar), car_path=_ro(car_path), car_path_se=_ro(car_path_se),
-            car=_ro(car), car_se=_ro(car_se), car_t=_ro(car_t), car_p=_ro(car_p), skipped=tuple(skipped),
-            day_stats={kk: _ro(v) for kk, v in day_stats.items()}, window_stats=dict(window_stats),
-            caar_path=_ro(caar_path), caar_path_se=_ro(caar_se), rbar=float(rbar),
+            model=model,
+            returns_kind=self.returns_kind,
+            window=(A, B),
+            symbols=tuple(e.symbol for e in ev_ok),
+            event_ids=tuple(e.event_id for e in ev_ok),
+            event_dates=tuple(e.event_date for e in ev_ok),
+            day0s=tuple(e.day0 for e in ev_ok),
+            dates=_ro(dates),
+            n_estimation=_ro(n_est.astype(np.int64)),
+            alpha=_ro(alpha),
+            beta=_ro(beta),
+            sigma=_ro(sigma),
+            ar=_ro(ar),
+            sar=_ro(sar),
+            car_path=_ro(car_path),
+            car_path_se=_ro(car_path_se),
+            car=_ro(car),
+            car_se=_ro(car_se),
+            car_t=_ro(car_t),
+            car_p=_ro(car_p),
+            skipped=tuple(skipped),
+            day_stats={kk: _ro(v) for kk, v in day_stats.items()},
+            window_stats=dict(window_stats),
+            caar_path=_ro(caar_path),
+            caar_path_se=_ro(caar_se),
+            rbar=float(rbar),
             estimation_spec=self.estimation_spec,
         )
 
     # ------------------------------------------------------------------ aggregation
     @staticmethod
-    def _aggregate(*, ar, sar, car, car_se, car_path, car_path_se, df, X, Le, T, rows, p, same_layout,
-                   n_est, ssr, c_i, cols, est_lo, est_hi, alpha, b0, R0, M0, V, model):
+    def _aggregate(
+        *,
+        ar,
+        sar,
+        car,
+        car_se,
+        car_path,
+        car_path_se,
+        df,
+        X,
+        Le,
+        T,
+        rows,
+        p,
+        same_layout,
+        n_est,
+        ssr,
+        c_i,
+        cols,
+        est_lo,
+        est_hi,
+        alpha,
+        b0,
+        R0,
+        M0,
+        V,
+        model,
+    ):
         N = ar.shape[0]
         nan_T = np.full(T, np.nan)
         if N == 0:
@@ -853,14 +985,23 @@ class EventStudy:
             caar_se = car_path_se[0].copy()
 
         day_stats = {
-            "aar": aar, "t_cs": t_cs, "patell_z": patell, "bmp_t": bmp, "kp_bmp_t": bmp * kp,
-            "corrado_z": corrado, "gen_sign_z": gsign,
+            "aar": aar,
+            "t_cs": t_cs,
+            "patell_z": patell,
+            "bmp_t": bmp,
+            "kp_bmp_t": bmp * kp,
+            "corrado_z": corrado,
+            "gen_sign_z": gsign,
         }
         bmp_w = float(_tcs(scar[:, None])[0])
         window_stats = {
-            "caar": float(car.mean()), "t_cs": float(_tcs(car[:, None])[0]),
-            "patell_z": float(scar.sum() / math.sqrt(var_sum)), "bmp_t": bmp_w, "kp_bmp_t": bmp_w * kp,
-            "gen_sign_z": gsign_w, "corrado_z": corrado_w,
+            "caar": float(car.mean()),
+            "t_cs": float(_tcs(car[:, None])[0]),
+            "patell_z": float(scar.sum() / math.sqrt(var_sum)),
+            "bmp_t": bmp_w,
+            "kp_bmp_t": bmp_w * kp,
+            "gen_sign_z": gsign_w,
+            "corrado_z": corrado_w,
         }
         return day_stats, window_stats, rbar, caar_path, caar_se
 
@@ -884,10 +1025,14 @@ def compute_event_study(
     See :class:`EventStudy` for the parameters and the module docstring for the method.
     """
     es = EventStudy(
-        window=tuple(window), model=model, estimation_length=estimation_length, gap=gap,
+        window=tuple(window),
+        model=model,
+        estimation_length=estimation_length,
+        gap=gap,
         estimation_start=None if estimation_start is None else to_date(estimation_start),
         estimation_end=None if estimation_end is None else to_date(estimation_end),
-        min_estimation=min_estimation, returns_kind=returns_kind,
+        min_estimation=min_estimation,
+        returns_kind=returns_kind,
     )
     return es.fit(returns, market, events)
 

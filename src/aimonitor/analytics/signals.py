@@ -31,8 +31,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -232,8 +232,7 @@ def get_signal(name: str) -> SignalSpec:
         return _REGISTRY[name]
     except KeyError:
         raise ConfigError(
-            f"unknown signal {name!r}; known signals: {', '.join(_REGISTRY)} "
-            "(see `aimonitor signals list`)"
+            f"unknown signal {name!r}; known signals: {', '.join(_REGISTRY)} (see `aimonitor signals list`)"
         ) from None
 
 
@@ -441,8 +440,7 @@ def compute_drawdown_52w(inputs: SignalInputs) -> pd.DataFrame:
 def _vol_20d(inputs: SignalInputs) -> pd.DataFrame:
     return inputs._memo(
         "vol_20d",
-        lambda: inputs.log_returns.rolling(VOL_WINDOW, min_periods=VOL_WINDOW).std(ddof=1)
-        * np.sqrt(ANNUALISATION),
+        lambda: inputs.log_returns.rolling(VOL_WINDOW, min_periods=VOL_WINDOW).std(ddof=1) * np.sqrt(ANNUALISATION),
     )
 
 
@@ -593,7 +591,9 @@ def compute_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
             a, b = r.iloc[:, i], r.iloc[:, j]
             both = a.notna() & b.notna()
             av, bv = a.where(both, 0.0), b.where(both, 0.0)
-            frame = pd.DataFrame({"n": both.astype(float), "a": av, "b": bv, "aa": av * av, "bb": bv * bv, "ab": av * bv})
+            frame = pd.DataFrame(
+                {"n": both.astype(float), "a": av, "b": bv, "aa": av * av, "bb": bv * bv, "ab": av * bv}
+            )
             sums = frame.rolling(CORR_WINDOW, min_periods=1).sum()
             n = sums["n"].to_numpy()
             with np.errstate(divide="ignore", invalid="ignore"):

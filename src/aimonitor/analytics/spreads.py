@@ -88,8 +88,9 @@ import dataclasses
 import datetime as dt
 import logging
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -196,7 +197,7 @@ class CreditParams:
     listing_exclude_sessions: int = 21
     debt_includes_leases: bool = False
 
-    def replace(self, **kw: Any) -> "CreditParams":
+    def replace(self, **kw: Any) -> CreditParams:
         return dataclasses.replace(self, **kw)
 
 
@@ -223,8 +224,14 @@ def _fundamentals_of(fundamentals: pd.DataFrame, symbol: str) -> pd.DataFrame:
     f = fundamentals[fundamentals["symbol"] == symbol].copy()
     for c in ("period_end", "filed_date"):
         f[c] = pd.to_datetime(f[c])
-    for c in ("short_term_debt", "long_term_debt", "total_debt", "shares_outstanding",
-              "weighted_avg_basic_shares", "operating_lease_liabilities"):
+    for c in (
+        "short_term_debt",
+        "long_term_debt",
+        "total_debt",
+        "shares_outstanding",
+        "weighted_avg_basic_shares",
+        "operating_lease_liabilities",
+    ):
         f[c] = pd.to_numeric(f[c], errors="coerce") if c in f.columns else np.nan
     return f.sort_values(["filed_date", "period_end"]).reset_index(drop=True)
 
@@ -239,16 +246,21 @@ def _asof(dates: pd.DatetimeIndex, rows: pd.DataFrame, on: str, cols: Sequence[s
     right = rows[[on, *cols]].copy()
     right[on] = pd.to_datetime(right[on]).dt.as_unit("ns")
     right = right.sort_values(on).drop_duplicates(on, keep="last").reset_index(drop=True)
-    pos = np.searchsorted(right[on].to_numpy(dtype="datetime64[ns]"),
-                          idx.as_unit("ns").to_numpy(dtype="datetime64[ns]"), side="right") - 1
+    pos = (
+        np.searchsorted(
+            right[on].to_numpy(dtype="datetime64[ns]"), idx.as_unit("ns").to_numpy(dtype="datetime64[ns]"), side="right"
+        )
+        - 1
+    )
     out = right.iloc[np.clip(pos, 0, None)].set_index(idx)
     if (pos < 0).any():
         out.loc[pos < 0, :] = None
     return out[[on, *cols]]
 
 
-def compute_balance_sheet_pit(fundamentals: pd.DataFrame, symbol: str, dates: pd.DatetimeIndex
-                              ) -> tuple[pd.DataFrame, list[str]]:
+def compute_balance_sheet_pit(
+    fundamentals: pd.DataFrame, symbol: str, dates: pd.DatetimeIndex
+) -> tuple[pd.DataFrame, list[str]]:
     """Point-in-time debt and share count of one company on each date.
 
     Parameters
@@ -281,8 +293,10 @@ def compute_balance_sheet_pit(fundamentals: pd.DataFrame, symbol: str, dates: pd
     stale = d["debt_filed"].notna() & (latest["any_filed"] > d["debt_filed"])
     if stale.any():
         periods = sorted({p.date().isoformat() for p in latest.loc[stale, "period_end"]})
-        warns.append(f"{symbol}: filing(s) for period {', '.join(periods)} report no debt; the previous "
-                     f"filing's debt is used from {stale[stale].index[0].date()} to {stale[stale].index[-1].date()}")
+        warns.append(
+            f"{symbol}: filing(s) for period {', '.join(periods)} report no debt; the previous "
+            f"filing's debt is used from {stale[stale].index[0].date()} to {stale[stale].index[-1].date()}"
+        )
     count_rows = f[f["shares_outstanding"].notna()].rename(columns={"filed_date": "count_filed"})
     c = _asof(dates, count_rows, "count_filed", ["shares_outstanding"])
     w_rows = f[f["weighted_avg_basic_shares"].notna()].rename(columns={"filed_date": "w_filed"})
@@ -291,19 +305,23 @@ def compute_balance_sheet_pit(fundamentals: pd.DataFrame, symbol: str, dates: pd
     leases = _asof(dates, l_rows, "l_filed", ["operating_lease_liabilities"])["operating_lease_liabilities"]
     use_w = c["shares_outstanding"].isna() & w["weighted_avg_basic_shares"].notna()
     if use_w.any():
-        warns.append(f"{symbol}: no point-in-time share count filed yet; weighted-average basic shares used "
-                     f"from {use_w[use_w].index[0].date()} to {use_w[use_w].index[-1].date()}")
-    out = pd.DataFrame({
-        "total_debt": d["_total"].astype(float),
-        "default_point": d["_dp"].astype(float),
-        "debt_filed": d["debt_filed"],
-        "debt_period": d["debt_period"],
-        "shares": c["shares_outstanding"].where(~use_w, w["weighted_avg_basic_shares"]).astype(float),
-        "shares_kind": np.where(use_w, "weighted_avg",
-                                np.where(c["shares_outstanding"].notna(), "count", None)),
-        "shares_filed": c["count_filed"].where(~use_w, w["w_filed"]),
-        "operating_leases": leases.astype(float).fillna(0.0),
-    }, index=dates)
+        warns.append(
+            f"{symbol}: no point-in-time share count filed yet; weighted-average basic shares used "
+            f"from {use_w[use_w].index[0].date()} to {use_w[use_w].index[-1].date()}"
+        )
+    out = pd.DataFrame(
+        {
+            "total_debt": d["_total"].astype(float),
+            "default_point": d["_dp"].astype(float),
+            "debt_filed": d["debt_filed"],
+            "debt_period": d["debt_period"],
+            "shares": c["shares_outstanding"].where(~use_w, w["weighted_avg_basic_shares"]).astype(float),
+            "shares_kind": np.where(use_w, "weighted_avg", np.where(c["shares_outstanding"].notna(), "count", None)),
+            "shares_filed": c["count_filed"].where(~use_w, w["w_filed"]),
+            "operating_leases": leases.astype(float).fillna(0.0),
+        },
+        index=dates,
+    )
     return out, warns
 
 
@@ -319,8 +337,15 @@ def _rate_cc(rates: pd.DataFrame, series: str, dates: pd.DatetimeIndex) -> pd.Se
 # ---------------------------------------------------------------------------- calibration
 
 
-def calibrate_lbar(price: object, sigma_s: object, dps: object, r: object, quotes_bp: object,
-                   params: CreditParams = CreditParams(), weights: object = None) -> float:
+def calibrate_lbar(
+    price: object,
+    sigma_s: object,
+    dps: object,
+    r: object,
+    quotes_bp: object,
+    params: CreditParams = CreditParams(),
+    weights: object = None,
+) -> float:
     """Fit CreditGrades' ``L̄`` to CDS quotes (least squares in log spread).
 
     Parameters
@@ -347,8 +372,9 @@ def calibrate_lbar(price: object, sigma_s: object, dps: object, r: object, quote
     p, s, d, rr, lq, wt = p[ok], s[ok], d[ok], rr[ok], np.log(q[ok]), wt[ok]
 
     def loss(lb: float) -> float:
-        m = credit.creditgrades_spread(p, s, d, rr, tenor=params.tenor_years, lbar=lb,
-                                       lam=params.barrier_uncertainty, recovery=params.cds_recovery)
+        m = credit.creditgrades_spread(
+            p, s, d, rr, tenor=params.tenor_years, lbar=lb, lam=params.barrier_uncertainty, recovery=params.cds_recovery
+        )
         m = np.maximum(m, 1e-6)
         return float(np.sum(wt * (np.log(m) - lq) ** 2))
 
@@ -374,16 +400,25 @@ def _quotes_of(quotes: pd.DataFrame | None, symbol: str, tenor: float) -> pd.Dat
         yrs = q["tenor"].map(lambda t: tenor_years(t) if isinstance(t, str) else float(t))
         q = q[np.isclose(yrs.astype(float), tenor)]
     q = q.assign(date=pd.to_datetime(q["date"]), spread_bp=pd.to_numeric(q["spread_bp"], errors="coerce"))
-    return q.dropna(subset=["spread_bp"]).sort_values("date")[["date", "spread_bp", *(["source"] if "source" in q else [])]]
+    return q.dropna(subset=["spread_bp"]).sort_values("date")[
+        ["date", "spread_bp", *(["source"] if "source" in q else [])]
+    ]
 
 
 # ---------------------------------------------------------------------------- one name
 
 
-def compute_name_proxy(close: pd.Series, fundamentals: pd.DataFrame, rate_cc: pd.Series, symbol: str,
-                       quotes: pd.DataFrame | None = None, params: CreditParams = CreditParams(), *,
-                       vol_prior: pd.Series | None = None, new_listing: bool = False
-                       ) -> tuple[pd.DataFrame, list[str]]:
+def compute_name_proxy(
+    close: pd.Series,
+    fundamentals: pd.DataFrame,
+    rate_cc: pd.Series,
+    symbol: str,
+    quotes: pd.DataFrame | None = None,
+    params: CreditParams = CreditParams(),
+    *,
+    vol_prior: pd.Series | None = None,
+    new_listing: bool = False,
+) -> tuple[pd.DataFrame, list[str]]:
     """Daily CreditGrades proxy, Merton and naive DD of one company.
 
     Parameters
@@ -434,54 +469,72 @@ def compute_name_proxy(close: pd.Series, fundamentals: pd.DataFrame, rate_cc: pd
     dates = pd.DatetimeIndex(px.index)
     bs, warns = compute_balance_sheet_pit(fundamentals, symbol, dates)
     if bs["total_debt"].isna().all():
-        raise InsufficientData(f"{symbol}: no filing with debt on or before {dates[-1].date()}; "
-                               f"add total_debt (or short+long-term debt) to the fundamentals")
+        raise InsufficientData(
+            f"{symbol}: no filing with debt on or before {dates[-1].date()}; "
+            f"add total_debt (or short+long-term debt) to the fundamentals"
+        )
     if bs["shares"].isna().all():
-        raise InsufficientData(f"{symbol}: no share count filed on or before {dates[-1].date()}; "
-                               f"add shares_outstanding or weighted_avg_basic_shares to the fundamentals")
+        raise InsufficientData(
+            f"{symbol}: no share count filed on or before {dates[-1].date()}; "
+            f"add shares_outstanding or weighted_avg_basic_shares to the fundamentals"
+        )
     if (bs["shares"] <= 0).any():
         raise DataError(f"{symbol}: share count <= 0 in the fundamentals: equity value must be positive")
     if (bs["total_debt"] <= 0).any():
         zero = bs.index[bs["total_debt"] <= 0]
         warns.append(f"{symbol}: debt is zero from {zero[0].date()}: no default barrier, proxy is blank there")
     skip = params.listing_exclude_sessions if new_listing else 0
-    vol_own = credit.compute_equity_vol(px, method=params.vol_method, window=params.vol_window,  # type: ignore[arg-type]
-                                        halflife=params.vol_halflife, min_obs=params.min_vol_observations,
-                                        skip_first=skip, estimator=params.vol_estimator,  # type: ignore[arg-type]
-                                        jump_threshold=params.vol_jump_threshold)
+    vol_own = credit.compute_equity_vol(
+        px,
+        method=params.vol_method,
+        window=params.vol_window,  # type: ignore[arg-type]
+        halflife=params.vol_halflife,
+        min_obs=params.min_vol_observations,
+        skip_first=skip,
+        estimator=params.vol_estimator,  # type: ignore[arg-type]
+        jump_threshold=params.vol_jump_threshold,
+    )
     if vol_own.isna().all():
-        raise InsufficientData(f"{symbol}: only {len(px)} closes; the equity volatility needs "
-                               f"{params.min_vol_observations + 1}"
-                               f"{f' (the first {skip} returns after the listing are left out)' if skip else ''}; "
-                               f"wait for more sessions")
+        raise InsufficientData(
+            f"{symbol}: only {len(px)} closes; the equity volatility needs "
+            f"{params.min_vol_observations + 1}"
+            f"{f' (the first {skip} returns after the listing are left out)' if skip else ''}; "
+            f"wait for more sessions"
+        )
     n_obs = credit.compute_return_count(px, window=params.vol_window, skip_first=skip)
     prior_w = pd.Series(0.0, index=dates)
     vol = vol_own
     if vol_prior is not None and params.vol_prior != "none":
         pr = vol_prior.reindex(dates)
-        vol = pd.Series(credit.shrink_vol_to_prior(vol_own.values, n_obs.values, pr.values, params.vol_window),
-                        index=dates).where(vol_own.notna())
+        vol = pd.Series(
+            credit.shrink_vol_to_prior(vol_own.values, n_obs.values, pr.values, params.vol_window), index=dates
+        ).where(vol_own.notna())
         prior_w = (1.0 - n_obs / params.vol_window).clip(lower=0.0).where(pr.notna() & vol_own.notna(), 0.0)
         used = prior_w > 0
         if used.any():
             last = used[used].index[-1]
-            warns.append(f"{symbol}: fewer than {params.vol_window} returns: equity volatility pooled with the "
-                         f"peer prior ({pr.loc[last]:.0%} on {last.date()}, weight {prior_w.loc[last]:.0%}) "
-                         f"from {used[used].index[0].date()} to {last.date()}")
+            warns.append(
+                f"{symbol}: fewer than {params.vol_window} returns: equity volatility pooled with the "
+                f"peer prior ({pr.loc[last]:.0%} on {last.date()}, weight {prior_w.loc[last]:.0%}) "
+                f"from {used[used].index[0].date()} to {last.date()}"
+            )
         if vol_own.notna().iloc[-1] and n_obs.iloc[-1] < params.vol_window and pd.isna(pr.iloc[-1]):
-            warns.append(f"{symbol}: short history and no peer ({', '.join(params.vol_prior_symbols)}) with "
-                         f"{params.vol_window} returns on {dates[-1].date()}: own volatility used without a prior")
+            warns.append(
+                f"{symbol}: short history and no peer ({', '.join(params.vol_prior_symbols)}) with "
+                f"{params.vol_window} returns on {dates[-1].date()}: own volatility used without a prior"
+            )
     n_short = int((vol.notna() & (np.log(px).diff().notna().cumsum() < params.vol_window)).sum())
     if n_short and vol.notna().iloc[-1] and len(px) <= params.vol_window:
-        warns.append(f"{symbol}: short history ({len(px)} sessions): equity volatility from fewer than "
-                     f"{params.vol_window} returns")
+        warns.append(
+            f"{symbol}: short history ({len(px)} sessions): equity volatility from fewer than "
+            f"{params.vol_window} returns"
+        )
     r = rate_cc.reindex(dates)
     mcap = px * bs["shares"]  # unadjusted close × share count (see module notes)
     debt_cg = bs["total_debt"] + (bs["operating_leases"] if params.debt_includes_leases else 0.0)
     dps = debt_cg / bs["shares"]
     kw = dict(tenor=params.tenor_years, lam=params.barrier_uncertainty, recovery=params.cds_recovery)
-    uncal = credit.creditgrades_spread(px.values, vol.values, dps.values, r.values,
-                                       lbar=params.global_recovery, **kw)
+    uncal = credit.creditgrades_spread(px.values, vol.values, dps.values, r.values, lbar=params.global_recovery, **kw)
     lbar = pd.Series(params.global_recovery, index=dates, dtype=float)
     cal_spread = pd.Series(np.nan, index=dates)
     calibrated = pd.Series(False, index=dates)
@@ -497,11 +550,20 @@ def compute_name_proxy(close: pd.Series, fundamentals: pd.DataFrame, rate_cc: pd
                 continue
             win = qi[(qi.index <= qd) & (qi.index > qd - pd.Timedelta(days=params.calibration_lookback_days))]
             age = (qd - win.index).days.values.astype(float)
-            lb = calibrate_lbar(win["px"], win["vol"], win["dps"], win["r"], win["q"], params,
-                                weights=0.5 ** (age / params.calibration_halflife_days))
+            lb = calibrate_lbar(
+                win["px"],
+                win["vol"],
+                win["dps"],
+                win["r"],
+                win["q"],
+                params,
+                weights=0.5 ** (age / params.calibration_halflife_days),
+            )
             if math.isfinite(lb) and not (lo_b * 1.001 < lb < hi_b * 0.999):
-                warns.append(f"{symbol}: calibrated L̄ {lb:.3g} on {qd.date()} is at the search bound "
-                             f"({lo_b:g}..{hi_b:g}); the model cannot reach the quoted level")
+                warns.append(
+                    f"{symbol}: calibrated L̄ {lb:.3g} on {qd.date()} is at the search bound "
+                    f"({lo_b:g}..{hi_b:g}); the model cannot reach the quoted level"
+                )
             if math.isfinite(lb):
                 fits.append((qd, lb))
         if fits:
@@ -510,27 +572,46 @@ def compute_name_proxy(close: pd.Series, fundamentals: pd.DataFrame, rate_cc: pd
             has = step.notna()
             lbar = lbar.where(~has, step)
             calibrated = has
-            cal_spread = pd.Series(credit.creditgrades_spread(px.values, vol.values, dps.values, r.values,
-                                                              lbar=lbar.values, **kw), index=dates).where(has)
+            cal_spread = pd.Series(
+                credit.creditgrades_spread(px.values, vol.values, dps.values, r.values, lbar=lbar.values, **kw),
+                index=dates,
+            ).where(has)
     spread = pd.Series(uncal, index=dates).where(~calibrated, cal_spread)
-    dd_m, pd_m = credit.merton_distance_to_default(mcap.values, vol.values, bs["default_point"].values,
-                                                   r.values, 1.0)
+    dd_m, pd_m = credit.merton_distance_to_default(mcap.values, vol.values, bs["default_point"].values, r.values, 1.0)
     past = px / px.shift(credit.TRADING_DAYS) - 1.0
     if past.isna().all() and vol.notna().any():
         warns.append(f"{symbol}: less than a year of closes: the naive DD uses the risk-free rate as drift")
     drift = past.where(past.notna(), r)
-    dd_n, pd_n = credit.naive_distance_to_default(mcap.values, vol.values, bs["default_point"].values,
-                                                  drift.values, 1.0)
-    out = pd.DataFrame({
-        "close": px, "equity_vol": vol, "equity_vol_own": vol_own, "vol_prior_weight": prior_w,
-        "total_debt": bs["total_debt"], "operating_leases": bs["operating_leases"], "default_point": bs["default_point"],
-        "shares": bs["shares"], "shares_kind": bs["shares_kind"], "market_cap": mcap,
-        "debt_per_share": dps, "rate": r, "spread_uncal_bp": uncal, "lbar": lbar,
-        "spread_cal_bp": cal_spread, "spread_bp": spread,
-        "method": np.where(calibrated, "creditgrades_calibrated", "creditgrades"),
-        "dd_merton": dd_m, "pd1y_merton": pd_m, "dd_naive": dd_n, "pd1y_naive": pd_n,
-        "debt_filed": bs["debt_filed"],
-    }, index=dates)
+    dd_n, pd_n = credit.naive_distance_to_default(
+        mcap.values, vol.values, bs["default_point"].values, drift.values, 1.0
+    )
+    out = pd.DataFrame(
+        {
+            "close": px,
+            "equity_vol": vol,
+            "equity_vol_own": vol_own,
+            "vol_prior_weight": prior_w,
+            "total_debt": bs["total_debt"],
+            "operating_leases": bs["operating_leases"],
+            "default_point": bs["default_point"],
+            "shares": bs["shares"],
+            "shares_kind": bs["shares_kind"],
+            "market_cap": mcap,
+            "debt_per_share": dps,
+            "rate": r,
+            "spread_uncal_bp": uncal,
+            "lbar": lbar,
+            "spread_cal_bp": cal_spread,
+            "spread_bp": spread,
+            "method": np.where(calibrated, "creditgrades_calibrated", "creditgrades"),
+            "dd_merton": dd_m,
+            "pd1y_merton": pd_m,
+            "dd_naive": dd_n,
+            "pd1y_naive": pd_n,
+            "debt_filed": bs["debt_filed"],
+        },
+        index=dates,
+    )
     out.index.name = "date"
     return out, warns
 
@@ -538,9 +619,15 @@ def compute_name_proxy(close: pd.Series, fundamentals: pd.DataFrame, rate_cc: pd
 # ---------------------------------------------------------------------------- benchmarks
 
 
-def compute_etf_spread_proxy(credit_px: pd.Series, treasury_px: pd.Series, *, credit_duration: float,
-                             treasury_duration: float, credit_tr: pd.Series | None = None,
-                             treasury_tr: pd.Series | None = None) -> pd.Series:
+def compute_etf_spread_proxy(
+    credit_px: pd.Series,
+    treasury_px: pd.Series,
+    *,
+    credit_duration: float,
+    treasury_duration: float,
+    credit_tr: pd.Series | None = None,
+    treasury_tr: pd.Series | None = None,
+) -> pd.Series:
     """ETF spread proxy in bp: a duration-hedged relative-performance index.
 
     Parameters
@@ -562,6 +649,7 @@ def compute_etf_spread_proxy(credit_px: pd.Series, treasury_px: pd.Series, *, cr
         approximate changes in the credit ETF's spread over Treasuries; the level is not
         a spread.
     """
+
     def returns(px: pd.Series, tr: pd.Series | None) -> pd.Series:
         px = px.dropna().astype(float)
         if tr is None:
@@ -591,9 +679,13 @@ def compute_etf_spread_proxy(credit_px: pd.Series, treasury_px: pd.Series, *, cr
     return idx.rename(None)
 
 
-def compute_benchmarks(fred: pd.DataFrame | None, closes: pd.DataFrame | None = None, *,
-                       adj_closes: pd.DataFrame | None = None,
-                       durations: Mapping[str, float] = ETF_DURATIONS) -> pd.DataFrame:
+def compute_benchmarks(
+    fred: pd.DataFrame | None,
+    closes: pd.DataFrame | None = None,
+    *,
+    adj_closes: pd.DataFrame | None = None,
+    durations: Mapping[str, float] = ETF_DURATIONS,
+) -> pd.DataFrame:
     """Market credit benchmarks in bp, one column per series.
 
     Parameters
@@ -622,10 +714,14 @@ def compute_benchmarks(fred: pd.DataFrame | None, closes: pd.DataFrame | None = 
     for name, (cr, tr) in ETF_PAIRS.items():
         if cr in c.columns and tr in c.columns:
             has_tr = a is not None and cr in a.columns and tr in a.columns
-            s = compute_etf_spread_proxy(c[cr], c[tr], credit_duration=durations[cr],
-                                         treasury_duration=durations[tr],
-                                         credit_tr=a[cr] if has_tr else None,  # type: ignore[index]
-                                         treasury_tr=a[tr] if has_tr else None)  # type: ignore[index]
+            s = compute_etf_spread_proxy(
+                c[cr],
+                c[tr],
+                credit_duration=durations[cr],
+                treasury_duration=durations[tr],
+                credit_tr=a[cr] if has_tr else None,  # type: ignore[index]
+                treasury_tr=a[tr] if has_tr else None,
+            )  # type: ignore[index]
             parts.append(s.rename(name))
     if not parts:
         return pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
@@ -681,11 +777,18 @@ class SpreadPanel:
         return self.benchmarks[series].dropna().rename(series)
 
 
-def compute_spread_panel(closes: pd.DataFrame, fundamentals: pd.DataFrame, rates: pd.DataFrame | None,
-                         fred: pd.DataFrame | None = None, cds_quotes: pd.DataFrame | None = None, *,
-                         symbols: Sequence[str] | None = None, bucket_map: Mapping[str, str] | None = None,
-                         params: CreditParams | None = None, adj_closes: pd.DataFrame | None = None
-                         ) -> SpreadPanel:
+def compute_spread_panel(
+    closes: pd.DataFrame,
+    fundamentals: pd.DataFrame,
+    rates: pd.DataFrame | None,
+    fred: pd.DataFrame | None = None,
+    cds_quotes: pd.DataFrame | None = None,
+    *,
+    symbols: Sequence[str] | None = None,
+    bucket_map: Mapping[str, str] | None = None,
+    params: CreditParams | None = None,
+    adj_closes: pd.DataFrame | None = None,
+) -> SpreadPanel:
     """Daily equity-implied CDS proxies of several names, plus market benchmarks.
 
     Parameters
@@ -731,8 +834,10 @@ def compute_spread_panel(closes: pd.DataFrame, fundamentals: pd.DataFrame, rates
     if params.vol_prior not in ("peers", "none"):
         raise ValueError(f"unknown vol_prior {params.vol_prior!r}; use 'peers' or 'none'")
     if params.vol_estimator not in credit.VOL_ESTIMATORS:
-        raise ValueError(f"unknown vol_estimator {params.vol_estimator!r}; use one of "
-                         f"{', '.join(repr(e) for e in credit.VOL_ESTIMATORS)}")
+        raise ValueError(
+            f"unknown vol_estimator {params.vol_estimator!r}; use one of "
+            f"{', '.join(repr(e) for e in credit.VOL_ESTIMATORS)}"
+        )
     for sym in syms:
         try:
             if sym not in c.columns:
@@ -740,27 +845,39 @@ def compute_spread_panel(closes: pd.DataFrame, fundamentals: pd.DataFrame, rates
             px = c[sym]
             r = _rate_cc(rt, params.rate_series, pd.DatetimeIndex(px.dropna().index))
             peers = [p for p in params.vol_prior_symbols if p != sym and p in c.columns]
-            prior = (credit.compute_peer_vol(c[peers], method=params.vol_method,  # type: ignore[arg-type]
-                                             window=params.vol_window, halflife=params.vol_halflife,
-                                             estimator=params.vol_estimator,  # type: ignore[arg-type]
-                                             jump_threshold=params.vol_jump_threshold)
-                     if params.vol_prior == "peers" else None)
-            new_listing = bool(px.first_valid_index() is not None and first_session is not None
-                               and px.first_valid_index() > first_session)
-            df, w = compute_name_proxy(px, fund, r, sym, cds_quotes, params, vol_prior=prior,
-                                       new_listing=new_listing)
+            prior = (
+                credit.compute_peer_vol(
+                    c[peers],
+                    method=params.vol_method,  # type: ignore[arg-type]
+                    window=params.vol_window,
+                    halflife=params.vol_halflife,
+                    estimator=params.vol_estimator,  # type: ignore[arg-type]
+                    jump_threshold=params.vol_jump_threshold,
+                )
+                if params.vol_prior == "peers"
+                else None
+            )
+            new_listing = bool(
+                px.first_valid_index() is not None
+                and first_session is not None
+                and px.first_valid_index() > first_session
+            )
+            df, w = compute_name_proxy(px, fund, r, sym, cds_quotes, params, vol_prior=prior, new_listing=new_listing)
         except (InsufficientData, DataError) as exc:
             skipped[sym] = str(exc)
             log.info("%s", exc)  # returned in SpreadPanel.skipped; the caller reports it
             continue
         warns.extend(w)
         frames.append(df.reset_index().assign(symbol=sym))
-    names = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["date", "symbol"]))
+    names = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["date", "symbol"])
     cols = ["date", "symbol"] + [x for x in names.columns if x not in ("date", "symbol")]
     names = names[cols]
     bench = compute_benchmarks(fr, c, adj_closes=adj_closes)
-    q = cds_quotes.copy() if cds_quotes is not None else pd.DataFrame(
-        columns=["entity", "date", "tenor", "spread_bp", "source"])
+    q = (
+        cds_quotes.copy()
+        if cds_quotes is not None
+        else pd.DataFrame(columns=["entity", "date", "tenor", "spread_bp", "source"])
+    )
     if "symbol" in q.columns and "entity" not in q.columns:
         q = q.rename(columns={"symbol": "entity"})
     if not q.empty:
@@ -773,9 +890,15 @@ def compute_spread_panel(closes: pd.DataFrame, fundamentals: pd.DataFrame, rates
 # ---------------------------------------------------------------------------- widening
 
 
-def compute_widening(series: pd.Series, *, since: pd.Timestamp, as_of: pd.Timestamp,
-                     change_window: int = 20, z_window: int = 252, z_min_obs: int = 60
-                     ) -> dict[str, Any]:
+def compute_widening(
+    series: pd.Series,
+    *,
+    since: pd.Timestamp,
+    as_of: pd.Timestamp,
+    change_window: int = 20,
+    z_window: int = 252,
+    z_min_obs: int = 60,
+) -> dict[str, Any]:
     """Level and widening statistics of one daily spread series at ``as_of``.
 
     Parameters
@@ -802,8 +925,15 @@ def compute_widening(series: pd.Series, *, since: pd.Timestamp, as_of: pd.Timest
     s = s[s.index <= as_of]
     nan = math.nan
     if s.empty:
-        return {"level": nan, "as_of_used": None, "level_since": nan, "since_used": None,
-                "change": nan, "change_short": nan, "z": nan}
+        return {
+            "level": nan,
+            "as_of_used": None,
+            "level_since": nan,
+            "since_used": None,
+            "change": nan,
+            "change_short": nan,
+            "z": nan,
+        }
     level = float(s.iloc[-1])
     before = s[s.index <= since]
     base = before.iloc[-1:] if not before.empty else s.iloc[:1]
@@ -814,15 +944,24 @@ def compute_widening(series: pd.Series, *, since: pd.Timestamp, as_of: pd.Timest
     if len(tail) >= z_min_obs:
         sd = float(tail.std(ddof=1))
         z = (level - float(tail.mean())) / sd if sd > 0 else nan
-    return {"level": level, "as_of_used": s.index[-1], "level_since": level_since,
-            "since_used": base.index[0], "change": level - level_since, "change_short": short, "z": z}
+    return {
+        "level": level,
+        "as_of_used": s.index[-1],
+        "level_since": level_since,
+        "since_used": base.index[0],
+        "change": level - level_since,
+        "change_short": short,
+        "z": z,
+    }
 
 
 def _rolling_signals(s: pd.Series, prefix: str, params: CreditParams) -> dict[str, pd.Series]:
     roll = s.rolling(params.z_window, min_periods=params.z_min_obs)
-    return {f"{prefix}_bp": s,
-            f"{prefix}_chg{params.change_window}_bp": s.diff(params.change_window),
-            f"{prefix}_z{params.z_window}": (s - roll.mean()) / roll.std()}
+    return {
+        f"{prefix}_bp": s,
+        f"{prefix}_chg{params.change_window}_bp": s.diff(params.change_window),
+        f"{prefix}_z{params.z_window}": (s - roll.mean()) / roll.std(),
+    }
 
 
 def compute_spread_signals(panel: SpreadPanel, sessions: pd.DatetimeIndex | None = None) -> pd.DataFrame:
@@ -847,8 +986,11 @@ def compute_spread_signals(panel: SpreadPanel, sessions: pd.DatetimeIndex | None
     p = panel.params
     rows: list[pd.DataFrame] = []
     if sessions is None:
-        sessions = pd.DatetimeIndex(sorted(set(panel.names["date"]))) if not panel.names.empty \
+        sessions = (
+            pd.DatetimeIndex(sorted(set(panel.names["date"])))
+            if not panel.names.empty
             else pd.DatetimeIndex(panel.benchmarks.index)
+        )
     bench_on = {}
     for col in panel.benchmarks.columns:
         b = panel.benchmark(col)
@@ -858,8 +1000,9 @@ def compute_spread_signals(panel: SpreadPanel, sessions: pd.DatetimeIndex | None
         for name, ser in sig.items():
             ser = ser.replace([np.inf, -np.inf], np.nan).dropna()
             if not ser.empty:
-                rows.append(pd.DataFrame({"date": ser.index, "symbol": sym, "signal": name,
-                                          "value": ser.values.astype(float)}))
+                rows.append(
+                    pd.DataFrame({"date": ser.index, "symbol": sym, "signal": name, "value": ser.values.astype(float)})
+                )
 
     for sym in panel.symbols:
         s = panel.series(sym)
@@ -867,8 +1010,12 @@ def compute_spread_signals(panel: SpreadPanel, sessions: pd.DatetimeIndex | None
         b = panel.buckets.get(sym)
         if b in bench_on:
             sig["credit_proxy_rel_bucket_bp"] = s - bench_on[b].reindex(s.index)
-        for col, name in (("dd_merton", "credit_dd"), ("pd1y_merton", "credit_pd1y"),
-                          ("dd_naive", "credit_dd_naive"), ("pd1y_naive", "credit_pd1y_naive")):
+        for col, name in (
+            ("dd_merton", "credit_dd"),
+            ("pd1y_merton", "credit_pd1y"),
+            ("dd_naive", "credit_dd_naive"),
+            ("pd1y_naive", "credit_pd1y_naive"),
+        ):
             sig[name] = panel.series(sym, col)
         emit(sym, sig)
     for col, ser in bench_on.items():
@@ -920,21 +1067,38 @@ class SpreadRow:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "symbol": self.symbol, "method": self.method,
-            "spread_bp": _num(self.spread_bp, 2), "spread_bp_since": _num(self.spread_bp_since, 2),
-            "change_bp": _num(self.change_bp, 2), "change_20d_bp": _num(self.change_20d_bp, 2),
-            "distance_to_default": _num(self.distance_to_default), "pd_1y": _num(self.pd_1y, 8),
-            "benchmark": (None if self.benchmark_series is None or _num(self.benchmark_change_bp) is None
-                          else {"series": self.benchmark_series, "change_bp": _num(self.benchmark_change_bp, 2),
-                                "level_bp": _num(self.benchmark_level_bp, 2)}),
+            "symbol": self.symbol,
+            "method": self.method,
+            "spread_bp": _num(self.spread_bp, 2),
+            "spread_bp_since": _num(self.spread_bp_since, 2),
+            "change_bp": _num(self.change_bp, 2),
+            "change_20d_bp": _num(self.change_20d_bp, 2),
+            "distance_to_default": _num(self.distance_to_default),
+            "pd_1y": _num(self.pd_1y, 8),
+            "benchmark": (
+                None
+                if self.benchmark_series is None or _num(self.benchmark_change_bp) is None
+                else {
+                    "series": self.benchmark_series,
+                    "change_bp": _num(self.benchmark_change_bp, 2),
+                    "level_bp": _num(self.benchmark_level_bp, 2),
+                }
+            ),
             "since_used": self.since_used.isoformat(),
-            "z_252": _num(self.z_252, 3), "relative_to_bucket_bp": _num(self.relative_to_bucket_bp, 2),
-            "dd_naive": _num(self.dd_naive), "pd_1y_naive": _num(self.pd_1y_naive, 8),
-            "spread_uncalibrated_bp": _num(self.spread_uncalibrated_bp, 2), "lbar": _num(self.lbar),
-            "equity_vol": _num(self.equity_vol), "debt_per_share": _num(self.debt_per_share),
+            "z_252": _num(self.z_252, 3),
+            "relative_to_bucket_bp": _num(self.relative_to_bucket_bp, 2),
+            "dd_naive": _num(self.dd_naive),
+            "pd_1y_naive": _num(self.pd_1y_naive, 8),
+            "spread_uncalibrated_bp": _num(self.spread_uncalibrated_bp, 2),
+            "lbar": _num(self.lbar),
+            "equity_vol": _num(self.equity_vol),
+            "debt_per_share": _num(self.debt_per_share),
             "debt_filed": self.debt_filed.isoformat() if self.debt_filed else None,
-            "last_quote": (None if self.last_quote is None else
-                           {"date": self.last_quote[0].isoformat(), "spread_bp": _num(self.last_quote[1], 2)}),
+            "last_quote": (
+                None
+                if self.last_quote is None
+                else {"date": self.last_quote[0].isoformat(), "spread_bp": _num(self.last_quote[1], 2)}
+            ),
         }
 
 
@@ -950,9 +1114,14 @@ class BenchmarkRow:
     z_252: float | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"series": self.series, "method": self.method, "level_bp": _num(self.level_bp, 2),
-                "change_bp": _num(self.change_bp, 2), "change_20d_bp": _num(self.change_20d_bp, 2),
-                "z_252": _num(self.z_252, 3)}
+        return {
+            "series": self.series,
+            "method": self.method,
+            "level_bp": _num(self.level_bp, 2),
+            "change_bp": _num(self.change_bp, 2),
+            "change_20d_bp": _num(self.change_20d_bp, 2),
+            "z_252": _num(self.z_252, 3),
+        }
 
 
 @dataclass(frozen=True)
@@ -969,11 +1138,14 @@ class SpreadReport:
 
     def to_json(self) -> dict[str, Any]:
         """The document of ``aimonitor spreads --json`` (no NaN: missing numbers are null)."""
-        return {"as_of": self.as_of.isoformat(), "since": self.since.isoformat(),
-                "rows": [r.to_json() for r in self.rows],
-                "benchmarks": [b.to_json() for b in self.benchmarks],
-                "skipped": [{"symbol": s, "reason": why} for s, why in self.skipped],
-                "warnings": list(self.warnings)}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "since": self.since.isoformat(),
+            "rows": [r.to_json() for r in self.rows],
+            "benchmarks": [b.to_json() for b in self.benchmarks],
+            "skipped": [{"symbol": s, "reason": why} for s, why in self.skipped],
+            "warnings": list(self.warnings),
+        }
 
     def to_frame(self) -> pd.DataFrame:
         """One row per name (flat columns)."""
@@ -986,21 +1158,28 @@ class SpreadReport:
 
     def summary(self) -> str:
         """Plain-text table."""
+
         def f(x: Any, fmt: str = "{:+.0f}") -> str:
             v = _num(x)
             return "n/a" if v is None else fmt.format(v)
 
-        lines = [f"Credit spreads as of {self.as_of} (changes since {self.since}), bp",
-                 f"{'symbol':<6} {'method':<24} {'level':>7} {'since':>7} {'chg':>6} {'chg20':>6} "
-                 f"{'DD':>6} {'PD1y':>8}  benchmark"]
+        lines = [
+            f"Credit spreads as of {self.as_of} (changes since {self.since}), bp",
+            f"{'symbol':<6} {'method':<24} {'level':>7} {'since':>7} {'chg':>6} {'chg20':>6} "
+            f"{'DD':>6} {'PD1y':>8}  benchmark",
+        ]
         for r in self.rows:
             bench = f"{r.benchmark_series} {f(r.benchmark_change_bp)}" if r.benchmark_series else "-"
-            lines.append(f"{r.symbol:<6} {r.method:<24} {f(r.spread_bp, '{:.0f}'):>7} "
-                         f"{f(r.spread_bp_since, '{:.0f}'):>7} {f(r.change_bp):>6} {f(r.change_20d_bp):>6} "
-                         f"{f(r.distance_to_default, '{:.2f}'):>6} {f(r.pd_1y, '{:.2%}'):>8}  {bench}")
+            lines.append(
+                f"{r.symbol:<6} {r.method:<24} {f(r.spread_bp, '{:.0f}'):>7} "
+                f"{f(r.spread_bp_since, '{:.0f}'):>7} {f(r.change_bp):>6} {f(r.change_20d_bp):>6} "
+                f"{f(r.distance_to_default, '{:.2f}'):>6} {f(r.pd_1y, '{:.2%}'):>8}  {bench}"
+            )
         if self.benchmarks:
-            lines.append("benchmarks: " + "; ".join(
-                f"{b.series} {f(b.level_bp, '{:.0f}')} ({f(b.change_bp)})" for b in self.benchmarks))
+            lines.append(
+                "benchmarks: "
+                + "; ".join(f"{b.series} {f(b.level_bp, '{:.0f}')} ({f(b.change_bp)})" for b in self.benchmarks)
+            )
         for s, why in self.skipped:
             lines.append(f"skipped {s}: {why}")
         for w in self.warnings:
@@ -1018,16 +1197,27 @@ def _snap(day: Any, index: pd.DatetimeIndex, what: str) -> pd.Timestamp:
     ts = pd.Timestamp(d)
     pos = index.searchsorted(ts, side="right") - 1
     if pos < 0:
-        raise InsufficientData(f"no stored session on or before {what} {cal.to_date(day)}; "
-                               f"the data start on {index[0].date() if len(index) else 'n/a'}")
+        raise InsufficientData(
+            f"no stored session on or before {what} {cal.to_date(day)}; "
+            f"the data start on {index[0].date() if len(index) else 'n/a'}"
+        )
     return index[pos]
 
 
-def build_spread_report(closes: pd.DataFrame, fundamentals: pd.DataFrame, rates: pd.DataFrame | None,
-                        fred: pd.DataFrame | None = None, cds_quotes: pd.DataFrame | None = None, *,
-                        as_of: Any, since: Any, symbols: Sequence[str] | None = None,
-                        bucket_map: Mapping[str, str] | None = None, params: CreditParams | None = None,
-                        adj_closes: pd.DataFrame | None = None) -> SpreadReport:
+def build_spread_report(
+    closes: pd.DataFrame,
+    fundamentals: pd.DataFrame,
+    rates: pd.DataFrame | None,
+    fred: pd.DataFrame | None = None,
+    cds_quotes: pd.DataFrame | None = None,
+    *,
+    as_of: Any,
+    since: Any,
+    symbols: Sequence[str] | None = None,
+    bucket_map: Mapping[str, str] | None = None,
+    params: CreditParams | None = None,
+    adj_closes: pd.DataFrame | None = None,
+) -> SpreadReport:
     """Spread levels and widening of each name at ``as_of`` against its benchmark.
 
     Parameters
@@ -1086,8 +1276,17 @@ def build_spread_report(closes: pd.DataFrame, fundamentals: pd.DataFrame, rates:
     if cds_quotes is not None and len(cds_quotes):
         q = cds_quotes.copy()
         q = q[pd.to_datetime(q["date"]) <= as_ts]
-    panel = compute_spread_panel(c, f, cut(rates), cut(fred), q, symbols=symbols, bucket_map=bucket_map,
-                                 params=params, adj_closes=cut(adj_closes))
+    panel = compute_spread_panel(
+        c,
+        f,
+        cut(rates),
+        cut(fred),
+        q,
+        symbols=symbols,
+        bucket_map=bucket_map,
+        params=params,
+        adj_closes=cut(adj_closes),
+    )
     warns = list(panel.warnings)
     if as_ts.date() != a_req:
         warns.insert(0, f"--as-of {a_req} is not a stored session; using {as_ts.date()}")
@@ -1101,31 +1300,59 @@ def build_spread_report(closes: pd.DataFrame, fundamentals: pd.DataFrame, rates:
         if series not in bench_cache:
             b = panel.benchmark(series)
             sessions_b = _asof(idx[idx <= as_ts], pd.DataFrame({"d": b.index, "v": b.values}), "d", ["v"])["v"]
-            bench_cache[series] = compute_widening(sessions_b, since=since_ts, as_of=as_ts,
-                                                   change_window=params.change_window,
-                                                   z_window=params.z_window, z_min_obs=params.z_min_obs)
+            bench_cache[series] = compute_widening(
+                sessions_b,
+                since=since_ts,
+                as_of=as_ts,
+                change_window=params.change_window,
+                z_window=params.z_window,
+                z_min_obs=params.z_min_obs,
+            )
         return bench_cache[series]
 
     for sym in panel.symbols:
         nm = panel.names[panel.names["symbol"] == sym].set_index("date")
         s = nm["spread_bp"].dropna()
         if s.empty or s.index[-1] < as_ts:
-            why = (f"{sym}: no proxy on {as_ts.date()} (listed {nm.index[0].date()}; the equity volatility needs "
-                   f"{params.min_vol_observations} returns and a filed share count)") if len(nm) else f"{sym}: no data"
+            why = (
+                (
+                    f"{sym}: no proxy on {as_ts.date()} (listed {nm.index[0].date()}; the equity volatility needs "
+                    f"{params.min_vol_observations} returns and a filed share count)"
+                )
+                if len(nm)
+                else f"{sym}: no data"
+            )
             skipped[sym] = why
             continue
         if nm.loc[as_ts, "method"] == "creditgrades_calibrated":
             # measure changes with the as-of calibration throughout, so that a change never
             # mixes two calibrations (or an uncalibrated baseline with a calibrated level)
-            s = pd.Series(credit.creditgrades_spread(
-                nm["close"].values, nm["equity_vol"].values, nm["debt_per_share"].values, nm["rate"].values,
-                tenor=params.tenor_years, lbar=float(nm.loc[as_ts, "lbar"]), lam=params.barrier_uncertainty,
-                recovery=params.cds_recovery), index=nm.index).dropna()
-        w = compute_widening(s, since=since_ts, as_of=as_ts, change_window=params.change_window,
-                             z_window=params.z_window, z_min_obs=params.z_min_obs)
+            s = pd.Series(
+                credit.creditgrades_spread(
+                    nm["close"].values,
+                    nm["equity_vol"].values,
+                    nm["debt_per_share"].values,
+                    nm["rate"].values,
+                    tenor=params.tenor_years,
+                    lbar=float(nm.loc[as_ts, "lbar"]),
+                    lam=params.barrier_uncertainty,
+                    recovery=params.cds_recovery,
+                ),
+                index=nm.index,
+            ).dropna()
+        w = compute_widening(
+            s,
+            since=since_ts,
+            as_of=as_ts,
+            change_window=params.change_window,
+            z_window=params.z_window,
+            z_min_obs=params.z_min_obs,
+        )
         if w["since_used"] != since_ts:
-            warns.append(f"{sym}: no proxy on {since_ts.date()}; change measured from its first value on "
-                         f"{w['since_used'].date()}")
+            warns.append(
+                f"{sym}: no proxy on {since_ts.date()}; change measured from its first value on "
+                f"{w['since_used'].date()}"
+            )
         last = nm.loc[as_ts]
         bser = panel.buckets.get(sym)
         bstats = bench_stats(bser) if bser and bser in panel.benchmarks.columns else None
@@ -1142,25 +1369,42 @@ def build_spread_report(closes: pd.DataFrame, fundamentals: pd.DataFrame, rates:
         qn = _quotes_of(q, sym, params.tenor_years) if q is not None else None
         if qn is not None and not qn.empty:
             lq = (qn["date"].iloc[-1].date(), float(qn["spread_bp"].iloc[-1]))
-        rows.append(SpreadRow(
-            symbol=sym, method=str(last["method"]), spread_bp=w["level"], spread_bp_since=w["level_since"],
-            change_bp=w["change"], change_20d_bp=w["change_short"],
-            distance_to_default=last["dd_merton"], pd_1y=last["pd1y_merton"],
-            benchmark_series=bser if bstats is not None else None, benchmark_change_bp=bchg,
-            since_used=w["since_used"].date(), z_252=w["z"],
-            relative_to_bucket_bp=(w["level"] - bstats["level"]) if bstats is not None else None,
-            benchmark_level_bp=bstats["level"] if bstats is not None else None,
-            dd_naive=last["dd_naive"], pd_1y_naive=last["pd1y_naive"],
-            spread_uncalibrated_bp=last["spread_uncal_bp"], lbar=last["lbar"], equity_vol=last["equity_vol"],
-            debt_per_share=last["debt_per_share"], market_cap=last["market_cap"],
-            debt_filed=pd.Timestamp(last["debt_filed"]).date() if pd.notna(last["debt_filed"]) else None,
-            last_quote=lq))
+        rows.append(
+            SpreadRow(
+                symbol=sym,
+                method=str(last["method"]),
+                spread_bp=w["level"],
+                spread_bp_since=w["level_since"],
+                change_bp=w["change"],
+                change_20d_bp=w["change_short"],
+                distance_to_default=last["dd_merton"],
+                pd_1y=last["pd1y_merton"],
+                benchmark_series=bser if bstats is not None else None,
+                benchmark_change_bp=bchg,
+                since_used=w["since_used"].date(),
+                z_252=w["z"],
+                relative_to_bucket_bp=(w["level"] - bstats["level"]) if bstats is not None else None,
+                benchmark_level_bp=bstats["level"] if bstats is not None else None,
+                dd_naive=last["dd_naive"],
+                pd_1y_naive=last["pd1y_naive"],
+                spread_uncalibrated_bp=last["spread_uncal_bp"],
+                lbar=last["lbar"],
+                equity_vol=last["equity_vol"],
+                debt_per_share=last["debt_per_share"],
+                market_cap=last["market_cap"],
+                debt_filed=pd.Timestamp(last["debt_filed"]).date() if pd.notna(last["debt_filed"]) else None,
+                last_quote=lq,
+            )
+        )
     requested = [s.upper() for s in symbols] if symbols else None
-    for sym, why in skipped.items():
+    for why in skipped.values():
         warns.append(f"row omitted: {why}")
     if not rows:
-        raise InsufficientData("no spread proxy could be computed: " + "; ".join(skipped.values())
-                               if skipped else f"no names to model on {as_ts.date()}")
+        raise InsufficientData(
+            "no spread proxy could be computed: " + "; ".join(skipped.values())
+            if skipped
+            else f"no names to model on {as_ts.date()}"
+        )
     order = {s: i for i, s in enumerate(requested or DEFAULT_SYMBOLS)}
     rows.sort(key=lambda r: order.get(r.symbol, len(order)))
     brow = []
@@ -1168,7 +1412,22 @@ def build_spread_report(closes: pd.DataFrame, fundamentals: pd.DataFrame, rates:
         st = bench_stats(col)
         if st["as_of_used"] is None:
             continue
-        brow.append(BenchmarkRow(col, ETF_METHOD if col in ETF_PAIRS else "fred_oas", st["level"], st["change"],
-                                 st["change_short"], st["z"]))
-    return SpreadReport(as_of=as_ts.date(), since=since_ts.date(), rows=tuple(rows), benchmarks=tuple(brow),
-                        warnings=tuple(warns), skipped=tuple(skipped.items()), params=params)
+        brow.append(
+            BenchmarkRow(
+                col,
+                ETF_METHOD if col in ETF_PAIRS else "fred_oas",
+                st["level"],
+                st["change"],
+                st["change_short"],
+                st["z"],
+            )
+        )
+    return SpreadReport(
+        as_of=as_ts.date(),
+        since=since_ts.date(),
+        rows=tuple(rows),
+        benchmarks=tuple(brow),
+        warnings=tuple(warns),
+        skipped=tuple(skipped.items()),
+        params=params,
+    )

@@ -12,10 +12,10 @@ import logging
 import os
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterable
 
 from aimonitor.errors import DataError, DataWarning
 
@@ -28,9 +28,26 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _HTML_HINT = re.compile(r"<\s*(!doctype\s+html|html|body|head|p|div|br|span|article)\b", re.I)
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august",
-     "september", "october", "november", "december"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        start=1,
+    )
+}
 _MON_ABBR = {k[:3]: v for k, v in _MONTHS.items()}
 _MON_ABBR["sept"] = 9
 
@@ -42,10 +59,12 @@ _STAMP_RES = [
 ]
 _FRONT_DATE = re.compile(r"^(?:date|published|pubdate|publish_date)\s*:\s*['\"]?(\d{4}-\d{2}-\d{2})", re.I | re.M)
 _HEADER_LABEL = re.compile(
-    r"(?:发布时间|发布日期|发表时间|时间|日期|Published(?: on)?|Posted(?: on)?|Date)\s*[:：]?\s*(.{0,40})", re.I)
+    r"(?:发布时间|发布日期|发表时间|时间|日期|Published(?: on)?|Posted(?: on)?|Date)\s*[:：]?\s*(.{0,40})", re.I
+)
 _EN_LONG = re.compile(
     r"\b(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?\s+(\d{1,2}),\s*(20\d{2})\b")
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?\s+(\d{1,2}),\s*(20\d{2})\b"
+)
 
 
 @dataclass(frozen=True)
@@ -231,12 +250,14 @@ def load_article(path: str | Path, max_bytes: int = MAX_ARTICLE_BYTES) -> Articl
         text = strip_html(text)
         if not text.strip():
             raise DataError(f"{name}: HTML page without visible text")
-    return Article(path=name, text=text, lang=detect_lang(text),
-                   published=find_publication_date(text), stamps=find_stamps(text))
+    return Article(
+        path=name, text=text, lang=detect_lang(text), published=find_publication_date(text), stamps=find_stamps(text)
+    )
 
 
-def load_articles(paths: Iterable[str | Path], max_bytes: int = MAX_ARTICLE_BYTES
-                  ) -> tuple[list[Article], list[ArticleFailure]]:
+def load_articles(
+    paths: Iterable[str | Path], max_bytes: int = MAX_ARTICLE_BYTES
+) -> tuple[list[Article], list[ArticleFailure]]:
     """Load many articles; a bad file becomes an :class:`ArticleFailure`, the rest go on."""
     ok: list[Article] = []
     bad: list[ArticleFailure] = []

@@ -15,27 +15,54 @@ import io
 import logging
 import math
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from aimonitor import calendar as cal
 from aimonitor.errors import DataError, DataWarning
 
 log = logging.getLogger(__name__)
 
-REQUIRED_COLUMNS = ("event_id", "announce_date", "timing", "tickers", "counterparty", "event_type",
-                    "amount_usd", "description_en")
+REQUIRED_COLUMNS = (
+    "event_id",
+    "announce_date",
+    "timing",
+    "tickers",
+    "counterparty",
+    "event_type",
+    "amount_usd",
+    "description_en",
+)
 OPTIONAL_COLUMNS = ("date_confirmed", "capacity_gw", "shares", "source_seed", "source_quote_zh", "date_source")
 TIMINGS = cal.TIMINGS
 #: Catalog event types: the extractor's types plus those curated by hand.
-CATALOG_TYPES = frozenset({
-    "equity_investment", "compute_contract", "warrant_equity_for_orders", "debt_raise", "equity_raise",
-    "credit_move", "earnings", "capex_guidance", "capex_project", "stock_reaction", "funding_round",
-    "analyst_report", "aggregate_commitment", "revenue_fact", "other", "product_launch", "m_and_a",
-    "market_move", "macro_forecast", "fund_flow",
-})
+CATALOG_TYPES = frozenset(
+    {
+        "equity_investment",
+        "compute_contract",
+        "warrant_equity_for_orders",
+        "debt_raise",
+        "equity_raise",
+        "credit_move",
+        "earnings",
+        "capex_guidance",
+        "capex_project",
+        "stock_reaction",
+        "funding_round",
+        "analyst_report",
+        "aggregate_commitment",
+        "revenue_fact",
+        "other",
+        "product_launch",
+        "m_and_a",
+        "market_move",
+        "macro_forecast",
+        "fund_flow",
+    }
+)
 MAX_CATALOG_BYTES = 20 * 1024 * 1024
 
 
@@ -99,8 +126,9 @@ class EventRecord:
         }
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "EventRecord":
+    def from_row(cls, row: dict[str, Any]) -> EventRecord:
         """Inverse of :meth:`to_row`."""
+
         def d(v: Any) -> dt.date | None:
             return cal.to_date(v) if v not in (None, "") else None
 
@@ -255,8 +283,16 @@ def load_catalog(path: str | Path | None = None, strict: bool = False) -> list[E
     return out
 
 
-CANDIDATE_COLUMNS = REQUIRED_COLUMNS + ("date_confirmed", "capacity_gw", "shares", "source_seed",
-                                        "source_quote_zh", "unit", "amount", "date_phrase")
+CANDIDATE_COLUMNS = REQUIRED_COLUMNS + (
+    "date_confirmed",
+    "capacity_gw",
+    "shares",
+    "source_seed",
+    "source_quote_zh",
+    "unit",
+    "amount",
+    "date_phrase",
+)
 
 
 def write_candidates_csv(mentions: Sequence[Any], path: str | Path, id_prefix: str = "CAND") -> int:
@@ -286,24 +322,26 @@ def write_candidates_csv(mentions: Sequence[Any], path: str | Path, id_prefix: s
             amt = m.amount
             desc = f"{m.type}: {m.amount_text or ''} ({', '.join(entities)})".strip()
             rd = m.resolved_date
-            w.writerow({
-                "event_id": f"{id_prefix}{i:04d}",
-                "announce_date": rd.isoformat() if rd else "",
-                "timing": "unknown",
-                "tickers": ";".join(tickers),
-                "counterparty": "; ".join(e for e in entities if not ((x := ents.get(e)) and x.ticker)),
-                "event_type": m.type,
-                "amount_usd": _fmt(amt) if unit == "USD" else "",
-                "description_en": desc,
-                "date_confirmed": "no",
-                "capacity_gw": _fmt(amt) if unit == "GW" else "",
-                "shares": _fmt(amt) if unit == "shares" else "",
-                "source_seed": Path(m.article).name,
-                "source_quote_zh": m.quote,
-                "unit": unit or "",
-                "amount": _fmt(amt),
-                "date_phrase": m.date_phrase or "",
-            })
+            w.writerow(
+                {
+                    "event_id": f"{id_prefix}{i:04d}",
+                    "announce_date": rd.isoformat() if rd else "",
+                    "timing": "unknown",
+                    "tickers": ";".join(tickers),
+                    "counterparty": "; ".join(e for e in entities if not ((x := ents.get(e)) and x.ticker)),
+                    "event_type": m.type,
+                    "amount_usd": _fmt(amt) if unit == "USD" else "",
+                    "description_en": desc,
+                    "date_confirmed": "no",
+                    "capacity_gw": _fmt(amt) if unit == "GW" else "",
+                    "shares": _fmt(amt) if unit == "shares" else "",
+                    "source_seed": Path(m.article).name,
+                    "source_quote_zh": m.quote,
+                    "unit": unit or "",
+                    "amount": _fmt(amt),
+                    "date_phrase": m.date_phrase or "",
+                }
+            )
             n += 1
     log.info("wrote %d candidate events to %s", n, p)
     return n

@@ -17,10 +17,11 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from aimonitor.errors import ConfigError
 
@@ -159,8 +160,11 @@ def _validate(data: dict[str, Any], path: str) -> list[Entity]:
                 raise _fail(path, f"{where}.aliases[{j}]", f"expected a non-empty string, got {a!r}")
             a = a.strip()
             if a in aliases_seen and aliases_seen[a] != name:
-                raise _fail(path, f"{where}.aliases[{j}]",
-                            f"alias {a!r} already belongs to {aliases_seen[a]!r}; an alias must name one party")
+                raise _fail(
+                    path,
+                    f"{where}.aliases[{j}]",
+                    f"alias {a!r} already belongs to {aliases_seen[a]!r}; an alias must name one party",
+                )
             aliases_seen[a] = name
             clean.append(a)
         if name not in clean:

@@ -40,9 +40,9 @@ import csv
 import datetime as dt
 import logging
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from aimonitor.errors import DataError
 from aimonitor.events.articles import Article, ArticleFailure, load_articles
@@ -51,17 +51,37 @@ from aimonitor.events.entities import EntityDictionary, EntityMatch, load_entiti
 log = logging.getLogger(__name__)
 
 EVENT_TYPES = (
-    "equity_investment", "compute_contract", "warrant_equity_for_orders", "debt_raise",
-    "equity_raise", "credit_move", "earnings", "capex_guidance", "capex_project",
-    "stock_reaction", "funding_round", "analyst_report", "aggregate_commitment",
-    "revenue_fact", "other",
+    "equity_investment",
+    "compute_contract",
+    "warrant_equity_for_orders",
+    "debt_raise",
+    "equity_raise",
+    "credit_move",
+    "earnings",
+    "capex_guidance",
+    "capex_project",
+    "stock_reaction",
+    "funding_round",
+    "analyst_report",
+    "aggregate_commitment",
+    "revenue_fact",
+    "other",
 )
 #: Deal, financing and credit types (the ones the quality target is about).
-DEAL_TYPES = frozenset({
-    "equity_investment", "compute_contract", "warrant_equity_for_orders", "debt_raise",
-    "equity_raise", "credit_move", "capex_guidance", "capex_project", "funding_round",
-    "aggregate_commitment",
-})
+DEAL_TYPES = frozenset(
+    {
+        "equity_investment",
+        "compute_contract",
+        "warrant_equity_for_orders",
+        "debt_raise",
+        "equity_raise",
+        "credit_move",
+        "capex_guidance",
+        "capex_project",
+        "funding_round",
+        "aggregate_commitment",
+    }
+)
 UNITS = ("USD", "JPY", "HKD", "GW", "shares", "bp", "pct")
 
 # --------------------------------------------------------------------------- numbers
@@ -69,45 +89,112 @@ UNITS = ("USD", "JPY", "HKD", "GW", "shares", "bp", "pct")
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _ZH_MULT = {"万亿": 1e12, "千亿": 1e11, "百亿": 1e10, "亿": 1e8, "千万": 1e7, "百万": 1e6, "万": 1e4, "千": 1e3}
 _ZH_MULT_RE = "万亿|千亿|百亿|亿|千万|百万|万|千"
-_ZH_CUR = {"美元": "USD", "美金": "USD", "日元": "JPY", "日圆": "JPY", "港元": "HKD", "港币": "HKD",
-           "人民币": "CNY", "元人民币": "CNY", "欧元": "EUR", "英镑": "GBP"}
+_ZH_CUR = {
+    "美元": "USD",
+    "美金": "USD",
+    "日元": "JPY",
+    "日圆": "JPY",
+    "港元": "HKD",
+    "港币": "HKD",
+    "人民币": "CNY",
+    "元人民币": "CNY",
+    "欧元": "EUR",
+    "英镑": "GBP",
+}
 _ZH_CUR_RE = "元人民币|人民币|美元|美金|日元|日圆|港元|港币|欧元|英镑|美分"
-_EN_MULT = {"trillion": 1e12, "tn": 1e12, "t": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9,
-            "million": 1e6, "mn": 1e6, "mln": 1e6, "m": 1e6, "thousand": 1e3, "k": 1e3}
+_EN_MULT = {
+    "trillion": 1e12,
+    "tn": 1e12,
+    "t": 1e12,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "million": 1e6,
+    "mn": 1e6,
+    "mln": 1e6,
+    "m": 1e6,
+    "thousand": 1e3,
+    "k": 1e3,
+}
 _EN_MULT_RE = r"trillion|billion|million|thousand|tn|bn|mn|mln|[tbmk]"
-_EN_SYM = {"$": "USD", "US$": "USD", "USD": "USD", "HK$": "HKD", "HKD": "HKD", "¥": "JPY", "JPY": "JPY",
-           "€": "EUR", "EUR": "EUR", "£": "GBP", "GBP": "GBP"}
-_EN_WORD_CUR = {"dollars": "USD", "dollar": "USD", "usd": "USD", "yen": "JPY", "hkd": "HKD",
-                "euros": "EUR", "euro": "EUR", "pounds": "GBP"}
+_EN_SYM = {
+    "$": "USD",
+    "US$": "USD",
+    "USD": "USD",
+    "HK$": "HKD",
+    "HKD": "HKD",
+    "¥": "JPY",
+    "JPY": "JPY",
+    "€": "EUR",
+    "EUR": "EUR",
+    "£": "GBP",
+    "GBP": "GBP",
+}
+_EN_WORD_CUR = {
+    "dollars": "USD",
+    "dollar": "USD",
+    "usd": "USD",
+    "yen": "JPY",
+    "hkd": "HKD",
+    "euros": "EUR",
+    "euro": "EUR",
+    "pounds": "GBP",
+}
 
 _SEP = r"\s*(?:-|–|—|~|～|至|到|to)\s*"
 
 _QUANTITY_RES: list[tuple[str, re.Pattern[str]]] = [
     # Chinese money, optionally a range: 1750-1850亿美元, 1000亿至5000亿美元, 280 亿美元
-    ("zh_money", re.compile(
-        rf"(?P<a>{_NUM})\s*(?:(?P<am>{_ZH_MULT_RE})\s*)?(?:(?:{_SEP})(?P<b>{_NUM})\s*)?"
-        rf"(?P<mult>{_ZH_MULT_RE})?\s*(?P<cur>{_ZH_CUR_RE})")),
+    (
+        "zh_money",
+        re.compile(
+            rf"(?P<a>{_NUM})\s*(?:(?P<am>{_ZH_MULT_RE})\s*)?(?:(?:{_SEP})(?P<b>{_NUM})\s*)?"
+            rf"(?P<mult>{_ZH_MULT_RE})?\s*(?P<cur>{_ZH_CUR_RE})"
+        ),
+    ),
     # English money with a symbol: $300 billion, US$1.4tn, HK$2bn, $63,000
-    ("en_money_sym", re.compile(
-        rf"(?P<cur>US\$|HK\$|\$|¥|€|£|USD\s?|HKD\s?|JPY\s?|EUR\s?|GBP\s?)(?P<a>{_NUM})"
-        rf"(?:\s*(?P<am>{_EN_MULT_RE})(?![A-Za-z]))?"
-        rf"(?:{_SEP}(?:US\$|HK\$|\$|¥|€|£)?(?P<b>{_NUM}))?"
-        rf"(?:\s*(?P<mult>{_EN_MULT_RE})(?![A-Za-z]))?", re.I)),
+    (
+        "en_money_sym",
+        re.compile(
+            rf"(?P<cur>US\$|HK\$|\$|¥|€|£|USD\s?|HKD\s?|JPY\s?|EUR\s?|GBP\s?)(?P<a>{_NUM})"
+            rf"(?:\s*(?P<am>{_EN_MULT_RE})(?![A-Za-z]))?"
+            rf"(?:{_SEP}(?:US\$|HK\$|\$|¥|€|£)?(?P<b>{_NUM}))?"
+            rf"(?:\s*(?P<mult>{_EN_MULT_RE})(?![A-Za-z]))?",
+            re.I,
+        ),
+    ),
     # English money with a trailing currency word or a bn/tn abbreviation: 300bn, 5 billion yen
-    ("en_money_word", re.compile(
-        rf"(?<![\w$.])(?P<a>{_NUM})(?:{_SEP}(?P<b>{_NUM}))?\s*(?P<mult>trillion|billion|million|tn|bn)"
-        rf"(?:\s+(?P<cur>dollars|dollar|usd|yen|hkd|euros|euro|pounds))?(?![A-Za-z])", re.I)),
+    (
+        "en_money_word",
+        re.compile(
+            rf"(?<![\w$.])(?P<a>{_NUM})(?:{_SEP}(?P<b>{_NUM}))?\s*(?P<mult>trillion|billion|million|tn|bn)"
+            rf"(?:\s+(?P<cur>dollars|dollar|usd|yen|hkd|euros|euro|pounds))?(?![A-Za-z])",
+            re.I,
+        ),
+    ),
     # capacity: 6G瓦, 10 GW, 1-2GW, 5 gigawatts, 300 MW
-    ("power", re.compile(
-        rf"(?P<a>{_NUM})(?:{_SEP}(?P<b>{_NUM}))?\s*(?P<u>G瓦|GW|吉瓦|千兆瓦|gigawatts?|MW|兆瓦|megawatts?)(?![A-Za-z])",
-        re.I)),
+    (
+        "power",
+        re.compile(
+            rf"(?P<a>{_NUM})(?:{_SEP}(?P<b>{_NUM}))?\s*(?P<u>G瓦|GW|吉瓦|千兆瓦|gigawatts?|MW|兆瓦|megawatts?)(?![A-Za-z])",
+            re.I,
+        ),
+    ),
     # shares: 1.6亿股, 413万股, 160 million shares
     ("zh_shares", re.compile(rf"(?P<a>{_NUM})\s*(?P<mult>{_ZH_MULT_RE})?\s*股(?![价票市东份指权息])")),
-    ("en_shares", re.compile(rf"(?P<a>{_NUM})\s*(?P<mult>billion|million|thousand|mn|m|bn)?\s+(?:common\s+)?shares\b", re.I)),
+    (
+        "en_shares",
+        re.compile(rf"(?P<a>{_NUM})\s*(?P<mult>billion|million|thousand|mn|m|bn)?\s+(?:common\s+)?shares\b", re.I),
+    ),
     # basis points: 60个基点, 60 bp, 60 basis points
     ("bp", re.compile(rf"(?P<a>{_NUM})\s*(?:个)?(?:基点|bps?\b|basis\s+points?)", re.I)),
     # percentages and percentage points
-    ("pct", re.compile(rf"(?P<a>{_NUM})(?:\s*(?:{_SEP})\s*(?P<b>{_NUM}))?\s*(?:%|％|个百分点|\s?percent(?:age points?)?\b)", re.I)),
+    (
+        "pct",
+        re.compile(
+            rf"(?P<a>{_NUM})(?:\s*(?:{_SEP})\s*(?P<b>{_NUM}))?\s*(?:%|％|个百分点|\s?percent(?:age points?)?\b)", re.I
+        ),
+    ),
 ]
 
 
@@ -186,7 +273,7 @@ def find_quantities(text: str) -> list[Quantity]:
                 scale = 1e-3 if u in ("mw", "兆瓦") or u.startswith("megawatt") else 1.0
             elif kind in ("zh_shares", "en_shares"):
                 unit = "shares"
-                ms = (g.get("mult") or "")
+                ms = g.get("mult") or ""
                 scale = _ZH_MULT.get(ms) or _EN_MULT.get(ms.lower(), 1.0)
             elif kind == "bp":
                 unit = "bp"
@@ -220,8 +307,10 @@ _EN_WEEKDAY = {d.lower(): i for i, d in enumerate(_cal.day_name)}
 _MONTH_NAMES = {m.lower(): i for i, m in enumerate(_cal.month_name) if m}
 _MONTH_NAMES.update({m.lower(): i for i, m in enumerate(_cal.month_abbr) if m})
 _MONTH_NAMES["sept"] = 9
-_EN_MON = (r"(?P<mon>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-           r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_EN_MON = (
+    r"(?P<mon>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
 
 _DATE_RES: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(r"(?<!\d)(?P<y>20\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)")),
@@ -351,7 +440,9 @@ def find_dates(text: str, ref: dt.date | None) -> list[DatePhrase]:
 
 # --------------------------------------------------------------------------- sentences
 
-_SENT_END = re.compile(r"(?:[。！？!?；;]+[”’\"』」)]*|\n+|\s+-\s+|(?:\s*\[\d+\])+\s*|(?<=[A-Za-z0-9%)][A-Za-z0-9%)])\.(?=\s+[A-Z\"“]))")
+_SENT_END = re.compile(
+    r"(?:[。！？!?；;]+[”’\"』」)]*|\n+|\s+-\s+|(?:\s*\[\d+\])+\s*|(?<=[A-Za-z0-9%)][A-Za-z0-9%)])\.(?=\s+[A-Z\"“]))"
+)
 _CLAUSE_END = re.compile(r"[，,：:]|(?<=[\u4e00-\u9fff）)”*])\s+(?=[\u4e00-\u9fff（(“*])")
 
 
@@ -389,52 +480,230 @@ def _clauses(sent: str) -> list[tuple[int, int]]:
 
 # --------------------------------------------------------------------------- type cues
 
+
 def _rx(*alts: str) -> re.Pattern[str]:
     return re.compile("|".join(alts), re.I | re.ASCII)
 
 
 #: (type, cue pattern), in priority order: the first type whose cue occurs wins.
 TYPE_CUES: list[tuple[str, re.Pattern[str]]] = [
-    ("credit_move", _rx(r"CDS", "信用违约互换", "利差", "信用评级", "评级(?:下调|上调)", r"credit default swaps?",
-                        r"spreads? (?:widen|tighten|jump|rose|rise)", r"downgrad", r"credit rating")),
+    (
+        "credit_move",
+        _rx(
+            r"CDS",
+            "信用违约互换",
+            "利差",
+            "信用评级",
+            "评级(?:下调|上调)",
+            r"credit default swaps?",
+            r"spreads? (?:widen|tighten|jump|rose|rise)",
+            r"downgrad",
+            r"credit rating",
+        ),
+    ),
     ("warrant_equity_for_orders", _rx("认股权证", "认证股权", "股份换订单", "送股", r"\bwarrants?\b")),
-    ("equity_raise", _rx("出售股票", "发行股票", "发行新股", "增发", "配股", "股票发行", "出售股份筹资",
-                         r"share sale", r"stock sale", r"equity offering", r"sell(?:s|ing)? (?:new )?shares",
-                         r"equity raise", r"convertible")),
-    ("debt_raise", _rx("借贷", "举债", "借款", "贷款", "发债", "新债", "发行.{0,6}债", "债券发行", "债务融资",
-                       "负债", "抵押.{0,12}(?:筹集|融资)", "(?:筹集|融资).{0,6}债务", "信贷",
-                       r"borrow", r"\bloans?\b", r"bond (?:sale|issue|offering|deal)", r"issued? .{0,20}bonds?",
-                       r"debt (?:financing|raise|deal|offering)", r"raised? .{0,20}debt", r"notes offering",
-                       r"private credit")),
-    ("funding_round", _rx("轮融资", "一轮.{0,12}融资", "完成.{0,8}融资", "新一轮", "风险投资", "风投", r"venture capital", "估值(?!收益|压力)", "融资轮", r"funding round",
-                          r"valuation", r"valued at", r"series [a-h]\b", r"raised? .{0,30}from investors")),
-    ("capex_guidance", _rx(r"(?:资本支出|资本开支|\bcapex\b|capital expenditures?|capital spending)"
-                           r"[^。；;]{0,30}?(?:指引|计划|预计|预期|展望|guidance|plans?|expect|forecast|outlook)",
-                           r"(?:指引|计划|预计|预期|guidance|plans?|expect|forecast|outlook)[^。；;]{0,30}?"
-                           r"(?:资本支出|资本开支|\bcapex\b|capital expenditures?|capital spending)")),
-    ("capex_project", _rx("项目", "园区", "建设数据中心", "数据中心建设", "建成", r"\bproject\b", r"\bcampus\b",
-                          r"build(?:ing)? (?:a |the )?data cent")),
-    ("aggregate_commitment", _rx("总价值", "合作总规模", "累计签", "(?<!综)合计", "总额",
-                                 "与合作伙伴签", "合同总", r"in total", r"total(?:ling)? (?:of )?commitments",
-                                 r"commitments? (?:total|worth)", r"combined")),
+    (
+        "equity_raise",
+        _rx(
+            "出售股票",
+            "发行股票",
+            "发行新股",
+            "增发",
+            "配股",
+            "股票发行",
+            "出售股份筹资",
+            r"share sale",
+            r"stock sale",
+            r"equity offering",
+            r"sell(?:s|ing)? (?:new )?shares",
+            r"equity raise",
+            r"convertible",
+        ),
+    ),
+    (
+        "debt_raise",
+        _rx(
+            "借贷",
+            "举债",
+            "借款",
+            "贷款",
+            "发债",
+            "新债",
+            "发行.{0,6}债",
+            "债券发行",
+            "债务融资",
+            "负债",
+            "抵押.{0,12}(?:筹集|融资)",
+            "(?:筹集|融资).{0,6}债务",
+            "信贷",
+            r"borrow",
+            r"\bloans?\b",
+            r"bond (?:sale|issue|offering|deal)",
+            r"issued? .{0,20}bonds?",
+            r"debt (?:financing|raise|deal|offering)",
+            r"raised? .{0,20}debt",
+            r"notes offering",
+            r"private credit",
+        ),
+    ),
+    (
+        "funding_round",
+        _rx(
+            "轮融资",
+            "一轮.{0,12}融资",
+            "完成.{0,8}融资",
+            "新一轮",
+            "风险投资",
+            "风投",
+            r"venture capital",
+            "估值(?!收益|压力)",
+            "融资轮",
+            r"funding round",
+            r"valuation",
+            r"valued at",
+            r"series [a-h]\b",
+            r"raised? .{0,30}from investors",
+        ),
+    ),
+    (
+        "capex_guidance",
+        _rx(
+            r"(?:资本支出|资本开支|\bcapex\b|capital expenditures?|capital spending)"
+            r"[^。；;]{0,30}?(?:指引|计划|预计|预期|展望|guidance|plans?|expect|forecast|outlook)",
+            r"(?:指引|计划|预计|预期|guidance|plans?|expect|forecast|outlook)[^。；;]{0,30}?"
+            r"(?:资本支出|资本开支|\bcapex\b|capital expenditures?|capital spending)",
+        ),
+    ),
+    (
+        "capex_project",
+        _rx(
+            "项目",
+            "园区",
+            "建设数据中心",
+            "数据中心建设",
+            "建成",
+            r"\bproject\b",
+            r"\bcampus\b",
+            r"build(?:ing)? (?:a |the )?data cent",
+        ),
+    ),
+    (
+        "aggregate_commitment",
+        _rx(
+            "总价值",
+            "合作总规模",
+            "累计签",
+            "(?<!综)合计",
+            "总额",
+            "与合作伙伴签",
+            "合同总",
+            r"in total",
+            r"total(?:ling)? (?:of )?commitments",
+            r"commitments? (?:total|worth)",
+            r"combined",
+        ),
+    ),
     ("earnings", _rx("积压订单", r"backlog")),
-    ("equity_investment", _rx("(?<!资本)(?<!基础设施)(?<!短期)(?<!长期)(?<!风险)投资(?!者|人|级|银行|收益|基金|阶段|回报)", "入股", "注资", "出资",
-                              "持股", "权益", "参与.{0,4}融资",
-                              r"\binvest(?:s|ed|ing|ment)?\b(?! bank| grade)", r"\bstake\b")),
-    ("compute_contract", _rx("合同", "协议", "合约", "订单", "算力租赁", "签订", "签署", "部署", "采购",
-                             r"contract", r"agreement", r"\bdeal\b", r"cloud services?", r"to deploy", r"compute")),
-    ("earnings", _rx("财报", "季度", "季报", "每股收益", "净利润", "营业利润", "运营利润", "毛利率", "业绩",
-                     "财年", "指引", r"earnings", r"quarter", r"\bEPS\b", r"net income", r"results", r"guidance")),
-    ("stock_reaction", _rx("股价", "市值", "盘前", "盘后", "盘中", "暴涨", "大涨", "飙涨", "大跌", "跌超", "涨超",
-                           "收涨", "收跌", r"shares? (?:rose|fell|jumped|surged|slumped|climbed|dropped)",
-                           r"market (?:value|cap)", r"stock (?:rose|fell|jumped|surged)")),
+    (
+        "equity_investment",
+        _rx(
+            "(?<!资本)(?<!基础设施)(?<!短期)(?<!长期)(?<!风险)投资(?!者|人|级|银行|收益|基金|阶段|回报)",
+            "入股",
+            "注资",
+            "出资",
+            "持股",
+            "权益",
+            "参与.{0,4}融资",
+            r"\binvest(?:s|ed|ing|ment)?\b(?! bank| grade)",
+            r"\bstake\b",
+        ),
+    ),
+    (
+        "compute_contract",
+        _rx(
+            "合同",
+            "协议",
+            "合约",
+            "订单",
+            "算力租赁",
+            "签订",
+            "签署",
+            "部署",
+            "采购",
+            r"contract",
+            r"agreement",
+            r"\bdeal\b",
+            r"cloud services?",
+            r"to deploy",
+            r"compute",
+        ),
+    ),
+    (
+        "earnings",
+        _rx(
+            "财报",
+            "季度",
+            "季报",
+            "每股收益",
+            "净利润",
+            "营业利润",
+            "运营利润",
+            "毛利率",
+            "业绩",
+            "财年",
+            "指引",
+            r"earnings",
+            r"quarter",
+            r"\bEPS\b",
+            r"net income",
+            r"results",
+            r"guidance",
+        ),
+    ),
+    (
+        "stock_reaction",
+        _rx(
+            "股价",
+            "市值",
+            "盘前",
+            "盘后",
+            "盘中",
+            "暴涨",
+            "大涨",
+            "飙涨",
+            "大跌",
+            "跌超",
+            "涨超",
+            "收涨",
+            "收跌",
+            r"shares? (?:rose|fell|jumped|surged|slumped|climbed|dropped)",
+            r"market (?:value|cap)",
+            r"stock (?:rose|fell|jumped|surged)",
+        ),
+    ),
     ("revenue_fact", _rx("营收", "收入", "销售额", "营业额", r"revenue", r"\bsales\b", r"\bARR\b")),
 ]
 _TYPE_PATTERNS = dict(TYPE_CUES)
 
 #: Forecast verbs that make a research house's sentence an analyst report.
-_ANALYST_VERBS = _rx("估计", "预测", "预计", "测算", "研报", "研究报告", "报告称", "认为", "指出", "得出结论",
-                     r"estimat", r"forecast", r"expects?", r"projects?", r"said in a note", r"note")
+_ANALYST_VERBS = _rx(
+    "估计",
+    "预测",
+    "预计",
+    "测算",
+    "研报",
+    "研究报告",
+    "报告称",
+    "认为",
+    "指出",
+    "得出结论",
+    r"estimat",
+    r"forecast",
+    r"expects?",
+    r"projects?",
+    r"said in a note",
+    r"note",
+)
 #: Cues strong enough to make a mention from a sentence without any quantity.
 _AMOUNTLESS = ("equity_raise", "debt_raise")
 _STOCK_CUE = _rx("股价", "涨", "跌", r"shares? (?:rose|fell|jumped|surged)", r"stock")
@@ -454,27 +723,49 @@ _SUBJECT_LEAD = re.compile(r"^[\s*（(“\"]*(?:而|但|且|并|同时|其中|�
 
 _GLOSS = re.compile(r"（[^）]*）|\([^)]*\)")
 _PRONOUN = _rx("该公司", "公司", "其", "它", "他们", r"\bthe company\b", r"\bits?\b", r"\bthey\b")
-_ACTION = _rx("宣布", "正准备", "准备", "计划", "拟", "洽谈", "正在", r"announc", r"plans? to", r"in talks", r"is raising")
+_ACTION = _rx(
+    "宣布", "正准备", "准备", "计划", "拟", "洽谈", "正在", r"announc", r"plans? to", r"in talks", r"is raising"
+)
 
 # ---- precision rules (each one general; see tests/test_extract.py for non-seed examples)
 #: Vague amounts written in words: amount unknown, unit known (数百亿美元 -> USD, 十几G瓦 -> GW).
 _VAGUE_QTY = re.compile(
     r"(?P<zh>(?:(?:数|几|上|近)[十百千]*|[十百千](?:几|多|余))(?:万亿|亿|万)\s*(?P<zcur>美元|日元|港元)(?!级))"
     r"|(?P<en>(?:tens|hundreds) of billions of (?P<ecur>dollars|yen)|(?:tens|hundreds) of billions)"
-    r"|(?P<pw>[十几数]+(?:G|吉|千兆)?瓦|several gigawatts)", re.I)
+    r"|(?P<pw>[十几数]+(?:G|吉|千兆)?瓦|several gigawatts)",
+    re.I,
+)
 _VAGUE_UNIT = {"美元": "USD", "日元": "JPY", "港元": "HKD", "dollars": "USD", "yen": "JPY"}
 #: A consensus or expectation figure ("高于分析师预期的1195亿美元", "1290亿美元的普遍预期",
 #: "above the consensus of $65 billion") is not the company's own number.
 _CONSENSUS_BEFORE = re.compile(
     r"(?:预期|预估|共识|一致预期|预测值)(?:的|为|是)?\s*(?:约|大约)?\s*$"
     r"|(?:consensus|expectations?|estimates?|analysts? (?:had )?expected|forecasts? of analysts)"
-    r"\s*(?:of|for|at)?\s*(?:about|around|roughly)?\s*$", re.I)
-_CONSENSUS_AFTER = re.compile(r"^\s*(?:的)?(?:普遍|一致|平均|市场)?(?:预期|预估|共识)|^\s*(?:consensus|expected by analysts)",
-                              re.I)
+    r"\s*(?:of|for|at)?\s*(?:about|around|roughly)?\s*$",
+    re.I,
+)
+_CONSENSUS_AFTER = re.compile(
+    r"^\s*(?:的)?(?:普遍|一致|平均|市场)?(?:预期|预估|共识)|^\s*(?:consensus|expected by analysts)", re.I
+)
 #: Several contracts or a lower bound over contracts is a total, not one contract:
 #: "超过1万亿美元的算力合作协议", "这些合同", "more than $1 trillion of contracts".
-_AGG_PLURAL = _rx("这些合同", "这些协议", "这些合约", "一系列", "多份", "多项", "一共", "累计", "总计", "加起来",
-                  r"\bcontracts\b", r"\bagreements\b", r"\bcommitments\b", r"\baltogether\b", r"\bcumulative")
+_AGG_PLURAL = _rx(
+    "这些合同",
+    "这些协议",
+    "这些合约",
+    "一系列",
+    "多份",
+    "多项",
+    "一共",
+    "累计",
+    "总计",
+    "加起来",
+    r"\bcontracts\b",
+    r"\bagreements\b",
+    r"\bcommitments\b",
+    r"\baltogether\b",
+    r"\bcumulative",
+)
 _AGG_LOWER = re.compile(r"(?:超过|逾|超|more than|over|upwards of)\s*(?:约)?\s*$", re.I)
 #: A named counterparty: "与OpenAI的协议", "with OpenAI".
 _WITH = re.compile(r"(?:与|和|跟|同|向|with|from)\s*\**$", re.I)
@@ -485,19 +776,26 @@ _CONTINUE = _rx("又", "另外", "另有", "此外还", r"\banother\b", r"\ba fu
 #: Cues too generic to override a continued fact's type.
 _GENERIC_CUES = _rx(r"^投资$", r"^交易$", r"^invest", r"^deal$", r"^investment$")
 #: A percentage of a company's equity is a stake, not a market move.
-_STAKE_AFTER = re.compile(r"^\s*(?:的)?\s*(?:股份|股权|权益|股票|stake|of the company|of (?:its|the) shares|equity)", re.I)
-_STAKE_BEFORE = re.compile(r"(?:占(?:公司|总股本)?|持有|持股|a|holds?|owns?)\s*(?:约|大约|about|roughly|up to|最多|高达)?\s*$",
-                           re.I)
+_STAKE_AFTER = re.compile(
+    r"^\s*(?:的)?\s*(?:股份|股权|权益|股票|stake|of the company|of (?:its|the) shares|equity)", re.I
+)
+_STAKE_BEFORE = re.compile(
+    r"(?:占(?:公司|总股本)?|持有|持股|a|holds?|owns?)\s*(?:约|大约|about|roughly|up to|最多|高达)?\s*$", re.I
+)
 #: Arithmetic ("20GW × 500亿美元/GW = 1万亿美元") illustrates, it reports no fact.
 _CALC_BEFORE = re.compile(r"(?:=|＝|等于|equals)\s*$")
 #: An amount used as a yardstick: "还不到OpenAI 20GW的一半", "twice the $10 billion".
 _COMPARE_AFTER = re.compile(r"^\s*的?(?:一半|两倍|三倍|[0-9一二三四五六七八九十]+倍|几分之一)")
 #: An amount something would require is an estimate, not a deal: "仅GPU采购就需要50亿美元",
 #: "building it would cost $50 billion".
-_REQUIRE_BEFORE = re.compile(r"(?:需要|所需|需花费|需投入|would (?:cost|require|need)|requires?|needs?)\s*(?:约|大约|额外|about|roughly)?\s*$",
-                             re.I)
+_REQUIRE_BEFORE = re.compile(
+    r"(?:需要|所需|需花费|需投入|would (?:cost|require|need)|requires?|needs?)\s*(?:约|大约|额外|about|roughly)?\s*$",
+    re.I,
+)
 #: Conditional sentences ("如果谈判破裂，…可能…") state no fact.
-_CONDITIONAL = re.compile(r"^\W*(?:如果|假如|倘若|若|要是|万一|if|should|were)\b|^\W*(?:如果|假如|倘若|若|要是|万一)", re.I)
+_CONDITIONAL = re.compile(
+    r"^\W*(?:如果|假如|倘若|若|要是|万一|if|should|were)\b|^\W*(?:如果|假如|倘若|若|要是|万一)", re.I
+)
 #: "投资了CoreWeave", "invested in Anthropic": an investment without an amount.
 _INVESTED_IN = re.compile(r"(?:投资了|入股了?|注资了?|invested in|took a stake in|has a stake in)\s*\**\s*$", re.I)
 
@@ -516,6 +814,7 @@ def classify(text: str) -> tuple[str | None, str | None]:
 
 
 # --------------------------------------------------------------------------- mentions
+
 
 @dataclass(frozen=True)
 class Mention:
@@ -565,8 +864,10 @@ class ExtractionResult:
 
     def to_json(self) -> dict:
         return {
-            "articles": [{"path": a.path, "published": a.published.isoformat() if a.published else None,
-                          "lang": a.lang} for a in self.articles],
+            "articles": [
+                {"path": a.path, "published": a.published.isoformat() if a.published else None, "lang": a.lang}
+                for a in self.articles
+            ],
             "mentions": [m.to_json() for m in self.mentions],
             "failures": [f.to_json() for f in self.failures],
         }
@@ -595,7 +896,7 @@ def _subject(sent: str, ents: Sequence[EntityMatch], clauses: Sequence[tuple[int
             # the subject is the run of entities joined by 和/与/、/and
             run = [inside[0]]
             for e in inside[1:]:
-                gap = _GLOSS.sub("", sent[run[-1].end:e.start]).replace("*", "")
+                gap = _GLOSS.sub("", sent[run[-1].end : e.start]).replace("*", "")
                 if e.entity == run[-1].entity or _JOINER.fullmatch(gap):
                     run.append(e)
                 else:
@@ -629,8 +930,10 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
     stamp_pos = [st.pos for st in article.stamps]
     last_end = 0
     bounds = [0] + stamp_pos + [len(text)]
-    topics = [_headline_topic(text, a, ents_dict) or _section_topic(ents_dict.find(text[a:b]))
-              for a, b in zip(bounds[:-1], bounds[1:])]
+    topics = [
+        _headline_topic(text, a, ents_dict) or _section_topic(ents_dict.find(text[a:b]))
+        for a, b in zip(bounds[:-1], bounds[1:])
+    ]
     hypo_until = -1
     prev_sent_types: list[str] = []
     for s0, s1 in split_sentences(text):
@@ -653,8 +956,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
         glosses = [(g.start(), g.end()) for g in _GLOSS.finditer(sent)]
         # glosses are masked (same length) so their colons and commas do not cut clauses
         masked = _GLOSS.sub(lambda g: "_" * len(g.group(0)), sent)
-        ents = [e for e in ents_dict.find(sent)
-                if not any(a < e.start < b for a, b in glosses)]
+        ents = [e for e in ents_dict.find(sent) if not any(a < e.start < b for a, b in glosses)]
         quants = find_quantities(sent)
         ref = article.reference_date(s0)
         dates = [d for d in find_dates(sent, ref)]
@@ -664,20 +966,38 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
         subject = _subject(sent, ents, clauses) or (ents[:1] if ents else [])
         # entity-less sentences right after a subject (bullets, "该公司") inherit it
         carry = prev_subject if (_PRONOUN.search(sent) or since_subject <= 3) else []
-        if carry and re.match(r"^\W*(?:它|该公司|其|公司|the company\b|it\b)", sent, re.I) and not (
-                ents and ents[0].start <= 1):
+        if (
+            carry
+            and re.match(r"^\W*(?:它|该公司|其|公司|the company\b|it\b)", sent, re.I)
+            and not (ents and ents[0].start <= 1)
+        ):
             subject = list(carry)
         ents_ctx = list(ents) if ents else carry
         sent_type, sent_cue = classify(masked)
         research_subject = bool(ents) and ents[0].entity.is_source and _ANALYST_VERBS.search(sent)
-        vague = [Quantity(v.start(), v.end(), v.group(0), None,
-                          "GW" if v.group("pw") else _VAGUE_UNIT.get((v.group("zcur") or v.group("ecur") or "dollars").lower(),
-                                                                       _VAGUE_UNIT.get(v.group("zcur") or "", "USD")))
-                 for v in _VAGUE_QTY.finditer(masked)
-                 if not any(q.start < v.end() and v.start() < q.end for q in quants)]
+        vague = [
+            Quantity(
+                v.start(),
+                v.end(),
+                v.group(0),
+                None,
+                "GW"
+                if v.group("pw")
+                else _VAGUE_UNIT.get(
+                    (v.group("zcur") or v.group("ecur") or "dollars").lower(),
+                    _VAGUE_UNIT.get(v.group("zcur") or "", "USD"),
+                ),
+            )
+            for v in _VAGUE_QTY.finditer(masked)
+            if not any(q.start < v.end() and v.start() < q.end for q in quants)
+        ]
         non_pct = [q for q in quants if q.unit != "pct"]
-        stakes = [q for q in quants if q.unit == "pct" and (
-            _STAKE_AFTER.search(sent[q.end:]) or _STAKE_BEFORE.search(sent[max(0, q.start - 12):q.start]))]
+        stakes = [
+            q
+            for q in quants
+            if q.unit == "pct"
+            and (_STAKE_AFTER.search(sent[q.end :]) or _STAKE_BEFORE.search(sent[max(0, q.start - 12) : q.start]))
+        ]
         seen_in_sentence: set = set()
         use = sorted(non_pct + stakes + vague, key=lambda q: q.start) if non_pct or vague else quants
         for q in use:
@@ -698,10 +1018,10 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     if any(a2 <= p.start < b2 for p in use):
                         break
                     next_q_start = b2
-            before = sent[ca:q.start]
-            if _RATE_BEFORE.search(before) or _RATE_AFTER.search(sent[q.end:]) or _ANAPHORA_BEFORE.search(before):
+            before = sent[ca : q.start]
+            if _RATE_BEFORE.search(before) or _RATE_AFTER.search(sent[q.end :]) or _ANAPHORA_BEFORE.search(before):
                 continue
-            if _CALC_BEFORE.search(before) or _COMPARE_AFTER.search(sent[q.end:]):
+            if _CALC_BEFORE.search(before) or _COMPARE_AFTER.search(sent[q.end :]):
                 continue  # the result of a worked calculation, or a yardstick ("不到20GW的一半")
             local = [e for e in ents if prev_q_end <= e.start < next_q_start]
             if not ents:
@@ -709,8 +1029,9 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             else:
                 lead = _SUBJECT_LEAD.match(clause)
                 lead_pos = ca + (lead.end() if lead else 0)
-                has_subject = any(e.start <= lead_pos + 1 and ca <= e.start < cb for e in ents) and \
-                    any(e.start < q.start for e in local)
+                has_subject = any(e.start <= lead_pos + 1 and ca <= e.start < cb for e in ents) and any(
+                    e.start < q.start for e in local
+                )
                 if not has_subject:
                     local = [e for e in subject if e not in local] + local
                 if not local:
@@ -726,8 +1047,9 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             level = "clause"
             if typ is None:
                 # sentence level, but a clause holding another amount describes that amount
-                own = "".join(masked[a:b] + "，" for a, b in clauses
-                              if not any(a <= p.start < b for p in use if p is not q))
+                own = "".join(
+                    masked[a:b] + "，" for a, b in clauses if not any(a <= p.start < b for p in use if p is not q)
+                )
                 typ, cue = classify(own)
                 if typ is None:
                     typ, cue = sent_type, sent_cue
@@ -736,27 +1058,47 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 typ, cue, level = "other", _COST.search(clause).group(0), "clause (cost or price)"
             clause_parties = {e.entity.name for e in ents if ca <= e.start < cb and not e.entity.is_source}
             counterparty = len(clause_parties) >= 2 or any(
-                ca <= e.start < cb and _WITH.search(sent[ca:e.start]) for e in ents if not e.entity.is_source)
-            if typ == "compute_contract" and not counterparty and (
-                    _AGG_PLURAL.search(_GLOSS.sub("", sent)) or _AGG_LOWER.search(before)):
-                typ, cue, level = "aggregate_commitment", (_AGG_PLURAL.search(_GLOSS.sub("", sent)) or
-                                                           _AGG_LOWER.search(before)).group(0), "total without counterparty"
+                ca <= e.start < cb and _WITH.search(sent[ca : e.start]) for e in ents if not e.entity.is_source
+            )
+            if (
+                typ == "compute_contract"
+                and not counterparty
+                and (_AGG_PLURAL.search(_GLOSS.sub("", sent)) or _AGG_LOWER.search(before))
+            ):
+                typ, cue, level = (
+                    "aggregate_commitment",
+                    (_AGG_PLURAL.search(_GLOSS.sub("", sent)) or _AGG_LOWER.search(before)).group(0),
+                    "total without counterparty",
+                )
             if typ == "aggregate_commitment" and _SPENDING.search(clause if level == "clause" else masked):
                 # a spending total or budget is a plan, not signed commitments
                 typ2, cue2 = classify(_TYPE_PATTERNS["aggregate_commitment"].sub("", clause))
-                typ, cue, level = (typ2 if typ2 == "capex_guidance" else "other"), cue2 or "spending", "clause (spending total)"
+                typ, cue, level = (
+                    (typ2 if typ2 == "capex_guidance" else "other"),
+                    cue2 or "spending",
+                    "clause (spending total)",
+                )
             if typ == "aggregate_commitment" and len(clause_parties) >= 2:
                 # a total between two named parties is one contract, not an aggregate
                 rest = [(t, r) for t, r in TYPE_CUES if t != "aggregate_commitment"]
-                hit = next(((t, r.search(_GLOSS.sub("", clause))) for t, r in rest
-                            if r.search(_GLOSS.sub("", clause))), (None, None))
+                hit = next(
+                    ((t, r.search(_GLOSS.sub("", clause))) for t, r in rest if r.search(_GLOSS.sub("", clause))),
+                    (None, None),
+                )
                 if hit[0]:
                     typ, cue, level = hit[0], hit[1].group(0), "clause (two parties)"
             parties = [n for n in names if not (ents_dict.get(n) and ents_dict.get(n).is_source)]
-            if typ == "equity_investment" and len(parties) < 2 and _TYPE_PATTERNS["capex_project"].search(
-                    _GLOSS.sub("", sent)):
+            if (
+                typ == "equity_investment"
+                and len(parties) < 2
+                and _TYPE_PATTERNS["capex_project"].search(_GLOSS.sub("", sent))
+            ):
                 # spending on one's own project is capex, not an investment in another party
-                typ, cue, level = "capex_project", _TYPE_PATTERNS["capex_project"].search(_GLOSS.sub("", sent)).group(0), "sentence"
+                typ, cue, level = (
+                    "capex_project",
+                    _TYPE_PATTERNS["capex_project"].search(_GLOSS.sub("", sent)).group(0),
+                    "sentence",
+                )
             if research_subject and typ != "credit_move":
                 typ, cue, level = "analyst_report", _ANALYST_VERBS.search(sent).group(0), "sentence (research source)"
             if q.unit == "bp" and typ is None:
@@ -764,21 +1106,33 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if q in stakes:
                 if typ != "warrant_equity_for_orders":
                     typ2, cue2 = classify(sent)
-                    typ, cue, level = ("warrant_equity_for_orders", cue2, "sentence (stake)") if \
-                        typ2 == "warrant_equity_for_orders" else ("equity_investment", "stake", "clause (stake)")
-            if typ in DEAL_TYPES and prev_sent_types and _CONTINUE.search(sent) and (
-                    cue is None or _GENERIC_CUES.search(cue or "")) and typ != prev_sent_types[-1]:
+                    typ, cue, level = (
+                        ("warrant_equity_for_orders", cue2, "sentence (stake)")
+                        if typ2 == "warrant_equity_for_orders"
+                        else ("equity_investment", "stake", "clause (stake)")
+                    )
+            if (
+                typ in DEAL_TYPES
+                and prev_sent_types
+                and _CONTINUE.search(sent)
+                and (cue is None or _GENERIC_CUES.search(cue or ""))
+                and typ != prev_sent_types[-1]
+            ):
                 typ, cue, level = prev_sent_types[-1], _CONTINUE.search(sent).group(0), "continues previous sentence"
             elif typ is None and prev_sent_types and _CONTINUE.search(sent):
                 typ, cue, level = prev_sent_types[-1], _CONTINUE.search(sent).group(0), "continues previous sentence"
-            if q.amount is not None and (_CONSENSUS_BEFORE.search(before) or _CONSENSUS_AFTER.search(sent[q.end:])):
+            if q.amount is not None and (_CONSENSUS_BEFORE.search(before) or _CONSENSUS_AFTER.search(sent[q.end :])):
                 typ, cue, level = "analyst_report", "consensus", "clause (expectation figure)"
             if typ in DEAL_TYPES and _REQUIRE_BEFORE.search(before):
                 typ, cue, level = "other", _REQUIRE_BEFORE.search(before).group(0), f"clause (requirement, was {typ})"
             if typ in DEAL_TYPES and not any(not (ents_dict.get(n) and ents_dict.get(n).is_source) for n in names):
                 typ, cue, level = "other", cue, f"no party named (was {typ})"
-            if q.unit == "pct" and q not in stakes and typ not in ("stock_reaction", "credit_move", "earnings", "revenue_fact",
-                                               "funding_round", "analyst_report"):
+            if (
+                q.unit == "pct"
+                and q not in stakes
+                and typ
+                not in ("stock_reaction", "credit_move", "earnings", "revenue_fact", "funding_round", "analyst_report")
+            ):
                 if _STOCK_CUE.search(clause):
                     typ, cue, level = "stock_reaction", _STOCK_CUE.search(clause).group(0), "clause"
                 else:
@@ -795,45 +1149,77 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if typ in DEAL_TYPES:
                 cur_types.append(typ)
             dp = _pick_date(dates, ca, cb)
-            out.append(Mention(
-                article=article.path, entities=names, tickers=tickers, type=typ,
-                amount=q.amount, unit=q.unit, date_phrase=dp.text if dp else None,
-                resolved_date=dp.date if dp else None, quote=sent,
-                amount_low=q.low, amount_high=q.high, amount_text=q.text,
-                date_precision=dp.precision if dp else None,
-                explain=f"amount {q.text!r}; type {typ} from {level} cue {cue!r}" if cue else
-                        f"amount {q.text!r}; no type cue",
-            ))
+            out.append(
+                Mention(
+                    article=article.path,
+                    entities=names,
+                    tickers=tickers,
+                    type=typ,
+                    amount=q.amount,
+                    unit=q.unit,
+                    date_phrase=dp.text if dp else None,
+                    resolved_date=dp.date if dp else None,
+                    quote=sent,
+                    amount_low=q.low,
+                    amount_high=q.high,
+                    amount_text=q.text,
+                    date_precision=dp.precision if dp else None,
+                    explain=f"amount {q.text!r}; type {typ} from {level} cue {cue!r}"
+                    if cue
+                    else f"amount {q.text!r}; no type cue",
+                )
+            )
         if not quants and not vague and ents:
             typ, cue = classify(masked)
-            inv = next((e for e in ents if not e.entity.is_source and _INVESTED_IN.search(masked[:e.start])), None)
+            inv = next((e for e in ents if not e.entity.is_source and _INVESTED_IN.search(masked[: e.start])), None)
             if inv is not None and typ not in _AMOUNTLESS:
                 # "英伟达还投资了CoreWeave": an investment between two named parties, no amount
-                typ, cue = "equity_investment", _INVESTED_IN.search(masked[:inv.start]).group(0).strip()
+                typ, cue = "equity_investment", _INVESTED_IN.search(masked[: inv.start]).group(0).strip()
                 names, tickers = _tickers([e for e in (subject or ents[:1]) if e.entity != inv.entity] + [inv])
                 dp = _pick_date(dates, 0, len(sent))
                 if len(names) >= 2:
-                    out.append(Mention(
-                        article=article.path, entities=names, tickers=tickers, type=typ, amount=None, unit=None,
-                        date_phrase=dp.text if dp else None, resolved_date=dp.date if dp else None, quote=sent,
-                        date_precision=dp.precision if dp else None,
-                        explain=f"no amount; type {typ} from cue {cue!r}"))
+                    out.append(
+                        Mention(
+                            article=article.path,
+                            entities=names,
+                            tickers=tickers,
+                            type=typ,
+                            amount=None,
+                            unit=None,
+                            date_phrase=dp.text if dp else None,
+                            resolved_date=dp.date if dp else None,
+                            quote=sent,
+                            date_precision=dp.precision if dp else None,
+                            explain=f"no amount; type {typ} from cue {cue!r}",
+                        )
+                    )
             if typ in _AMOUNTLESS and any(not e.entity.is_source for e in ents) and _ACTION.search(masked):
                 names, tickers = _tickers(subject or ents)
                 dp = _pick_date(dates, 0, len(sent))
-                out.append(Mention(
-                    article=article.path, entities=names, tickers=tickers, type=typ, amount=None, unit=None,
-                    date_phrase=dp.text if dp else None, resolved_date=dp.date if dp else None, quote=sent,
-                    amount_text=None,
-                    date_precision=dp.precision if dp else None,
-                    explain=f"no amount; type {typ} from sentence cue {cue!r}"))
+                out.append(
+                    Mention(
+                        article=article.path,
+                        entities=names,
+                        tickers=tickers,
+                        type=typ,
+                        amount=None,
+                        unit=None,
+                        date_phrase=dp.text if dp else None,
+                        resolved_date=dp.date if dp else None,
+                        quote=sent,
+                        amount_text=None,
+                        date_precision=dp.precision if dp else None,
+                        explain=f"no amount; type {typ} from sentence cue {cue!r}",
+                    )
+                )
         prev_sent_types = cur_types
         lead_ents = [e for e in (subject or ents) if not e.entity.is_source]
         if lead_ents:
             since_subject = 0
         if ents:  # a sentence naming nobody keeps the running subject (bullets under one heading)
-            prev_subject = lead_ents[:1] if not subject else (
-                [e for e in subject if not e.entity.is_source] or lead_ents[:1])
+            prev_subject = (
+                lead_ents[:1] if not subject else ([e for e in subject if not e.entity.is_source] or lead_ents[:1])
+            )
     return _dedupe(out)
 
 
@@ -878,7 +1264,7 @@ def _headline_topic(text: str, start: int, ents: EntityDictionary) -> EntityMatc
     prev_end = text.rfind("\n", 0, max(line_start - 1, 0))
     if line_start <= 0:
         return None
-    headline = text[prev_end + 1:line_start - 1]
+    headline = text[prev_end + 1 : line_start - 1]
     for e in ents.find(headline):
         if e.entity.is_listed and not e.entity.is_source:
             return e
@@ -911,8 +1297,9 @@ def _pick_date(dates: Sequence[DatePhrase], a: int, b: int) -> DatePhrase | None
     return pool[0] if pool else None
 
 
-def extract_paths(paths: Iterable[str | Path], entities: EntityDictionary | None = None,
-                  max_bytes: int | None = None) -> ExtractionResult:
+def extract_paths(
+    paths: Iterable[str | Path], entities: EntityDictionary | None = None, max_bytes: int | None = None
+) -> ExtractionResult:
     """Load articles and extract their mentions; unreadable files become ``failures``."""
     kw = {} if max_bytes is None else {"max_bytes": max_bytes}
     articles, failures = load_articles(paths, **kw)
@@ -948,9 +1335,16 @@ def load_labels(path: str | Path) -> list[LabelledFact]:
                 amt = float(row["amount"]) if row["amount"].strip() else None
             except ValueError:
                 raise DataError(f"{path}:{i}: amount {row['amount']!r} is not a number") from None
-            out.append(LabelledFact(row["article"].strip(), row["type"].strip(), amt, row["unit"].strip() or None,
-                                    frozenset(t for t in row["tickers"].split(";") if t.strip()),
-                                    row.get("note", "")))
+            out.append(
+                LabelledFact(
+                    row["article"].strip(),
+                    row["type"].strip(),
+                    amt,
+                    row["unit"].strip() or None,
+                    frozenset(t for t in row["tickers"].split(";") if t.strip()),
+                    row.get("note", ""),
+                )
+            )
     return out
 
 
@@ -968,8 +1362,9 @@ def _same(m: Mention, f: LabelledFact) -> bool:
     return abs(m.amount - f.amount) <= 1e-6 * max(abs(f.amount), 1.0)
 
 
-def compute_extraction_quality(mentions: Sequence[Mention], labels: Sequence[LabelledFact],
-                               types: Iterable[str] | None = None) -> dict:
+def compute_extraction_quality(
+    mentions: Sequence[Mention], labels: Sequence[LabelledFact], types: Iterable[str] | None = None
+) -> dict:
     """Precision and recall of ``mentions`` against hand ``labels``.
 
     A mention is correct when a label of the same article has the same type, unit,
@@ -995,13 +1390,19 @@ def compute_extraction_quality(mentions: Sequence[Mention], labels: Sequence[Lab
         pt = [o for m, o in zip(preds, ok) if m.type == t]
         lt = [o for f, o in zip(labs, found) if f.type == t]
         if pt or lt:
-            per_type[t] = {"precision": sum(pt) / len(pt) if pt else None,
-                           "recall": sum(lt) / len(lt) if lt else None,
-                           "n_pred": len(pt), "n_labels": len(lt)}
+            per_type[t] = {
+                "precision": sum(pt) / len(pt) if pt else None,
+                "recall": sum(lt) / len(lt) if lt else None,
+                "n_pred": len(pt),
+                "n_labels": len(lt),
+            }
     return {
         "precision": sum(ok) / len(preds) if preds else 0.0,
         "recall": sum(found) / len(labs) if labs else 0.0,
-        "tp": sum(ok), "n_pred": len(preds), "n_labels": len(labs), "found": sum(found),
+        "tp": sum(ok),
+        "n_pred": len(preds),
+        "n_labels": len(labs),
+        "found": sum(found),
         "per_type": per_type,
         "false_positives": [m for m, o in zip(preds, ok) if not o],
         "missed": [f for f, o in zip(labs, found) if not o],

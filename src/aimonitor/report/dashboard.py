@@ -44,8 +44,9 @@ def _table(head: list[str], rows: list[list[str]], classes: list[str] | None = N
     return "\n".join(out) + "</table>"
 
 
-def write_dashboard(cfg: AppConfig, store: Store, out_dir: str | Path, *, start: dt.date | None = None,
-                    end: dt.date | None = None) -> Path:
+def write_dashboard(
+    cfg: AppConfig, store: Store, out_dir: str | Path, *, start: dt.date | None = None, end: dt.date | None = None
+) -> Path:
     """Write ``out_dir/index.html`` and its figures; returns the HTML path."""
     from aimonitor.services import event_markers, list_events, spreads_charts
 
@@ -73,17 +74,29 @@ def write_dashboard(cfg: AppConfig, store: Store, out_dir: str | Path, *, start:
     for sym, label, day in event_markers(cfg, store):
         if start <= day <= end and sym in ("ORCL", "AMD", "NVDA", "CRWV"):
             markers.setdefault(pd.Timestamp(day), label)
-    figs["prices"] = plot_lines(fig_dir / "prices.png", norm,
-                                f"Prices normalised to 100 on {start} (or listing), adjusted closes", "index",
-                                markers={v: k for k, v in markers.items()} if len(markers) <= 25 else list(markers),
-                                logy=True, figsize=(10, 5))
+    figs["prices"] = plot_lines(
+        fig_dir / "prices.png",
+        norm,
+        f"Prices normalised to 100 on {start} (or listing), adjusted closes",
+        "index",
+        markers={v: k for k, v in markers.items()} if len(markers) <= 25 else list(markers),
+        logy=True,
+        figsize=(10, 5),
+    )
     # drawdowns from the 52-week high (the signal the rules use)
     dd = store.read_signals(["drawdown_52w"], start=start, end=end, symbols=watch)
     if not dd.empty:
         groups = {s: g.set_index(pd.to_datetime(g["date"]))["value"] for s, g in dd.groupby("symbol")}
         series = {s: groups[s] for s in watch if s in groups}  # same order, so same colours, as prices
-        figs["drawdowns"] = plot_lines(fig_dir / "drawdowns.png", series, "Drawdown from the 52-week high",
-                                       "drawdown", percent=True, hline=0.0, figsize=(10, 4.5))
+        figs["drawdowns"] = plot_lines(
+            fig_dir / "drawdowns.png",
+            series,
+            "Drawdown from the 52-week high",
+            "drawdown",
+            percent=True,
+            hline=0.0,
+            figsize=(10, 4.5),
+        )
     # spread proxies with benchmarks
     spread_paths: list[Path] = []
     try:
@@ -92,8 +105,13 @@ def write_dashboard(cfg: AppConfig, store: Store, out_dir: str | Path, *, start:
         log.warning("spread charts skipped: %s", exc)
     oas = store.read_fred([s for s in cfg.fred.series if s.startswith("BAML")], start=start, end=end)
     if not oas.empty:
-        figs["oas"] = plot_lines(fig_dir / "fred_oas.png", {c: oas[c].dropna() for c in oas.columns},
-                                 "FRED ICE BofA option-adjusted spreads", "bp", figsize=(10, 4.5))
+        figs["oas"] = plot_lines(
+            fig_dir / "fred_oas.png",
+            {c: oas[c].dropna() for c in oas.columns},
+            "FRED ICE BofA option-adjusted spreads",
+            "bp",
+            figsize=(10, 4.5),
+        )
     # alert timeline: firing alerts per session by severity
     alerts = store.read_alerts("all")
     if alerts:
@@ -110,24 +128,32 @@ def write_dashboard(cfg: AppConfig, store: Store, out_dir: str | Path, *, start:
             if c.any():
                 counts[sev] = c
         if counts:
-            figs["timeline"] = plot_lines(fig_dir / "alert_timeline.png", counts,
-                                          "Firing alerts per session by severity", "alerts", figsize=(10, 3.8))
+            figs["timeline"] = plot_lines(
+                fig_dir / "alert_timeline.png",
+                counts,
+                "Firing alerts per session by severity",
+                "alerts",
+                figsize=(10, 3.8),
+            )
 
     # ---- HTML
     rel = lambda p: html.escape(str(Path(p).relative_to(out)))  # noqa: E731
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>aimonitor dashboard</title>"
-             f"<style>{CSS}</style></head><body>",
-             f"<h1>aimonitor: the AI-infrastructure financing loop</h1>"
-             f"<p class='muted'>{_e(start)} .. {_e(end)} · watchlist {_e(', '.join(watch))} · "
-             f"market {_e(mkt)} · database {_e(store.path)}</p>"]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>aimonitor dashboard</title>"
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>aimonitor: the AI-infrastructure financing loop</h1>"
+        f"<p class='muted'>{_e(start)} .. {_e(end)} · watchlist {_e(', '.join(watch))} · "
+        f"market {_e(mkt)} · database {_e(store.path)}</p>",
+    ]
     parts.append("<h2>Prices</h2>")
     parts.append(f"<img src='{rel(figs['prices'])}' alt='normalised prices'>")
     if "drawdowns" in figs:
-        parts.append("<h2>Drawdowns</h2>" f"<img src='{rel(figs['drawdowns'])}' alt='drawdowns'>")
+        parts.append(f"<h2>Drawdowns</h2><img src='{rel(figs['drawdowns'])}' alt='drawdowns'>")
     parts.append("<h2>Credit: equity-implied CDS proxies and market spreads</h2>")
     if spread_paths:
-        parts.append("<div class='grid'>" + "".join(f"<img src='{rel(p)}' alt='{_e(p.stem)}'>" for p in spread_paths)
-                     + "</div>")
+        parts.append(
+            "<div class='grid'>" + "".join(f"<img src='{rel(p)}' alt='{_e(p.stem)}'>" for p in spread_paths) + "</div>"
+        )
     else:
         parts.append("<p class='muted'>No spread proxy could be computed (see the log).</p>")
     if "oas" in figs:
@@ -137,18 +163,45 @@ def write_dashboard(cfg: AppConfig, store: Store, out_dir: str | Path, *, start:
         parts.append(f"<img src='{rel(figs['timeline'])}' alt='alert timeline'>")
     shown = [a for a in alerts if a.get("fired")]
     shown.sort(key=lambda a: (a["fired"], a["rule"]), reverse=True)
-    parts.append(_table(["fired", "resolved", "severity", "rule", "symbol", "value", "summary"],
-                        [[_e(a["fired"]), _e(a.get("resolved") or "firing"),
-                          f"<span class='{_e(a['severity'])}'>{_e(a['severity'])}</span>", _e(a["rule"]),
-                          _e(a.get("symbol") if a.get("symbol") != "*" else ""),
-                          _e(f"{a['value']:.4g}" if a.get("value") is not None else ""), _e(a.get("summary"))]
-                         for a in shown[:300]]) if shown else "<p class='muted'>No alert has fired.</p>")
+    parts.append(
+        _table(
+            ["fired", "resolved", "severity", "rule", "symbol", "value", "summary"],
+            [
+                [
+                    _e(a["fired"]),
+                    _e(a.get("resolved") or "firing"),
+                    f"<span class='{_e(a['severity'])}'>{_e(a['severity'])}</span>",
+                    _e(a["rule"]),
+                    _e(a.get("symbol") if a.get("symbol") != "*" else ""),
+                    _e(f"{a['value']:.4g}" if a.get("value") is not None else ""),
+                    _e(a.get("summary")),
+                ]
+                for a in shown[:300]
+            ],
+        )
+        if shown
+        else "<p class='muted'>No alert has fired.</p>"
+    )
     parts.append("<h2>Events</h2>")
     evs = [e for e in list_events(cfg, store) if e.day0 is not None]
-    parts.append(_table(["event", "announced", "timing", "day 0", "tickers", "type", "amount (USD)", "description"],
-                        [[_e(e.event_id), _e(e.announce_date), _e(e.timing), _e(e.day0), _e(", ".join(e.tickers)),
-                          _e(e.event_type), _e(f"{e.amount_usd:.3g}" if e.amount_usd else ""),
-                          _e((e.description or "")[:160])] for e in evs]))
+    parts.append(
+        _table(
+            ["event", "announced", "timing", "day 0", "tickers", "type", "amount (USD)", "description"],
+            [
+                [
+                    _e(e.event_id),
+                    _e(e.announce_date),
+                    _e(e.timing),
+                    _e(e.day0),
+                    _e(", ".join(e.tickers)),
+                    _e(e.event_type),
+                    _e(f"{e.amount_usd:.3g}" if e.amount_usd else ""),
+                    _e((e.description or "")[:160]),
+                ]
+                for e in evs
+            ],
+        )
+    )
     parts.append("</body></html>")
     path = out / "index.html"
     path.write_text("\n".join(parts), encoding="utf-8")

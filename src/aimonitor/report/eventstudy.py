@@ -15,14 +15,21 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aimonitor.report.terminal import Table  # rich is imported in one module
-
 from aimonitor.analytics.eventstudy import EventStudyResult
+from aimonitor.report.terminal import Table  # rich is imported in one module
 
 log = logging.getLogger(__name__)
 
-_AGG_COLS = [("aar", "AAR"), ("caar", "CAAR"), ("t_cs", "t (cs)"), ("patell_z", "Patell Z"),
-             ("bmp_t", "BMP t"), ("kp_bmp_t", "KP-BMP t"), ("corrado_z", "Rank Z"), ("gen_sign_z", "Gen. sign Z")]
+_AGG_COLS = [
+    ("aar", "AAR"),
+    ("caar", "CAAR"),
+    ("t_cs", "t (cs)"),
+    ("patell_z", "Patell Z"),
+    ("bmp_t", "BMP t"),
+    ("kp_bmp_t", "KP-BMP t"),
+    ("corrado_z", "Rank Z"),
+    ("gen_sign_z", "Gen. sign Z"),
+]
 
 
 def _pct(x: Any, digits: int = 2) -> str:
@@ -44,13 +51,23 @@ def _slug(s: str) -> str:
 
 
 def _tables(result: EventStudyResult) -> tuple[list[str], list[list[str]], list[str], list[list[str]], list[str]]:
-    firm_head = ["Symbol", "Event", "Day 0", "N est.", "Alpha", "Beta", "Sigma"] + \
-        [f"AR({d:+d})" for d in result.days] + ["CAR", "t", "p"]
+    firm_head = (
+        ["Symbol", "Event", "Day 0", "N est.", "Alpha", "Beta", "Sigma"]
+        + [f"AR({d:+d})" for d in result.days]
+        + ["CAR", "t", "p"]
+    )
     firm_rows = []
     for i in range(result.n):
         firm_rows.append(
-            [result.symbols[i], result.event_ids[i] or "-", result.day0s[i].isoformat(), str(int(result.n_estimation[i])),
-             _fmt(result.alpha[i], "{:+.5f}"), _fmt(result.beta[i], "{:.3f}"), _fmt(result.sigma[i], "{:.4f}")]
+            [
+                result.symbols[i],
+                result.event_ids[i] or "-",
+                result.day0s[i].isoformat(),
+                str(int(result.n_estimation[i])),
+                _fmt(result.alpha[i], "{:+.5f}"),
+                _fmt(result.beta[i], "{:.3f}"),
+                _fmt(result.sigma[i], "{:.4f}"),
+            ]
             + [_pct(a) for a in result.ar[i]]
             + [_pct(result.car[i]) + _stars(result.car_p[i]), _fmt(result.car_t[i]), _fmt(result.car_p[i], "{:.4f}")]
         )
@@ -58,12 +75,15 @@ def _tables(result: EventStudyResult) -> tuple[list[str], list[list[str]], list[
     agg = result.to_frame("aggregate")
     agg_rows = []
     for _, r in agg.iterrows():
-        agg_rows.append([f"{int(r['day']):+d}"] + [
-            _pct(r[k]) if k in ("aar", "caar") else _fmt(r[k]) for k, _ in _AGG_COLS])
+        agg_rows.append(
+            [f"{int(r['day']):+d}"] + [_pct(r[k]) if k in ("aar", "caar") else _fmt(r[k]) for k, _ in _AGG_COLS]
+        )
     w = result.window_stats
     A, B = result.window
-    agg_rows.append([f"[{A:+d},{B:+d}]", "", _pct(w.get("caar"))] + [
-        _fmt(w.get(k)) for k in ("t_cs", "patell_z", "bmp_t", "kp_bmp_t", "corrado_z", "gen_sign_z")])
+    agg_rows.append(
+        [f"[{A:+d},{B:+d}]", "", _pct(w.get("caar"))]
+        + [_fmt(w.get(k)) for k in ("t_cs", "patell_z", "bmp_t", "kp_bmp_t", "corrado_z", "gen_sign_z")]
+    )
     notes = [
         f"Model: {result.model}; returns: {result.returns_kind}; event window [{A:+d}, {B:+d}]; "
         f"estimation: {result.estimation_spec}; firm-events: {result.n}; skipped: {len(result.skipped)}.",
@@ -89,8 +109,9 @@ def _html_table(head: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"
 
 
-def write_study_report(result: EventStudyResult, out_dir: str | Path, *, title: str = "Event study",
-                       stem: str = "event_study") -> list[Path]:
+def write_study_report(
+    result: EventStudyResult, out_dir: str | Path, *, title: str = "Event study", stem: str = "event_study"
+) -> list[Path]:
     """Write markdown, HTML, PNG plots and CSVs of ``result`` into ``out_dir``.
 
     Returns
@@ -132,30 +153,53 @@ def write_study_report(result: EventStudyResult, out_dir: str | Path, *, title: 
     firm_head, firm_rows, agg_head, agg_rows, notes = _tables(result)
     skipped = [[s.symbol, s.event_id or "-", s.reason] for s in result.skipped]
 
-    md = [f"# {title}", "", *notes, "", "## Firm-events", "", _md_table(firm_head, firm_rows), "",
-          "## Aggregate (AAR per day; last row: the whole window)", "", _md_table(agg_head, agg_rows), ""]
+    md = [
+        f"# {title}",
+        "",
+        *notes,
+        "",
+        "## Firm-events",
+        "",
+        _md_table(firm_head, firm_rows),
+        "",
+        "## Aggregate (AAR per day; last row: the whole window)",
+        "",
+        _md_table(agg_head, agg_rows),
+        "",
+    ]
     if skipped:
         md += ["## Skipped", "", _md_table(["Symbol", "Event", "Reason"], skipped), ""]
     md += ["## Charts", ""] + [f"![{cap}]({p.name})" for cap, p in pngs] + [""]
     pm = out / f"{stem}.md"
     pm.write_text("\n".join(md), encoding="utf-8")
 
-    css = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
-           "table{border-collapse:collapse;margin:1em 0;font-size:13px}"
-           "th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}th{background:#f3f3f3}"
-           "td:first-child,th:first-child{text-align:left}img{max-width:100%;margin:.5em 0}"
-           "p.note{font-size:13px;color:#555}")
+    css = (
+        "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+        "table{border-collapse:collapse;margin:1em 0;font-size:13px}"
+        "th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}th{background:#f3f3f3}"
+        "td:first-child,th:first-child{text-align:left}img{max-width:100%;margin:.5em 0}"
+        "p.note{font-size:13px;color:#555}"
+    )
     body = [f"<h1>{html.escape(title)}</h1>"] + [f"<p class='note'>{html.escape(n)}</p>" for n in notes]
-    body += ["<h2>Firm-events</h2>", _html_table(firm_head, firm_rows),
-             "<h2>Aggregate</h2>", _html_table(agg_head, agg_rows)]
+    body += [
+        "<h2>Firm-events</h2>",
+        _html_table(firm_head, firm_rows),
+        "<h2>Aggregate</h2>",
+        _html_table(agg_head, agg_rows),
+    ]
     if skipped:
         body += ["<h2>Skipped</h2>", _html_table(["Symbol", "Event", "Reason"], skipped)]
-    body += ["<h2>Charts</h2>"] + [f"<figure><img src='{html.escape(p.name)}' alt='{html.escape(c)}'>"
-                                   f"<figcaption>{html.escape(c)}</figcaption></figure>" for c, p in pngs]
+    body += ["<h2>Charts</h2>"] + [
+        f"<figure><img src='{html.escape(p.name)}' alt='{html.escape(c)}'>"
+        f"<figcaption>{html.escape(c)}</figcaption></figure>"
+        for c, p in pngs
+    ]
     ph = out / f"{stem}.html"
-    ph.write_text("<!doctype html><html><head><meta charset='utf-8'><title>"
-                  f"{html.escape(title)}</title><style>{css}</style></head><body>"
-                  + "\n".join(body) + "</body></html>", encoding="utf-8")
+    ph.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>"
+        f"{html.escape(title)}</title><style>{css}</style></head><body>" + "\n".join(body) + "</body></html>",
+        encoding="utf-8",
+    )
     log.info("event-study report written to %s", out)
     return [pm, ph] + paths
 

@@ -7,8 +7,8 @@ band, markers, reference lines. Other reports (prices, drawdowns, spreads) reuse
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import matplotlib
 
@@ -76,11 +76,25 @@ def plot_lines(
         elif band is not None:
             bands = {band_label: band}
         for i, (label, (lo, hi)) in enumerate(bands.items()):
-            ax.fill_between(lo.index, lo.to_numpy(dtype=float), hi.to_numpy(dtype=float),
-                            alpha=0.18, color=f"C{i}", linewidth=0, label=label)
+            ax.fill_between(
+                lo.index,
+                lo.to_numpy(dtype=float),
+                hi.to_numpy(dtype=float),
+                alpha=0.18,
+                color=f"C{i}",
+                linewidth=0,
+                label=label,
+            )
         for i, (label, s) in enumerate(series.items()):
-            ax.plot(s.index, s.to_numpy(dtype=float), color=f"C{i}", linewidth=1.6,
-                    marker="o" if len(s) <= 15 else None, markersize=3.5, label=str(label))
+            ax.plot(
+                s.index,
+                s.to_numpy(dtype=float),
+                color=f"C{i}",
+                linewidth=1.6,
+                marker="o" if len(s) <= 15 else None,
+                markersize=3.5,
+                label=str(label),
+            )
         if hline is not None:
             ax.axhline(hline, color="0.4", linewidth=0.8)
         if vline is not None:
@@ -90,8 +104,16 @@ def plot_lines(
             for label, x in items:
                 ax.axvline(x, color="0.55", linewidth=0.8, linestyle=":")
                 if label:
-                    ax.annotate(str(label), xy=(x, 1.0), xycoords=("data", "axes fraction"),
-                                rotation=90, va="top", ha="right", fontsize=7, color="0.35")
+                    ax.annotate(
+                        str(label),
+                        xy=(x, 1.0),
+                        xycoords=("data", "axes fraction"),
+                        rotation=90,
+                        va="top",
+                        ha="right",
+                        fontsize=7,
+                        color="0.35",
+                    )
         if percent:
             ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         if logy:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -44,20 +45,54 @@ def spreads_table(report: SpreadReport) -> Any:
     from aimonitor.report import terminal  # the rich user
 
     t = terminal.Table(title=f"credit spreads, bp — as of {report.as_of}, changes since {report.since}")
-    for col, just in (("symbol", "left"), ("method", "left"), ("level", "right"), ("since", "right"),
-                      ("chg", "right"), ("chg 20d", "right"), ("z 1y", "right"), ("DD", "right"),
-                      ("PD 1y", "right"), ("benchmark", "left"), ("bench chg", "right"), ("vs bucket", "right")):
+    for col, just in (
+        ("symbol", "left"),
+        ("method", "left"),
+        ("level", "right"),
+        ("since", "right"),
+        ("chg", "right"),
+        ("chg 20d", "right"),
+        ("z 1y", "right"),
+        ("DD", "right"),
+        ("PD 1y", "right"),
+        ("benchmark", "left"),
+        ("bench chg", "right"),
+        ("vs bucket", "right"),
+    ):
         t.add_column(col, justify=just)  # type: ignore[arg-type]
     for r in report.rows:
-        t.add_row(r.symbol, r.method, _fmt(r.spread_bp, "{:.0f}"), _fmt(r.spread_bp_since, "{:.0f}"),
-                  _colour_change(r.change_bp), _colour_change(r.change_20d_bp), _fmt(r.z_252, "{:+.1f}"),
-                  _fmt(r.distance_to_default, "{:.2f}"), _fmt(r.pd_1y, "{:.2%}"),
-                  r.benchmark_series or "-", _colour_change(r.benchmark_change_bp),
-                  _fmt(r.relative_to_bucket_bp, "{:+.0f}"))
+        t.add_row(
+            r.symbol,
+            r.method,
+            _fmt(r.spread_bp, "{:.0f}"),
+            _fmt(r.spread_bp_since, "{:.0f}"),
+            _colour_change(r.change_bp),
+            _colour_change(r.change_20d_bp),
+            _fmt(r.z_252, "{:+.1f}"),
+            _fmt(r.distance_to_default, "{:.2f}"),
+            _fmt(r.pd_1y, "{:.2%}"),
+            r.benchmark_series or "-",
+            _colour_change(r.benchmark_change_bp),
+            _fmt(r.relative_to_bucket_bp, "{:+.0f}"),
+        )
     for b in report.benchmarks:
-        t.add_row(b.series, b.method, _fmt(b.level_bp, "{:.0f}"), "", _colour_change(b.change_bp),
-                  _colour_change(b.change_20d_bp), _fmt(b.z_252, "{:+.1f}"), "", "", "", "", "")
-    notes = [f"omitted {s}" for s, _ in report.skipped] + [w for w in report.warnings if not w.startswith("row omitted")]
+        t.add_row(
+            b.series,
+            b.method,
+            _fmt(b.level_bp, "{:.0f}"),
+            "",
+            _colour_change(b.change_bp),
+            _colour_change(b.change_20d_bp),
+            _fmt(b.z_252, "{:+.1f}"),
+            "",
+            "",
+            "",
+            "",
+            "",
+        )
+    notes = [f"omitted {s}" for s, _ in report.skipped] + [
+        w for w in report.warnings if not w.startswith("row omitted")
+    ]
     if notes:
         t.caption = " · ".join(notes[:6]) + (" · …" if len(notes) > 6 else "")
     return t
@@ -67,9 +102,15 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
-def plot_spread_charts(panel: SpreadPanel, out_dir: str | Path, *, since: Any | None = None,
-                       as_of: Any | None = None, events: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
-                       symbols: Iterable[str] | None = None) -> list[Path]:
+def plot_spread_charts(
+    panel: SpreadPanel,
+    out_dir: str | Path,
+    *,
+    since: Any | None = None,
+    as_of: Any | None = None,
+    events: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+    symbols: Iterable[str] | None = None,
+) -> list[Path]:
     """One PNG per name: its proxy, its rating bucket's OAS, imported CDS quotes, events.
 
     Parameters
@@ -104,7 +145,7 @@ def plot_spread_charts(panel: SpreadPanel, out_dir: str | Path, *, since: Any | 
         return s
 
     paths = []
-    for sym in (list(symbols) if symbols else panel.symbols):
+    for sym in list(symbols) if symbols else panel.symbols:
         proxy = cut(panel.series(sym))
         if proxy.empty:
             log.info("no proxy for %s in the range; chart skipped", sym)
@@ -141,7 +182,12 @@ def plot_spread_charts(panel: SpreadPanel, out_dir: str | Path, *, since: Any | 
                 if (lo is None or ts >= lo) and (hi is None or ts <= hi):
                     marks[str(label)] = ts
         path = out / f"spreads_{_safe(sym)}.png"
-        plot_lines(path, series, title=f"{sym}: equity-implied 5y CDS proxy vs {bser or 'market'}",
-                   ylabel="bp", markers=marks or None)
+        plot_lines(
+            path,
+            series,
+            title=f"{sym}: equity-implied 5y CDS proxy vs {bser or 'market'}",
+            ylabel="bp",
+            markers=marks or None,
+        )
         paths.append(path)
     return paths

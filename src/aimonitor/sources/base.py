@@ -9,8 +9,9 @@ only when it cannot work at all.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -51,8 +52,7 @@ class Source(Protocol):
 
     name: str
 
-    def fetch_bars(self, symbols: Sequence[str], start: dt.date, end: dt.date,
-                   as_of: dt.date) -> list[SeriesFetch]:
+    def fetch_bars(self, symbols: Sequence[str], start: dt.date, end: dt.date, as_of: dt.date) -> list[SeriesFetch]:
         """Daily bars for sessions in [start, end] that have closed by ``as_of``."""
         ...
 

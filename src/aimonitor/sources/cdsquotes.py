@@ -114,10 +114,18 @@ def load_cds_quotes_csv(path: str | Path, *, default_source: str = "user") -> pd
                     except ValueError:
                         raise ValueError(f"spread_bp: expected a number, got {raw['spread_bp']!r}") from None
                     if not math.isfinite(spread) or spread <= 0 or spread > MAX_SPREAD_BP:
-                        raise ValueError(f"spread_bp: expected 0 < spread <= {MAX_SPREAD_BP:g} bp, "
-                                         f"got {raw['spread_bp']!r}")
-                    good.append({"entity": entity, "date": day, "tenor": tenor, "spread_bp": spread,
-                                 "source": raw.get("source") or default_source})
+                        raise ValueError(
+                            f"spread_bp: expected 0 < spread <= {MAX_SPREAD_BP:g} bp, got {raw['spread_bp']!r}"
+                        )
+                    good.append(
+                        {
+                            "entity": entity,
+                            "date": day,
+                            "tenor": tenor,
+                            "spread_bp": spread,
+                            "source": raw.get("source") or default_source,
+                        }
+                    )
                 except ValueError as exc:
                     msg = f"{where}: {exc}; row skipped"
                     rejected.append(msg)
@@ -128,7 +136,10 @@ def load_cds_quotes_csv(path: str | Path, *, default_source: str = "user") -> pd
     df = pd.DataFrame(good, columns=list(COLUMNS))
     df["date"] = pd.to_datetime(df["date"])
     df["spread_bp"] = df["spread_bp"].astype(float)
-    df = (df.drop_duplicates(["entity", "date", "tenor", "source"], keep="last")
-            .sort_values(["entity", "date", "tenor", "source"]).reset_index(drop=True))
+    df = (
+        df.drop_duplicates(["entity", "date", "tenor", "source"], keep="last")
+        .sort_values(["entity", "date", "tenor", "source"])
+        .reset_index(drop=True)
+    )
     df.attrs["rejected"] = rejected
     return df

@@ -13,8 +13,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 
@@ -52,8 +52,10 @@ def load_bars_csv(path: Path) -> pd.DataFrame:
     fields = [f.strip().lower() for f in (reader.fieldnames or [])]
     need = {"date", "close"}
     if not need <= set(fields):
-        raise DataError(f"{path}: line 1: missing column(s) {', '.join(sorted(need - set(fields)))} "
-                        f"(expected date,{','.join(BAR_FIELDS)})")
+        raise DataError(
+            f"{path}: line 1: missing column(s) {', '.join(sorted(need - set(fields)))} "
+            f"(expected date,{','.join(BAR_FIELDS)})"
+        )
     reader.fieldnames = fields
     rows = []
     for lineno, rec in enumerate(reader, start=2):
@@ -86,8 +88,7 @@ class CsvDirSource:
         if not self.folder.is_dir():
             raise FetchError(f"{self.folder}: not a folder (use --source csv:DIR with a folder of CSV files)")
 
-    def fetch_bars(self, symbols: Sequence[str], start: dt.date, end: dt.date,
-                   as_of: dt.date) -> list[SeriesFetch]:
+    def fetch_bars(self, symbols: Sequence[str], start: dt.date, end: dt.date, as_of: dt.date) -> list[SeriesFetch]:
         hi = min(end, as_of)
         out = []
         for sym in symbols:
@@ -101,8 +102,11 @@ class CsvDirSource:
                 out.append(SeriesFetch(sym, None, str(exc)))
                 continue
             f = f[(f["date"] >= start) & (f["date"] <= hi)].reset_index(drop=True)
-            out.append(SeriesFetch(sym, f) if not f.empty else
-                       SeriesFetch(sym, None, f"{path}: no rows between {start} and {hi}"))
+            out.append(
+                SeriesFetch(sym, f)
+                if not f.empty
+                else SeriesFetch(sym, None, f"{path}: no rows between {start} and {hi}")
+            )
         return out
 
     def fetch_fred(self, series: Sequence[str], start: dt.date, end: dt.date) -> list[FredFetch]:
@@ -121,8 +125,11 @@ class CsvDirSource:
                 continue
             f = f[(f["date"] >= start) & (f["date"] <= end)].reset_index(drop=True)
             f["value"] = to_store_units(s, f["value"])
-            out.append(FredFetch(s, f, unit=unit_of(s)) if not f.empty
-                       else FredFetch(s, None, f"{path}: no rows between {start} and {end}", unit=unit_of(s)))
+            out.append(
+                FredFetch(s, f, unit=unit_of(s))
+                if not f.empty
+                else FredFetch(s, None, f"{path}: no rows between {start} and {end}", unit=unit_of(s))
+            )
         return out
 
     def fetch_fundamentals(self, symbols: Sequence[str], as_of: dt.date) -> FundamentalsFetch:
@@ -136,5 +143,6 @@ class CsvDirSource:
         except DataError as exc:
             return FundamentalsFetch(pd.DataFrame(), {s: str(exc) for s in symbols})
         f = f[f["symbol"].isin(list(symbols)) & (f["filed_date"].dt.date <= as_of)]
-        return FundamentalsFetch(f.reset_index(drop=True),
-                                 {s: "no rows in fundamentals.csv" for s in symbols if s not in set(f["symbol"])})
+        return FundamentalsFetch(
+            f.reset_index(drop=True), {s: "no rows in fundamentals.csv" for s in symbols if s not in set(f["symbol"])}
+        )

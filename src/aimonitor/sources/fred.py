@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -78,9 +78,15 @@ class FredSource:
 
     name = "fred"
 
-    def __init__(self, *, timeout: float = 20.0, max_retries: int = 3, backoff: float = 2.0,
-                 get: Callable[[str, float], str] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float = 20.0,
+        max_retries: int = 3,
+        backoff: float = 2.0,
+        get: Callable[[str, float], str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff
@@ -98,8 +104,9 @@ class FredSource:
                 frame = frame[(frame["date"] >= start) & (frame["date"] <= end)].reset_index(drop=True)
                 frame["value"] = to_store_units(series, frame["value"])
                 if frame.empty:
-                    return FredFetch(series, None, f"FRED returned no observations {start}..{end}",
-                                     unit=unit_of(series))
+                    return FredFetch(
+                        series, None, f"FRED returned no observations {start}..{end}", unit=unit_of(series)
+                    )
                 return FredFetch(series, frame, unit=unit_of(series))
             except urllib.error.HTTPError as exc:
                 last = f"HTTP {exc.code}"
@@ -107,15 +114,14 @@ class FredSource:
                     break
             except (urllib.error.URLError, OSError) as exc:
                 last = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
-                if "Name or service not known" in last or "resolution" in last.lower() \
-                        or "nodename" in last.lower():
+                if "Name or service not known" in last or "resolution" in last.lower() or "nodename" in last.lower():
                     self._offline = True  # DNS failure: the network is down, retrying won't help
                     break
             except DataError as exc:
                 last = str(exc)
                 break
             if attempt < self.max_retries:
-                self._sleep(self.backoff * (2 ** attempt) * (0.5 + random.random()))
+                self._sleep(self.backoff * (2**attempt) * (0.5 + random.random()))
         return FredFetch(series, None, f"FRED download failed: {last}", unit=unit_of(series))
 
     def fetch_fred(self, series: Sequence[str], start: dt.date, end: dt.date) -> list[FredFetch]:

@@ -22,8 +22,14 @@ from aimonitor.errors import DataError
 log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("symbol", "period_end", "filed_date")
-NUMBER_COLUMNS = ("short_term_debt", "long_term_debt", "total_debt", "operating_lease_liabilities",
-                  "shares_outstanding", "weighted_avg_basic_shares")
+NUMBER_COLUMNS = (
+    "short_term_debt",
+    "long_term_debt",
+    "total_debt",
+    "operating_lease_liabilities",
+    "shares_outstanding",
+    "weighted_avg_basic_shares",
+)
 DATE_COLUMNS = ("period_end", "filed_date", "shares_as_of")
 TEXT_COLUMNS = ("source", "notes", "shares_basis", "shares_source")
 #: |total - (short + long)| above this fraction of the total is an inconsistent row.
@@ -93,8 +99,9 @@ def load_fundamentals_csv(path: str | Path) -> pd.DataFrame:
             raise DataError(f"{p}:1: cannot parse the header ({exc})") from exc
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
-            raise DataError(f"{p}:1: missing column(s) {', '.join(missing)}; "
-                            f"expected at least {', '.join(REQUIRED_COLUMNS)}")
+            raise DataError(
+                f"{p}:1: missing column(s) {', '.join(missing)}; expected at least {', '.join(REQUIRED_COLUMNS)}"
+            )
         start = 2
         try:
             for cells in reader:
@@ -120,17 +127,21 @@ def load_fundamentals_csv(path: str | Path) -> pd.DataFrame:
                         if c in raw:
                             rec[c] = raw[c].strip()
                     if rec["filed_date"] < rec["period_end"]:  # type: ignore[operator]
-                        raise DataError(f"{where}: filed_date {rec['filed_date']} is before period_end "
-                                        f"{rec['period_end']}")
+                        raise DataError(
+                            f"{where}: filed_date {rec['filed_date']} is before period_end {rec['period_end']}"
+                        )
                     st, lt, tot = rec["short_term_debt"], rec["long_term_debt"], rec["total_debt"]
                     if not (math.isnan(st) or math.isnan(lt) or math.isnan(tot)):  # type: ignore[arg-type]
                         if abs(tot - (st + lt)) > _TOTAL_TOLERANCE * max(tot, 1.0):  # type: ignore[operator]
-                            raise DataError(f"{where}: total_debt {tot:.0f} != short_term_debt + "
-                                            f"long_term_debt {st + lt:.0f}")  # type: ignore[operator]
+                            raise DataError(
+                                f"{where}: total_debt {tot:.0f} != short_term_debt + long_term_debt {st + lt:.0f}"
+                            )  # type: ignore[operator]
                     key = (sym, rec["period_end"])  # type: ignore[assignment]
                     if key in seen:
-                        raise DataError(f"{where}: duplicate row for {sym} period_end {rec['period_end']} "
-                                        f"(first at line {seen[key]})")
+                        raise DataError(
+                            f"{where}: duplicate row for {sym} period_end {rec['period_end']} "
+                            f"(first at line {seen[key]})"
+                        )
                     seen[key] = line
                     rows.append(rec)
                 except DataError as exc:
@@ -140,8 +151,7 @@ def load_fundamentals_csv(path: str | Path) -> pd.DataFrame:
     if errors:
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
         raise DataError(f"{len(errors)} bad row(s) in fundamentals: " + "; ".join(errors[:5]) + more)
-    df = pd.DataFrame(rows, columns=["symbol", *[c for c in DATE_COLUMNS], *NUMBER_COLUMNS,
-                                     *[c for c in TEXT_COLUMNS]])
+    df = pd.DataFrame(rows, columns=["symbol", *[c for c in DATE_COLUMNS], *NUMBER_COLUMNS, *[c for c in TEXT_COLUMNS]])
     for c in DATE_COLUMNS:
         df[c] = pd.to_datetime(df[c])
     for c in NUMBER_COLUMNS:

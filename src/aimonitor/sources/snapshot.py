@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+from collections.abc import Sequence
 from importlib import resources
-from typing import Sequence
 
 import pandas as pd
 
@@ -72,8 +72,7 @@ class SnapshotSource:
 
     name = "snapshot"
 
-    def fetch_bars(self, symbols: Sequence[str], start: dt.date, end: dt.date,
-                   as_of: dt.date) -> list[SeriesFetch]:
+    def fetch_bars(self, symbols: Sequence[str], start: dt.date, end: dt.date, as_of: dt.date) -> list[SeriesFetch]:
         bars = load_snapshot_bars()
         hi = min(end, as_of)
         out = []
@@ -81,8 +80,11 @@ class SnapshotSource:
             f = bars[(bars["symbol"] == sym) & (bars["date"] >= start) & (bars["date"] <= hi)]
             if f.empty:
                 known = sym in set(bars["symbol"])
-                err = (f"no bars in the snapshot between {start} and {hi}" if known
-                       else "not in the bundled snapshot (use --source yahoo or csv:DIR)")
+                err = (
+                    f"no bars in the snapshot between {start} and {hi}"
+                    if known
+                    else "not in the bundled snapshot (use --source yahoo or csv:DIR)"
+                )
                 out.append(SeriesFetch(sym, None, err))
             else:
                 out.append(SeriesFetch(sym, f[["date", *BAR_FIELDS]].reset_index(drop=True)))
@@ -94,8 +96,16 @@ class SnapshotSource:
         for s in series:
             f = fred[(fred["series"] == s) & (fred["date"] >= start) & (fred["date"] <= end)]
             if f.empty:
-                out.append(FredFetch(s, None, "not in the bundled snapshot" if s not in set(fred["series"])
-                                     else f"no observations between {start} and {end}", unit=unit_of(s)))
+                out.append(
+                    FredFetch(
+                        s,
+                        None,
+                        "not in the bundled snapshot"
+                        if s not in set(fred["series"])
+                        else f"no observations between {start} and {end}",
+                        unit=unit_of(s),
+                    )
+                )
                 continue
             f = f[["date", "value"]].reset_index(drop=True)
             f["value"] = to_store_units(s, f["value"].astype(float))

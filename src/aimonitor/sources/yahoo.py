@@ -22,7 +22,8 @@ import logging
 import random
 import time
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,8 +35,14 @@ from aimonitor.sources.base import BAR_FIELDS, FredFetch, FundamentalsFetch, Ser
 
 log = logging.getLogger(__name__)
 
-_FIELD_MAP = {"Open": "open", "High": "high", "Low": "low", "Close": "close",
-              "Adj Close": "adj_close", "Volume": "volume"}
+_FIELD_MAP = {
+    "Open": "open",
+    "High": "high",
+    "Low": "low",
+    "Close": "close",
+    "Adj Close": "adj_close",
+    "Volume": "volume",
+}
 
 #: Exceptions worth another try (rate limits and transport failures).
 RETRYABLE: tuple[type[BaseException], ...] = (YFRateLimitError, ConnectionError, TimeoutError, OSError)
@@ -106,11 +113,18 @@ class YahooSource:
 
     name = "yahoo"
 
-    def __init__(self, *, timeout: float = 20.0, max_retries: int = 3, backoff: float = 2.0,
-                 download: Callable[..., pd.DataFrame | None] | None = None,
-                 ticker: Callable[[str], Any] | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 fred: Any | None = None, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float = 20.0,
+        max_retries: int = 3,
+        backoff: float = 2.0,
+        download: Callable[..., pd.DataFrame | None] | None = None,
+        ticker: Callable[[str], Any] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        fred: Any | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff
@@ -136,22 +150,32 @@ class YahooSource:
 
     def _call_unfiltered(self, symbols: Sequence[str], start: dt.date, end: dt.date) -> pd.DataFrame | None:
         return self._download(
-            tickers=list(symbols), start=start.isoformat(),
+            tickers=list(symbols),
+            start=start.isoformat(),
             end=(end + dt.timedelta(days=1)).isoformat(),  # yfinance's end is exclusive
-            interval="1d", auto_adjust=False, back_adjust=False, actions=False, repair=False,
-            keepna=False, rounding=False, prepost=False, group_by="column",
-            multi_level_index=True, threads=True, progress=False, timeout=self.timeout,
+            interval="1d",
+            auto_adjust=False,
+            back_adjust=False,
+            actions=False,
+            repair=False,
+            keepna=False,
+            rounding=False,
+            prepost=False,
+            group_by="column",
+            multi_level_index=True,
+            threads=True,
+            progress=False,
+            timeout=self.timeout,
             ignore_tz=True,
         )
 
     def _wait(self, attempt: int) -> None:
-        delay = self.backoff * (2 ** attempt)
+        delay = self.backoff * (2**attempt)
         delay = delay * (0.5 + self._rng.random())  # jitter in [0.5, 1.5)
         log.info("Yahoo: retrying in %.1fs (attempt %d of %d)", delay, attempt + 2, self.max_retries + 1)
         self._sleep(delay)
 
-    def fetch_bars(self, symbols: Sequence[str], start: dt.date, end: dt.date,
-                   as_of: dt.date) -> list[SeriesFetch]:
+    def fetch_bars(self, symbols: Sequence[str], start: dt.date, end: dt.date, as_of: dt.date) -> list[SeriesFetch]:
         symbols = list(symbols)
         if not symbols:
             return []
@@ -221,9 +245,19 @@ class YahooSource:
                 errors[sym] = "Yahoo returned no quarterly balance sheet"
                 continue
             rows.extend(balance_sheet_rows(sym, bs, as_of))
-        cols = ["symbol", "period_end", "filed_date", "short_term_debt", "long_term_debt", "total_debt",
-                "operating_lease_liabilities", "shares_outstanding", "shares_as_of",
-                "weighted_avg_basic_shares", "source"]
+        cols = [
+            "symbol",
+            "period_end",
+            "filed_date",
+            "short_term_debt",
+            "long_term_debt",
+            "total_debt",
+            "operating_lease_liabilities",
+            "shares_outstanding",
+            "shares_as_of",
+            "weighted_avg_basic_shares",
+            "source",
+        ]
         return FundamentalsFetch(pd.DataFrame(rows, columns=cols), errors)
 
 
@@ -251,13 +285,21 @@ def balance_sheet_rows(symbol: str, bs: pd.DataFrame, as_of: dt.date) -> list[di
         shares = _pick(bs, ["Ordinary Shares Number", "Share Issued"], col)
         if total is None and shares is None:
             continue
-        rows.append({
-            "symbol": symbol, "period_end": pd.Timestamp(period_end), "filed_date": pd.Timestamp(as_of),
-            "short_term_debt": st, "long_term_debt": lt, "total_debt": total,
-            "operating_lease_liabilities": None, "shares_outstanding": shares,
-            "shares_as_of": pd.Timestamp(period_end) if shares is not None else None,
-            "weighted_avg_basic_shares": None, "source": "yahoo quarterly_balance_sheet",
-        })
+        rows.append(
+            {
+                "symbol": symbol,
+                "period_end": pd.Timestamp(period_end),
+                "filed_date": pd.Timestamp(as_of),
+                "short_term_debt": st,
+                "long_term_debt": lt,
+                "total_debt": total,
+                "operating_lease_liabilities": None,
+                "shares_outstanding": shares,
+                "shares_as_of": pd.Timestamp(period_end) if shares is not None else None,
+                "weighted_avg_basic_shares": None,
+                "source": "yahoo quarterly_balance_sheet",
+            }
+        )
     return rows
 
 
