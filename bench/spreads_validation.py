@@ -1,60 +1,52 @@
-"""Validate the equity-implied CDS proxy against public 5-year CDS reference points.
+"""Validate the equity-implied CDS proxy against public 5-year CDS prints (declared protocol).
 
-Run: ``/work/venv/bin/python bench/spreads_validation.py [--all]``
+Run: ``python bench/spreads_validation.py [--all]``
 
-Reference points (public reports quoted in the seed articles; 5y senior CDS, bp):
+Data
+----
+``bench/data/cds_5y_public.csv``: public 5y CDS prints for ORCL and CRWV with the source of
+each (news retellings of Bloomberg / ICE / S&P Global data), committed BEFORE any candidate
+below was scored. Column ``role``:
 
-* ORCL ~36 (June 2025 low; the day is approximate: 2025-06-13), under 60 (early
-  September: 2025-09-05, an upper bound), ~125 (2025-11-25);
-* CRWV ~368 (2025-10-06);
-* widening from early September (2025-09-02) to late November (2025-11-25): ORCL about
-  +60 bp, CRWV about +280 bp.
+* ``choose`` - the points visible in issue #9 (ORCL ~36 June 2025, ORCL under 60 early
+  September 2025 scored as the interval [45, 60], ORCL ~125 on 2025-11-25, CRWV ~368 on
+  2025-10-06). Only these choose the defaults.
+* ``report`` - further prints found afterwards (ORCL 2025-11-14 ~118, 2025-12-02 ~128,
+  2025-12-11 ~139; CRWV 2025-11-14 ~699, 2025-12-05 ~643). They never choose anything; they
+  are printed as held-out figures. (Undated reports that could not be scored: CRWV
+  December 2025 peak 881; ORCL 151 "highest since 2009"; ORCL ~73, ~80, 108 and CRWV 675
+  without a day. No January 2026 print with a day was found.)
 
-Jump checks (no public quote needed): on an isolated *positive* price jump the proxy must
-not widen. ORCL 2025-09-09 -> 2025-09-10 (+36%, $455B backlog) and AMD 2025-10-03 ->
-2025-10-06 (+24%, OpenAI deal). Bound: change <= +0.5 bp. Why: a higher share price
-lowers leverage ``S/(S+L̄D)``; with the diffusive volatility unchanged CreditGrades'
-spread falls (dc/dS < 0), and neither name filed more debt per share that day, so any
-widening can only come from the jump leaking into the volatility. 0.5 bp (half the 1 bp
-quoting unit of CDS) absorbs one ordinary day's change of the estimator.
+Declared protocol (written before scoring; applied mechanically by :func:`select_default`)
+---------------------------------------------------------------------------------------------
+Fixed, not tuned: CreditGrades ``L̄ = 0.5``, ``λ = 0.3`` (technical document), CDS recovery
+0.4, DGS5 usable from the next session (FRED lag 1), debt raises of the event catalog
+bridged between filings (confirmed, single-company events only), leases off, no quotes
+(uncalibrated), short listings pooled only with same-risk-class peers (none for CRWV in the
+default watchlist, so CRWV uses its own volatility).
 
-Alert discrimination (not scored, printed in the summary): ORCL's largest 20-session
-widening (the signal of the ``credit_proxy_widening`` rules, 40 / 100 bp) in the weeks after
-the jump (2025-09-10..2025-10-08, good news) and in the autumn stress (2025-10-15..
-2025-11-28, market CDS ~60 -> ~125 bp), calibrated (``cal:first``). A useful proxy widens more
-in the second window than in the first.
+Candidates (``CANDIDATES``): volatility estimator in {squared (classic), downside
+semivariance, MedRV (jump-robust), truncated 4σ (both signs)} × averaging in {window 125,
+window 250, window 500 (expanding while shorter), blend 250 + EWMA hl 30, EWMA hl 30,
+EWMA hl 60} × IPO aftermarket exclusion in {21, 0} sessions: 48 candidates.
 
-Selection of the default volatility estimator (rule DECLARED BEFORE the scores of the
-new candidates were computed, 2025 review; applied mechanically by :func:`select_default`)
-------------------------------------------------------------------------------------------
-Candidates (``CreditParams.vol_estimator``, all with blend + prior + IPO-21):
-``truncated_up`` (k = 4: only *positive* returns beyond 4 robust σ left out, Mancini 2009
-one-sided), ``downside`` (σ² = 2·mean(min(r,0)²) in both parts), ``medrv_ewma`` (MedRV in the
-EWMA part, squared returns in the 250-session part), ``medrv`` (previous default) and
-``bipower``. Motivation: in CreditGrades / Merton default is the asset value falling to
-the barrier; a jump *up* in the share lowers leverage and says nothing about the downside
-diffusion, whereas falls are exactly the risk.
+1. Eligible: ORCL's proxy widens from the September point to 2025-11-25, and CRWV's proxy
+   is above ORCL's on 2025-10-06.
+2. Among eligible: the smallest mean |log(proxy/market)| over the four choosing points (the
+   interval point scores 0 inside [45, 60], else the log distance to the nearer end). Ties
+   at 2 decimals -> the earlier candidate in the list (simpler first).
 
-1. Eligibility: all 4 jump checks pass (uncalibrated ORCL 09-09->09-10 and AMD 10-03->10-06,
-   ORCL calibrated cal:first and cal:ORCL->CRWV; each <= +0.5 bp) AND ORCL's largest
-   20-session widening over 2025-09-10..2025-10-08 (the 20 sessions after the good news),
-   calibrated ``cal:first`` (= the fixture quotes of tests/fixtures/credit: the only ORCL
-   quote before 2025-10-08 is the June low), is < 40 bp (the warning rule stays quiet).
-2. Among the eligible: the smallest uncalibrated mean |log error| ``m`` of the ~levels
-   (ORCL 06-13 ~36, ORCL 11-25 ~125, CRWV 10-06 ~368). Ties (equal ``m`` at 2 decimals, as
-   printed) -> more uncalibrated ``ok`` (direction and levels), then the smaller
-   ``|log(proxy Δ / market Δ)|`` summed over the two Sept->Nov widenings (ORCL +60,
-   CRWV +280), uncalibrated. If no candidate is eligible, the rule selects nothing and the
-   default is left unchanged.
+Band (``BANDS``, parameter boxes of σ-scale × L̄ × λ, narrowest first): B1 σ×[0.9, 1.1],
+L̄ [0.4, 0.6]; B2 σ×[0.85, 1.15], L̄ [0.4, 0.6], λ [0.25, 0.35]; B3 σ×[0.8, 1.2], L̄ [0.4,
+0.6], λ [0.2, 0.4]; B4 σ×[0.75, 1.25], L̄ [0.35, 0.65], λ [0.2, 0.4]. Rule: with the selected
+estimator, the first band (narrowest) that holds at least 3 of the 4 choosing points with a
+median high/low <= 4 over them; if none, the one holding the most (ties -> narrower).
 
-For each model variant (volatility estimator, prior for short histories, IPO month, debt
-definition, λ) it prints level errors and the direction of the widening, uncalibrated and
-calibrated, then a before/after table and a one-line summary per variant. Calibration never sees the point it is scored on:
-
-* ``cal:first``  - each name is calibrated on its *first* reference point only (ORCL on
-  the June low, CRWV on 2025-10-06) and scored on the later ones;
-* ``cal:ORCL->CRWV`` - ORCL's June L̄ is applied to CRWV (a cross-name transfer, the
-  situation of a user who has quotes for one name only).
+Printed: the candidate table (choosing score only), the selection, and for the default
+(``CreditParams()``) each point's proxy and band, the mean |log error| of the choosing
+points (DEVELOPMENT figure: they chose the defaults) and of the reporting points (held
+out), band coverage and median high/low, CRWV > ORCL on every session Sept 2025 - Jan 2026,
+and the September -> December 2025 change of the monthly mean proxy of both names.
 """
 
 from __future__ import annotations
@@ -63,333 +55,213 @@ import argparse
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from aimonitor.analytics.spreads import CreditParams, calibrate_lbar, compute_spread_panel
-from aimonitor.sources.fundamentals import load_fundamentals_csv
-from aimonitor.sources.snapshot import _path, load_snapshot_bars, load_snapshot_fred
+from aimonitor.analytics.spreads import CreditParams, compute_spread_panel
+from aimonitor.events.catalog import default_catalog_path
+from aimonitor.sources.snapshot import load_snapshot_bars, load_snapshot_fred, load_snapshot_fundamentals
 
-LEVELS = [  # symbol, date, reference bp, kind ("approx" or "max")
-    ("ORCL", "2025-06-13", 36.0, "approx"),
-    ("ORCL", "2025-09-05", 60.0, "max"),
-    ("ORCL", "2025-11-25", 125.0, "approx"),
-    ("CRWV", "2025-10-06", 368.0, "approx"),
+POINTS_CSV = Path(__file__).parent / "data" / "cds_5y_public.csv"
+SYMBOLS = ["ORCL", "CRWV"]
+
+_EST = [("squared", "classic"), ("downside", "downside"), ("medrv", "MedRV"), ("truncated", "truncated 4σ")]
+_AVG: list[tuple[str, dict[str, Any]]] = [
+    ("window 125", {"vol_method": "window", "vol_window": 125}),
+    ("window 250", {"vol_method": "window", "vol_window": 250}),
+    ("window 500", {"vol_method": "window", "vol_window": 500}),
+    ("blend 250+hl30", {"vol_method": "blend", "vol_window": 250, "vol_halflife": 30.0}),
+    ("EWMA hl30", {"vol_method": "ewma", "vol_halflife": 30.0}),
+    ("EWMA hl60", {"vol_method": "ewma", "vol_halflife": 60.0}),
 ]
-WIDENING = [("ORCL", "2025-09-02", "2025-11-25", 60.0), ("CRWV", "2025-09-02", "2025-11-25", 280.0)]
-JUMPS = [("ORCL", "2025-09-09", "2025-09-10"), ("AMD", "2025-10-03", "2025-10-06")]
-JUMP_BOUND_BP = 0.5
-GOOD_NEWS = ("2025-09-10", "2025-10-08")
-STRESS = ("2025-10-15", "2025-11-28")
-CAL_POINT = {"ORCL": ("2025-06-13", 36.0), "CRWV": ("2025-10-06", 368.0)}
-
-#: Variants compared (CreditParams overrides). "first DEFAULT" = squared returns, "previous
-#: DEFAULT" = MedRV; the current default is whichever candidate :func:`select_default` picks.
-#: Unless a variant names its estimator it uses the default (``CreditParams().vol_estimator``). "prior" = short histories pooled with the
-#: watchlist's average volatility; "IPO-21" = the first 21 returns after a listing left out.
-#: "window 1000": the snapshot starts 2024-01-02, so no name has 1000 returns and no peer
-#: qualifies as a prior: it is an expanding window over all stored history.
-_NO = dict(vol_prior="none", listing_exclude_sessions=0)
-_SQ = dict(vol_estimator="squared")
-VARIANTS = {
-    "squared: blend + prior + IPO-21 (first DEFAULT)": dict(_SQ),
-    "MedRV: blend + prior + IPO-21 (previous DEFAULT)": dict(vol_estimator="medrv"),
-    "bipower: blend + prior + IPO-21": dict(vol_estimator="bipower"),
-    "truncated-up 4σ: blend + prior + IPO-21": dict(vol_estimator="truncated_up", vol_jump_threshold=4.0),
-    "downside semivar: blend + prior + IPO-21": dict(vol_estimator="downside"),
-    "MedRV-EWMA + squared 250: blend + prior + IPO-21": dict(vol_estimator="medrv_ewma"),
-    "truncated 3σ: blend + prior + IPO-21": dict(vol_estimator="truncated", vol_jump_threshold=3.0),
-    "truncated 4σ: blend + prior + IPO-21": dict(vol_estimator="truncated", vol_jump_threshold=4.0),
-    "truncated 5σ: blend + prior + IPO-21": dict(vol_estimator="truncated", vol_jump_threshold=5.0),
-    "squared: blend, own vol (first version)": dict(_NO, **_SQ),
-    "downside: blend, own vol (no peer prior)": dict(_NO),
-    "downside: blend + prior, IPO month kept": dict(listing_exclude_sessions=0),
-    "blend + IPO-21, no prior": dict(vol_prior="none"),
-    "blend + prior(SMH) + IPO-21": dict(vol_prior_symbols=("SMH",)),
-    "blend + prior + IPO-10": dict(listing_exclude_sessions=10),
-    "blend + prior + IPO-42": dict(listing_exclude_sessions=42),
-    "blend + prior + IPO-21 + leases": dict(debt_includes_leases=True),
-    "before + leases": dict(_NO, debt_includes_leases=True),
-    "window 250, own vol": dict(_NO, vol_method="window"),
-    "window 250 + prior + IPO-21": dict(vol_method="window"),
-    "window 1000 (all history), own vol": dict(_NO, vol_method="window", vol_window=1000),
-    "window 1000 + prior + IPO-21": dict(vol_method="window", vol_window=1000),
-    "EWMA hl 60 + prior + IPO-21": dict(vol_method="ewma", vol_halflife=60.0),
-    "blend + prior + IPO-21, lambda 0.2": dict(barrier_uncertainty=0.2),
-    "blend + prior + IPO-21, lambda 0.4": dict(barrier_uncertainty=0.4),
+CANDIDATES: dict[str, dict[str, Any]] = {
+    f"{label}, {avg}, IPO-{ipo}": {"vol_estimator": est, "vol_jump_threshold": 4.0, **kw, "listing_exclude_sessions": ipo}
+    for est, label in _EST
+    for avg, kw in _AVG
+    for ipo in (21, 0)
 }
-BEFORE_VARIANT = "MedRV: blend + prior + IPO-21 (previous DEFAULT)"
-#: Candidates of the pre-declared selection rule (module docstring), variant name -> estimator.
-CANDIDATES = {
-    "truncated-up 4σ: blend + prior + IPO-21": "truncated_up",
-    "downside semivar: blend + prior + IPO-21": "downside",
-    "MedRV-EWMA + squared 250: blend + prior + IPO-21": "medrv_ewma",
-    "MedRV: blend + prior + IPO-21 (previous DEFAULT)": "medrv",
-    "bipower: blend + prior + IPO-21": "bipower",
+BANDS: dict[str, dict[str, Any]] = {
+    "B1": {"band_vol_scale": (0.9, 1.1), "band_lbar": (0.4, 0.6), "band_lambda": (0.3, 0.3)},
+    "B2": {"band_vol_scale": (0.85, 1.15), "band_lbar": (0.4, 0.6), "band_lambda": (0.25, 0.35)},
+    "B3": {"band_vol_scale": (0.8, 1.2), "band_lbar": (0.4, 0.6), "band_lambda": (0.2, 0.4)},
+    "B4": {"band_vol_scale": (0.75, 1.25), "band_lbar": (0.35, 0.65), "band_lambda": (0.2, 0.4)},
 }
-ALERT_BP = 40.0  # the credit_proxy_widening warning rule (20 sessions)
+#: Parameters the protocol fixes for every candidate (the defaults keep them).
+FIXED: dict[str, Any] = {"calibrate": False}
 
 
-def load_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def load_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     bars = load_snapshot_bars()
     closes = bars.pivot(index="date", columns="symbol", values="close")
     closes.index = pd.to_datetime(closes.index)
     fred = load_snapshot_fred()
     w = fred.pivot(index="date", columns="series", values="value") * 100.0  # percent -> bp
     w.index = pd.to_datetime(w.index)
-    with _path("fundamentals.csv").open("rb") as fh:
-        tmp = Path("/tmp/_aimonitor_fundamentals.csv")
-        tmp.write_bytes(fh.read())
-    fund = load_fundamentals_csv(tmp)
-    return closes, fund, w[["DGS5", "DGS10"]], w[["BAMLC0A0CM", "BAMLC0A4CBBB", "BAMLH0A0HYM2"]]
+    events = pd.read_csv(default_catalog_path(), dtype=str)
+    rates = w[["DGS5", "DGS10"]]
+    oas = w[["BAMLC0A0CM", "BAMLC0A4CBBB", "BAMLH0A0HYM2"]]
+    return closes, load_snapshot_fundamentals(), rates, oas, events
 
 
-def evaluate(closes, fund, rates, oas, params: CreditParams) -> list[dict]:
-    panel = compute_spread_panel(closes, fund, rates, oas, symbols=["ORCL", "CRWV", "AMD"], params=params)
-    names = {s: panel.names[panel.names["symbol"] == s].set_index("date") for s in ("ORCL", "CRWV", "AMD")}
+def load_points() -> pd.DataFrame:
+    p = pd.read_csv(POINTS_CSV)
+    p["date"] = pd.to_datetime(p["date"])
+    return p
 
-    def spread_with(sym: str, lbar: float) -> pd.Series:
-        from aimonitor.analytics.credit import creditgrades_spread
 
-        n = names[sym]
-        return pd.Series(
-            creditgrades_spread(
-                n["close"],
-                n["equity_vol"],
-                n["debt_per_share"],
-                n["rate"],
-                tenor=params.tenor_years,
-                lbar=lbar,
-                lam=params.barrier_uncertainty,
-                recovery=params.cds_recovery,
-            ),
-            index=n.index,
-        )
+def _err(value: float, ref: float, kind: str) -> float:
+    """|log error|; the interval point scores 0 inside [45, 60]."""
+    if not (value > 0):
+        return math.inf
+    if kind.startswith("interval"):
+        lo, hi = (float(x) for x in kind.removeprefix("interval").split("_"))
+        return 0.0 if lo <= value <= hi else min(abs(math.log(value / lo)), abs(math.log(value / hi)))
+    return abs(math.log(value / ref))
 
-    def fit(sym: str) -> float:
-        d, q = CAL_POINT[sym]
-        n = names[sym].loc[d]
-        return calibrate_lbar(n["close"], n["equity_vol"], n["debt_per_share"], n["rate"], q, params)
 
-    lb = {s: fit(s) for s in CAL_POINT}
-    variants = {
-        "uncalibrated": {s: names[s]["spread_uncal_bp"] for s in names},
-        "cal:first": {s: spread_with(s, lb[s]) for s in CAL_POINT},
-        "cal:ORCL->CRWV": {"ORCL": spread_with("ORCL", lb["ORCL"]), "CRWV": spread_with("CRWV", lb["ORCL"])},
-    }
-    out = []
-    o20 = variants["cal:first"]["ORCL"].diff(20)
-    for label, (a, b) in (("good news", GOOD_NEWS), ("stress", STRESS)):
-        out.append(
+def _held(low: float, high: float, ref: float, kind: str) -> bool:
+    if kind.startswith("interval"):
+        lo, hi = (float(x) for x in kind.removeprefix("interval").split("_"))
+        return low <= hi and high >= lo
+    return low <= ref <= high
+
+
+def evaluate(inputs: tuple, params: CreditParams, points: pd.DataFrame) -> tuple[pd.DataFrame, Any]:
+    closes, fund, rates, oas, events = inputs
+    panel = compute_spread_panel(closes, fund, rates, oas, symbols=SYMBOLS, params=params, events=events)
+    rows = []
+    for p in points.itertuples(index=False):
+        f = panel.frame(p.symbol)
+        f = f[f.index <= p.date]
+        if f.empty or not np.isfinite(f["spread_bp"].iloc[-1]):
+            v = lo = hi = math.nan
+        else:
+            v, lo, hi = (float(f[c].iloc[-1]) for c in ("spread_bp", "spread_bp_low", "spread_bp_high"))
+        rows.append(
             {
-                "variant": "cal:first",
-                "point": f"ORCL max 20d change {label}",
-                "proxy": float(o20.loc[a:b].max()),
-                "error": math.nan,
-                "ok": True,
-                "lbar": math.nan,
-                "jump": True,
-                "info": True,
+                "symbol": p.symbol,
+                "date": p.date.date(),
+                "market": p.spread_bp,
+                "kind": p.kind,
+                "role": p.role,
+                "proxy": v,
+                "low": lo,
+                "high": hi,
+                "abs_log_err": _err(v, p.spread_bp, p.kind),
+                "held": _held(lo, hi, p.spread_bp, p.kind) if math.isfinite(v) else False,
+                "width": hi / lo if lo and lo > 0 else math.inf,
             }
         )
-    for vname, series in variants.items():
-        for sym, d, ref, kind in LEVELS:
-            if (
-                vname != "uncalibrated"
-                and CAL_POINT.get(sym, (None,))[0] == d
-                and not (vname == "cal:ORCL->CRWV" and sym == "CRWV")
-            ):
-                continue  # never score a point the calibration saw
-            v = float(series[sym].loc[d])
-            err = v - ref if kind == "approx" else max(0.0, v - ref)
-            out.append(
-                {
-                    "variant": vname,
-                    "point": f"{sym} {d} {'~' if kind == 'approx' else '<'}{ref:.0f}",
-                    "proxy": v,
-                    "error": err,
-                    "ok": (abs(err) <= 0.5 * ref) if kind == "approx" else v <= ref,
-                    "lbar": lb.get(sym)
-                    if vname == "cal:first"
-                    else (lb["ORCL"] if vname != "uncalibrated" else params.global_recovery),
-                }
-            )
-        for sym, d0, d1, ref in WIDENING:
-            s = series[sym]
-            chg = float(s.loc[d1] - s.loc[d0])
-            out.append(
-                {
-                    "variant": vname,
-                    "point": f"{sym} {d0}->{d1} ~+{ref:.0f}",
-                    "proxy": chg,
-                    "error": chg - ref,
-                    "ok": chg > 0,
-                    "lbar": math.nan,
-                }
-            )
-        for sym, d0, d1 in JUMPS:
-            if sym not in series:
-                continue
-            s = series[sym]
-            chg = float(s.loc[d1] - s.loc[d0])
-            out.append(
-                {
-                    "variant": vname,
-                    "point": f"{sym} jump {d0[5:]}->{d1[5:]} <=+{JUMP_BOUND_BP:g}",
-                    "proxy": chg,
-                    "error": max(0.0, chg - JUMP_BOUND_BP),
-                    "ok": chg <= JUMP_BOUND_BP,
-                    "lbar": math.nan,
-                    "jump": True,
-                }
-            )
-    return out
+    return pd.DataFrame(rows), panel
 
 
-def _fmt_rows(rows: list[dict]) -> None:
-    print(f"{'variant':<16} {'reference point':<32} {'proxy':>8} {'error':>8}  ok   L̄")
-    for r in rows:
-        if r.get("info"):
-            continue
-        lbs = (
-            "" if r["lbar"] is None or (isinstance(r["lbar"], float) and math.isnan(r["lbar"])) else f"{r['lbar']:.3f}"
-        )
-        print(
-            f"{r['variant']:<16} {r['point']:<32} {r['proxy']:8.1f} {r['error']:+8.1f}  "
-            f"{'yes' if r['ok'] else 'NO ':<4} {lbs}"
-        )
+def _eligible(res: pd.DataFrame) -> bool:
+    ch = res[res["role"] == "choose"].set_index(["symbol", "kind"])
+    o_sep = float(ch.loc[("ORCL", "interval45_60"), "proxy"])
+    o_nov = float(res[(res["symbol"] == "ORCL") & (res["date"].astype(str) == "2025-11-25")]["proxy"].iloc[0])
+    c_oct = float(ch.loc[("CRWV", "approx"), "proxy"])
+    return bool(o_nov > o_sep and c_oct > 0), o_nov, o_sep, c_oct  # type: ignore[return-value]
 
 
-def _score(rows: list[dict], variant: str) -> tuple[int, int, float]:
-    rs = [r for r in rows if r["variant"] == variant and not r.get("jump")]
-    lev = [r for r in rs if "->" not in r["point"] and "~" in r["point"]]
-    mae_log = (
-        float(np.mean([abs(math.log(max(r["proxy"], 1e-6) / (r["proxy"] - r["error"]))) for r in lev]))
-        if lev
-        else math.nan
-    )
-    return sum(r["ok"] for r in rs), len(rs), mae_log
-
-
-def _widening_log_err(get: dict) -> float:
-    tot = 0.0
-    for sym, d0, d1, ref in WIDENING:
-        chg = get[("uncalibrated", f"{sym} {d0}->{d1} ~+{ref:.0f}")]
-        tot += abs(math.log(max(chg, 1e-6) / ref))
-    return tot
-
-
-def select_default(results: dict[str, list[dict]]) -> tuple[str | None, list[dict]]:
-    """Apply the pre-declared rule (module docstring) to the candidates, mechanically.
-
-    Returns the chosen variant name (None if no candidate is eligible) and one record per
-    candidate: jump checks passed, ORCL's max 20-session widening after the good news
-    (cal:first), eligibility, ``m``, uncalibrated ok count and the widening log error.
-    """
+def select_default(inputs: tuple, points: pd.DataFrame) -> tuple[str | None, list[dict[str, Any]]]:
+    """Apply the declared rule to :data:`CANDIDATES` on the choosing points only."""
+    choose = points[points["role"] == "choose"]
     recs = []
-    for name in CANDIDATES:
-        rows = results[name]
-        get = {(r["variant"], r["point"]): r["proxy"] for r in rows}
-        js = [r for r in rows if r.get("jump") and not r.get("info")]
-        jumps_ok = sum(r["ok"] for r in js)
-        news = get[("cal:first", "ORCL max 20d change good news")]
-        u_ok, u_n, m = _score(rows, "uncalibrated")
-        eligible = jumps_ok == len(js) and news < ALERT_BP
-        recs.append(
-            {
-                "name": name,
-                "estimator": CANDIDATES[name],
-                "jumps": f"{jumps_ok}/{len(js)}",
-                "news": news,
-                "eligible": eligible,
-                "m": m,
-                "uncal_ok": f"{u_ok}/{u_n}",
-                "u_ok": u_ok,
-                "wlog": _widening_log_err(get),
-            }
+    for name, kw in CANDIDATES.items():
+        res, panel = evaluate(inputs, CreditParams(**FIXED, **kw), choose)
+        o = panel.series("ORCL")
+        c = panel.series("CRWV")
+        crwv_above = bool(c.get(pd.Timestamp("2025-10-06"), -1) > o.get(pd.Timestamp("2025-10-06"), math.inf))
+        ok_widen = bool(
+            res.loc[res["date"].astype(str) == "2025-11-25", "proxy"].iloc[0]
+            > res.loc[res["kind"] == "interval45_60", "proxy"].iloc[0]
         )
-    pool = [r for r in recs if r["eligible"]]
+        m = float(res["abs_log_err"].mean())
+        recs.append({"name": name, "eligible": crwv_above and ok_widen, "m": m, "res": res})
+    pool = [r for r in recs if r["eligible"] and math.isfinite(r["m"])]
     if not pool:
         return None, recs
-    best = min(pool, key=lambda r: (round(r["m"], 2), -r["u_ok"], r["wlog"]))
+    best = min(pool, key=lambda r: round(r["m"], 2))  # min() keeps the first of equal keys
     return best["name"], recs
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--all", action="store_true", help="print every variant's detail, not only before/default")
-    args = ap.parse_args(argv)
-    closes, fund, rates, oas = load_inputs()
-    results = {name: evaluate(closes, fund, rates, oas, CreditParams(**kw)) for name, kw in VARIANTS.items()}
-    print("== selection rule (declared before the candidates were scored; see the module docstring)")
-    print(
-        f"  1. eligible = all jump checks <= +{JUMP_BOUND_BP:g} bp AND ORCL max 20-session widening "
-        f"{GOOD_NEWS[0]}..{GOOD_NEWS[1]} (cal:first) < {ALERT_BP:g} bp"
-    )
-    print(
-        "  2. among eligible: min uncalibrated mean |log error| m (2 decimals); ties -> more uncal ok, "
-        "then smaller sum |log(Δ proxy / Δ market)| of the Sept->Nov widenings"
-    )
-    chosen, recs = select_default(results)
-    print(
-        f"{'candidate':<52} {'estimator':<13} {'jumps':>5} {'Δ20 news':>8} {'eligible':>8} "
-        f"{'m':>5} {'uncal ok':>8} {'Σ|log Δ|':>8}"
-    )
-    for r in recs:
+def select_band(inputs: tuple, points: pd.DataFrame, base: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    choose = points[points["role"] == "choose"]
+    recs = []
+    for name, kw in BANDS.items():
+        res, _ = evaluate(inputs, CreditParams(**FIXED, **{**base, **kw}), choose)
+        recs.append({"name": name, "held": int(res["held"].sum()), "width": float(res["width"].median())})
+    ok = [r for r in recs if r["held"] >= 3 and r["width"] <= 4.0]
+    if ok:
+        return ok[0]["name"], recs
+    return max(recs, key=lambda r: (r["held"], -list(BANDS).index(r["name"])))["name"], recs
+
+
+def _default_kw() -> dict[str, Any]:
+    d = CreditParams()
+    return {k: getattr(d, k) for k in next(iter(CANDIDATES.values()))} | {
+        k: getattr(d, k) for k in next(iter(BANDS.values()))
+    }
+
+
+def _print_points(res: pd.DataFrame, title: str) -> None:
+    print(f"\n== {title}")
+    print(f"{'symbol':<5} {'date':<10} {'role':<6} {'market':>8} {'proxy':>7} {'band':>15} {'|log err|':>9} held")
+    for r in res.itertuples(index=False):
+        mk = "45-60" if r.kind.startswith("interval") else f"{r.market:.0f}"
         print(
-            f"{r['name']:<52} {r['estimator']:<13} {r['jumps']:>5} {r['news']:+8.1f} "
-            f"{'yes' if r['eligible'] else 'NO':>8} {r['m']:5.2f} {r['uncal_ok']:>8} {r['wlog']:8.2f}"
+            f"{r.symbol:<5} {r.date!s:<10} {r.role:<6} {mk:>8} {r.proxy:7.1f} "
+            f"{f'{r.low:.0f}-{r.high:.0f}':>15} {r.abs_log_err:9.2f} {'yes' if r.held else 'NO'}"
         )
-    default_est = CreditParams().vol_estimator
-    print(
-        f"selected by the rule: {chosen} ({CANDIDATES.get(chosen, '-') if chosen else 'none'}); "
-        f"CreditParams().vol_estimator = {default_est!r}"
-        f"{' (matches)' if chosen and CANDIDATES[chosen] == default_est else ' (MISMATCH)'}"
-    )
-    default_variant = next((n for n, e in CANDIDATES.items() if e == default_est), BEFORE_VARIANT)
-    for name in VARIANTS if args.all else dict.fromkeys((BEFORE_VARIANT, default_variant)):
-        print(f"\n== {name}")
-        _fmt_rows(results[name])
-    print(
-        f"\n== before -> after (before = {BEFORE_VARIANT}; after = {default_variant}; proxy bp, widening = change in bp)"
-    )
-    before = {(r["variant"], r["point"]): r["proxy"] for r in results[BEFORE_VARIANT]}
-    print(f"{'variant':<16} {'reference point':<32} {'before':>8} {'after':>8}  ok")
-    for r in results[default_variant]:
-        if r.get("info"):
+    for role, label in (("choose", "choosing points (chose the defaults: DEVELOPMENT)"), ("report", "reporting points (held out)")):
+        s = res[res["role"] == role]
+        if s.empty:
             continue
         print(
-            f"{r['variant']:<16} {r['point']:<32} {before[(r['variant'], r['point'])]:8.1f} {r['proxy']:8.1f}  "
-            f"{'yes' if r['ok'] else 'NO'}"
+            f"{label}: n={len(s)}  mean |log(proxy/market)| = {s['abs_log_err'].mean():.3f}  "
+            f"band holds {int(s['held'].sum())}/{len(s)}  median high/low = {s['width'].median():.2f}"
         )
+
+
+def _structure(panel: Any) -> None:
+    o, c = panel.series("ORCL"), panel.series("CRWV")
+    both = pd.concat([o, c], axis=1, join="inner").loc["2025-09-01":"2026-01-31"]
     print(
-        "\n== summary (ok = level within ±50% / bound respected / widening has the right sign;"
-        " m = mean |log error| of the ~levels; Δ = widening Sept->Nov, bp;"
-        f" jumps = ORCL 09-09->09-10 / AMD 10-03->10-06 uncalibrated and ORCL cal:first, ok if <= +{JUMP_BOUND_BP:g} bp)"
+        f"CRWV above ORCL on every session 2025-09-01..2026-01-31: {bool((both['CRWV'] > both['ORCL']).all())} "
+        f"({int((both['CRWV'] > both['ORCL']).sum())}/{len(both)})"
     )
-    print(
-        f"{'variant':<52} {'uncal ok':>8} {'m':>5} {'ORCLΔ':>6} {'CRWVΔ':>6} {'CRWV 10-06':>10} | "
-        f"{'cal:first':>9} {'CRWVΔ':>6} | {'ORCL->CRWV':>10} {'m':>5} | {'ORCL jump':>9} {'AMD jump':>8} "
-        f"{'cal ORCL':>8} {'jumps':>5} | {'Δ20 news':>8} {'stress':>6}"
-    )
-    for name, rows in results.items():
-        u, c, x = (_score(rows, v) for v in ("uncalibrated", "cal:first", "cal:ORCL->CRWV"))
-        get = {(r["variant"], r["point"]): r["proxy"] for r in rows}
-        ow = get[("uncalibrated", "ORCL 2025-09-02->2025-11-25 ~+60")]
-        cw = get[("uncalibrated", "CRWV 2025-09-02->2025-11-25 ~+280")]
-        cl = get[("uncalibrated", "CRWV 2025-10-06 ~368")]
-        ccw = get[("cal:first", "CRWV 2025-09-02->2025-11-25 ~+280")]
-        js = [r for r in rows if r.get("jump") and not r.get("info")]
-        jo = get[("uncalibrated", "ORCL jump 09-09->09-10 <=+0.5")]
-        ja = get[("uncalibrated", "AMD jump 10-03->10-06 <=+0.5")]
-        jc = get[("cal:first", "ORCL jump 09-09->09-10 <=+0.5")]
-        print(
-            f"{name:<52} {u[0]:>4}/{u[1]:<3} {u[2]:5.2f} {ow:+6.0f} {cw:+6.0f} {cl:10.0f} | "
-            f"{c[0]:>5}/{c[1]:<3} {ccw:+6.0f} | {x[0]:>6}/{x[1]:<3} {x[2]:5.2f} | {jo:+9.1f} {ja:+8.2f} "
-            f"{jc:+8.1f} {sum(r['ok'] for r in js):>3}/{len(js)} | "
-            f"{get[('cal:first', 'ORCL max 20d change good news')]:+8.0f} {get[('cal:first', 'ORCL max 20d change stress')]:+6.0f}"
-        )
+    for s, name in ((o, "ORCL"), (c, "CRWV")):
+        sep, dec = s.loc["2025-09-01":"2025-09-30"].mean(), s.loc["2025-12-01":"2025-12-31"].mean()
+        print(f"{name}: mean proxy Sept 2025 {sep:.0f} bp -> Dec 2025 {dec:.0f} bp ({'widens' if dec > sep else 'DOES NOT widen'})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--all", action="store_true", help="print every candidate's choosing points")
+    args = ap.parse_args(argv)
+    inputs = load_inputs()
+    points = load_points()
+    print("== declared protocol: see the module docstring (candidates scored on the 4 choosing points only)")
+    chosen, recs = select_default(inputs, points)
+    print(f"{'candidate':<40} {'eligible':>8} {'m (choose)':>10}")
+    for r in sorted(recs, key=lambda r: r["m"]):
+        print(f"{r['name']:<40} {'yes' if r['eligible'] else 'NO':>8} {r['m']:10.3f}")
+        if args.all:
+            print(r["res"][["symbol", "date", "market", "proxy", "abs_log_err"]].to_string(index=False))
+    print(f"selected by the rule: {chosen}")
+    band, brecs = select_band(inputs, points, CANDIDATES[chosen] if chosen else {})
+    for b in brecs:
+        print(f"band {b['name']}: {BANDS[b['name']]} holds {b['held']}/4 choosing points, median high/low {b['width']:.2f}")
+    print(f"selected band: {band}")
+    want = {**(CANDIDATES[chosen] if chosen else {}), **BANDS[band]}
+    have = _default_kw()
+    same = all(have.get(k) == v for k, v in want.items())
+    print(f"CreditParams() defaults {'MATCH' if same else 'DO NOT MATCH'} the selection: {want}")
+    res, panel = evaluate(inputs, CreditParams(), points)
+    _print_points(res, "DEFAULT proxy (CreditParams(), no quotes imported), every point")
+    _structure(panel)
     return 0
 
 
