@@ -59,6 +59,19 @@ estimate, about 4.5% each): S1 σ×[0.95, 1.05]; S2 σ×[0.95, 1.05], L̄ [0.45,
 σ×[0.9, 1.1]; S4 σ×[0.9, 1.1], L̄ [0.45, 0.55]; S5 σ×[0.85, 1.15]. Rule v3: the widest (last
 listed) box whose median high/low over the choosing points is <= 4; if none, S1.
 
+Amendment v4 (estimator; declared after looking at the daily ORCL path of the v2 choice
+and of the robust estimators, i.e. DEVELOPMENT on every point). The v2 choice (classic
+blend) fits ORCL in November only because ORCL's +36% good-news jump of 2025-09-10 sits in
+its window: it reads 14 bp on 2025-09-05 and about 200 bp a week later. The jump-robust
+estimators read 5-60 bp for ORCL through December (market 55 -> 139): equity volatility
+alone does not carry ORCL's level. v4 candidates (``CANDIDATES``): estimator in {classic,
+downside, MedRV, truncated-rises 4σ} (blend 250 + EWMA hl 30, IPO-21, OAS prior for short
+listings) × ``oas_prior_weight`` in {0, 0.25, 0.5, 0.75} (every name's variance pooled
+with the variance implied by its rating bucket's OAS: shrinkage toward the rating class).
+Rule v4: eligible = v1 rule 1 AND ORCL's proxy changes by <= +0.5 bp from 2025-09-09 to
+2025-09-10 (an isolated good-news jump must not widen it; the check of the previous
+protocol); then v1 rule 2. The v1/v2 candidates stay listed (``CANDIDATES_V2``, ``--v2``).
+
 Band v1/v2 (``BANDS_V2``, parameter boxes of σ-scale × L̄ × λ, narrowest first): B1 σ×[0.9, 1.1],
 L̄ [0.4, 0.6]; B2 σ×[0.85, 1.15], L̄ [0.4, 0.6], λ [0.25, 0.35]; B3 σ×[0.8, 1.2], L̄ [0.4,
 0.6], λ [0.2, 0.4]; B4 σ×[0.75, 1.25], L̄ [0.35, 0.65], λ [0.2, 0.4]. Rule: with the selected
@@ -99,7 +112,7 @@ _AVG: list[tuple[str, dict[str, Any]]] = [
     ("EWMA hl30", {"vol_method": "ewma", "vol_halflife": 30.0}),
     ("EWMA hl60", {"vol_method": "ewma", "vol_halflife": 60.0}),
 ]
-CANDIDATES: dict[str, dict[str, Any]] = {
+CANDIDATES_V2: dict[str, dict[str, Any]] = {
     f"{label}, {avg}, IPO-{ipo}{', OAS prior' if prior == 'peers_or_oas' else ''}": {
         "vol_estimator": est,
         "vol_jump_threshold": 4.0,
@@ -112,6 +125,19 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     for avg, kw in _AVG
     for ipo in (21, 0)
 }
+_BLEND = {"vol_method": "blend", "vol_window": 250, "vol_halflife": 30.0, "listing_exclude_sessions": 21}
+CANDIDATES: dict[str, dict[str, Any]] = {
+    f"{label}, blend 250+hl30, OAS weight {w:g}": {
+        "vol_estimator": est,
+        "vol_jump_threshold": 4.0,
+        **_BLEND,
+        "vol_prior": "peers_or_oas",
+        "oas_prior_weight": w,
+    }
+    for est, label in [("squared", "classic"), ("downside", "downside"), ("medrv", "MedRV"), ("truncated_up", "trunc-up 4σ")]
+    for w in (0.0, 0.25, 0.5, 0.75)
+}
+JUMP = ("ORCL", "2025-09-09", "2025-09-10", 0.5)
 BANDS: dict[str, dict[str, Any]] = {
     "S1": {"band_vol_scale": (0.95, 1.05), "band_lbar": (0.5, 0.5), "band_lambda": (0.3, 0.3)},
     "S2": {"band_vol_scale": (0.95, 1.05), "band_lbar": (0.45, 0.55), "band_lambda": (0.3, 0.3)},
@@ -217,8 +243,11 @@ def select_default(inputs: tuple, points: pd.DataFrame) -> tuple[str | None, lis
             res.loc[res["date"].astype(str) == "2025-11-25", "proxy"].iloc[0]
             > res.loc[res["kind"] == "interval45_60", "proxy"].iloc[0]
         )
+        jump = float(o.loc[JUMP[2]] - o.loc[JUMP[1]])
         m = float(res["abs_log_err"].mean())
-        recs.append({"name": name, "eligible": crwv_above and ok_widen, "m": m, "res": res})
+        recs.append(
+            {"name": name, "eligible": crwv_above and ok_widen and jump <= JUMP[3], "m": m, "res": res, "jump": jump}
+        )
     pool = [r for r in recs if r["eligible"] and math.isfinite(r["m"])]
     if not pool:
         return None, recs
@@ -236,13 +265,6 @@ def select_band(inputs: tuple, points: pd.DataFrame, base: dict[str, Any]) -> tu
     return (ok[-1]["name"] if ok else "S1"), recs
 
 
-def _default_kw() -> dict[str, Any]:
-    d = CreditParams()
-    return {k: getattr(d, k) for k in next(iter(CANDIDATES.values()))} | {
-        k: getattr(d, k) for k in next(iter(BANDS.values()))
-    }
-
-
 def _print_points(res: pd.DataFrame, title: str) -> None:
     print(f"\n== {title}")
     print(f"{'symbol':<5} {'date':<10} {'role':<6} {'market':>8} {'proxy':>7} {'band':>15} {'|log err|':>9} held")
@@ -252,7 +274,7 @@ def _print_points(res: pd.DataFrame, title: str) -> None:
             f"{r.symbol:<5} {r.date!s:<10} {r.role:<6} {mk:>8} {r.proxy:7.1f} "
             f"{f'{r.low:.0f}-{r.high:.0f}':>15} {r.abs_log_err:9.2f} {'yes' if r.held else 'NO'}"
         )
-    for role, label in (("choose", "choosing points (chose the defaults: DEVELOPMENT)"), ("report", "reporting points (held out)")):
+    for role, label in (("choose", "choosing points (chose the defaults: DEVELOPMENT)"), ("report", "reporting points (not used to choose; seen by the author: development)")):
         s = res[res["role"] == role]
         if s.empty:
             continue
@@ -282,9 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     points = load_points()
     print("== declared protocol: see the module docstring (candidates scored on the 4 choosing points only)")
     chosen, recs = select_default(inputs, points)
-    print(f"{'candidate':<40} {'eligible':>8} {'m (choose)':>10}")
+    print(f"{'candidate':<46} {'jump Δbp':>8} {'eligible':>8} {'m (choose)':>10}")
     for r in sorted(recs, key=lambda r: r["m"]):
-        print(f"{r['name']:<40} {'yes' if r['eligible'] else 'NO':>8} {r['m']:10.3f}")
+        print(f"{r['name']:<46} {r['jump']:+8.1f} {'yes' if r['eligible'] else 'NO':>8} {r['m']:10.3f}")
         if args.all:
             print(r["res"][["symbol", "date", "market", "proxy", "abs_log_err"]].to_string(index=False))
     print(f"selected by the rule: {chosen}")
@@ -293,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"band {b['name']}: {BANDS[b['name']]} holds {b['held']}/4 choosing points, median high/low {b['width']:.2f}")
     print(f"selected band: {band}")
     want = {**(CANDIDATES[chosen] if chosen else {}), **BANDS[band]}
-    have = _default_kw()
-    same = all(have.get(k) == v for k, v in want.items())
+    d = CreditParams()
+    same = all(getattr(d, k) == v for k, v in want.items())
     print(f"CreditParams() defaults {'MATCH' if same else 'DO NOT MATCH'} the selection: {want}")
     res, panel = evaluate(inputs, CreditParams(), points)
     _print_points(res, "DEFAULT proxy (CreditParams(), no quotes imported), every point")
