@@ -176,7 +176,7 @@ class NotifyConfig(_Model):
 class CreditConfig(_Model):
     """Parameters of the equity-implied credit model (CreditGrades)."""
 
-    global_recovery: float = Field(default=0.5, gt=0, le=1)
+    global_recovery: float = Field(default=0.5, ge=0.3, le=0.9)
     barrier_uncertainty: float = Field(default=0.3, ge=0, le=2)
     cds_recovery: float = Field(default=0.4, ge=0, lt=1)
     tenor_years: float = Field(default=5.0, gt=0, le=30)
@@ -186,6 +186,12 @@ class CreditConfig(_Model):
         "downside"
     )
     vol_halflife: float = Field(default=30.0, gt=0, le=500)
+    oas_prior_weight: float = Field(default=0.5, ge=0, le=1)
+    fred_lag_sessions: int = Field(default=1, ge=0, le=5)
+    debt_includes_leases: bool = False
+    debt_include_unconfirmed: bool = False
+    vol_scale_bounds: tuple[float, float] = (0.5, 3.0)
+    risk_classes: dict[str, str] = {"ORCL": "ig", "AMD": "ig", "NVDA": "ig", "CRWV": "hy"}
     rating_buckets: dict[str, str] = {
         "ORCL": "BAMLC0A4CBBB",
         "CRWV": "BAMLH0A0HYM2",

@@ -32,6 +32,7 @@ from aimonitor.ingest import FetchReport, run_fetch
 from aimonitor.notify import FILE_CHANNEL, DeliveryReport, FileSink, deliver
 from aimonitor.rules import AlertState, BacktestResult, Evaluation, backtest, evaluate
 from aimonitor.sources.base import Source
+from aimonitor.sources.cdsquotes import tenor_years
 from aimonitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,12 @@ def credit_params(cfg: AppConfig) -> CreditParams:
         vol_estimator=c.vol_estimator,
         vol_halflife=c.vol_halflife,
         vol_prior_symbols=tuple(cfg.watchlist.symbols),
+        risk_classes=tuple(c.risk_classes.items()),
+        oas_prior_weight=c.oas_prior_weight,
+        fred_lag_sessions=c.fred_lag_sessions,
+        debt_includes_leases=c.debt_includes_leases,
+        debt_include_unconfirmed=c.debt_include_unconfirmed,
+        vol_scale_bounds=c.vol_scale_bounds,
     )
 
 
@@ -66,6 +73,7 @@ class StoredInputs:
     fred: pd.DataFrame  # every stored FRED series, bp
     fundamentals: pd.DataFrame
     cds_quotes: pd.DataFrame
+    events: tuple[dict[str, Any], ...] = ()  # stored catalog/imported events (debt between filings)
 
 
 def read_inputs(cfg: AppConfig, store: Store, through: dt.date, start: dt.date | None = None) -> StoredInputs:
@@ -77,12 +85,15 @@ def read_inputs(cfg: AppConfig, store: Store, through: dt.date, start: dt.date |
     quotes = store.read_cds_quotes()
     if not quotes.empty:
         quotes = quotes[quotes["date"] <= pd.Timestamp(through)]
+        quotes = quotes.assign(tenor_years=[tenor_years(t) for t in quotes["tenor"].astype(str)])
+    known = [e for e in store.read_events() if e.get("announce_date") and str(e["announce_date"]) <= str(through)]
     return StoredInputs(
         closes=store.read_prices(syms, "close", start=start, end=through),
         adj_closes=store.read_prices(syms, "adj_close", start=start, end=through),
         fred=store.read_fred(None, start=start, end=through),
         fundamentals=fund,
         cds_quotes=quotes,
+        events=tuple(known),
     )
 
 
@@ -99,6 +110,7 @@ def compute_panel(cfg: AppConfig, inputs: StoredInputs) -> SpreadPanel:
         bucket_map=cfg.credit.rating_buckets,
         params=credit_params(cfg),
         adj_closes=inputs.adj_closes,
+        events=list(inputs.events),
     )
 
 

@@ -16,12 +16,12 @@ import pandas as pd
 
 from aimonitor import calendar
 from aimonitor.analytics.eventstudy import EventStudyResult
-from aimonitor.analytics.spreads import SpreadReport, build_spread_report
+from aimonitor.analytics.spread_report import SpreadReport, build_spread_report
 from aimonitor.config import AppConfig
 from aimonitor.errors import DataError, InsufficientData
 from aimonitor.events.catalog import EventRecord, load_catalog
 from aimonitor.pipeline import credit_params, read_spread_panel
-from aimonitor.sources.cdsquotes import load_cds_quotes_csv
+from aimonitor.sources.cdsquotes import load_cds_quotes_csv, tenor_years
 from aimonitor.store import Store, UpsertCount
 from aimonitor.study import StudyOptions, load_price_csv, study_from_events, study_from_prices
 
@@ -114,6 +114,8 @@ def spreads_report(
     fred = store.read_fred(None, end=as_of)
     fund = store.read_fundamentals(symbols or cfg.watchlist.symbols)
     quotes = store.read_cds_quotes()
+    if not quotes.empty:
+        quotes = quotes.assign(tenor_years=[tenor_years(t) for t in quotes["tenor"].astype(str)])
     return build_spread_report(
         closes,
         fund,
@@ -126,6 +128,7 @@ def spreads_report(
         bucket_map=cfg.credit.rating_buckets,
         params=credit_params(cfg),
         adj_closes=adj,
+        events=store.read_events(),
     )
 
 

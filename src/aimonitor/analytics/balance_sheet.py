@@ -181,7 +181,7 @@ def debt_raise_events(events: Iterable[Mapping[str, Any]] | pd.DataFrame | None)
         day = pd.to_datetime(e.get("announce_date"), errors="coerce")
         if len(ticks) != 1 or not math.isfinite(amt) or amt <= 0 or pd.isna(day):
             continue
-        conf = str(e.get("date_confirmed") or "").strip().lower() != "no"
+        conf = str(e.get("date_confirmed")).strip().lower() not in ("no", "0", "0.0", "false")
         out.append([str(e.get("event_id")), ticks[0], day, str(e.get("timing") or "unknown"), amt, conf])
     return pd.DataFrame(out, columns=cols)
 
