@@ -16,7 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from aimonitor.analytics.spreads import SpreadPanel, SpreadReport
+from aimonitor.analytics.spread_report import SpreadReport
+from aimonitor.analytics.spreads import SpreadPanel
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def spreads_table(report: SpreadReport) -> Any:
         ("symbol", "left"),
         ("method", "left"),
         ("level", "right"),
+        ("band", "right"),
         ("since", "right"),
         ("chg", "right"),
         ("chg 20d", "right"),
@@ -65,6 +67,7 @@ def spreads_table(report: SpreadReport) -> Any:
             r.symbol,
             r.method,
             _fmt(r.spread_bp, "{:.0f}"),
+            f"{_fmt(r.spread_bp_low, '{:.0f}')}-{_fmt(r.spread_bp_high, '{:.0f}')}",
             _fmt(r.spread_bp_since, "{:.0f}"),
             _colour_change(r.change_bp),
             _colour_change(r.change_20d_bp),
@@ -80,6 +83,7 @@ def spreads_table(report: SpreadReport) -> Any:
             b.series,
             b.method,
             _fmt(b.level_bp, "{:.0f}"),
+            "",
             "",
             _colour_change(b.change_bp),
             _colour_change(b.change_20d_bp),
@@ -111,7 +115,7 @@ def plot_spread_charts(
     events: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
     symbols: Iterable[str] | None = None,
 ) -> list[Path]:
-    """One PNG per name: its proxy, its rating bucket's OAS, imported CDS quotes, events.
+    """One PNG per name: its proxy with its parameter band, its rating bucket's OAS, imported CDS quotes, events.
 
     Parameters
     ----------
@@ -182,11 +186,14 @@ def plot_spread_charts(
                 if (lo is None or ts >= lo) and (hi is None or ts <= hi):
                     marks[str(label)] = ts
         path = out / f"spreads_{_safe(sym)}.png"
+        low, high = cut(panel.series(sym, "spread_bp_low")), cut(panel.series(sym, "spread_bp_high"))
         plot_lines(
             path,
             series,
             title=f"{sym}: equity-implied 5y CDS proxy vs {bser or 'market'}",
             ylabel="bp",
+            band=(low, high) if len(low) and len(high) else None,
+            band_label="parameter band",
             markers=marks or None,
         )
         paths.append(path)
