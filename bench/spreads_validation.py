@@ -134,7 +134,12 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "vol_prior": "peers_or_oas",
         "oas_prior_weight": w,
     }
-    for est, label in [("squared", "classic"), ("downside", "downside"), ("medrv", "MedRV"), ("truncated_up", "trunc-up 4σ")]
+    for est, label in [
+        ("squared", "classic"),
+        ("downside", "downside"),
+        ("medrv", "MedRV"),
+        ("truncated_up", "trunc-up 4σ"),
+    ]
     for w in (0.0, 0.25, 0.5, 0.75)
 }
 JUMP = ("ORCL", "2025-09-09", "2025-09-10", 0.5)
@@ -257,12 +262,12 @@ def select_default(inputs: tuple, points: pd.DataFrame) -> tuple[str | None, lis
 
 def select_band(inputs: tuple, points: pd.DataFrame, base: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     choose = points[points["role"] == "choose"]
-    recs = []
+    recs: list[dict[str, Any]] = []
     for name, kw in BANDS.items():
         res, _ = evaluate(inputs, CreditParams(**FIXED, **{**base, **kw}), choose)
         recs.append({"name": name, "held": int(res["held"].sum()), "width": float(res["width"].median())})
-    ok = [r for r in recs if r["width"] <= 4.0]  # rule v3: the widest informative box
-    return (ok[-1]["name"] if ok else "S1"), recs
+    ok = [str(r["name"]) for r in recs if r["width"] <= 4.0]  # rule v3: the widest informative box
+    return (ok[-1] if ok else "S1"), recs
 
 
 def _print_points(res: pd.DataFrame, title: str) -> None:
@@ -274,7 +279,10 @@ def _print_points(res: pd.DataFrame, title: str) -> None:
             f"{r.symbol:<5} {r.date!s:<10} {r.role:<6} {mk:>8} {r.proxy:7.1f} "
             f"{f'{r.low:.0f}-{r.high:.0f}':>15} {r.abs_log_err:9.2f} {'yes' if r.held else 'NO'}"
         )
-    for role, label in (("choose", "choosing points (chose the defaults: DEVELOPMENT)"), ("report", "reporting points (not used to choose; seen by the author: development)")):
+    for role, label in (
+        ("choose", "choosing points (chose the defaults: DEVELOPMENT)"),
+        ("report", "reporting points (not used to choose; seen by the author: development)"),
+    ):
         s = res[res["role"] == role]
         if s.empty:
             continue
@@ -293,7 +301,9 @@ def _structure(panel: Any) -> None:
     )
     for s, name in ((o, "ORCL"), (c, "CRWV")):
         sep, dec = s.loc["2025-09-01":"2025-09-30"].mean(), s.loc["2025-12-01":"2025-12-31"].mean()
-        print(f"{name}: mean proxy Sept 2025 {sep:.0f} bp -> Dec 2025 {dec:.0f} bp ({'widens' if dec > sep else 'DOES NOT widen'})")
+        print(
+            f"{name}: mean proxy Sept 2025 {sep:.0f} bp -> Dec 2025 {dec:.0f} bp ({'widens' if dec > sep else 'DOES NOT widen'})"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -312,7 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"selected by the rule: {chosen}")
     band, brecs = select_band(inputs, points, CANDIDATES[chosen] if chosen else {})
     for b in brecs:
-        print(f"band {b['name']}: {BANDS[b['name']]} holds {b['held']}/4 choosing points, median high/low {b['width']:.2f}")
+        print(
+            f"band {b['name']}: {BANDS[b['name']]} holds {b['held']}/4 choosing points, median high/low {b['width']:.2f}"
+        )
     print(f"selected band: {band}")
     want = {**(CANDIDATES[chosen] if chosen else {}), **BANDS[band]}
     d = CreditParams()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -175,7 +176,7 @@ def test_quote_import_alone_does_not_fire_a_widening_alert(data):
     """A quote far above the proxy moves its level (calibration) but not its 20-session
     change: the whole series is under one calibration, so the default warning (> 40 bp over
     20 sessions) cannot fire from the import itself."""
-    kw = dict(symbols=["ORCL"])
+    kw: dict[str, Any] = dict(symbols=["ORCL"])
     c = data["closes"].loc[:"2025-09-05"]
     base = compute_spread_panel(c, data["fund"], data["rates"], data["fred"], **kw).series("ORCL")
     q = pd.DataFrame({"entity": ["ORCL"], "date": ["2025-09-05"], "tenor": ["5Y"], "spread_bp": [150.0]})
@@ -195,9 +196,10 @@ def test_quote_import_alone_does_not_fire_a_widening_alert(data):
 
 def test_fred_value_not_visible_on_its_own_date():
     sessions = pd.DatetimeIndex(["2025-11-24", "2025-11-25", "2025-11-26", "2025-11-28"])
-    obs = pd.DataFrame({"DGS5": [390.0, 380.0, 370.0, 360.0]}, index=pd.DatetimeIndex(
-        ["2025-11-24", "2025-11-25", "2025-11-26", "2025-11-27"]
-    ))
+    obs = pd.DataFrame(
+        {"DGS5": [390.0, 380.0, 370.0, 360.0]},
+        index=pd.DatetimeIndex(["2025-11-24", "2025-11-25", "2025-11-26", "2025-11-27"]),
+    )
     lagged = lag_to_sessions(obs, sessions, 1)
     # 11-24 usable on 11-25, 11-25 on 11-26; 11-26 and the holiday print 11-27 both map to
     # 11-28 (the last wins); nothing is usable on 11-24 itself
@@ -215,6 +217,8 @@ def test_panel_rate_on_a_session_is_the_previous_sessions_print(data):
     y_prev = data["rates"]["DGS5"].loc["2025-11-24"] / 1e4  # published for Monday 11-24
     assert r.loc["2025-11-25"] == pytest.approx(2 * math.log1p(y_prev / 2))
     same_day = p.params.replace(fred_lag_sessions=0)
-    p0 = compute_spread_panel(data["closes"], data["fund"], data["rates"], data["fred"], symbols=["ORCL"], params=same_day)
+    p0 = compute_spread_panel(
+        data["closes"], data["fund"], data["rates"], data["fred"], symbols=["ORCL"], params=same_day
+    )
     y_same = data["rates"]["DGS5"].loc["2025-11-25"] / 1e4
     assert p0.frame("ORCL")["rate"].loc["2025-11-25"] == pytest.approx(2 * math.log1p(y_same / 2))

@@ -41,7 +41,7 @@ def test_live_source_converts_to_basis_points():
         return CSV
 
     out = FredSource(get=get, sleep=lambda s: None).fetch_fred(["BAMLH0A0HYM2"], D(2024, 1, 2), D(2024, 1, 3))
-    assert out[0].unit == "bp"
+    assert out[0].unit == "bp" and out[0].frame is not None
     assert out[0].frame["value"].tolist() == pytest.approx([354.0, 362.0])
     assert urls[0] == fred_url("BAMLH0A0HYM2", D(2024, 1, 2), D(2024, 1, 3))
     assert "id=BAMLH0A0HYM2" in urls[0] and "cosd=2024-01-02" in urls[0]
@@ -56,12 +56,12 @@ def test_dns_failure_stops_quickly_and_is_reported():
 
     out = FredSource(get=get, sleep=lambda s: None).fetch_fred(["DGS5", "DGS10"], D(2024, 1, 2), D(2024, 1, 3))
     assert all(r.frame is None for r in out)
-    assert "FRED" in out[0].error
+    assert out[0].error is not None and "FRED" in out[0].error
     assert len(calls) == 1  # no retry storm when the network is down
 
 
 def test_snapshot_high_yield_oas_is_354bp_on_2024_01_02():
     out = SnapshotSource().fetch_fred(["BAMLH0A0HYM2", "VIXCLS"], D(2024, 1, 2), D(2024, 1, 2))
     hy, vix = out
-    assert hy.unit == "bp" and hy.frame["value"].iloc[0] == pytest.approx(354.0)
+    assert hy.unit == "bp" and hy.frame is not None and hy.frame["value"].iloc[0] == pytest.approx(354.0)
     assert vix.unit == "level"  # an index level is stored as published

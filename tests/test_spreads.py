@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,7 +75,7 @@ def test_filing_after_as_of_never_used(data):
     extra["total_debt"] = 1e13
     extra["shares_outstanding"] = 1.0
     f2 = pd.concat([fund, extra], ignore_index=True)
-    kw = dict(as_of="2025-11-28", since="2025-09-02", symbols=["ORCL"])
+    kw: dict[str, Any] = dict(as_of="2025-11-28", since="2025-09-02", symbols=["ORCL"])
     a = build_spread_report(data["closes"], fund, data["rates"], data["fred"], **kw).to_json()
     b = build_spread_report(data["closes"], f2, data["rates"], data["fred"], **kw).to_json()
     assert a["rows"] == b["rows"]
@@ -207,7 +208,12 @@ def test_crwv_vol_is_pooled_with_peers_hand_computation(data):
         data["rates"],
         data["fred"],
         symbols=["CRWV", "ORCL"],
-        params=CreditParams(vol_method="window", vol_estimator="squared", risk_classes=(("ORCL", "ig"), ("AMD", "ig"), ("NVDA", "ig"), ("CRWV", "ig")), oas_prior_weight=0.0),
+        params=CreditParams(
+            vol_method="window",
+            vol_estimator="squared",
+            risk_classes=(("ORCL", "ig"), ("AMD", "ig"), ("NVDA", "ig"), ("CRWV", "ig")),
+            oas_prior_weight=0.0,
+        ),
     )
     got = p.names[p.names["symbol"] == "CRWV"].set_index("date").loc["2025-10-06"]
     r = np.diff(np.log(c["CRWV"].loc[:"2025-10-06"].dropna().to_numpy()))
@@ -249,7 +255,12 @@ def test_crwv_medrv_vol_pooled_with_peers_hand_computation(data):
         data["rates"],
         data["fred"],
         symbols=["CRWV", "ORCL"],
-        params=CreditParams(vol_method="window", vol_estimator="medrv", risk_classes=(("ORCL", "ig"), ("AMD", "ig"), ("NVDA", "ig"), ("CRWV", "ig")), oas_prior_weight=0.0),
+        params=CreditParams(
+            vol_method="window",
+            vol_estimator="medrv",
+            risk_classes=(("ORCL", "ig"), ("AMD", "ig"), ("NVDA", "ig"), ("CRWV", "ig")),
+            oas_prior_weight=0.0,
+        ),
     )
     got = p.names[p.names["symbol"] == "CRWV"].set_index("date").loc["2025-10-06"]
     own = np.diff(np.log(c["CRWV"].loc[:"2025-10-06"].dropna().to_numpy()))[21:]
@@ -278,7 +289,11 @@ def test_crwv_default_downside_vol_pooled_with_peers_hand_computation(data):
         data["rates"],
         data["fred"],
         symbols=["CRWV", "ORCL"],
-        params=CreditParams(vol_method="window", risk_classes=(("ORCL", "ig"), ("AMD", "ig"), ("NVDA", "ig"), ("CRWV", "ig")), oas_prior_weight=0.0),
+        params=CreditParams(
+            vol_method="window",
+            risk_classes=(("ORCL", "ig"), ("AMD", "ig"), ("NVDA", "ig"), ("CRWV", "ig")),
+            oas_prior_weight=0.0,
+        ),
     )
     got = p.names[p.names["symbol"] == "CRWV"].set_index("date").loc["2025-10-06"]
     own = np.diff(np.log(c["CRWV"].loc[:"2025-10-06"].dropna().to_numpy()))[21:]
@@ -329,7 +344,7 @@ def test_proxy_does_not_widen_on_isolated_positive_price_jump(data, panel):
     assert o.loc["2025-09-10"] - o.loc["2025-09-09"] <= 0.5
     assert a.loc["2025-10-06"] - a.loc["2025-10-03"] <= 0.5
     q = load_cds_quotes_csv(FIX / "cds_reference_points.csv")
-    kw = dict(symbols=["ORCL"])
+    kw: dict[str, Any] = dict(symbols=["ORCL"])
     cal = compute_spread_panel(c, data["fund"], data["rates"], data["fred"], q, **kw).series("ORCL")
     assert cal.loc["2025-09-10"] - cal.loc["2025-09-09"] <= 0.5
     # the default 20-session warning rule (> 40 bp) stays quiet on the good news, while the
@@ -338,7 +353,12 @@ def test_proxy_does_not_widen_on_isolated_positive_price_jump(data, panel):
     assert d20.loc["2025-09-10":"2025-10-08"].max() < 40
     assert d20.loc["2025-10-15":"2025-11-28"].max() > 40
     old = compute_spread_panel(
-        c, data["fund"], data["rates"], data["fred"], **kw, params=CreditParams(vol_estimator="squared", oas_prior_weight=0)
+        c,
+        data["fund"],
+        data["rates"],
+        data["fred"],
+        **kw,
+        params=CreditParams(vol_estimator="squared", oas_prior_weight=0),
     ).series("ORCL")
     assert old.loc["2025-09-10"] - old.loc["2025-09-09"] > 100
 
@@ -367,8 +387,8 @@ def test_crwv_widens_september_to_november(panel):
 
 def test_operating_leases_added_to_creditgrades_debt_on_request(data):
     # volatility from the equity only (the OAS-implied parts depend on D themselves)
-    kw = dict(symbols=["CRWV"])
-    eq = dict(vol_prior="peers", oas_prior_weight=0.0)
+    kw: dict[str, Any] = dict(symbols=["CRWV"])
+    eq: dict[str, Any] = dict(vol_prior="peers", oas_prior_weight=0.0)
     base = compute_spread_panel(
         data["closes"], data["fund"], data["rates"], data["fred"], **kw, params=CreditParams(**eq)
     )

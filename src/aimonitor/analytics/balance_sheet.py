@@ -109,15 +109,21 @@ def compute_balance_sheet_pit(
             f"filing's debt is used from {stale[stale].index[0].date()} to {stale[stale].index[-1].date()}"
         )
     c = asof_join(
-        dates, f[f["shares_outstanding"].notna()].rename(columns={"filed_date": "count_filed"}), "count_filed",
+        dates,
+        f[f["shares_outstanding"].notna()].rename(columns={"filed_date": "count_filed"}),
+        "count_filed",
         ["shares_outstanding"],
     )
     w = asof_join(
-        dates, f[f["weighted_avg_basic_shares"].notna()].rename(columns={"filed_date": "w_filed"}), "w_filed",
+        dates,
+        f[f["weighted_avg_basic_shares"].notna()].rename(columns={"filed_date": "w_filed"}),
+        "w_filed",
         ["weighted_avg_basic_shares"],
     )
     leases = asof_join(
-        dates, f[f["operating_lease_liabilities"].notna()].rename(columns={"filed_date": "l_filed"}), "l_filed",
+        dates,
+        f[f["operating_lease_liabilities"].notna()].rename(columns={"filed_date": "l_filed"}),
+        "l_filed",
         ["operating_lease_liabilities"],
     )["operating_lease_liabilities"]
     use_w = c["shares_outstanding"].isna() & w["weighted_avg_basic_shares"].notna()
@@ -133,7 +139,9 @@ def compute_balance_sheet_pit(
             "debt_filed": d["debt_filed"],
             "debt_period": d["debt_period"],
             "shares": c["shares_outstanding"].where(~use_w, w["weighted_avg_basic_shares"]).astype(float),
-            "shares_kind": np.where(use_w, "weighted_avg", np.where(c["shares_outstanding"].notna(), "count", None)),
+            "shares_kind": pd.Series("count", index=dates)
+            .where(c["shares_outstanding"].notna(), None)
+            .where(~use_w, "weighted_avg"),
             "shares_filed": c["count_filed"].where(~use_w, w["w_filed"]),
             "operating_leases": leases.astype(float).fillna(0.0),
         },
@@ -175,7 +183,7 @@ def debt_raise_events(events: Iterable[Mapping[str, Any]] | pd.DataFrame | None)
         ticks = [t.strip().upper() for t in (tick if isinstance(tick, list | tuple) else str(tick or "").split(";"))]
         ticks = [t for t in ticks if t and t.lower() != "nan"]
         try:
-            amt = float(e.get("amount_usd"))  # type: ignore[arg-type]
+            amt = float(str(e.get("amount_usd")))
         except (TypeError, ValueError):
             continue
         day = pd.to_datetime(e.get("announce_date"), errors="coerce")

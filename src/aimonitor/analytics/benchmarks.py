@@ -34,8 +34,6 @@ def _wide(frame: pd.DataFrame | None) -> pd.DataFrame:
     return f.sort_index()
 
 
-
-
 def compute_etf_spread_proxy(
     credit_px: pd.Series,
     treasury_px: pd.Series,

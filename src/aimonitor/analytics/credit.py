@@ -538,7 +538,7 @@ def compute_equity_vol(
     lag = _LAGS[estimator]
     term_min = max(kept_min - lag, 1)
     if estimator in ("truncated", "truncated_up"):
-        side = "both" if estimator == "truncated" else "up"
+        side: Literal["both", "up"] = "both" if estimator == "truncated" else "up"
         terms = (rets**2).where(~compute_jump_mask(rets, threshold=jump_threshold, halflife=halflife, side=side))
         var_w = terms.rolling(window, min_periods=1).mean()
         var_e = terms.ewm(halflife=halflife, min_periods=1, ignore_na=True).mean()
@@ -552,7 +552,7 @@ def compute_equity_vol(
         # EWMA of squared returns (zero mean, RiskMetrics style)
         var_e = (rets**2).ewm(halflife=halflife, min_periods=kept_min, ignore_na=True).mean()
     else:
-        terms = compute_daily_variance(rets, estimator)
+        terms = compute_daily_variance(rets, estimator)  # type: ignore[arg-type]
         # the window covers the last `window` returns: its terms start `lag` returns later
         n_terms = max(window - lag, 1)
         var_w = terms.rolling(n_terms, min_periods=min(term_min, n_terms)).mean()

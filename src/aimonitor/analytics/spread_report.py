@@ -304,7 +304,11 @@ def _name_row(
     if qn is not None and not qn.empty:
         lq = (qn["date"].iloc[-1].date(), float(qn["spread_bp"].iloc[-1]))
     ts = compute_term_structure(
-        float(last["close"]), float(last["equity_vol"]), float(last["debt_per_share"]), float(last["rate"]), p,
+        float(last["close"]),
+        float(last["equity_vol"]),
+        float(last["debt_per_share"]),
+        float(last["rate"]),
+        p,
         vol_scale=float(last["vol_scale"]),
     )
     return SpreadRow(
@@ -421,8 +425,12 @@ def build_spread_report(
             b = panel.benchmark(series)
             on = asof_join(sessions, pd.DataFrame({"d": b.index, "v": b.values}), "d", ["v"])["v"]
             st = compute_widening(
-                on, since=since_ts, as_of=as_ts, change_window=params.change_window,
-                z_window=params.z_window, z_min_obs=params.z_min_obs,
+                on,
+                since=since_ts,
+                as_of=as_ts,
+                change_window=params.change_window,
+                z_window=params.z_window,
+                z_min_obs=params.z_min_obs,
             )
             bench_cache[series] = {**st, "series": series}
         return bench_cache[series]
@@ -456,8 +464,12 @@ def build_spread_report(
         if st["as_of_used"] is not None:
             brow.append(
                 BenchmarkRow(
-                    col, ETF_METHOD if col in ETF_PAIRS else "fred_oas", st["level"], st["change"],
-                    st["change_short"], st["z"],
+                    col,
+                    ETF_METHOD if col in ETF_PAIRS else "fred_oas",
+                    st["level"],
+                    st["change"],
+                    st["change_short"],
+                    st["z"],
                 )
             )
     return SpreadReport(

@@ -371,7 +371,12 @@ def _calibrate_name(
     x = asof_join(pd.DatetimeIndex(win["date"]), inputs.reset_index(names="d"), "d", ["px", "vol", "dps", "r"])
     age = (qd - pd.DatetimeIndex(win["date"])).days.to_numpy().astype(float)
     k, resid = calibrate_vol_scale(
-        x["px"], x["vol"], x["dps"], x["r"], win["spread_bp"], params,
+        x["px"],
+        x["vol"],
+        x["dps"],
+        x["r"],
+        win["spread_bp"],
+        params,
         weights=0.5 ** (age / params.calibration_halflife_days),
     )
     warns = []
@@ -385,7 +390,13 @@ def _calibrate_name(
 
 
 def implied_equity_vol(
-    price: object, dps: object, r: object, spread_bp: object, params: CreditParams, *, bounds: tuple[float, float] = (0.02, 4.0)
+    price: object,
+    dps: object,
+    r: object,
+    spread_bp: object,
+    params: CreditParams,
+    *,
+    bounds: tuple[float, float] = (0.02, 4.0),
 ) -> np.ndarray:
     """Equity volatility at which CreditGrades reproduces a given spread (bisection).
 
@@ -501,7 +512,9 @@ def compute_term_structure(
     best = 0.0
     for t in tenors:
         p = float(credit.creditgrades_survival(price, sig, dps, t, lbar=lb, lam=lam))
-        s = float(credit.creditgrades_spread(price, sig, dps, r, tenor=t, lbar=lb, lam=lam, recovery=params.cds_recovery))
+        s = float(
+            credit.creditgrades_spread(price, sig, dps, r, tenor=t, lbar=lb, lam=lam, recovery=params.cds_recovery)
+        )
         dp = max(1.0 - p, best)  # guards rounding only: P(t) is non-increasing in t
         best = dp
         h = -math.log(max(p, 1e-300) / max(prev_p, 1e-300)) / (t - prev_t) if prev_p > 0 else math.nan
@@ -557,8 +570,8 @@ def _name_volatility(
             )
     if vol.notna().iloc[-1] and n_obs.iloc[-1] < params.vol_window and prior_w.iloc[-1] == 0:
         warns.append(
-            f"{symbol}: short history ({int(n_obs.iloc[-1])} returns) and no {params.risk_class(symbol) or 'same-class'} "
-            f"peer with {params.vol_window}: own volatility used"
+            f"{symbol}: short history ({int(n_obs.iloc[-1])} returns) and no "
+            f"{params.risk_class(symbol) or 'same-class'} peer with {params.vol_window}: own volatility used"
         )
     return vol, vol_own, prior_w, warns
 
@@ -667,8 +680,10 @@ def compute_name_proxy(
     if params.vol_prior == "peers_or_oas" and no_peer and bucket_oas is not None and not bucket_oas.empty:
         oas = asof_join(dates, pd.DataFrame({"d": bucket_oas.index, "v": bucket_oas.values}), "d", ["v"])["v"]
         vol_prior = pd.Series(implied_equity_vol(px.values, dps.values, r.values, oas.values, params), index=dates)
-        warns.append(f"{symbol}: no {params.risk_class(symbol) or 'same-class'} peer with a full window: the prior "
-                     f"volatility is implied by its bucket OAS")
+        warns.append(
+            f"{symbol}: no {params.risk_class(symbol) or 'same-class'} peer with a full window: the prior "
+            f"volatility is implied by its bucket OAS"
+        )
     vol, vol_own, prior_w, w = _name_volatility(px, symbol, params, vol_prior, new_listing)
     warns += w
     if params.oas_prior_weight > 0 and bucket_oas is not None and not bucket_oas.empty:
@@ -698,7 +713,9 @@ def compute_name_proxy(
     if past.isna().all() and vol.notna().any():
         warns.append(f"{symbol}: less than a year of closes: the naive DD uses the risk-free rate as drift")
     drift = past.where(past.notna(), r)
-    dd_n, pd_n = credit.naive_distance_to_default(mcap.values, vol.values, bs["default_point"].values, drift.values, 1.0)
+    dd_n, pd_n = credit.naive_distance_to_default(
+        mcap.values, vol.values, bs["default_point"].values, drift.values, 1.0
+    )
     out = pd.DataFrame(
         {
             "close": px,
@@ -895,7 +912,15 @@ def compute_spread_panel(
             new_listing = bool(first is not None and first_session is not None and first > first_session)
             bser = buckets.get(sym)
             df, w = compute_name_proxy(
-                px, fund, r, sym, cds_quotes, params, vol_prior=priors.get(sym), new_listing=new_listing, events=ev,
+                px,
+                fund,
+                r,
+                sym,
+                cds_quotes,
+                params,
+                vol_prior=priors.get(sym),
+                new_listing=new_listing,
+                events=ev,
                 bucket_oas=fr[bser].dropna().astype(float) if bser and bser in fr.columns else None,
             )
         except (InsufficientData, DataError) as exc:
@@ -916,8 +941,8 @@ def compute_spread_panel(
         q = q.rename(columns={"symbol": "entity"})
     if not q.empty:
         q["date"] = pd.to_datetime(q["date"])
-    for w in warns:
-        log.info("%s", w)
+    for msg in warns:
+        log.info("%s", msg)
     return SpreadPanel(names, bench, q, buckets, skipped, tuple(warns), params)
 
 
@@ -987,8 +1012,6 @@ def compute_widening(
         "change_short": short,
         "z": z,
     }
-
-
 
 
 def __getattr__(name: str) -> Any:

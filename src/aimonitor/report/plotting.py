@@ -98,11 +98,16 @@ def plot_lines(
         if hline is not None:
             ax.axhline(hline, color="0.4", linewidth=0.8)
         if vline is not None:
-            ax.axvline(vline, color="0.4", linewidth=0.8, linestyle="--")
+            ax.axvline(vline, color="0.4", linewidth=0.8, linestyle="--")  # type: ignore[arg-type]
         if markers is not None:
-            items = markers.items() if isinstance(markers, Mapping) else [(None, x) for x in markers]
-            for label, x in items:
-                ax.axvline(x, color="0.55", linewidth=0.8, linestyle=":")
+            items: list[tuple[str | None, object]] = (
+                [(str(k), v) for k, v in markers.items()]
+                if isinstance(markers, Mapping)
+                else [(None, x) for x in markers]
+            )
+            for mlabel, x in items:
+                label = mlabel or ""
+                ax.axvline(x, color="0.55", linewidth=0.8, linestyle=":")  # type: ignore[arg-type]
                 if label:
                     ax.annotate(
                         str(label),

@@ -112,7 +112,7 @@ def plot_spread_charts(
     *,
     since: Any | None = None,
     as_of: Any | None = None,
-    events: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+    events: Mapping[str, Any] | Iterable[tuple[str | None, str, Any]] | None = None,
     symbols: Iterable[str] | None = None,
 ) -> list[Path]:
     """One PNG per name: its proxy with its parameter band, its rating bucket's OAS, imported CDS quotes, events.
@@ -174,14 +174,12 @@ def plot_spread_charts(
                     series[f"{sym} CDS quotes"] = qq
         marks: dict[str, Any] = {}
         if events is not None:
-            items = events.items() if isinstance(events, Mapping) else events
-            for item in items:
-                if isinstance(events, Mapping):
-                    label, day = item  # type: ignore[misc]
-                else:
-                    esym, label, day = item  # type: ignore[misc]
-                    if esym not in (None, sym):
-                        continue
+            triples: list[tuple[str | None, str, Any]] = (
+                [(None, str(k), v) for k, v in events.items()] if isinstance(events, Mapping) else list(events)
+            )
+            for esym, label, day in triples:
+                if esym not in (None, sym):
+                    continue
                 ts = pd.Timestamp(day)
                 if (lo is None or ts >= lo) and (hi is None or ts <= hi):
                     marks[str(label)] = ts

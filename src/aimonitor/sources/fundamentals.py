@@ -88,7 +88,7 @@ def load_fundamentals_csv(path: str | Path) -> pd.DataFrame:
         raise DataError(f"{p}: cannot read fundamentals file ({exc.strerror})") from exc
     rows: list[dict[str, object]] = []
     errors: list[str] = []
-    seen: dict[tuple[str, dt.date], int] = {}
+    seen: dict[tuple[str, object], int] = {}
     with fh:
         reader = csv.reader(fh)
         try:
@@ -130,13 +130,17 @@ def load_fundamentals_csv(path: str | Path) -> pd.DataFrame:
                         raise DataError(
                             f"{where}: filed_date {rec['filed_date']} is before period_end {rec['period_end']}"
                         )
-                    st, lt, tot = rec["short_term_debt"], rec["long_term_debt"], rec["total_debt"]
-                    if not (math.isnan(st) or math.isnan(lt) or math.isnan(tot)):  # type: ignore[arg-type]
-                        if abs(tot - (st + lt)) > _TOTAL_TOLERANCE * max(tot, 1.0):  # type: ignore[operator]
+                    st, lt, tot = (
+                        float(rec["short_term_debt"]),  # type: ignore[arg-type]
+                        float(rec["long_term_debt"]),  # type: ignore[arg-type]
+                        float(rec["total_debt"]),  # type: ignore[arg-type]
+                    )
+                    if not (math.isnan(st) or math.isnan(lt) or math.isnan(tot)):
+                        if abs(tot - (st + lt)) > _TOTAL_TOLERANCE * max(tot, 1.0):
                             raise DataError(
                                 f"{where}: total_debt {tot:.0f} != short_term_debt + long_term_debt {st + lt:.0f}"
-                            )  # type: ignore[operator]
-                    key = (sym, rec["period_end"])  # type: ignore[assignment]
+                            )
+                    key: tuple[str, object] = (sym, rec["period_end"])
                     if key in seen:
                         raise DataError(
                             f"{where}: duplicate row for {sym} period_end {rec['period_end']} "
