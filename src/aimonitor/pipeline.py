@@ -28,6 +28,7 @@ from aimonitor.analytics.signals import SignalInputs, compute_signals
 from aimonitor.analytics.spreads import CreditParams, SpreadPanel, compute_spread_panel
 from aimonitor.config import AppConfig
 from aimonitor.errors import AimonitorError, InsufficientData
+from aimonitor.events.catalog import load_catalog
 from aimonitor.ingest import FetchReport, run_fetch
 from aimonitor.notify import FILE_CHANNEL, DeliveryReport, FileSink, deliver
 from aimonitor.rules import AlertState, BacktestResult, Evaluation, backtest, evaluate
@@ -86,7 +87,9 @@ def read_inputs(cfg: AppConfig, store: Store, through: dt.date, start: dt.date |
     if not quotes.empty:
         quotes = quotes[quotes["date"] <= pd.Timestamp(through)]
         quotes = quotes.assign(tenor_years=[tenor_years(t) for t in quotes["tenor"].astype(str)])
-    known = [e for e in store.read_events() if e.get("announce_date") and str(e["announce_date"]) <= str(through)]
+    # debt raised between filings: stored (imported) events, else the configured catalog
+    stored_events = store.read_events() or [r.to_row() for r in load_catalog(cfg.events.catalog)]
+    known = [e for e in stored_events if e.get("announce_date") and str(e["announce_date"]) <= str(through)]
     return StoredInputs(
         closes=store.read_prices(syms, "close", start=start, end=through),
         adj_closes=store.read_prices(syms, "adj_close", start=start, end=through),

@@ -128,7 +128,7 @@ def spreads_report(
         bucket_map=cfg.credit.rating_buckets,
         params=credit_params(cfg),
         adj_closes=adj,
-        events=store.read_events(),
+        events=store.read_events() or [r.to_row() for r in load_catalog(cfg.events.catalog)],
     )
 
 
