@@ -632,6 +632,10 @@ def compute_spread_proxy_bp(inputs: SignalInputs) -> pd.DataFrame:
 def compute_spread_change_20d_bp(inputs: SignalInputs) -> pd.DataFrame:
     """``spread_proxy_bp(t) - spread_proxy_bp(t - 20 sessions)``.
 
+    The credit panel hands in a series expressed under one calibration (the one in force
+    on its last session, :mod:`aimonitor.analytics.spreads`), so this change never
+    contains a recalibration step: a CDS quote import alone cannot make it jump.
+
     Parameters
     ----------
     inputs : SignalInputs
