@@ -36,6 +36,7 @@ from aimonitor.rules import (
     BacktestResult,
     Evaluation,
     Rule,
+    apply_overrides,
     backtest,
     check_signals,
     compare,
@@ -489,8 +490,6 @@ def run_backtest_comparison(
     changes = list(overrides)
     if other is not None:
         check_signals(other.rules, known, other.source_path)
-        from aimonitor.rules import apply_overrides
-
         other_rules = apply_overrides(other.rules, overrides, signals=known) if overrides else list(other.rules)
         changes = [f"{other.source_path} instead of {cfg.source_path}", *overrides]
     else:
