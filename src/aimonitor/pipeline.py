@@ -211,12 +211,20 @@ def checked_rules(cfg: AppConfig) -> list[Rule]:
     return list(cfg.rules)
 
 
-def last_data_dates(store: Store, as_of: dt.date) -> dict[str, dt.date]:
-    """Last stored bar (or FRED observation) per symbol, capped at ``as_of`` (for staleness)."""
+def last_data_dates(store: Store, as_of: dt.date, derived: Sequence[str] = ()) -> dict[str, dt.date]:
+    """Last stored bar (or FRED observation) per symbol, capped at ``as_of`` (for staleness).
+
+    ``derived`` names symbols computed from the prices (``LOOP``, ``*``): their data is as
+    recent as the latest stored bar.
+    """
     out: dict[str, dt.date] = {}
     for ranges in (store.bar_ranges(), store.fred_ranges()):
         for sym, (_first, last, _n) in ranges.items():
             out[sym] = min(calendar.to_date(last), as_of)
+    bars = [out[s] for s in store.bar_ranges() if s in out]
+    if bars:
+        for sym in derived:
+            out.setdefault(sym, max(bars))
     return out
 
 
@@ -229,7 +237,7 @@ def evaluate_session(cfg: AppConfig, store: Store, as_of: dt.date) -> Evaluation
         prior,
         as_of,
         silences=cfg.silences,
-        last_data=last_data_dates(store, as_of),
+        last_data=last_data_dates(store, as_of, [sym for r in cfg.rules if r.symbols != "all" for sym in r.symbols]),
         max_stale_sessions=cfg.alerting.max_stale_sessions,
         inhibit_lower_severity=cfg.alerting.inhibit_lower_severity,
     )

@@ -290,8 +290,8 @@ FAR_PAST_YEARS = 3
 
 
 def _warn_far_dates(records: Sequence[EventRecord], name: str) -> None:
-    """Warn about announce dates far before the file's other events (a "2015" misread in a
-    2025 article): such a row is kept, but its day 0 would study the wrong decade."""
+    """Log a warning for announce dates far before the file's other events (a "2015" misread
+    in a 2025 article): such a row is kept, but its day 0 would study the wrong decade."""
     dates = sorted(r.announce_date for r in records if r.announce_date is not None)
     if len(dates) < 2:
         return
@@ -303,8 +303,7 @@ def _warn_far_dates(records: Sequence[EventRecord], name: str) -> None:
                 f"{name}: event {r.event_id}: announce_date {d.isoformat()} is more than {FAR_PAST_YEARS} years "
                 f"before the file's other events (median {median.isoformat()}); check the year"
             )
-            warnings.warn(msg, DataWarning, stacklevel=3)
-            log.warning("%s", msg)
+            log.warning("%s", msg)  # a review hint, not a rejected row: logged, not a DataWarning
 
 
 CANDIDATE_COLUMNS = REQUIRED_COLUMNS + (

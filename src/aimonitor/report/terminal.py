@@ -73,7 +73,7 @@ class LineProgress:
         if counted:
             assert done is not None and total is not None
             line += f" ({done}/{total}"
-            if 0 < done < total:
+            if 1 < done < total:
                 eta = (now - self._phase_t0) / done * (total - done)
                 line += f", about {_duration(eta)} left"
             line += ")"
