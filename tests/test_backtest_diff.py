@@ -74,9 +74,7 @@ def test_lead_time_before_a_mark_and_calm_counts():
     assert {(x["symbol"], x["lead_sessions"]) for x in cmp.lead_times(cmp.result)} == {("ORCL", 4)}
     # every firing is within 20 sessions of the mark: nothing fired in a calm period
     assert cmp.calm_counts(cmp.baseline) == {"w": 0}
-    calm = compare(
-        [mk()], frame({"ORCL": ORCL, "CRWV": CRWV}), S, overrides=["w.threshold=60"], calm=[(S[0], S[1])]
-    )
+    calm = compare([mk()], frame({"ORCL": ORCL, "CRWV": CRWV}), S, overrides=["w.threshold=60"], calm=[(S[0], S[1])])
     assert calm.calm_counts(calm.baseline) == {"w": 2} and calm.calm_counts(calm.result) == {"w": 1}
 
 

@@ -276,7 +276,13 @@ def test_line_progress_off_a_terminal_has_an_eta():
         p("replaying", i, 100)
     lines = buf.getvalue().splitlines()
     # a line for the new phase (step 1), then steps 25, 50, 75 and the last
-    assert [ln.split("(")[1].split(",")[0].rstrip(")") for ln in lines] == ["1/100", "25/100", "50/100", "75/100", "100/100"]
+    assert [ln.split("(")[1].split(",")[0].rstrip(")") for ln in lines] == [
+        "1/100",
+        "25/100",
+        "50/100",
+        "75/100",
+        "100/100",
+    ]
     # step 25 is reached 24 s after the phase began (clock ticks 1..25): 24/25 s per step, 75 left -> 72 s
     assert "about 1m12s left" in lines[1]
 
@@ -294,8 +300,8 @@ def test_rules_do_not_import_analytics():
 def test_unknown_signal_in_a_config_is_one_line_error(tmp_path):
     from aimonitor.config import packaged_default_path
 
-    text = packaged_default_path().read_text(encoding="utf-8").replace(
-        'signal = "vol_20d_z"', 'signal = "vol_20d_zz"', 1
+    text = (
+        packaged_default_path().read_text(encoding="utf-8").replace('signal = "vol_20d_z"', 'signal = "vol_20d_zz"', 1)
     )
     p = tmp_path / "c.toml"
     p.write_text(text, encoding="utf-8")

@@ -189,7 +189,9 @@ def _persist(cfg: AppConfig, store: Store, ev: Evaluation, channels: Sequence[st
     alerts = list(current.values())
     transitions = []
     for t in ev.transitions:
-        payload = t.alert.to_json() if t.alert.state != "inactive" else {"id": t.alert.id, "state": "inactive"}
+        payload: dict[str, Any] = (
+            t.alert.to_json() if t.alert.state != "inactive" else {"id": t.alert.id, "state": "inactive"}
+        )
         payload["reason"] = t.reason
         transitions.append(
             {

@@ -65,10 +65,14 @@ class LineProgress:
         new_phase = phase != self._phase
         if new_phase:
             self._phase, self._phase_t0 = phase, now
-        counted = done is not None and total
-        step = max(self.every, -(-total // 10)) if counted and total else self.every
-        if not new_phase and not (counted and (done % step == 0 or done == total)):
+        counted = done is not None and total is not None and total > 0
+        if not new_phase and not counted:
             return
+        if counted:
+            assert done is not None and total is not None
+            step = max(self.every, -(-total // 10))  # at most ~10 lines per phase
+            if not new_phase and done % step != 0 and done != total:
+                return
         line = f"[{_duration(now - self.t0):>6}] {label}"
         if counted:
             assert done is not None and total is not None

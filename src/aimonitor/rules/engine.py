@@ -322,14 +322,14 @@ def _staleness(
 ) -> tuple[int | None, dt.date | None]:
     """Sessions since the symbol's last data (None = never had data) and that last date."""
     if last_data is not None and symbol in last_data:
-        d = to_date(last_data[symbol])
-        return sessions_between(d, as_of), d
+        known = to_date(last_data[symbol])
+        return sessions_between(known, as_of), known
     if symbol in inputs.staleness_today:
         return int(inputs.staleness_today[symbol]), inputs.last_seen.get(symbol)
-    d = inputs.last_seen.get(symbol)
-    if d is None:
+    seen = inputs.last_seen.get(symbol)
+    if seen is None:
         return None, None
-    return sessions_between(d, as_of), d
+    return sessions_between(seen, as_of), seen
 
 
 def _new_episode(rule: Rule, symbol: str, value: float, as_of: dt.date, fire: bool) -> AlertState:

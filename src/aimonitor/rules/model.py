@@ -405,7 +405,7 @@ def parse_rules(
     rules: list[Rule] = []
     silences: list[Silence] = []
     context = {"signals": signals} if signals is not None else None
-    for key, model, sink in (("rules", Rule, rules), ("silences", Silence, silences)):
+    for key in ("rules", "silences"):
         items = data.get(key, [])
         if not isinstance(items, list):
             raise ConfigError(f"{source}: {key}: expected an array of tables ([[{key}]])")
@@ -413,7 +413,10 @@ def parse_rules(
             if not isinstance(item, Mapping):
                 raise ConfigError(f"{source}: {key}[{i}]: expected a table")
             try:
-                sink.append(model.model_validate(item, context=context))  # type: ignore[attr-defined]
+                if key == "rules":
+                    rules.append(Rule.model_validate(item, context=context))
+                else:
+                    silences.append(Silence.model_validate(item, context=context))
             except ValidationError as exc:
                 raise ConfigError(f"{source}: {first_error(exc, f'{key}[{i}]')}") from None
     try:
