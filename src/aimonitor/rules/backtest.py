@@ -18,7 +18,14 @@ from typing import Any
 import pandas as pd
 
 from aimonitor.calendar import sessions_between, to_date
-from aimonitor.rules.engine import AlertState, Transition, evaluate, prepare_signals
+from aimonitor.rules.engine import (
+    AlertState,
+    InputCursor,
+    Transition,
+    evaluate,
+    evaluate_inputs,
+    prepare_signals,
+)
 from aimonitor.rules.model import MARKET_SYMBOL, Rule, Silence, apply_overrides, check_unique
 
 __all__ = [
@@ -127,6 +134,7 @@ def backtest(
     max_stale_sessions: int = 3,
     inhibit_lower_severity: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    linear: bool = True,
 ) -> BacktestResult:
     """Replay :func:`~aimonitor.rules.engine.evaluate` session by session from an empty state.
 
@@ -145,6 +153,11 @@ def backtest(
         Passed to every evaluation; normally left out so staleness comes from the history.
     progress : callable(done, total), optional
         Called after each replayed session.
+    linear : bool
+        Read each session's inputs with one forward pass over the frame
+        (:class:`~aimonitor.rules.engine.InputCursor`); False calls the live
+        :func:`~aimonitor.rules.engine.evaluate` on the whole frame every session (same
+        results, quadratic cost; kept to prove the equivalence).
 
     Returns
     -------
@@ -157,17 +170,18 @@ def backtest(
     state: Mapping[str, AlertState] = {}
     transitions: list[Transition] = []
     episodes: dict[str, AlertState] = {}
+    cursor = InputCursor(frame) if linear else None
     for i, day in enumerate(days, 1):
-        ev = evaluate(
-            rules,
-            frame,
-            state,
-            day,
+        opts: dict[str, Any] = dict(
             silences=silences,
             last_data=last_data,
             max_stale_sessions=max_stale_sessions,
             inhibit_lower_severity=inhibit_lower_severity,
         )
+        if cursor is not None:
+            ev = evaluate_inputs(rules, cursor.read(day), state, day, **opts)
+        else:  # the live path, session by session (quadratic in sessions; kept for comparison)
+            ev = evaluate(rules, frame, state, day, **opts)
         state = ev.states
         transitions.extend(ev.transitions)
         for t in ev.transitions:
