@@ -71,6 +71,7 @@ def test_resolved_alert_keeps_the_firing_summary_never_plus_minus(cfg, store):
     assert doc["summary"] == "CRWV: equity-implied spread +120 bp in 20 sessions (> 100 bp, critical)"
     assert doc["peak"] == 120.0 and doc["value"] == -46.0
     assert (doc["unit"], doc["since"]) == ("bp", "2025-12-02")
+    assert doc["resolution"] == "CRWV: resolved on 2025-12-02: spread_change_20d_bp -46 (<= 70)"
     for t in store.read_transitions():
         assert "+-" not in json.dumps(t["payload"])
 

@@ -538,12 +538,19 @@ def read_alert_docs(cfg: AppConfig, store: Store, state: str = "all") -> list[di
     pending = {s.id: s for s in live.values() if s.state == "pending"}
     docs: list[dict[str, Any]] = []
     if state in ("all", "firing", "resolved"):
+        resolutions = {
+            t["alert_id"]: t["payload"].get("resolution")
+            for t in store.read_transitions()
+            if t["to_state"] == "resolved" and isinstance(t.get("payload"), dict)
+        }
         for a in store.read_alerts(state):
             if a["state"] == "pending":  # rows left by older versions
                 continue
-            docs.append({k: a.get(k) for k in _ALERT_KEYS if k != "resolution"})
+            doc = {k: a.get(k) for k in _ALERT_KEYS}
+            doc["resolution"] = resolutions.get(a["id"]) if a["state"] == "resolved" else None
+            docs.append(doc)
     if state in ("all", "pending"):
-        docs.extend({k: v for k, v in s.to_json().items() if k != "resolution"} for s in pending.values())
+        docs.extend(s.to_json() for s in pending.values())
     units = rule_units(cfg)
     for d in docs:
         if d["symbol"] == "*":
