@@ -38,7 +38,10 @@ ALERT_KEYS = {
     "fired",
     "resolved",
     "summary",
+    "peak",
 }
+#: keys an ALERT may carry beyond the contract's (the contract allows additions)
+ALERT_EXTRA = {"resolution", "unit", "since"}
 NO_ENV = {"AIMONITOR_CONFIG": None, "AIMONITOR_DB": None, "AIMONITOR_NOTIFY_URLS": None}
 
 
@@ -82,7 +85,8 @@ def is_date(v) -> bool:
 
 
 def check_alert(a: dict) -> None:
-    assert set(a) == ALERT_KEYS, set(a) ^ ALERT_KEYS
+    assert ALERT_KEYS <= set(a) <= ALERT_KEYS | ALERT_EXTRA, set(a) ^ ALERT_KEYS
+    assert a["peak"] is None or isinstance(a["peak"], float)
     assert isinstance(a["id"], str) and a["id"]
     assert isinstance(a["rule"], str) and a["rule"]
     assert a["symbol"] is None or isinstance(a["symbol"], str)

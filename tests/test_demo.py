@@ -53,14 +53,16 @@ def test_demo_short_window(tmp_path):
     assert (doc["from"], doc["to"]) == ("2025-11-03", "2025-12-31")
     # Nov 3 .. Dec 31 2025: 20 + 23 weekdays minus Thanksgiving (Nov 27) and Christmas (Dec 25)
     assert doc["sessions"] == 41
-    # files: the alerts folder and the reports only; never the user's aimonitor.db
-    assert sorted(x.name for x in tmp_path.iterdir()) == ["alerts", "rep"]
+    # files: the reports folder only (alerts inside it); never the user's aimonitor.db nor ./alerts
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["rep"]
+    assert doc["alerts_dir"] == str(Path("rep") / "alerts")
+    assert doc["reports"]["spreads_dir"] == str(Path("rep") / "spreads")
     assert not (tmp_path / "aimonitor.db").exists()
     assert (tmp_path / "rep" / "index.html").is_file()
     assert "<html" in (tmp_path / "rep" / "index.html").read_text(encoding="utf-8").lower()
     lines = [
         json.loads(x)
-        for x in (tmp_path / "alerts" / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+        for x in (tmp_path / "rep" / "alerts" / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
         if x.strip()
     ]
     assert lines

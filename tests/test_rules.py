@@ -228,6 +228,8 @@ def test_to_json_contract():
         "fired": "2025-12-22",
         "resolved": None,
         "summary": "NVDA dd drawdown_52w -31.2% < -25%",
+        "peak": -0.3125,
+        "resolution": None,
     }
 
 

@@ -38,7 +38,7 @@ ALLOWED_SIGNALS = {
 
 def rules_error(body: str) -> str:
     with pytest.raises(ConfigError) as info:
-        parse_rules({"rules": [tomllib.loads(body)]}, "cfg.toml")
+        parse_rules({"rules": [tomllib.loads(body)]}, "cfg.toml", signals=ALLOWED_SIGNALS)
     return str(info.value)
 
 
@@ -56,7 +56,11 @@ INVALID = [
         'rules[0].clear_threshold: must be at or below threshold 40 for op ">=" '
         "(the alert clears when the value falls back to it), got 50",
     ),
-    ("unknown_key", BASE + "treshold = 1\n", "rules[0].treshold: unknown key (check the spelling)"),
+    (
+        "unknown_key",
+        BASE + "treshold = 1\n",
+        "rules[0].treshold: unknown key (check the spelling; see the commented default config)",
+    ),
     (
         "unknown_placeholder",
         BASE + 'summary = "{symbol} fell to {ticker}"\n',

@@ -7,12 +7,14 @@ exactly one JSON document on stdout; logs go to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import math
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +108,19 @@ def emit_json(doc: Any) -> None:
     click.echo(json.dumps(_nan_to_none(doc), default=_json_default, ensure_ascii=False, indent=2))
 
 
+@contextlib.contextmanager
+def _data_warnings_as_log() -> Iterator[None]:
+    """Bad input rows are reported once, by the library's log line ("WARNING ...: file:line: ..."),
+    not a second time as a Python ``DataWarning`` pointing at our source code."""
+    import warnings
+
+    from aimonitor.errors import DataWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        yield
+
+
 def parse_date(value: str | None, name: str) -> dt.date | None:
     if value is None:
         return None
@@ -158,7 +173,22 @@ def _setup_logging(verbose: int) -> None:
 
 
 class AimonitorGroup(click.Group):
-    """Turns AimonitorError into ``Error: ...`` + exit 1."""
+    """Turns AimonitorError into ``Error: ...`` + exit 1; lists subcommands with their whole
+    first sentence (wrapped, never cut off with "...")."""
+
+    group_class = type  # subgroups (events, rules, ...) list their commands the same way
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
+            text = cmd.short_help or (cmd.help or "").split("\n\n")[0]
+            rows.append((name, " ".join(text.replace("\b", "").split())))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -178,7 +208,18 @@ pass_ctx = click.make_pass_decorator(Ctx)
 # --------------------------------------------------------------------------- group
 
 
-@click.group(cls=AimonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=AimonitorGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="""\b
+Examples:
+  aimonitor demo                       the whole product offline, reports in reports/
+  aimonitor fetch --source snapshot    load the bundled data into your database
+  aimonitor run --once --json          one monitoring cycle, as JSON
+  aimonitor rules backtest --set credit_proxy_widening.threshold=60
+  aimonitor alerts list --state firing
+Every command takes --help; most take --json (one JSON document on stdout).""",
+)
 @click.option(
     "--config",
     "config_path",
@@ -336,13 +377,24 @@ def events_extract(c: Ctx, paths: tuple[str, ...], csv_out: str | None, entities
 
 @events.command("import")
 @click.argument("file", type=click.Path(dir_okay=False), required=False)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print {file, events, rows_new, rows_updated} as JSON.")
 @pass_ctx
 def events_import(c: Ctx, file: str | None, as_json: bool) -> None:
-    """Import a curated event CSV (default: the packaged catalog); re-importing changes nothing."""
+    """Import a curated event CSV (default: the packaged catalog).
+
+    Re-importing an unchanged file reports 0 new, 0 updated. Bad rows are skipped with one
+    warning each naming file and line; an announce date years before the file's other
+    events is imported with a warning to check its year.
+
+    \b
+    Examples:
+      aimonitor events import
+      aimonitor events import my_events.csv --json
+    """
     from aimonitor.services import import_events
 
-    records, count = import_events(c.store, file or c.cfg.events.catalog)
+    with _data_warnings_as_log():
+        records, count = import_events(c.store, file or c.cfg.events.catalog)
     doc = {
         "file": file or "packaged catalog",
         "events": len(records),
@@ -352,16 +404,25 @@ def events_import(c: Ctx, file: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(doc)
     else:
+        unchanged = len(records) - count.rows_new - count.rows_updated
         click.echo(
-            f"imported {len(records)} events from {doc['file']}: {count.rows_new} new, {count.rows_updated} updated"
+            f"imported {len(records)} events from {doc['file']}: {count.rows_new} new, "
+            f"{count.rows_updated} updated, {unchanged} unchanged"
         )
 
 
 @events.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print {events: [{event_id, announce_date, timing, day0, ...}]} as JSON."
+)
 @pass_ctx
 def events_list(c: Ctx, as_json: bool) -> None:
-    """Stored events with their day 0 on the NYSE calendar."""
+    """Stored events with their day 0 on the NYSE calendar (amounts as $100B).
+
+    \b
+    Example:
+      aimonitor events list --json
+    """
     from aimonitor.report.terminal import events_table
     from aimonitor.services import list_events
 
@@ -504,13 +565,21 @@ def spreads(
 
 @spreads.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print {file, quotes, rows_new, rows_updated} as JSON.")
 @pass_ctx
 def spreads_import(c: Ctx, file: str, as_json: bool) -> None:
-    """Import CDS quotes (entity,date,tenor,spread_bp,source) to calibrate and show beside the proxy."""
+    """Import CDS quotes (entity,date,tenor,spread_bp,source) to calibrate and show beside the proxy.
+
+    A bad row is skipped with one warning naming the file and line.
+
+    \b
+    Example:
+      aimonitor spreads import quotes.csv
+    """
     from aimonitor.services import import_cds_quotes
 
-    n, count = import_cds_quotes(c.store, file)
+    with _data_warnings_as_log():
+        n, count = import_cds_quotes(c.store, file)
     doc = {"file": file, "quotes": n, "rows_new": count.rows_new, "rows_updated": count.rows_updated}
     if as_json:
         emit_json(doc)
@@ -523,18 +592,24 @@ def spreads_import(c: Ctx, file: str, as_json: bool) -> None:
 
 @cli.group()
 def rules() -> None:
-    """Alert rules: validate and list them, or replay them over stored history."""
+    """Alert rules: validate and list them, or replay them over stored history to tune thresholds."""
 
 
 @rules.command("check")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print {config, rules, silences} as JSON.")
 @pass_ctx
 def rules_check(c: Ctx, as_json: bool) -> None:
-    """Validate the config and print the rules."""
+    """Validate the config (keys, values, signal names) and print the rules.
+
+    \b
+    Example:
+      aimonitor --config my.toml rules check
+    """
+    from aimonitor.pipeline import checked_rules
     from aimonitor.report.terminal import rules_table
 
     cfg = c.cfg
-    docs = [r.model_dump(mode="json") for r in cfg.rules]
+    docs = [r.model_dump(mode="json") for r in checked_rules(cfg)]
     if as_json:
         emit_json(
             {"config": cfg.source_path, "rules": docs, "silences": [s.model_dump(mode="json") for s in cfg.silences]}
@@ -545,6 +620,14 @@ def rules_check(c: Ctx, as_json: bool) -> None:
         )
 
 
+def _calm_range(value: str) -> tuple[dt.date, dt.date]:
+    a, sep, b = value.partition(":")
+    start, end = parse_date(a, "--calm"), parse_date(b, "--calm") if sep else None
+    if start is None or end is None or end < start:
+        raise click.BadParameter(f"expected FROM:TO (YYYY-MM-DD:YYYY-MM-DD), got {value!r}", param_hint="--calm")
+    return start, end
+
+
 @rules.command("backtest")
 @click.option("--from", "start", help="First session (default: 2025-06-02).")
 @click.option("--to", "end", help="Last session (default: the last stored session).")
@@ -553,28 +636,98 @@ def rules_check(c: Ctx, as_json: bool) -> None:
     "overrides",
     multiple=True,
     metavar="RULE.FIELD=VALUE",
-    help="Try a threshold without editing the file (repeatable), e.g. drawdown_warning.threshold=-0.2",
+    help="Try a change without editing the file (repeatable); the output compares it with the file as it is.",
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--config",
+    "other_config",
+    type=click.Path(dir_okay=False),
+    help="Compare the rules of this other config file against the current one.",
+)
+@click.option(
+    "--mark",
+    "marks",
+    multiple=True,
+    metavar="DATE",
+    help="A date the rules should warn before (repeatable): shows each rule's lead time in sessions.",
+)
+@click.option(
+    "--calm",
+    "calm",
+    multiple=True,
+    metavar="FROM:TO",
+    help="A calm period (repeatable) whose firings are counted (default with --mark: >20 sessions from every mark).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print {from, to, alerts, summary} (+ baseline, diff) as JSON.")
 @pass_ctx
-def rules_backtest(c: Ctx, start: str | None, end: str | None, overrides: tuple[str, ...], as_json: bool) -> None:
-    """Replay the rules over stored history without notifying anyone."""
-    from aimonitor.pipeline import run_backtest
-    from aimonitor.report.terminal import backtest_table
+def rules_backtest(
+    c: Ctx,
+    start: str | None,
+    end: str | None,
+    overrides: tuple[str, ...],
+    other_config: str | None,
+    marks: tuple[str, ...],
+    calm: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Replay the rules over stored history without notifying anyone.
+
+    With --set or --config the rules are replayed twice, as configured (the baseline) and
+    as tried, and the output lists per rule and symbol the episodes added and removed
+    (fired date, peak, duration); --mark and --calm measure lead time and quiet-period noise.
+
+    \b
+    Examples:
+      aimonitor rules backtest
+      aimonitor rules backtest --set credit_proxy_widening.threshold=60
+      aimonitor rules backtest --set vol_spike.for_sessions=2 --mark 2025-11-20 --json
+      aimonitor rules backtest --config config/tight.toml --calm 2025-07-01:2025-09-30
+    """
+    from aimonitor.pipeline import rule_units, run_backtest, run_backtest_comparison
+    from aimonitor.report.terminal import backtest_tables, comparison_tables
     from aimonitor.services import last_stored_session
 
-    last = last_stored_session(c.reading_store)
-    res = run_backtest(
-        c.cfg,
-        c.reading_store,
-        parse_date(start, "--from") or dt.date(2025, 6, 2),
-        parse_date(end, "--to") or last,
-        overrides,
-    )
-    if as_json:
+    store = c.reading_store
+    last = last_stored_session(store)
+    first = parse_date(start, "--from") or dt.date(2025, 6, 2)
+    upto = parse_date(end, "--to") or last
+    mark_dates = [d for d in (parse_date(m, "--mark") for m in marks) if d is not None]
+    calm_ranges = [_calm_range(v) for v in calm]
+    other = None
+    if other_config:
+        from aimonitor.config import load_config
+
+        other = load_config(other_config)
+    tick, stop = _progress(not as_json)
+    try:
+        if overrides or other is not None or mark_dates or calm_ranges:
+            cmp = run_backtest_comparison(
+                c.cfg,
+                store,
+                first,
+                upto,
+                overrides=overrides,
+                other=other,
+                marks=mark_dates,
+                calm=calm_ranges,
+                progress=lambda i, n: tick("replaying the rules", i, n),
+            )
+        else:
+            res = run_backtest(c.cfg, store, first, upto, progress=lambda i, n: tick("replaying the rules", i, n))
+    finally:
+        stop()
+    units = rule_units(c.cfg)
+    if overrides or other is not None or mark_dates or calm_ranges:
+        if as_json:
+            emit_json(cmp.to_json())
+        else:
+            for t in comparison_tables(cmp, units):
+                console().print(t)
+    elif as_json:
         emit_json(res.to_json())
     else:
-        console().print(backtest_table(res))
+        for t in backtest_tables(res, units):
+            console().print(t)
 
 
 @cli.group()
@@ -583,30 +736,28 @@ def alerts() -> None:
 
 
 @alerts.command("list")
-@click.option("--state", type=click.Choice(["firing", "resolved", "pending", "all"]), default="all", show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--state",
+    type=click.Choice(["firing", "resolved", "pending", "all"]),
+    default="all",
+    show_default=True,
+    help="Only alerts in this state (pending = breaching now, not yet for enough sessions).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print {alerts: [ALERT...]} as JSON (with peak, unit and since).")
 @pass_ctx
 def alerts_list(c: Ctx, state: str, as_json: bool) -> None:
-    """Stored alerts (ALERT documents)."""
+    """Stored alerts: summary, value and peak in the rule's unit, since when, and for a failed
+    cycle (rule "pipeline") the error.
+
+    \b
+    Examples:
+      aimonitor alerts list --state firing
+      aimonitor alerts list --json
+    """
+    from aimonitor.pipeline import read_alert_docs
     from aimonitor.report.terminal import alerts_table
 
-    keys = (
-        "id",
-        "rule",
-        "symbol",
-        "severity",
-        "state",
-        "value",
-        "threshold",
-        "started",
-        "fired",
-        "resolved",
-        "summary",
-    )
-    docs = [{k: a.get(k) for k in keys} for a in c.reading_store.read_alerts(state)]
-    for d in docs:
-        if d["symbol"] == "*":
-            d["symbol"] = None
+    docs = read_alert_docs(c.cfg, c.reading_store, state)
     if as_json:
         emit_json({"alerts": docs})
     else:
@@ -661,13 +812,27 @@ def daemon(c: Ctx, source_spec: str | None) -> None:
 
 
 @cli.command()
-@click.option("--out", "out_dir", default="reports", show_default=True, type=click.Path(file_okay=False))
-@click.option("--from", "start", help="First date shown (default: 2025-01-02).")
+@click.option(
+    "--out",
+    "out_dir",
+    default="reports/dashboard",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for index.html and figures/ (not the demo's folder).",
+)
+@click.option("--from", "start", help="First date shown (default: 250 sessions before --to).")
 @click.option("--to", "end", help="Last date shown (default: the last stored session).")
 @pass_ctx
 def report(c: Ctx, out_dir: str, start: str | None, end: str | None) -> None:
     """A static HTML dashboard with PNG figures (prices, drawdowns, spreads, alerts, events)."""
+    from aimonitor.errors import ConfigError
     from aimonitor.report.dashboard import write_dashboard
+
+    if (Path(out_dir) / "demo.db").exists():
+        raise ConfigError(
+            f"--out {out_dir} holds the demo's reports (demo.db); write the dashboard elsewhere, "
+            "e.g. the default reports/dashboard"
+        )
 
     path = write_dashboard(
         c.cfg, c.reading_store, out_dir, start=parse_date(start, "--from"), end=parse_date(end, "--to")
@@ -679,11 +844,22 @@ def report(c: Ctx, out_dir: str, start: str | None, end: str | None) -> None:
 @click.option("--out", "out_dir", default="reports", show_default=True, type=click.Path(file_okay=False))
 @click.option("--from", "start", help="First replayed session (default: 2025-06-02).")
 @click.option("--to", "end", help="Last replayed session (default: the snapshot's last session).")
-@click.option("--alerts-dir", help="Where fired alerts are written (default: [notify].alerts_dir).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--alerts-dir", help="Where fired alerts are written (default: OUT/alerts; never the live [notify].alerts_dir)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print {db, from, to, fired, alerts, reports} as JSON.")
 @pass_ctx
 def demo(c: Ctx, out_dir: str, start: str | None, end: str | None, alerts_dir: str | None, as_json: bool) -> None:
-    """The whole product offline on the bundled real snapshot, replayed session by session."""
+    """The whole product offline on the bundled real snapshot, replayed session by session.
+
+    Writes a fresh database, alerts (OUT/alerts/), the dashboard, event studies (OUT/events/)
+    and spread charts (OUT/spreads/) into OUT.
+
+    \b
+    Examples:
+      aimonitor demo
+      aimonitor demo --out /tmp/demo --from 2025-11-03 --to 2025-12-31
+    """
     from click.core import ParameterSource
 
     from aimonitor.demo import run_demo

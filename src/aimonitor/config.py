@@ -20,12 +20,13 @@ import re
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aimonitor.errors import ConfigError
 from aimonitor.rules import Rule, Silence
+from aimonitor.validation_messages import format_validation_error
 
 log = logging.getLogger(__name__)
 
@@ -242,57 +243,6 @@ class AppConfig(_Model):
 
 
 # --------------------------------------------------------------------------- loading
-
-
-def _fmt_loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "<top level>"
-
-
-def _fmt_error(err: dict[str, Any]) -> str:
-    typ = err.get("type", "")
-    inp = err.get("input")
-    shown = json.dumps(inp, default=str, ensure_ascii=False) if not isinstance(inp, dict) else "a table"
-    if typ in ("float_type", "float_parsing"):
-        return f"expected a number, got {shown}"
-    if typ in ("int_type", "int_parsing", "int_from_float"):
-        return f"expected a whole number, got {shown}"
-    if typ in ("bool_type", "bool_parsing"):
-        return f"expected true or false, got {shown}"
-    if typ in ("string_type",):
-        return f"expected a string, got {shown}"
-    if typ in ("list_type",):
-        return f"expected a list, got {shown}"
-    if typ in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
-        return f"expected a date (YYYY-MM-DD), got {shown}"
-    if typ == "extra_forbidden":
-        return "unknown key (check the spelling; see the commented default config)"
-    if typ == "missing":
-        return "missing required key"
-    if typ in ("model_type", "dict_type"):
-        return f"expected a table, got {shown}"
-    msg = str(err.get("msg", "invalid value"))
-    msg = re.sub(r"^(Value|Assertion) error, ", "", msg)
-    return msg[0].lower() + msg[1:] if msg else msg
-
-
-def format_validation_error(path: str, exc: ValidationError) -> str:
-    """One line per problem; the first line is what the CLI prints."""
-    lines = []
-    for err in exc.errors():
-        loc = tuple(err.get("loc", ()))
-        msg = _fmt_error(err)
-        # model-level validators put their own "key: ..." prefix in the message
-        if not loc and re.match(r"^[a-z_]+(\[\d+\])?(\.[a-z_]+)*: ", msg):
-            lines.append(f"{path}: {msg}")
-        else:
-            lines.append(f"{path}: {_fmt_loc(loc)}: {msg}")
-    return "\n".join(lines)
 
 
 def packaged_default_path() -> Path:

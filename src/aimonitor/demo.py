@@ -4,7 +4,8 @@ A fresh database (never the user's configured one unless ``--db`` is given) is l
 with the snapshot up to the session before ``start`` and the curated event catalog;
 then the monitoring cycle (:func:`aimonitor.pipeline.run_cycle`, the same code the
 daemon runs) is replayed session by session from ``start`` to ``end``, each session
-fetching from the snapshot as of that session. Fired alerts land in ``alerts/``; the
+fetching from the snapshot as of that session. Fired alerts land in ``out/alerts/`` (never
+in the configured ``[notify].alerts_dir``, which belongs to the live daemon); the
 dashboard, the event study of every catalog event and the spread charts land in ``out``.
 """
 
@@ -71,11 +72,15 @@ def run_demo(
     start: dt.date | None = None,
     end: dt.date | None = None,
     alerts_dir: str | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> DemoResult:
-    """Replay the monitoring cycle over the snapshot; returns what fired and where the reports are."""
+    """Replay the monitoring cycle over the snapshot; returns what fired and where the reports are.
+
+    ``alerts_dir`` defaults to ``out_dir/alerts``. ``progress(label, done=None, total=None)``
+    is called per phase and per replayed session.
+    """
     t0 = time.perf_counter()
-    tick = progress or (lambda _label: None)
+    tick: Callable[..., None] = progress or (lambda *_a, **_k: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     last = snapshot_last_session()
@@ -92,7 +97,7 @@ def run_demo(
     else:
         db_path = Path(db)
     cfg = cfg.model_copy(update={"storage": StorageConfig(path=str(db_path))})
-    adir = alerts_dir or cfg.notify.alerts_dir
+    adir = str(alerts_dir) if alerts_dir else str(out / "alerts")
     source = SnapshotSource()
     days = calendar.sessions(start, end)
     with Store(db_path) as store:
@@ -100,7 +105,7 @@ def run_demo(
         run_fetch(cfg, store, source, as_of=calendar.previous_session(start))
         import_events(store, cfg.events.catalog)
         for i, day in enumerate(days, 1):
-            tick(f"replaying {day} ({i}/{len(days)})")
+            tick(f"replaying {day}", i, len(days))
             run_cycle(cfg, store, source, day, channels=(), alerts_dir=adir, kind="demo")
         fired: dict[str, dict[str, Any]] = {}
         for tr in store.read_transitions():
@@ -121,6 +126,7 @@ def run_demo(
         except Exception as exc:  # noqa: BLE001 - the demo still shows the rest
             log.warning("event study report skipped: %s", exc)
             reports["event_study"] = None
+        reports["spreads_dir"] = str(out / "spreads")
         reports["spreads"] = [
             str(p) for p in spreads_charts(cfg, store, out / "spreads", since=dt.date(2025, 6, 2), as_of=end)
         ]
@@ -136,6 +142,7 @@ def run_demo(
         "fired",
         "resolved",
         "summary",
+        "peak",
     )
     return DemoResult(
         db=str(db_path),

@@ -24,14 +24,25 @@ from typing import Any
 import pandas as pd
 
 from aimonitor import calendar
-from aimonitor.analytics.signals import SignalInputs, compute_signals
+from aimonitor.analytics.signals import SignalInputs, compute_signals, signal_catalog, signal_names
 from aimonitor.analytics.spreads import CreditParams, SpreadPanel, compute_spread_panel
 from aimonitor.config import AppConfig
 from aimonitor.errors import AimonitorError, InsufficientData
 from aimonitor.events.catalog import load_catalog
 from aimonitor.ingest import FetchReport, run_fetch
 from aimonitor.notify import FILE_CHANNEL, DeliveryReport, FileSink, deliver
-from aimonitor.rules import AlertState, BacktestResult, Evaluation, backtest, evaluate
+from aimonitor.rules import (
+    AlertState,
+    BacktestComparison,
+    BacktestResult,
+    Evaluation,
+    Rule,
+    apply_overrides,
+    backtest,
+    check_signals,
+    compare,
+    evaluate,
+)
 from aimonitor.sources.base import Source
 from aimonitor.sources.cdsquotes import tenor_years
 from aimonitor.store import Store
@@ -180,19 +191,22 @@ def _signals_for(store: Store, as_of: dt.date, lookback: int = 30) -> pd.DataFra
 def _persist(cfg: AppConfig, store: Store, ev: Evaluation, channels: Sequence[str]) -> int:
     session = ev.as_of.isoformat()
     states = {fp: s.to_record() for fp, s in ev.states.items()}
-    # every current episode is rewritten, so `alerts list` shows today's value of a firing
-    # alert, not the value of the session it started on
+    # every current episode that fired is rewritten, so `alerts list` shows today's value of a
+    # firing alert. Pending episodes live only in the alert state (an episode dropped while
+    # pending must not linger in the alerts table as "pending"; see `read_alert_docs`).
     current: dict[str, dict] = {}
     for t in ev.transitions:
-        if t.alert.state != "inactive":
+        if t.alert.state in ("firing", "resolved"):
             current[t.alert.id] = dict(t.alert.to_json(), fingerprint=t.fingerprint)
     for fp, st in ev.states.items():
-        if st.state != "inactive":
+        if st.state in ("firing", "resolved") and st.last_evaluated == ev.as_of:
             current[st.id] = dict(st.to_json(), fingerprint=fp)
     alerts = list(current.values())
     transitions = []
     for t in ev.transitions:
-        payload = t.alert.to_json() if t.alert.state != "inactive" else {"id": t.alert.id, "state": "inactive"}
+        payload: dict[str, Any] = (
+            t.alert.to_json() if t.alert.state != "inactive" else {"id": t.alert.id, "state": "inactive"}
+        )
         payload["reason"] = t.reason
         transitions.append(
             {
@@ -208,15 +222,39 @@ def _persist(cfg: AppConfig, store: Store, ev: Evaluation, channels: Sequence[st
     return store.write_alert_cycle(states, session, alerts, transitions, [FILE_CHANNEL, *channels])
 
 
+def checked_rules(cfg: AppConfig) -> list[Rule]:
+    """The configured rules, their signal names checked against the analytics registry."""
+    check_signals(cfg.rules, set(signal_names()), cfg.source_path)
+    return list(cfg.rules)
+
+
+def last_data_dates(store: Store, as_of: dt.date, derived: Sequence[str] = ()) -> dict[str, dt.date]:
+    """Last stored bar (or FRED observation) per symbol, capped at ``as_of`` (for staleness).
+
+    ``derived`` names symbols computed from the prices (``LOOP``, ``*``): their data is as
+    recent as the latest stored bar.
+    """
+    out: dict[str, dt.date] = {}
+    for ranges in (store.bar_ranges(), store.fred_ranges()):
+        for sym, (_first, last, _n) in ranges.items():
+            out[sym] = min(calendar.to_date(last), as_of)
+    bars = [out[s] for s in store.bar_ranges() if s in out]
+    if bars:
+        for sym in derived:
+            out.setdefault(sym, max(bars))
+    return out
+
+
 def evaluate_session(cfg: AppConfig, store: Store, as_of: dt.date) -> Evaluation:
     """Evaluate the configured rules on ``as_of`` against the stored alert state (no writes)."""
     prior = {fp: AlertState.from_record(rec) for fp, rec in store.read_alert_state().items()}
     return evaluate(
-        cfg.rules,
+        checked_rules(cfg),
         _signals_for(store, as_of),
         prior,
         as_of,
         silences=cfg.silences,
+        last_data=last_data_dates(store, as_of, [sym for r in cfg.rules if r.symbols != "all" for sym in r.symbols]),
         max_stale_sessions=cfg.alerting.max_stale_sessions,
         inhibit_lower_severity=cfg.alerting.inhibit_lower_severity,
     )
@@ -265,6 +303,8 @@ _ALERT_KEYS = (
     "fired",
     "resolved",
     "summary",
+    "peak",
+    "resolution",
 )
 _STATE_ORDER = {"pending": 0, "firing": 1, "resolved": 2}
 
@@ -418,10 +458,7 @@ def sessions_to_catch_up(store: Store, last_completed: dt.date, max_sessions: in
     return days[-max_sessions:]
 
 
-def run_backtest(
-    cfg: AppConfig, store: Store, start: dt.date, end: dt.date, overrides: Sequence[str] = ()
-) -> BacktestResult:
-    """Replay the rules over stored history (signals are derived first if missing); nothing is sent."""
+def _backtest_inputs(cfg: AppConfig, store: Store, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, list[dt.date]]:
     ranges = store.bar_ranges()
     if not ranges:
         raise InsufficientData("no prices stored; run `aimonitor fetch --source snapshot` or `aimonitor demo` first")
@@ -431,13 +468,108 @@ def run_backtest(
         raise InsufficientData(f"--from {start} is after the last stored session {end}")
     update_signals(cfg, store, end)
     lookback = calendar.session_offset(calendar.session_on_or_after(start), -30)
-    history = store.read_signals(start=lookback, end=end)
+    return store.read_signals(start=lookback, end=end), calendar.sessions(start, end)
+
+
+def run_backtest(
+    cfg: AppConfig,
+    store: Store,
+    start: dt.date,
+    end: dt.date,
+    overrides: Sequence[str] = (),
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> BacktestResult:
+    """Replay the rules over stored history (signals are derived first if missing); nothing is sent."""
+    history, days = _backtest_inputs(cfg, store, start, end)
     return backtest(
-        cfg.rules,
+        checked_rules(cfg),
         history,
-        calendar.sessions(start, end),
+        days,
         silences=cfg.silences,
         overrides=overrides,
         max_stale_sessions=cfg.alerting.max_stale_sessions,
         inhibit_lower_severity=cfg.alerting.inhibit_lower_severity,
+        progress=progress,
     )
+
+
+def run_backtest_comparison(
+    cfg: AppConfig,
+    store: Store,
+    start: dt.date,
+    end: dt.date,
+    *,
+    overrides: Sequence[str] = (),
+    other: AppConfig | None = None,
+    marks: Sequence[dt.date] = (),
+    calm: Sequence[tuple[dt.date, dt.date]] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> BacktestComparison:
+    """Replay the configured rules as they are (baseline) and as tried: with ``overrides``
+    applied, or the rules of ``other`` (another config file) with its overrides applied."""
+    history, days = _backtest_inputs(cfg, store, start, end)
+    known = set(signal_names())
+    base_rules = checked_rules(cfg)
+    other_rules = None
+    changes = list(overrides)
+    if other is not None:
+        check_signals(other.rules, known, other.source_path)
+        other_rules = apply_overrides(other.rules, overrides, signals=known) if overrides else list(other.rules)
+        changes = [f"{other.source_path} instead of {cfg.source_path}", *overrides]
+    else:
+        apply_overrides(base_rules, overrides, signals=known)  # names an unknown signal before replaying
+    return compare(
+        base_rules,
+        history,
+        days,
+        overrides=overrides,
+        other_rules=other_rules,
+        changes=changes,
+        marks=marks,
+        calm=calm,
+        silences=cfg.silences,
+        other_silences=other.silences if other is not None else None,
+        progress=progress,
+        max_stale_sessions=cfg.alerting.max_stale_sessions,
+        inhibit_lower_severity=cfg.alerting.inhibit_lower_severity,
+    )
+
+
+_UNIT_OF = {"fraction": "%", "fraction/yr": "%/yr", "bp": "bp", "z": "z", "sessions": "sessions"}
+
+
+def rule_units(cfg: AppConfig) -> dict[str, str]:
+    """Rule name -> display unit of its signal (``%``, ``bp``, ``z``, ...; ``""`` when plain)."""
+    units = {n: _UNIT_OF.get(u, "") for n, u, _doc in signal_catalog()}
+    return {r.name: units.get(r.signal, "") for r in cfg.rules} | {"nodata": "rules", PIPELINE_RULE: ""}
+
+
+def read_alert_docs(cfg: AppConfig, store: Store, state: str = "all") -> list[dict[str, Any]]:
+    """ALERT documents for ``alerts list``: fired episodes from the alerts table, pending ones
+    from the live alert state (a pending episode that was dropped is not listed), each with
+    ``unit`` (of its rule's signal) and ``since`` (the session it entered its current state)."""
+    live = {fp: AlertState.from_record(rec) for fp, rec in store.read_alert_state().items()}
+    pending = {s.id: s for s in live.values() if s.state == "pending"}
+    docs: list[dict[str, Any]] = []
+    if state in ("all", "firing", "resolved"):
+        resolutions = {
+            t["alert_id"]: t["payload"].get("resolution")
+            for t in store.read_transitions()
+            if t["to_state"] == "resolved" and isinstance(t.get("payload"), dict)
+        }
+        for a in store.read_alerts(state):
+            if a["state"] == "pending":  # rows left by older versions
+                continue
+            doc = {k: a.get(k) for k in _ALERT_KEYS}
+            doc["resolution"] = resolutions.get(a["id"]) if a["state"] == "resolved" else None
+            docs.append(doc)
+    if state in ("all", "pending"):
+        docs.extend(s.to_json() for s in pending.values())
+    units = rule_units(cfg)
+    for d in docs:
+        if d["symbol"] == "*":
+            d["symbol"] = None
+        d["unit"] = units.get(d["rule"], "")
+        d["since"] = {"pending": d["started"], "firing": d["fired"], "resolved": d["resolved"]}.get(d["state"])
+    return sorted(docs, key=lambda d: (d["started"], d["rule"], d["symbol"] or ""))

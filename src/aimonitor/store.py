@@ -95,8 +95,11 @@ _V1 = [
         as_of TEXT, kind TEXT NOT NULL, status TEXT NOT NULL, detail TEXT)""",
 ]
 
+#: v2: the most extreme value of an alert while pending/firing (ALERT ``peak``).
+_V2 = ["ALTER TABLE alerts ADD COLUMN peak REAL"]
+
 #: Ordered migrations; index i brings the schema from version i to i + 1.
-MIGRATIONS: list[list[str]] = [_V1]
+MIGRATIONS: list[list[str]] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -552,11 +555,11 @@ class Store:
             for a in alerts:
                 self.conn.execute(
                     "INSERT INTO alerts (id, fingerprint, rule, symbol, severity, state, value, threshold, "
-                    "started, fired, resolved, summary) VALUES (:id, :fingerprint, :rule, :symbol, :severity, "
-                    ":state, :value, :threshold, :started, :fired, :resolved, :summary) "
+                    "started, fired, resolved, summary, peak) VALUES (:id, :fingerprint, :rule, :symbol, "
+                    ":severity, :state, :value, :threshold, :started, :fired, :resolved, :summary, :peak) "
                     "ON CONFLICT(id) DO UPDATE SET state = excluded.state, value = excluded.value, "
                     "threshold = excluded.threshold, fired = excluded.fired, resolved = excluded.resolved, "
-                    "summary = excluded.summary, severity = excluded.severity",
+                    "summary = excluded.summary, severity = excluded.severity, peak = excluded.peak",
                     {
                         k: _clean(a.get(k))
                         for k in (
@@ -572,6 +575,7 @@ class Store:
                             "fired",
                             "resolved",
                             "summary",
+                            "peak",
                         )
                     },
                 )

@@ -121,7 +121,8 @@ class EventRecord:
             "capacity_gw": self.capacity_gw,
             "shares": self.shares,
             "description": self.description,
-            "date_confirmed": None if self.date_confirmed is None else int(self.date_confirmed),
+            # TEXT column: stored as "1"/"0" so re-importing an unchanged row compares equal
+            "date_confirmed": None if self.date_confirmed is None else ("1" if self.date_confirmed else "0"),
             "source": self.source,
         }
 
@@ -279,8 +280,30 @@ def load_catalog(path: str | Path | None = None, strict: bool = False) -> list[E
             continue
         seen[rec.event_id] = line
         out.append(rec)
+    _warn_far_dates(out, name)
     log.debug("loaded %d events from %s", len(out), name)
     return out
+
+
+#: An announce date this many years before the median of its file is flagged for review.
+FAR_PAST_YEARS = 3
+
+
+def _warn_far_dates(records: Sequence[EventRecord], name: str) -> None:
+    """Log a warning for announce dates far before the file's other events (a "2015" misread
+    in a 2025 article): such a row is kept, but its day 0 would study the wrong decade."""
+    dates = sorted(r.announce_date for r in records if r.announce_date is not None)
+    if len(dates) < 2:
+        return
+    median = dates[len(dates) // 2]
+    for r in records:
+        d = r.announce_date
+        if d is not None and (median - d).days > FAR_PAST_YEARS * 365.25:
+            msg = (
+                f"{name}: event {r.event_id}: announce_date {d.isoformat()} is more than {FAR_PAST_YEARS} years "
+                f"before the file's other events (median {median.isoformat()}); check the year"
+            )
+            log.warning("%s", msg)  # a review hint, not a rejected row: logged, not a DataWarning
 
 
 CANDIDATE_COLUMNS = REQUIRED_COLUMNS + (
