@@ -47,6 +47,12 @@ from pathlib import Path
 from aimonitor.errors import DataError
 from aimonitor.events.articles import Article, ArticleFailure, load_articles
 from aimonitor.events.entities import EntityDictionary, EntityMatch, load_entities
+from aimonitor.events.scoring import (  # noqa: F401  (re-exported for callers of the old API)
+    DEAL_TYPES,
+    LabelledFact,
+    compute_extraction_quality,
+    load_labels,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,21 +72,6 @@ EVENT_TYPES = (
     "aggregate_commitment",
     "revenue_fact",
     "other",
-)
-#: Deal, financing and credit types (the ones the quality target is about).
-DEAL_TYPES = frozenset(
-    {
-        "equity_investment",
-        "compute_contract",
-        "warrant_equity_for_orders",
-        "debt_raise",
-        "equity_raise",
-        "credit_move",
-        "capex_guidance",
-        "capex_project",
-        "funding_round",
-        "aggregate_commitment",
-    }
 )
 UNITS = ("USD", "JPY", "HKD", "GW", "shares", "bp", "pct")
 
@@ -1311,99 +1302,14 @@ def extract_paths(
     return ExtractionResult(tuple(articles), tuple(mentions), tuple(failures))
 
 
-# --------------------------------------------------------------------------- quality
+def article_from_text(text: str, path: str = "<text>", published: dt.date | None = None) -> Article:
+    """An :class:`Article` from text already in memory (a passage, an LLM fallback, a test)."""
+    from aimonitor.events.articles import detect_lang, find_publication_date, find_stamps
 
-
-@dataclass(frozen=True)
-class LabelledFact:
-    """A hand-labelled fact: article prefix (e.g. ``"000"``), type, amount, unit, tickers."""
-
-    article: str
-    type: str
-    amount: float | None
-    unit: str | None
-    tickers: frozenset[str]
-    note: str = ""
-
-
-def load_labels(path: str | Path) -> list[LabelledFact]:
-    """Read a labels CSV (article,type,amount,unit,tickers,note; tickers ';'-separated)."""
-    out = []
-    with open(path, newline="", encoding="utf-8") as fh:
-        for i, row in enumerate(csv.DictReader(fh), start=2):
-            try:
-                amt = float(row["amount"]) if row["amount"].strip() else None
-            except ValueError:
-                raise DataError(f"{path}:{i}: amount {row['amount']!r} is not a number") from None
-            out.append(
-                LabelledFact(
-                    row["article"].strip(),
-                    row["type"].strip(),
-                    amt,
-                    row["unit"].strip() or None,
-                    frozenset(t for t in row["tickers"].split(";") if t.strip()),
-                    row.get("note", ""),
-                )
-            )
-    return out
-
-
-def _article_key(path: str) -> str:
-    return Path(path).name.split("_")[0]
-
-
-def _same(m: Mention, f: LabelledFact) -> bool:
-    if _article_key(m.article) != f.article or m.type != f.type or m.unit != f.unit:
-        return False
-    if set(m.tickers) != f.tickers:
-        return False
-    if f.amount is None or m.amount is None:
-        return f.amount is None and m.amount is None
-    return abs(m.amount - f.amount) <= 1e-6 * max(abs(f.amount), 1.0)
-
-
-def compute_extraction_quality(
-    mentions: Sequence[Mention], labels: Sequence[LabelledFact], types: Iterable[str] | None = None
-) -> dict:
-    """Precision and recall of ``mentions`` against hand ``labels``.
-
-    A mention is correct when a label of the same article has the same type, unit,
-    ticker set and amount (relative tolerance 1e-6; both null for ranges and
-    amount-less facts). Several mentions of one fact are all correct (an article may
-    repeat a fact); a label is found when at least one mention matches it. Only
-    mentions and labels whose type is in ``types`` (default :data:`DEAL_TYPES`) count.
-
-    Returns
-    -------
-    dict
-        ``precision``, ``recall``, ``tp``, ``n_pred``, ``n_labels``, ``found`` and
-        ``per_type`` ({type: {precision, recall, n_pred, n_labels}}), plus the lists
-        ``false_positives`` and ``missed`` for inspection.
-    """
-    keep = set(types) if types is not None else set(DEAL_TYPES)
-    preds = [m for m in mentions if m.type in keep]
-    labs = [f for f in labels if f.type in keep]
-    ok = [any(_same(m, f) for f in labs) for m in preds]
-    found = [any(_same(m, f) for m in preds) for f in labs]
-    per_type = {}
-    for t in sorted(keep):
-        pt = [o for m, o in zip(preds, ok) if m.type == t]
-        lt = [o for f, o in zip(labs, found) if f.type == t]
-        if pt or lt:
-            per_type[t] = {
-                "precision": sum(pt) / len(pt) if pt else None,
-                "recall": sum(lt) / len(lt) if lt else None,
-                "n_pred": len(pt),
-                "n_labels": len(lt),
-            }
-    return {
-        "precision": sum(ok) / len(preds) if preds else 0.0,
-        "recall": sum(found) / len(labs) if labs else 0.0,
-        "tp": sum(ok),
-        "n_pred": len(preds),
-        "n_labels": len(labs),
-        "found": sum(found),
-        "per_type": per_type,
-        "false_positives": [m for m, o in zip(preds, ok) if not o],
-        "missed": [f for f, o in zip(labs, found) if not o],
-    }
+    return Article(
+        path=path,
+        text=text,
+        lang=detect_lang(text),
+        published=published if published is not None else find_publication_date(text),
+        stamps=find_stamps(text),
+    )
