@@ -47,6 +47,7 @@ from pathlib import Path
 from aimonitor.errors import DataError
 from aimonitor.events.articles import Article, ArticleFailure, load_articles
 from aimonitor.events.entities import EntityDictionary, EntityMatch, load_entities
+from aimonitor.events.normalize import to_simplified
 from aimonitor.events.scoring import (  # noqa: F401  (re-exported for callers of the old API)
     DEAL_TYPES,
     LabelledFact,
@@ -791,6 +792,10 @@ _CONDITIONAL = re.compile(
 _INVESTED_IN = re.compile(r"(?:投资了|入股了?|注资了?|invested in|took a stake in|has a stake in)\s*\**\s*$", re.I)
 
 
+#: A sentence about a fund, an index or a crypto token has its own subject: no section topic.
+_OWN_SUBJECT = re.compile(r"基金|指数|ETF|比特币|以太坊|代币|加密货币|\b(?:fund|index|bitcoin|ether|crypto|token)s?\b", re.I)
+
+
 def classify(text: str) -> tuple[str | None, str | None]:
     """(type, cue) of the first cue in priority order found in ``text``, else (None, None).
 
@@ -914,7 +919,9 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
         sentence's sole quantity), plus amount-less mentions for strong financing cues.
     """
     ents_dict = entities or load_entities()
-    text = article.text
+    original = article.text
+    # traditional -> simplified, same length: spans found in ``text`` slice ``original`` verbatim
+    text = to_simplified(original)
     out: list[Mention] = []
     prev_subject: list[EntityMatch] = []
     since_subject = 0
@@ -922,13 +929,14 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
     last_end = 0
     bounds = [0] + stamp_pos + [len(text)]
     topics = [
-        _headline_topic(text, a, ents_dict) or _section_topic(ents_dict.find(text[a:b]))
+        _headline_topic(text, a, ents_dict) or _section_topic(ents_dict.find(text[a : _body_end(text, b)]))
         for a, b in zip(bounds[:-1], bounds[1:])
     ]
     hypo_until = -1
     prev_sent_types: list[str] = []
     for s0, s1 in split_sentences(text):
         sent = text[s0:s1]
+        quote = original[s0:s1]
         if any(last_end <= p < s1 for p in stamp_pos):
             prev_subject = []  # a new piece of a compilation starts: forget the context
             prev_sent_types = []
@@ -956,7 +964,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
         clauses = _clauses(masked)
         subject = _subject(sent, ents, clauses) or (ents[:1] if ents else [])
         # entity-less sentences right after a subject (bullets, "该公司") inherit it
-        carry = prev_subject if (_PRONOUN.search(sent) or since_subject <= 3) else []
+        carry = prev_subject if (_PRONOUN.search(sent) or since_subject <= 3) and not _OWN_SUBJECT.search(sent) else []
         if (
             carry
             and re.match(r"^\W*(?:它|该公司|其|公司|the company\b|it\b)", sent, re.I)
@@ -1030,7 +1038,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if not local:
                 # no party in reach: fall back to the section's dominant listed company
                 sec = max(i for i, b in enumerate(bounds[:-1]) if b <= s0)
-                if topics[sec] is not None:
+                if topics[sec] is not None and not _OWN_SUBJECT.search(sent):
                     local = [topics[sec]]
             names, tickers = _tickers(sorted(local, key=lambda e: e.start))
             # type: clause first, then sentence
@@ -1150,7 +1158,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     unit=q.unit,
                     date_phrase=dp.text if dp else None,
                     resolved_date=dp.date if dp else None,
-                    quote=sent,
+                    quote=quote,
                     amount_low=q.low,
                     amount_high=q.high,
                     amount_text=q.text,
@@ -1179,7 +1187,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                             unit=None,
                             date_phrase=dp.text if dp else None,
                             resolved_date=dp.date if dp else None,
-                            quote=sent,
+                            quote=quote,
                             date_precision=dp.precision if dp else None,
                             explain=f"no amount; type {typ} from cue {cue!r}",
                         )
@@ -1197,7 +1205,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                         unit=None,
                         date_phrase=dp.text if dp else None,
                         resolved_date=dp.date if dp else None,
-                        quote=sent,
+                        quote=quote,
                         amount_text=None,
                         date_precision=dp.precision if dp else None,
                         explain=f"no amount; type {typ} from sentence cue {cue!r}",
@@ -1260,6 +1268,19 @@ def _headline_topic(text: str, start: int, ents: EntityDictionary) -> EntityMatc
         if e.entity.is_listed and not e.entity.is_source:
             return e
     return None
+
+
+def _body_end(text: str, stamp: int) -> int:
+    """End of a compilation piece's body: the start of the next piece's headline line.
+
+    The next piece's headline sits on the line above its stamp, so it must not count
+    towards this piece's topic (a crypto piece followed by a "Bloom Energy" headline).
+    """
+    if stamp >= len(text):
+        return len(text)
+    line_start = text.rfind("\n", 0, stamp) + 1
+    prev = text.rfind("\n", 0, max(line_start - 1, 0)) + 1
+    return prev if 0 < prev < line_start else line_start
 
 
 def _section_topic(matches: Sequence[EntityMatch]) -> EntityMatch | None:
