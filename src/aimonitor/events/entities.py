@@ -55,7 +55,7 @@ class Entity:
 
 @dataclass(frozen=True)
 class EntityMatch:
-    """An entity found in a text at ``[start, end)``, written as ``alias``."""
+    """An entity found in a text at ``[start, end)`` through ``alias`` (ASCII aliases match in any case)."""
 
     entity: Entity
     start: int
@@ -78,6 +78,8 @@ class EntityDictionary:
         parts = []
         for alias, _ in pairs:
             esc = re.escape(alias)
+            if alias.isascii():
+                esc = f"(?i:{esc})"  # "coreweave", "COREWEAVE" and "CoreWeave" are one party
             if _ASCII_WORD.search(alias[0]) is not None:
                 esc = r"(?<![A-Za-z0-9])" + esc
             if _ASCII_WORD.search(alias[-1]) is not None:
