@@ -47,6 +47,7 @@ from pathlib import Path
 from aimonitor.errors import DataError
 from aimonitor.events.articles import Article, ArticleFailure, load_articles
 from aimonitor.events.entities import EntityDictionary, EntityMatch, load_entities
+from aimonitor.events import cues
 from aimonitor.events.normalize import to_simplified
 from aimonitor.events.scoring import (  # noqa: F401  (re-exported for callers of the old API)
     DEAL_TYPES,
@@ -796,6 +797,31 @@ _INVESTED_IN = re.compile(r"(?:投资了|入股了?|注资了?|invested in|took 
 _OWN_SUBJECT = re.compile(r"基金|指数|ETF|比特币|以太坊|代币|加密货币|\b(?:fund|index|bitcoin|ether|crypto|token)s?\b", re.I)
 
 
+_DEPLOY = re.compile(r"\bdeploy|\bchips?\b|\bGPUs?\b|\bsystems\b|部署|芯片|GPU|系统|算力", re.I)
+_STRONG_FIN = frozenset({"credit_move", "warrant_equity_for_orders", "equity_raise", "debt_raise", "funding_round"})
+
+
+def _fin_overrides(typ: str | None, cue: str | None, fin: str, unit: str | None) -> bool:
+    """Whether the financing grammar's type replaces the keyword classifier's ``typ``.
+
+    A specific financing verb/object beats a generic deal word, a project/campus word and a
+    keyword met first; it never turns a research note, a credit move or a warrant into something else.
+    """
+    if typ is None or typ in ("other", "capex_project"):
+        return True
+    if typ == "compute_contract":
+        return fin != "compute_contract"
+    if typ in ("equity_investment", "aggregate_commitment", "earnings", "revenue_fact"):
+        return fin in _STRONG_FIN or (fin == "equity_investment" and typ != "equity_investment")
+    if typ in ("debt_raise", "funding_round", "equity_raise"):
+        return fin in ("credit_move", "warrant_equity_for_orders", "equity_raise") or (
+            typ == "debt_raise" and fin == "funding_round"
+        )
+    if typ == "stock_reaction":
+        return unit not in ("pct",) and fin in _STRONG_FIN
+    return False
+
+
 def classify(text: str) -> tuple[str | None, str | None]:
     """(type, cue) of the first cue in priority order found in ``text``, else (None, None).
 
@@ -996,6 +1022,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             for q in quants
             if q.unit == "pct"
             and (_STAKE_AFTER.search(sent[q.end :]) or _STAKE_BEFORE.search(sent[max(0, q.start - 12) : q.start]))
+            and not cues.MOVE_NEAR.search(sent[max(0, q.start - 8) : q.start])
         ]
         seen_in_sentence: set = set()
         use = sorted(non_pct + stakes + vague, key=lambda q: q.start) if non_pct or vague else quants
@@ -1044,6 +1071,9 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             # type: clause first, then sentence
             typ, cue = classify(clause)
             level = "clause"
+            fin = cues.financing_type(_GLOSS.sub("", clause))
+            if fin is not None and fin[0] != typ and _fin_overrides(typ, cue, fin[0], q.unit):
+                typ, cue, level = fin[0], fin[1], "clause (financing verb/object)"
             if typ is None:
                 # sentence level, but a clause holding another amount describes that amount
                 own = "".join(
@@ -1053,6 +1083,9 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 if typ is None:
                     typ, cue = sent_type, sent_cue
                 level = "sentence"
+                fin = cues.financing_type(_GLOSS.sub("", own))
+                if fin is not None and fin[0] != typ and _fin_overrides(typ, cue, fin[0], q.unit):
+                    typ, cue, level = fin[0], fin[1], "sentence (financing verb/object)"
             if _COST.search(clause):
                 typ, cue, level = "other", _COST.search(clause).group(0), "clause (cost or price)"
             clause_parties = {e.entity.name for e in ents if ca <= e.start < cb and not e.entity.is_source}
@@ -1098,8 +1131,42 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     _TYPE_PATTERNS["capex_project"].search(_GLOSS.sub("", sent)).group(0),
                     "sentence",
                 )
+            after = sent[q.end :]
+            if q.unit in ("USD", "JPY", "HKD") and (cues.ORDERS_BEFORE.search(before) or cues.ORDERS_AFTER.search(after)):
+                typ, cue, level = "other", "orders", "clause (order book, not the deal)"
+            if (
+                q.unit in ("USD", "JPY", "HKD")
+                and cues.PRICE_BEFORE.search(before)
+                and cues.PRICE_CONTEXT.search(clause)
+                and not cues.financing_type(clause[: q.start - ca])
+            ):
+                continue  # a share, token or index price is not a deal amount
+            if q.unit in ("USD", "JPY", "HKD") and cues.MARKET_VALUE.search(before):
+                typ, cue, level = "stock_reaction", "market value", "clause (market value)"
+            if q.unit == "GW" and typ in ("equity_investment", "funding_round", "debt_raise", "equity_raise"):
+                typ, cue, level = (
+                    ("compute_contract", "deploy", "capacity")
+                    if _DEPLOY.search(sent)
+                    else ("capex_project", "capacity", "capacity")
+                )
             if research_subject and typ != "credit_move":
                 typ, cue, level = "analyst_report", _ANALYST_VERBS.search(sent).group(0), "sentence (research source)"
+            if (
+                q.unit == "pct"
+                and q not in stakes
+                and cues.PCT_POINTS.search(q.text)
+                and (typ == "credit_move" or (cues.financing_type(sent) or ("",))[0] == "credit_move")
+            ):
+                q = Quantity(
+                    q.start,
+                    q.end,
+                    q.text,
+                    None if q.amount is None else round(q.amount * 100, 6),
+                    "bp",
+                    None if q.low is None else round(q.low * 100, 6),
+                    None if q.high is None else round(q.high * 100, 6),
+                )
+                typ, cue, level = "credit_move", "percentage points of a credit measure", "unit (converted to bp)"
             if q.unit == "bp" and typ is None:
                 typ, cue, level = "credit_move", "bp", "unit"
             if q in stakes:
@@ -1154,7 +1221,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     entities=names,
                     tickers=tickers,
                     type=typ,
-                    amount=q.amount,
+                    amount=q.amount if q.amount is not None else q.low,
                     unit=q.unit,
                     date_phrase=dp.text if dp else None,
                     resolved_date=dp.date if dp else None,

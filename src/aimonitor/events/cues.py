@@ -1,0 +1,234 @@
+"""Typed cue grammar: which kind of financing the clause holding an amount describes.
+
+The type of a fact is read from the financing verb and its object *in the clause that holds the
+amount* (``sold $18bn of investment-grade bonds``, ``获得380亿美元贷款``), not from the first
+keyword of the sentence. Cues are word-bounded in English ("investment-grade" is not
+"investment", "notes" is not "denotes"); Chinese text has been converted to simplified script
+before it gets here (:func:`aimonitor.events.normalize.to_simplified`).
+
+Priority (first match wins), from the most to the least specific:
+
+1. ``credit_move``: CDS, credit default swaps, "cost of insuring/to insure" debt, a bond spread
+   over Treasuries (levels in bp, or in percentage points converted to bp by the caller);
+2. ``warrant_equity_for_orders``: warrants;
+3. ``equity_raise``: convertible notes/bonds, at-the-market programmes, share sales;
+4. ``funding_round`` (valuation): "valued at", "values X at", 估值;
+5. ``equity_investment`` (verb): "invest(s/ed) ... in", 向X投资, 入股, 注资;
+6. ``funding_round`` (round): Series A-H, funding round, 轮融资;
+7. ``debt_raise``: bonds, notes, loans, term loans, credit facilities, private credit, project
+   finance, SPVs, debt packages, 债券, 公司债, 票据, 贷款, 私募信贷, 项目融资, 发债, 举债;
+8. ``equity_investment`` (noun): stake, equity investment, 股权投资;
+9. ``compute_contract``: contracts and agreements for capacity, compute, cloud services.
+
+Generic words ("deal", "agreement", 协议) only decide when nothing more specific is in the clause.
+"""
+
+from __future__ import annotations
+
+import re
+
+_F = re.I
+
+
+def _w(*alts: str) -> re.Pattern[str]:
+    return re.compile("|".join(alts), _F)
+
+
+#: (type, pattern) in priority order.
+FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "credit_move",
+        _w(
+            r"\bCDS\b",
+            r"\bcredit[- ]default[- ]swaps?\b",
+            r"\bcost (?:of|to) (?:insur|protect)",
+            r"\binsur(?:e|ing) (?:its |the )?(?:debt|bonds?)\b",
+            r"\bdefault (?:insurance|protection)\b",
+            r"\bspreads?\b[^.;]{0,40}\b(?:over|above) (?:comparable )?Treasur",
+            r"\bspreads?\b[^.;]{0,20}\b(?:widen|tighten|blew out|jump|narrow)",
+            "信用违约互换",
+            "信用违约交换",
+            "违约互换",
+            "违约交换",
+            "信用违约合约",
+            "违约(?:的)?成本",
+            "违约保险",
+            "利差",
+        ),
+    ),
+    ("warrant_equity_for_orders", _w(r"\bwarrants?\b", "认股权证", "认购权证")),
+    (
+        "equity_raise",
+        _w(
+            r"\bconvertible\b",
+            r"\bat[- ]the[- ]market\b",
+            r"\bATM (?:program|programme|offering|facility)",
+            r"\b(?:share|stock|equity) (?:sale|offering|issuance)s?\b",
+            r"\bsell(?:s|ing)? (?:up to )?[^,;.]{0,30}\b(?:of (?:new |common )?(?:stock|shares)|new shares)\b",
+            r"\bsecondary offering\b",
+            "可转换",
+            "可转债",
+            "市场股权计划",
+            "市价发行",
+            "增发",
+            "配股",
+            "发行新股",
+            "出售股票",
+            "股票发行",
+            "发行股票",
+        ),
+    ),
+    (
+        "funding_round",
+        _w(
+            r"\bvalu(?:ed|ing|es)\b[^,;.]{0,40}\bat\b",
+            r"\bvaluation\b",
+            "估值(?!收益|压力|损失)",
+        ),
+    ),
+    (
+        "equity_investment",
+        _w(
+            r"\binvest(?:s|ed|ing)?\b(?![- ]grade)",
+            r"\bto invest\b",
+            "(?<!将)向[^，,。]{1,20}投资(?!级|者|人)",
+            "(?<!基础设施)(?<!资本)(?<!短期)(?<!长期)投资(?:最多|至多|高达|逾|约)",
+            "入股",
+            "注资",
+        ),
+    ),
+    (
+        "funding_round",
+        _w(
+            r"\bseries [a-h]\b",
+            r"\b(?:funding|financing|fundraising|venture) rounds?\b",
+            r"\bround of (?:funding|financing)\b",
+            r"\braised? [^,;.]{0,30}\bfrom investors\b",
+            "[a-hA-H天种]轮",
+            "轮融资",
+            "融资轮",
+        ),
+    ),
+    (
+        "debt_raise",
+        _w(
+            r"\bbonds?\b",
+            r"\bnotes?\b(?! that)",
+            r"\bdebentures?\b",
+            r"\b(?:term |bridge |construction |syndicated |delayed[- ]draw )?loans?\b",
+            r"\bcredit (?:facility|facilities|line|lines)\b",
+            r"\brevolving\b",
+            r"\bprivate[- ]credit\b",
+            r"\bprivate[- ]debt\b",
+            r"\bproject[- ]financ",
+            r"\bdebt (?:package|financing|deal|sale|offering|raise|issuance)s?\b",
+            r"\bfinancing (?:package|deal)\b",
+            r"\bspecial[- ]purpose vehicle\b",
+            r"\bSPV\b",
+            r"\bborrow(?:s|ed|ing)?\b",
+            r"\bdebt\b",
+            "债券",
+            "公司债",
+            "发债",
+            "举债",
+            "票据",
+            "贷款",
+            "信贷",
+            "借款",
+            "借贷",
+            "项目融资",
+            "债务融资",
+            "融资安排",
+            "特殊目的",
+        ),
+    ),
+    (
+        "equity_investment",
+        _w(
+            r"\bstake\b",
+            r"\bequity investment\b",
+            r"\binvestment\b(?![- ]grade| bank)",
+            "股权投资",
+            "(?<!资本)(?<!基础设施)(?<!短期)(?<!长期)投资(?!级|者|人|银行|基金|回报|收益)",
+        ),
+    ),
+    (
+        "compute_contract",
+        _w(
+            r"\bcontracts?\b",
+            r"\bagreements?\b",
+            r"\bdeals?\b",
+            r"\bcloud (?:services|computing|capacity)\b",
+            "合同",
+            "合约",
+            "协议",
+            "云服务",
+        ),
+    ),
+]
+
+#: Types a specific financing cue may replace (generic or keyword-first decisions).
+REPLACEABLE = frozenset(
+    {
+        None,
+        "other",
+        "compute_contract",
+        "capex_project",
+        "equity_investment",
+        "aggregate_commitment",
+        "debt_raise",
+        "funding_round",
+        "equity_raise",
+        "stock_reaction",
+        "earnings",
+    }
+)
+
+_GENERIC = re.compile(r"^(?:contracts?|agreements?|deals?|合同|合约|协议|云服务)$", re.I)
+
+
+def financing_type(clause: str) -> tuple[str, str] | None:
+    """(type, cue) of the most specific financing cue in ``clause``, or None."""
+    for typ, rx in FINANCING_CUES:
+        m = rx.search(clause)
+        if m:
+            return typ, m.group(0)
+    return None
+
+
+def is_generic(cue: str | None) -> bool:
+    """True for cues that name a deal without saying what kind ("deal", 协议)."""
+    return cue is None or bool(_GENERIC.match(cue.strip()))
+
+
+#: An amount that is demand for a deal (order book), not the deal: "orders of $88bn", 认购880亿.
+ORDERS_BEFORE = re.compile(
+    r"(?:\border(?:s| book)?\b|\bdemand\b|\bbids?\b|认购订单|订单|认购|需求)[^,;，；]{0,16}$", re.I
+)
+ORDERS_AFTER = re.compile(r"^[^,;，；。]{0,6}(?:认购|订单|的订单|of orders|in orders|in bids)", re.I)
+
+#: A price level (a share, a token, an index), not a deal size: "rose 3% to $201.03", 跌破9.5万美元.
+PRICE_BEFORE = re.compile(
+    r"(?:\b(?:to|at|below|above|near|around)\s*$|(?:跌破|升破|突破|站上|失守|收于|报|至|跌至|涨至)\s*$)", re.I
+)
+PRICE_CONTEXT = re.compile(
+    r"\bshares?\b|\bstock\b|\bbitcoin\b|\bether\b|\bindex\b|\bS&P 500\b|\bNasdaq\b|\bDow\b|股价|比特币|以太坊|指数|代币",
+    re.I,
+)
+MARKET_VALUE = re.compile(r"\bmarket (?:value|cap(?:italisation|italization)?)\b|市值", re.I)
+
+#: A percentage that is a share-price or index move, not a stake.
+MOVE_NEAR = re.compile(
+    r"(?:\b(?:up|down|rose|fell|jumped|slid|dropped|climbed|gained|lost|surged|slumped|sank|plunged)\b"
+    r"|涨|跌|挫|升|降)",
+    re.I,
+)
+
+#: A level quoted in percentage points of a credit measure (1.1 percentage points = 110 bp).
+PCT_POINTS = re.compile(r"percentage points?|百分点", re.I)
+
+#: A brand + product ("Nvidia GB300 chips", 英伟达芯片): the company is a supplier there.
+PRODUCT_AFTER = re.compile(
+    r"^\s*(?:[A-Z][A-Za-z0-9]*\s+){0,2}(?:chips?|GPUs?|processors|accelerators|systems|servers|hardware)\b"
+    r"|^\s*(?:[A-Za-z0-9]+\s*){0,2}(?:芯片|GPU|图形处理器|处理器|系统|服务器)",
+)
