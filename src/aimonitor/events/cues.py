@@ -159,6 +159,9 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             r"\bagreements?\b",
             r"\bdeals?\b",
             r"\bcloud (?:services|computing|capacity)\b",
+            r"\bsuppl(?:y|ies|ied|ying)\b",
+            r"\b(?:GPU|computing|compute|cloud|AI|data[- ]cent(?:er|re)) capacity\b",
+            "供应",
             "合同",
             "合约",
             "协议",
@@ -209,7 +212,10 @@ ORDERS_AFTER = re.compile(r"^[^,;，；。]{0,6}(?:认购|订单|的订单|of or
 
 #: A price level (a share, a token, an index), not a deal size: "rose 3% to $201.03", 跌破9.5万美元.
 PRICE_BEFORE = re.compile(
-    r"(?:\b(?:to|at|below|above|near|around)\s*$|(?:跌破|升破|突破|站上|失守|收于|报|至|跌至|涨至)\s*$)", re.I
+    r"(?:\b(?:rose|fell|jumped|slid|dropped|climbed|gained|lost|surged|slumped|sank|plunged|tumbled|rallied"
+    r"|slipped|closed|ended|traded|trading|hit|reached|was)\b[^,;.]{0,25}\b(?:to|at)\s*(?:about |around )?$"
+    r"|\b(?:below|above|near|around)\s*$|(?:跌破|升破|突破|站上|失守|收于|报|跌至|涨至|上涨\S{0,4}至|下跌\S{0,4}至)\s*\S{0,2}$)",
+    re.I,
 )
 PRICE_CONTEXT = re.compile(
     r"\bshares?\b|\bstock\b|\bbitcoin\b|\bether\b|\bindex\b|\bS&P 500\b|\bNasdaq\b|\bDow\b|股价|比特币|以太坊|指数|代币",
@@ -232,3 +238,12 @@ PRODUCT_AFTER = re.compile(
     r"^\s*(?:[A-Z][A-Za-z0-9]*\s+){0,2}(?:chips?|GPUs?|processors|accelerators|systems|servers|hardware)\b"
     r"|^\s*(?:[A-Za-z0-9]+\s*){0,2}(?:芯片|GPU|图形处理器|处理器|系统|服务器)",
 )
+
+#: "...becomes the upstream supplier of both" (成为…的上游供应商): a supplier role.
+SUPPLIER_AFTER = re.compile(r"^[^，,。；;]{0,20}?(?:供应商|供货商|\bsuppliers?\b|\bvendors?\b)", re.I)
+
+
+def is_supplier_mention(sent: str, end: int) -> bool:
+    """Whether the company named just before ``end`` is named as a maker/supplier of goods."""
+    tail = sent[end : end + 30]
+    return bool(PRODUCT_AFTER.search(tail) or SUPPLIER_AFTER.search(tail))

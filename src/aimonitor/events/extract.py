@@ -701,7 +701,7 @@ _ANALYST_VERBS = _rx(
 _AMOUNTLESS = ("equity_raise", "debt_raise")
 _STOCK_CUE = _rx("股价", "涨", "跌", r"shares? (?:rose|fell|jumped|surged)", r"stock")
 #: Amount read as a rate or a price (per unit), not a deal size.
-_RATE_BEFORE = re.compile(r"(?:每|一块|一座|一台|单价|价格|per\s)[^，,。：:]{0,14}$", re.I)
+_RATE_BEFORE = re.compile(r"(?:每|一块|一座|一台|单价|价格|\bper\s)[^，,。：:]{0,14}$", re.I)
 _RATE_AFTER = re.compile(r"^\s*(?:/|每|per\b|a share|each|[×x*÷](?!\w))", re.I)
 #: Costs and prices are estimates of what things cost, not deals.
 _COST = re.compile(r"成本|单价|价格|\bcosts?\b|\bprices?\b", re.I)
@@ -798,7 +798,32 @@ _OWN_SUBJECT = re.compile(r"基金|指数|ETF|比特币|以太坊|代币|加密�
 
 
 _DEPLOY = re.compile(r"\bdeploy|\bchips?\b|\bGPUs?\b|\bsystems\b|部署|芯片|GPU|系统|算力", re.I)
+_OWN_BUILD = re.compile(r"\binfrastructure\b|\bdata[- ]cent(?:re|er)s?\b|基础设施|数据中心|园区", re.I)
 _STRONG_FIN = frozenset({"credit_move", "warrant_equity_for_orders", "equity_raise", "debt_raise", "funding_round"})
+
+
+def _deal_parties(sent: str, ents: Sequence[EntityMatch]) -> tuple[list[EntityMatch], set[str]]:
+    """Non-source entities of ``sent`` that can be deal parties (first mention of each), and
+    the names of those named only as suppliers of goods.
+
+    A company named only as the maker of goods inside the sentence ("Nvidia GB300 chips",
+    英伟达芯片) is a supplier, not a party, when at least two other parties are named; it is
+    never added to a deal it is not already attached to.
+    """
+    cand = [e for e in ents if not e.entity.is_source]
+    supplier_only = set()
+    names = {e.entity.name for e in cand}
+    for n in names:
+        mentions = [e for e in cand if e.entity.name == n]
+        if all(cues.is_supplier_mention(sent, e.end) for e in mentions):
+            supplier_only.add(n)
+    drop = supplier_only if supplier_only and len(names - supplier_only) >= 2 else set()
+    out, seen = [], set()
+    for e in cand:
+        if e.entity.name not in seen and e.entity.name not in drop:
+            seen.add(e.entity.name)
+            out.append(e)
+    return out, supplier_only
 
 
 def _fin_overrides(typ: str | None, cue: str | None, fin: str, unit: str | None) -> bool:
@@ -1045,7 +1070,8 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                         break
                     next_q_start = b2
             before = sent[ca : q.start]
-            if _RATE_BEFORE.search(before) or _RATE_AFTER.search(sent[q.end :]) or _ANAPHORA_BEFORE.search(before):
+            rate = _RATE_BEFORE.search(before) and q.unit not in ("pct", "bp")  # 每年1.1个百分点 is a level
+            if rate or _RATE_AFTER.search(sent[q.end :]) or _ANAPHORA_BEFORE.search(before):
                 continue
             if _CALC_BEFORE.search(before) or _COMPARE_AFTER.search(sent[q.end :]):
                 continue  # the result of a worked calculation, or a yardstick ("不到20GW的一半")
@@ -1067,6 +1093,17 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 sec = max(i for i, b in enumerate(bounds[:-1]) if b <= s0)
                 if topics[sec] is not None and not _OWN_SUBJECT.search(sent):
                     local = [topics[sec]]
+            parties_all, suppliers = _deal_parties(sent, ents)
+            if len(parties_all) >= 2:
+                keep_n = {e.entity.name for e in parties_all}
+                local = [e for e in local if e.entity.name in keep_n or e.entity.is_source]
+                money = [p for p in use if p.unit in ("USD", "JPY", "HKD")]
+                if (q.unit in ("USD", "JPY", "HKD") and len(money) == 1) or (q in stakes and len(money) <= 1):
+                    # one financing per sentence: every party named in it belongs to that deal
+                    seen_n = {e.entity.name for e in local}
+                    local = local + [
+                        e for e in parties_all if e.entity.name not in seen_n and e.entity.name not in suppliers
+                    ]
             names, tickers = _tickers(sorted(local, key=lambda e: e.start))
             # type: clause first, then sentence
             typ, cue = classify(clause)
@@ -1149,6 +1186,12 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     if _DEPLOY.search(sent)
                     else ("capex_project", "capacity", "capacity")
                 )
+            if (
+                typ == "equity_investment"
+                and _OWN_BUILD.search(clause)
+                and not any(q.end <= e.start < cb and not e.entity.is_source for e in ents)
+            ):
+                typ, cue, level = "capex_project", _OWN_BUILD.search(clause).group(0), "clause (own build-out)"
             if research_subject and typ != "credit_move":
                 typ, cue, level = "analyst_report", _ANALYST_VERBS.search(sent).group(0), "sentence (research source)"
             if (
