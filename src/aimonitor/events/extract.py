@@ -48,7 +48,13 @@ from aimonitor.errors import DataError
 from aimonitor.events.articles import Article, ArticleFailure, load_articles
 from aimonitor.events.entities import EntityDictionary, EntityMatch, load_entities
 from aimonitor.events import cues
-from aimonitor.events.normalize import to_simplified
+from aimonitor.events.normalize import (
+    EN_NUMBER_WORDS_RE,
+    ZH_NUMERAL_RE,
+    parse_en_number,
+    parse_zh_number,
+    to_simplified,
+)
 from aimonitor.events.scoring import (  # noqa: F401  (re-exported for callers of the old API)
     DEAL_TYPES,
     LabelledFact,
@@ -179,6 +185,21 @@ _QUANTITY_RES: list[tuple[str, re.Pattern[str]]] = [
         "en_shares",
         re.compile(rf"(?P<a>{_NUM})\s*(?P<mult>billion|million|thousand|mn|m|bn)?\s+(?:common\s+)?shares\b", re.I),
     ),
+    # number words: "six gigawatts", "two billion dollars", 一百八十亿美元, 十吉瓦
+    (
+        "en_words",
+        re.compile(
+            rf"(?<![\w-])(?P<w>{EN_NUMBER_WORDS_RE})[\s-]+(?:(?P<mult>trillion|billion|million)[\s-]+"
+            rf"(?P<cur>dollars|dollar|usd|yen)|(?P<u>gigawatts?|megawatts?))(?![A-Za-z])",
+            re.I,
+        ),
+    ),
+    (
+        "zh_words",
+        re.compile(
+            rf"(?<![数几上近多余\d])(?P<w>{ZH_NUMERAL_RE})(?:(?P<mult>万亿|亿|万)(?P<cur>美元|日元|港元)|(?P<u>吉瓦|千兆瓦|G瓦))(?!级|以上)"
+        ),
+    ),
     # basis points: 60个基点, 60 bp, 60 basis points
     ("bp", re.compile(rf"(?P<a>{_NUM})\s*(?:个)?(?:基点|bps?\b|basis\s+points?)", re.I)),
     # percentages and percentage points
@@ -212,6 +233,24 @@ def _f(s: str) -> float:
     return float(s.replace(",", ""))
 
 
+def _word_quantity(kind: str, m: re.Match[str]) -> Quantity | None:
+    """A quantity whose number is written in words (English number words, Chinese numerals)."""
+    g = m.groupdict()
+    n = parse_en_number(g["w"]) if kind == "en_words" else parse_zh_number(g["w"])
+    if n is None or n <= 0:
+        return None
+    if g.get("u"):
+        u = g["u"].lower()
+        v = n * (1e-3 if u.startswith("megawatt") else 1.0)
+        return Quantity(m.start(), m.end(), m.group(0), v, "GW", v, v)
+    mult = g["mult"].lower()
+    scale = _EN_MULT.get(mult) or _ZH_MULT.get(mult, 1.0)
+    cur = g["cur"].lower()
+    unit = {"dollars": "USD", "dollar": "USD", "usd": "USD", "yen": "JPY", "美元": "USD", "日元": "JPY", "港元": "HKD"}[cur]
+    v = n * scale
+    return Quantity(m.start(), m.end(), m.group(0), v, unit, v, v)
+
+
 def find_quantities(text: str) -> list[Quantity]:
     """Amounts with units in ``text`` (non-overlapping, in text order).
 
@@ -232,6 +271,12 @@ def find_quantities(text: str) -> list[Quantity]:
             if not free(m.start(), m.end()):
                 continue
             g = m.groupdict()
+            if kind in ("en_words", "zh_words"):
+                wq = _word_quantity(kind, m)
+                if wq is not None:
+                    taken.append((m.start(), m.end()))
+                    out.append(wq)
+                continue
             a = _f(g["a"])
             b = _f(g["b"]) if g.get("b") else None
             unit: str | None
@@ -799,6 +844,7 @@ _OWN_SUBJECT = re.compile(r"基金|指数|ETF|比特币|以太坊|代币|加密�
 
 _DEPLOY = re.compile(r"\bdeploy|\bchips?\b|\bGPUs?\b|\bsystems\b|部署|芯片|GPU|系统|算力", re.I)
 _OWN_BUILD = re.compile(r"\binfrastructure\b|\bdata[- ]cent(?:re|er)s?\b|基础设施|数据中心|园区", re.I)
+_CAPACITY_TYPES = frozenset({"compute_contract", "capex_project", "aggregate_commitment", "capex_guidance"})
 _STRONG_FIN = frozenset({"credit_move", "warrant_equity_for_orders", "equity_raise", "debt_raise", "funding_round"})
 
 
@@ -1180,7 +1226,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 continue  # a share, token or index price is not a deal amount
             if q.unit in ("USD", "JPY", "HKD") and cues.MARKET_VALUE.search(before):
                 typ, cue, level = "stock_reaction", "market value", "clause (market value)"
-            if q.unit == "GW" and typ in ("equity_investment", "funding_round", "debt_raise", "equity_raise"):
+            if q.unit == "GW" and typ in DEAL_TYPES and typ not in _CAPACITY_TYPES:
                 typ, cue, level = (
                     ("compute_contract", "deploy", "capacity")
                     if _DEPLOY.search(sent)
