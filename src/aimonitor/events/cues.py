@@ -225,7 +225,7 @@ MARKET_VALUE = re.compile(r"\bmarket (?:value|cap(?:italisation|italization)?)\b
 
 #: A percentage that is a share-price or index move, not a stake.
 MOVE_NEAR = re.compile(
-    r"(?:\b(?:up|down|rose|fell|jumped|slid|dropped|climbed|gained|lost|surged|slumped|sank|plunged)\b"
+    r"(?:\b(?:up|down)\b(?!\s+to\b)|\b(?:rose|fell|jumped|slid|dropped|climbed|gained|lost|surged|slumped|sank|plunged)\b"
     r"|涨|跌|挫|升|降)",
     re.I,
 )
