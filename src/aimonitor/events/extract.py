@@ -40,11 +40,13 @@ import csv
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from aimonitor.errors import DataError
+from aimonitor.errors import DataWarning
 from aimonitor.events.articles import Article, ArticleFailure, load_articles
 from aimonitor.events.entities import EntityDictionary, EntityMatch, load_entities
 from aimonitor.events import cues
@@ -335,6 +337,34 @@ def find_quantities(text: str) -> list[Quantity]:
             taken.append((m.start(), m.end()))
             out.append(q)
     out.sort(key=lambda q: q.start)
+    return _merge_between(text, out)
+
+
+_BETWEEN = re.compile(r"\bbetween\s+(?:about\s+|roughly\s+)?$|介于\s*$|在\s*$", re.I)
+_AND = re.compile(r"^\s*(?:and|&|与|和)\s*$", re.I)
+
+
+def _merge_between(text: str, qs: list[Quantity]) -> list[Quantity]:
+    """"between $114bn and $118bn" (介于…和…之间) is one range, not two amounts."""
+    out: list[Quantity] = []
+    i = 0
+    while i < len(qs):
+        q = qs[i]
+        if (
+            i + 1 < len(qs)
+            and qs[i + 1].unit == q.unit
+            and q.amount is not None
+            and qs[i + 1].amount is not None
+            and _AND.match(text[q.end : qs[i + 1].start])
+            and _BETWEEN.search(text[max(0, q.start - 20) : q.start])
+        ):
+            r = qs[i + 1]
+            lo, hi = sorted((q.amount, r.amount))  # type: ignore[type-var]
+            out.append(Quantity(q.start, r.end, text[q.start : r.end], None, q.unit, lo, hi))
+            i += 2
+            continue
+        out.append(q)
+        i += 1
     return out
 
 
@@ -1511,17 +1541,73 @@ def _pick_date(dates: Sequence[DatePhrase], a: int, b: int) -> DatePhrase | None
 
 
 def extract_paths(
-    paths: Iterable[str | Path], entities: EntityDictionary | None = None, max_bytes: int | None = None
+    paths: Iterable[str | Path],
+    entities: EntityDictionary | None = None,
+    max_bytes: int | None = None,
+    llm: Any = None,
+    environ: Mapping[str, str] | None = None,
 ) -> ExtractionResult:
-    """Load articles and extract their mentions; unreadable files become ``failures``."""
+    """Load articles and extract their mentions; unreadable files become ``failures``.
+
+    ``llm`` (an ``[extract]`` config section with ``base_url``, ``model``, ``api_key_env`` and
+    ``timeout``) sends each article to an OpenAI-compatible endpoint
+    (:mod:`aimonitor.events.llm`); when that fails for an article, a :class:`DataWarning` says
+    so and the rules extract it instead.
+    """
     kw = {} if max_bytes is None else {"max_bytes": max_bytes}
     articles, failures = load_articles(paths, **kw)
     ents = entities or load_entities()
     mentions: list[Mention] = []
     for a in articles:
+        if llm is not None:
+            from aimonitor.events.llm import LLMFailure
+
+            try:
+                mentions.extend(_llm_mentions(a, llm, environ))
+                continue
+            except LLMFailure as exc:
+                log.warning("%s: LLM engine failed (%s); used the rules instead", a.path, exc)
+                warnings.warn(
+                    f"{a.path}: LLM engine failed ({exc}); used the rules instead", DataWarning, stacklevel=2
+                )
         mentions.extend(extract_mentions(a, ents))
     log.info("extracted %d mentions from %d articles (%d skipped)", len(mentions), len(articles), len(failures))
     return ExtractionResult(tuple(articles), tuple(mentions), tuple(failures))
+
+
+def _llm_mentions(article: Article, llm: Any, environ: Mapping[str, str] | None) -> list[Mention]:
+    from aimonitor.events.llm import LLMFailure, fetch_mentions
+
+    if not llm.base_url or not llm.model:
+        raise LLMFailure("[extract] base_url and model must be set for engine = \"openai\"")
+    got = fetch_mentions(
+        article.text,
+        base_url=llm.base_url,
+        model=llm.model,
+        api_key_env=llm.api_key_env,
+        timeout=llm.timeout,
+        published=article.published,
+        environ=environ,
+    )
+    return [
+        Mention(
+            article=article.path,
+            entities=tuple(m.entities),
+            tickers=tuple(m.tickers),
+            type=m.type,
+            amount=m.amount,
+            unit=m.unit,
+            date_phrase=m.date_phrase,
+            resolved_date=m.resolved_date,
+            quote=m.quote,
+            amount_low=m.amount,
+            amount_high=m.amount_high if m.amount_high is not None else m.amount,
+            amount_text=None,
+            explain="llm engine",
+            confidence=m.confidence,
+        )
+        for m in got
+    ]
 
 
 def article_from_text(text: str, path: str = "<text>", published: dt.date | None = None) -> Article:
