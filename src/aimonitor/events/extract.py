@@ -971,7 +971,10 @@ class Mention:
             "resolved_date": self.resolved_date.isoformat() if self.resolved_date else None,
             "quote": self.quote,
             "amount_low": self.amount_low,
-            "amount_high": self.amount_high,
+            # the upper end of a stated range only (CONTRACT.md); null for a single amount
+            "amount_high": self.amount_high
+            if self.amount_high is not None and self.amount_high != self.amount
+            else None,
             "amount_text": self.amount_text,
             "date_precision": self.date_precision,
             "explain": self.explain,
@@ -1344,12 +1347,12 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     type=typ,
                     amount=q.amount if q.amount is not None else q.low,
                     unit=q.unit,
-                    date_phrase=dp.text if dp else None,
+                    date_phrase=quote[dp.start : dp.end] if dp else None,
                     resolved_date=dp.date if dp else None,
                     quote=quote,
                     amount_low=q.low,
                     amount_high=q.high,
-                    amount_text=q.text,
+                    amount_text=quote[q.start : q.end],
                     date_precision=dp.precision if dp else None,
                     explain=f"amount {q.text!r}; type {typ} from {level} cue {cue!r}"
                     if cue
@@ -1379,7 +1382,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                             type=typ,
                             amount=None,
                             unit=None,
-                            date_phrase=dp.text if dp else None,
+                            date_phrase=quote[dp.start : dp.end] if dp else None,
                             resolved_date=dp.date if dp else None,
                             quote=quote,
                             date_precision=dp.precision if dp else None,
@@ -1398,7 +1401,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                         type=typ,
                         amount=None,
                         unit=None,
-                        date_phrase=dp.text if dp else None,
+                        date_phrase=quote[dp.start : dp.end] if dp else None,
                         resolved_date=dp.date if dp else None,
                         quote=quote,
                         amount_text=None,
