@@ -218,7 +218,9 @@ def test_repeat_keeps_the_dated_mention():
 
 def test_confidence_is_a_score_in_unit_interval():
     ms = extract_mentions(
-        article_from_text("Oracle sold $18 billion of bonds on Wednesday. It was a big week.", "t", dt.date(2025, 9, 25))
+        article_from_text(
+            "Oracle sold $18 billion of bonds on Wednesday. It was a big week.", "t", dt.date(2025, 9, 25)
+        )
     )
     assert ms and all(0.0 <= m.confidence <= 1.0 for m in ms)
     doc = ms[0].to_json()

@@ -306,7 +306,7 @@ def events() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def events_extract(c: Ctx, paths: tuple[str, ...], csv_out: str | None, entities: str | None, as_json: bool) -> None:
-    """Read article files (English, simplified or traditional Chinese; UTF-8, GBK, Big5 or UTF-16) and print the deal mentions found."""
+    """Read articles (English, simplified or traditional Chinese; UTF-8/GBK/Big5/UTF-16); print deal mentions."""
     from aimonitor.events.catalog import write_candidates_csv
     from aimonitor.events.entities import load_entities
     from aimonitor.events.extract import extract_paths

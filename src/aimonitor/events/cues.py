@@ -218,7 +218,8 @@ PRICE_BEFORE = re.compile(
     re.I,
 )
 PRICE_CONTEXT = re.compile(
-    r"\bshares?\b|\bstock\b|\bbitcoin\b|\bether\b|\bindex\b|\bS&P 500\b|\bNasdaq\b|\bDow\b|股价|比特币|以太坊|指数|代币",
+    r"\bshares?\b|\bstock\b|\bbitcoin\b|\bether\b|\bindex\b|\bS&P 500\b|\bNasdaq\b|\bDow\b"
+    r"|股价|比特币|以太坊|指数|代币",
     re.I,
 )
 MARKET_VALUE = re.compile(r"\bmarket (?:value|cap(?:italisation|italization)?)\b|市值", re.I)

@@ -80,9 +80,7 @@ class EntityDictionary:
         self._ascii = {a.lower(): e for a, e in pairs if a.isascii()}
         self._other = {a: e for a, e in pairs if not a.isascii()}
         ascii_alts = "|".join(re.escape(a) for a, _ in pairs if a.isascii())
-        self._ascii_re = (
-            re.compile(rf"(?<![A-Za-z0-9])(?:{ascii_alts})(?![A-Za-z0-9])", re.I) if ascii_alts else None
-        )
+        self._ascii_re = re.compile(rf"(?<![A-Za-z0-9])(?:{ascii_alts})(?![A-Za-z0-9])", re.I) if ascii_alts else None
         parts = []
         for alias, _ in pairs:
             if alias.isascii():

@@ -36,7 +36,6 @@ which cue fired.
 from __future__ import annotations
 
 import calendar as _cal
-import csv
 import datetime as dt
 import logging
 import re
@@ -47,9 +46,9 @@ from pathlib import Path
 from typing import Any
 
 from aimonitor.errors import DataWarning
+from aimonitor.events import cues
 from aimonitor.events.articles import Article, ArticleFailure, load_articles
 from aimonitor.events.entities import EntityDictionary, EntityMatch, load_entities
-from aimonitor.events import cues
 from aimonitor.events.normalize import (
     EN_NUMBER_WORDS_RE,
     ZH_NUMERAL_RE,
@@ -248,7 +247,9 @@ def _word_quantity(kind: str, m: re.Match[str]) -> Quantity | None:
     mult = g["mult"].lower()
     scale = _EN_MULT.get(mult) or _ZH_MULT.get(mult, 1.0)
     cur = g["cur"].lower()
-    unit = {"dollars": "USD", "dollar": "USD", "usd": "USD", "yen": "JPY", "美元": "USD", "日元": "JPY", "港元": "HKD"}[cur]
+    unit = {"dollars": "USD", "dollar": "USD", "usd": "USD", "yen": "JPY", "美元": "USD", "日元": "JPY", "港元": "HKD"}[
+        cur
+    ]
     v = n * scale
     return Quantity(m.start(), m.end(), m.group(0), v, unit, v, v)
 
@@ -345,7 +346,7 @@ _AND = re.compile(r"^\s*(?:and|&|与|和)\s*$", re.I)
 
 
 def _merge_between(text: str, qs: list[Quantity]) -> list[Quantity]:
-    """"between $114bn and $118bn" (介于…和…之间) is one range, not two amounts."""
+    """ "between $114bn and $118bn" (介于…和…之间) is one range, not two amounts."""
     out: list[Quantity] = []
     i = 0
     while i < len(qs):
@@ -467,7 +468,7 @@ def find_dates(text: str, ref: dt.date | None) -> list[DatePhrase]:
                 else:
                     prec = "month"
             elif kind == "en_mdy":
-                mo = _MONTH_NAMES.get(g["mon"].lower().rstrip(".")) or _MONTH_NAMES.get(g["mon"].lower()[:3])
+                mo = _MONTH_NAMES.get(g["mon"].lower().rstrip(".")) or _MONTH_NAMES.get(g["mon"].lower()[:3]) or 0
                 d = int(g["d"])
                 prec = "day"
                 if mo and g.get("y"):
@@ -516,7 +517,7 @@ _CLAUSE_END = re.compile(r"[，,：:]|(?<=[\u4e00-\u9fff）)”*])\s+(?=[\u4e00-
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) spans of sentences; quotes are ``text[start:end]`` verbatim."""
-    spans = []
+    spans: list[tuple[int, int]] = []
     pos = 0
     for m in _SENT_END.finditer(text):
         end = m.start() if m.group(0).strip() in ("", "-") or m.group(0).lstrip().startswith("[") else m.end()
@@ -869,13 +870,26 @@ _INVESTED_IN = re.compile(r"(?:投资了|入股了?|注资了?|invested in|took 
 
 
 #: A sentence about a fund, an index or a crypto token has its own subject: no section topic.
-_OWN_SUBJECT = re.compile(r"基金|指数|ETF|比特币|以太坊|代币|加密货币|\b(?:fund|index|bitcoin|ether|crypto|token)s?\b", re.I)
+_OWN_SUBJECT = re.compile(
+    r"基金|指数|ETF|比特币|以太坊|代币|加密货币|\b(?:fund|index|bitcoin|ether|crypto|token)s?\b", re.I
+)
 
 
 _DEPLOY = re.compile(r"\bdeploy|\bchips?\b|\bGPUs?\b|\bsystems\b|部署|芯片|GPU|系统|算力", re.I)
 _OWN_BUILD = re.compile(r"\binfrastructure\b|\bdata[- ]cent(?:re|er)s?\b|基础设施|数据中心|园区", re.I)
 _CAPACITY_TYPES = frozenset({"compute_contract", "capex_project", "aggregate_commitment", "capex_guidance"})
 _STRONG_FIN = frozenset({"credit_move", "warrant_equity_for_orders", "equity_raise", "debt_raise", "funding_round"})
+
+
+def _hit(rx: re.Pattern[str], text: str) -> str:
+    """The text of ``rx``'s first match in ``text`` ("" when none; callers test first)."""
+    m = rx.search(text)
+    return m.group(0) if m else ""
+
+
+def _is_source(ents: EntityDictionary, name: str) -> bool:
+    e = ents.get(name)
+    return bool(e and e.is_source)
 
 
 def _deal_parties(sent: str, ents: Sequence[EntityMatch]) -> tuple[list[EntityMatch], set[str]]:
@@ -1172,8 +1186,9 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if not local:
                 # no party in reach: fall back to the section's dominant listed company
                 sec = max(i for i, b in enumerate(bounds[:-1]) if b <= s0)
-                if topics[sec] is not None and not _OWN_SUBJECT.search(sent):
-                    local = [topics[sec]]
+                topic = topics[sec]
+                if topic is not None and not _OWN_SUBJECT.search(sent):
+                    local = [topic]
             parties_all, suppliers = _deal_parties(sent, ents)
             if len(parties_all) >= 2:
                 keep_n = {e.entity.name for e in parties_all}
@@ -1205,7 +1220,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 if fin is not None and fin[0] != typ and _fin_overrides(typ, cue, fin[0], q.unit):
                     typ, cue, level = fin[0], fin[1], "sentence (financing verb/object)"
             if _COST.search(clause):
-                typ, cue, level = "other", _COST.search(clause).group(0), "clause (cost or price)"
+                typ, cue, level = "other", _hit(_COST, clause), "clause (cost or price)"
             clause_parties = {e.entity.name for e in ents if ca <= e.start < cb and not e.entity.is_source}
             counterparty = len(clause_parties) >= 2 or any(
                 ca <= e.start < cb and _WITH.search(sent[ca : e.start]) for e in ents if not e.entity.is_source
@@ -1217,7 +1232,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             ):
                 typ, cue, level = (
                     "aggregate_commitment",
-                    (_AGG_PLURAL.search(_GLOSS.sub("", sent)) or _AGG_LOWER.search(before)).group(0),
+                    _hit(_AGG_PLURAL, _GLOSS.sub("", sent)) or _hit(_AGG_LOWER, before),
                     "total without counterparty",
                 )
             if typ == "aggregate_commitment" and _SPENDING.search(clause if level == "clause" else masked):
@@ -1236,8 +1251,8 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     (None, None),
                 )
                 if hit[0]:
-                    typ, cue, level = hit[0], hit[1].group(0), "clause (two parties)"
-            parties = [n for n in names if not (ents_dict.get(n) and ents_dict.get(n).is_source)]
+                    typ, cue, level = hit[0], hit[1].group(0) if hit[1] else None, "clause (two parties)"
+            parties = [n for n in names if not _is_source(ents_dict, n)]
             if (
                 typ == "equity_investment"
                 and len(parties) < 2
@@ -1246,11 +1261,13 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 # spending on one's own project is capex, not an investment in another party
                 typ, cue, level = (
                     "capex_project",
-                    _TYPE_PATTERNS["capex_project"].search(_GLOSS.sub("", sent)).group(0),
+                    _hit(_TYPE_PATTERNS["capex_project"], _GLOSS.sub("", sent)),
                     "sentence",
                 )
             after = sent[q.end :]
-            if q.unit in ("USD", "JPY", "HKD") and (cues.ORDERS_BEFORE.search(before) or cues.ORDERS_AFTER.search(after)):
+            if q.unit in ("USD", "JPY", "HKD") and (
+                cues.ORDERS_BEFORE.search(before) or cues.ORDERS_AFTER.search(after)
+            ):
                 typ, cue, level = "other", "orders", "clause (order book, not the deal)"
             if (
                 q.unit in ("USD", "JPY", "HKD")
@@ -1272,9 +1289,9 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 and _OWN_BUILD.search(clause)
                 and not any(q.end <= e.start < cb and not e.entity.is_source for e in ents)
             ):
-                typ, cue, level = "capex_project", _OWN_BUILD.search(clause).group(0), "clause (own build-out)"
+                typ, cue, level = "capex_project", _hit(_OWN_BUILD, clause), "clause (own build-out)"
             if research_subject and typ != "credit_move":
-                typ, cue, level = "analyst_report", _ANALYST_VERBS.search(sent).group(0), "sentence (research source)"
+                typ, cue, level = "analyst_report", _hit(_ANALYST_VERBS, sent), "sentence (research source)"
             if (
                 q.unit == "pct"
                 and q not in stakes
@@ -1308,14 +1325,14 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 and (cue is None or _GENERIC_CUES.search(cue or ""))
                 and typ != prev_sent_types[-1]
             ):
-                typ, cue, level = prev_sent_types[-1], _CONTINUE.search(sent).group(0), "continues previous sentence"
+                typ, cue, level = prev_sent_types[-1], _hit(_CONTINUE, sent), "continues previous sentence"
             elif typ is None and prev_sent_types and _CONTINUE.search(sent):
-                typ, cue, level = prev_sent_types[-1], _CONTINUE.search(sent).group(0), "continues previous sentence"
+                typ, cue, level = prev_sent_types[-1], _hit(_CONTINUE, sent), "continues previous sentence"
             if q.amount is not None and (_CONSENSUS_BEFORE.search(before) or _CONSENSUS_AFTER.search(sent[q.end :])):
                 typ, cue, level = "analyst_report", "consensus", "clause (expectation figure)"
             if typ in DEAL_TYPES and _REQUIRE_BEFORE.search(before):
-                typ, cue, level = "other", _REQUIRE_BEFORE.search(before).group(0), f"clause (requirement, was {typ})"
-            if typ in DEAL_TYPES and not any(not (ents_dict.get(n) and ents_dict.get(n).is_source) for n in names):
+                typ, cue, level = "other", _hit(_REQUIRE_BEFORE, before), f"clause (requirement, was {typ})"
+            if typ in DEAL_TYPES and not any(not _is_source(ents_dict, n) for n in names):
                 typ, cue, level = "other", cue, f"no party named (was {typ})"
             if (
                 q.unit == "pct"
@@ -1324,7 +1341,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 not in ("stock_reaction", "credit_move", "earnings", "revenue_fact", "funding_round", "analyst_report")
             ):
                 if _STOCK_CUE.search(clause):
-                    typ, cue, level = "stock_reaction", _STOCK_CUE.search(clause).group(0), "clause"
+                    typ, cue, level = "stock_reaction", _hit(_STOCK_CUE, clause), "clause"
                 else:
                     continue  # a percentage outside a market/earnings context is not a fact we keep
             if q.unit == "shares" and typ not in ("warrant_equity_for_orders", "equity_raise", "equity_investment"):
@@ -1370,7 +1387,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             inv = next((e for e in ents if not e.entity.is_source and _INVESTED_IN.search(masked[: e.start])), None)
             if inv is not None and typ not in _AMOUNTLESS:
                 # "英伟达还投资了CoreWeave": an investment between two named parties, no amount
-                typ, cue = "equity_investment", _INVESTED_IN.search(masked[: inv.start]).group(0).strip()
+                typ, cue = "equity_investment", _hit(_INVESTED_IN, masked[: inv.start]).strip()
                 names, tickers = _tickers([e for e in (subject or ents[:1]) if e.entity != inv.entity] + [inv])
                 dp = _pick_date(dates, 0, len(sent))
                 if len(names) >= 2:
@@ -1570,9 +1587,7 @@ def extract_paths(
                 continue
             except LLMFailure as exc:
                 log.warning("%s: LLM engine failed (%s); used the rules instead", a.path, exc)
-                warnings.warn(
-                    f"{a.path}: LLM engine failed ({exc}); used the rules instead", DataWarning, stacklevel=2
-                )
+                warnings.warn(f"{a.path}: LLM engine failed ({exc}); used the rules instead", DataWarning, stacklevel=2)
         mentions.extend(extract_mentions(a, ents))
     log.info("extracted %d mentions from %d articles (%d skipped)", len(mentions), len(articles), len(failures))
     return ExtractionResult(tuple(articles), tuple(mentions), tuple(failures))
@@ -1582,7 +1597,7 @@ def _llm_mentions(article: Article, llm: Any, environ: Mapping[str, str] | None)
     from aimonitor.events.llm import LLMFailure, fetch_mentions
 
     if not llm.base_url or not llm.model:
-        raise LLMFailure("[extract] base_url and model must be set for engine = \"openai\"")
+        raise LLMFailure('[extract] base_url and model must be set for engine = "openai"')
     got = fetch_mentions(
         article.text,
         base_url=llm.base_url,

@@ -70,9 +70,7 @@ _EN_WORDS = (
     "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred"
 ).split()
 #: English number words, e.g. "six", "twenty-five", "one hundred and fifty".
-EN_NUMBER_WORDS_RE = (
-    r"(?:" + "|".join(_EN_WORDS) + r")(?:[\s-]+(?:and[\s-]+)?(?:" + "|".join(_EN_WORDS) + r"))*"
-)
+EN_NUMBER_WORDS_RE = r"(?:" + "|".join(_EN_WORDS) + r")(?:[\s-]+(?:and[\s-]+)?(?:" + "|".join(_EN_WORDS) + r"))*"
 
 
 def parse_en_number(s: str) -> float | None:
