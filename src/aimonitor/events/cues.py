@@ -81,7 +81,7 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
     (
         "funding_round",
         _w(
-            r"\bvalu(?:ed|ing|es)\b[^,;.]{0,40}\bat\b",
+            r"\bvalu(?:e|ed|ing|es)\b[^,;.]{0,40}\bat\b",
             r"\bvaluation\b",
             "估值(?!收益|压力|损失)",
         ),
@@ -104,6 +104,7 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             r"\b(?:funding|financing|fundraising|venture) rounds?\b",
             r"\bround of (?:funding|financing)\b",
             r"\braised? [^,;.]{0,30}\bfrom investors\b",
+            r"\bin an? (?:new |fresh |funding |financing )?round\b",
             "[a-hA-H天种]轮",
             "轮融资",
             "融资轮",
@@ -138,6 +139,7 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             "借贷",
             "项目融资",
             "债务融资",
+            "债务部分",
             "融资安排",
             "特殊目的",
         ),
@@ -236,8 +238,8 @@ PCT_POINTS = re.compile(r"percentage points?|百分点", re.I)
 
 #: A brand + product ("Nvidia GB300 chips", 英伟达芯片): the company is a supplier there.
 PRODUCT_AFTER = re.compile(
-    r"^\s*(?:[A-Z][A-Za-z0-9]*\s+){0,2}(?:chips?|GPUs?|processors|accelerators|systems|servers|hardware)\b"
-    r"|^\s*(?:[A-Za-z0-9]+\s*){0,2}(?:芯片|GPU|图形处理器|处理器|系统|服务器)",
+    r"^\s*(?:[A-Z][A-Za-z0-9]*\s+){0,2}(?:chips?|GPUs?|processors|accelerators|systems|servers|hardware|capacity)\b"
+    r"|^\s*(?:[A-Za-z0-9]+\s*){0,2}(?:芯片|GPU|图形处理器|处理器|系统|服务器|算力)",
 )
 
 #: "...becomes the upstream supplier of both" (成为…的上游供应商): a supplier role.
