@@ -53,6 +53,7 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             "信用违约合约",
             "违约(?:的)?成本",
             "违约保险",
+            "违约保护",
             "利差",
         ),
     ),
@@ -250,3 +251,40 @@ def is_supplier_mention(sent: str, end: int) -> bool:
     """Whether the company named just before ``end`` is named as a maker/supplier of goods."""
     tail = sent[end : end + 30]
     return bool(PRODUCT_AFTER.search(tail) or SUPPLIER_AFTER.search(tail))
+
+
+#: A stock of debt (outstanding, on the balance sheet), not a new raise.
+DEBT_STOCK = re.compile(
+    r"\boutstanding\b|\bended [^,;.]{0,30}\bwith\b|\bdebt (?:load|pile|burden)\b|\btotal debt\b"
+    r"|\bhad [^,;.]{0,30}\bof (?:long-term |total )?debt\b"
+    r"|未偿|长期债务|债务总额|总债务|债务约为|债务约|负债总额|负债合计|背负",
+    re.I,
+)
+_TOTAL = re.compile(r"^(?:总额|合计|总计|总价值|in total|combined|total(?:ling)?)$", re.I)
+
+
+def is_generic_total(cue: str | None) -> bool:
+    """True for a "total" word (总额, "in total") that says nothing about the kind of deal."""
+    return bool(cue) and bool(_TOTAL.match((cue or "").strip()))
+
+
+_GAP = re.compile(
+    r"^\s*(?:(?:约|大约|最多|至多|高达|逾|超过|了|近|up to|about|roughly|as much as|another|an additional)\s*){0,3}$",
+    re.I,
+)
+
+
+def governing_type(clause: str, amount_pos: int) -> tuple[str, str] | None:
+    """(type, cue) of a financing cue that directly governs the amount at ``amount_pos``.
+
+    "投资最多150亿美元", "invest up to $15 billion": the verb ends right before the amount
+    (only hedges such as 最多/约/up to in between).
+    """
+    best: tuple[int, str, str] | None = None
+    for typ, rx in FINANCING_CUES:
+        for m in rx.finditer(clause, 0, amount_pos + 1):
+            if m.end() <= amount_pos and _GAP.match(clause[m.end() : amount_pos]):
+                gap = amount_pos - m.end()
+                if best is None or gap < best[0]:
+                    best = (gap, typ, m.group(0))
+    return None if best is None else (best[1], best[2])

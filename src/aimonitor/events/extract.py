@@ -1222,8 +1222,14 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if _COST.search(clause):
                 typ, cue, level = "other", _hit(_COST, clause), "clause (cost or price)"
             clause_parties = {e.entity.name for e in ents if ca <= e.start < cb and not e.entity.is_source}
-            counterparty = len(clause_parties) >= 2 or any(
-                ca <= e.start < cb and _WITH.search(sent[ca : e.start]) for e in ents if not e.entity.is_source
+            counterparty = (
+                len(clause_parties) >= 2
+                or any(
+                    ca <= e.start < cb and _WITH.search(sent[ca : e.start]) for e in ents if not e.entity.is_source
+                )
+                or any(  # "contracts with OpenAI, worth $300 billion": the counterparty sits in another clause
+                    _WITH.search(sent[max(0, e.start - 6) : e.start]) for e in ents if not e.entity.is_source
+                )
             )
             if (
                 typ == "compute_contract"
@@ -1265,6 +1271,15 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     "sentence",
                 )
             after = sent[q.end :]
+            if typ == "debt_raise" and cues.DEBT_STOCK.search(clause):
+                typ, cue, level = "other", _hit(cues.DEBT_STOCK, clause), "clause (debt outstanding, not a raise)"
+            if typ in ("aggregate_commitment", "compute_contract") and cues.is_generic_total(cue):
+                fin_s = cues.financing_type(_GLOSS.sub("", masked))
+                if fin_s is not None and fin_s[0] in _STRONG_FIN:
+                    typ, cue, level = fin_s[0], fin_s[1], "sentence (financing object; total is generic)"
+            gov = cues.governing_type(_GLOSS.sub("", clause), q.start - ca)
+            if gov is not None and gov[0] == "equity_investment" and typ == "funding_round":
+                typ, cue, level = gov[0], gov[1], "clause (verb governing the amount)"
             if q.unit in ("USD", "JPY", "HKD") and (
                 cues.ORDERS_BEFORE.search(before) or cues.ORDERS_AFTER.search(after)
             ):
