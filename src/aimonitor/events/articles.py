@@ -6,6 +6,7 @@ and a list of :class:`ArticleFailure` (path + one-line reason) for the others.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import datetime as dt
 import html
@@ -93,13 +94,8 @@ class Article:
         The latest section stamp before ``pos`` (compilations carry one per piece),
         else the publication date.
         """
-        ref = self.published
-        for s in self.stamps:
-            if s.pos <= pos:
-                ref = s.date
-            else:
-                break
-        return ref
+        i = bisect.bisect_right([s.pos for s in self.stamps], pos) if self.stamps else 0
+        return self.stamps[i - 1].date if i else self.published
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ which cue fired.
 
 from __future__ import annotations
 
+import bisect
 import calendar as _cal
 import datetime as dt
 import logging
@@ -1083,7 +1084,8 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
     for s0, s1 in split_sentences(text):
         sent = text[s0:s1]
         quote = original[s0:s1]
-        if any(last_end <= p < s1 for p in stamp_pos):
+        k = bisect.bisect_left(stamp_pos, last_end)
+        if k < len(stamp_pos) and stamp_pos[k] < s1:
             prev_subject = []  # a new piece of a compilation starts: forget the context
             prev_sent_types = []
         last_end = s1
@@ -1185,7 +1187,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     local = list(subject or ents_ctx)
             if not local:
                 # no party in reach: fall back to the section's dominant listed company
-                sec = max(i for i, b in enumerate(bounds[:-1]) if b <= s0)
+                sec = bisect.bisect_right(bounds, s0, 0, len(bounds) - 1) - 1
                 topic = topics[sec]
                 if topic is not None and not _OWN_SUBJECT.search(sent):
                     local = [topic]
