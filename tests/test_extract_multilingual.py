@@ -270,3 +270,10 @@ def test_scoring_counts_secondary_labels_for_precision_only():
     q = compute_extraction_quality(ms, en05)
     assert q["n_labels"] == 1 and q["found"] == 0  # 705 bp is the headline, 370 is secondary
     assert q["precision"] == 1.0
+
+
+def test_credit_level_in_percent_is_bp_but_a_relative_change_is_not():
+    assert deal_facts("Oracle five-year CDS rose to 1.4%, the highest since 2009.") == {
+        ("credit_move", 140.0, 140.0, "bp", ("ORCL",))
+    }
+    assert deal_facts("Oracle five-year CDS fell 17% after the funding plan.") == set()

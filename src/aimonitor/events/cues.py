@@ -288,3 +288,9 @@ def governing_type(clause: str, amount_pos: int) -> tuple[str, str] | None:
                 if best is None or gap < best[0]:
                     best = (gap, typ, m.group(0))
     return None if best is None else (best[1], best[2])
+
+
+#: A percentage given as a level ("rose to 1.4%", 升至1.4%), not as a change ("rose 17%").
+LEVEL_BEFORE = re.compile(
+    r"(?:\b(?:to|at|of)\s+(?:about |around |roughly |nearly )?|(?:至|达|为|报|于)\s*(?:约|大约)?)$", re.I
+)

@@ -1226,9 +1226,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             clause_parties = {e.entity.name for e in ents if ca <= e.start < cb and not e.entity.is_source}
             counterparty = (
                 len(clause_parties) >= 2
-                or any(
-                    ca <= e.start < cb and _WITH.search(sent[ca : e.start]) for e in ents if not e.entity.is_source
-                )
+                or any(ca <= e.start < cb and _WITH.search(sent[ca : e.start]) for e in ents if not e.entity.is_source)
                 or any(  # "contracts with OpenAI, worth $300 billion": the counterparty sits in another clause
                     _WITH.search(sent[max(0, e.start - 6) : e.start]) for e in ents if not e.entity.is_source
                 )
@@ -1312,7 +1310,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if (
                 q.unit == "pct"
                 and q not in stakes
-                and cues.PCT_POINTS.search(q.text)
+                and (cues.PCT_POINTS.search(q.text) or cues.LEVEL_BEFORE.search(before))
                 and (typ == "credit_move" or (cues.financing_type(sent) or ("",))[0] == "credit_move")
             ):
                 q = Quantity(
@@ -1325,6 +1323,9 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     None if q.high is None else round(q.high * 100, 6),
                 )
                 typ, cue, level = "credit_move", "percentage points of a credit measure", "unit (converted to bp)"
+            if q.unit == "pct" and typ == "credit_move" and q not in stakes:
+                # "CDS fell 17%": a relative change of the price, not a level in bp
+                typ, cue, level = "other", "relative change", "clause (credit price change in %)"
             if q.unit == "bp" and typ is None:
                 typ, cue, level = "credit_move", "bp", "unit"
             if q in stakes:
