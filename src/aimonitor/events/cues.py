@@ -45,7 +45,7 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             r"\binsur(?:e|ing) (?:its |the )?(?:debt|bonds?)\b",
             r"\bdefault (?:insurance|protection)\b",
             r"\bspreads?\b[^.;]{0,40}\b(?:over|above) (?:comparable )?Treasur",
-            r"\bspreads?\b[^.;]{0,20}\b(?:widen|tighten|blew out|jump|narrow)",
+            r"\bspreads?\b[^.;]{0,40}\b(?:widen|tighten|blew out|jump|narrow)",
             "信用违约互换",
             "信用违约交换",
             "违约互换",
@@ -74,6 +74,9 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             "增发",
             "配股",
             "发行新股",
+            "现金增资",
+            "市价增资",
+            "出售[^，,。；;]{0,10}股票",
             "出售股票",
             "股票发行",
             "发行股票",
@@ -110,6 +113,10 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             "轮融资",
             "融资轮",
         ),
+    ),
+    (
+        "aggregate_commitment",
+        _w(r"\b(?:AI |infrastructure |investment )+(?:programme|program|partnership|fund)\b"),
     ),
     (
         "debt_raise",
@@ -150,7 +157,7 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
         _w(
             r"\bstake\b",
             r"\bequity investment\b",
-            r"\binvestment\b(?![- ]grade| bank)",
+            r"\binvestment\b(?![- ](?:grade|bank|authority|corporation|company|firm|management|manager))",
             "股权投资",
             "(?<!资本)(?<!基础设施)(?<!短期)(?<!长期)投资(?!级|者|人|银行|基金|回报|收益)",
         ),

@@ -684,7 +684,7 @@ TYPE_CUES: list[tuple[str, re.Pattern[str]]] = [
             "持股",
             "权益",
             "参与.{0,4}融资",
-            r"\binvest(?:s|ed|ing|ment)?\b(?! bank| grade)",
+            r"\binvest(?:s|ed|ing|ment)?\b(?![- ](?:bank|grade|authority|corporation|company|firm|management|manager))",
             r"\bstake\b",
         ),
     ),
@@ -880,6 +880,14 @@ _DEPLOY = re.compile(r"\bdeploy|\bchips?\b|\bGPUs?\b|\bsystems\b|部署|芯片|G
 _OWN_BUILD = re.compile(r"\binfrastructure\b|\bdata[- ]cent(?:re|er)s?\b|基础设施|数据中心|园区", re.I)
 _CAPACITY_TYPES = frozenset({"compute_contract", "capex_project", "aggregate_commitment", "capex_guidance"})
 _STRONG_FIN = frozenset({"credit_move", "warrant_equity_for_orders", "equity_raise", "debt_raise", "funding_round"})
+
+
+def _is_price(sent: str, q: Quantity) -> bool:
+    """A price per share/unit ("每股23.28美元", "$23.28 a share"), unless a financing verb governs it."""
+    m = _RATE_BEFORE.search(sent[max(0, q.start - 8) : q.start])
+    if m is not None and cues.financing_type(sent[max(0, q.start - 8) + m.start() : q.start]) is None:
+        return True
+    return bool(_RATE_AFTER.search(sent[q.end :]))
 
 
 def _hit(rx: re.Pattern[str], text: str) -> str:
@@ -1167,7 +1175,13 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                         break
                     next_q_start = b2
             before = sent[ca : q.start]
-            rate = _RATE_BEFORE.search(before) and q.unit not in ("pct", "bp")  # 每年1.1个百分点 is a level
+            rate_m = _RATE_BEFORE.search(before)
+            # 每年1.1个百分点 is a level; "以每股X美元的价格向Y投资Z美元": the verb governs Z, not the price
+            rate = (
+                rate_m is not None
+                and q.unit not in ("pct", "bp")
+                and cues.financing_type(before[rate_m.start() :]) is None
+            )
             if rate or _RATE_AFTER.search(sent[q.end :]) or _ANAPHORA_BEFORE.search(before):
                 continue
             if _CALC_BEFORE.search(before) or _COMPARE_AFTER.search(sent[q.end :]):
@@ -1195,7 +1209,9 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if len(parties_all) >= 2:
                 keep_n = {e.entity.name for e in parties_all}
                 local = [e for e in local if e.entity.name in keep_n or e.entity.is_source]
-                money = [p for p in use if p.unit in ("USD", "JPY", "HKD")]
+                money = [  # prices per share/unit are not deal amounts
+                    p for p in use if p.unit in ("USD", "JPY", "HKD") and not _is_price(sent, p)
+                ]
                 if (q.unit in ("USD", "JPY", "HKD") and len(money) == 1) or (q in stakes and len(money) <= 1):
                     # one financing per sentence: every party named in it belongs to that deal
                     seen_n = {e.entity.name for e in local}
@@ -1221,7 +1237,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 fin = cues.financing_type(_GLOSS.sub("", own))
                 if fin is not None and fin[0] != typ and _fin_overrides(typ, cue, fin[0], q.unit):
                     typ, cue, level = fin[0], fin[1], "sentence (financing verb/object)"
-            if _COST.search(clause):
+            if _COST.search(clause) and cues.governing_type(_GLOSS.sub("", clause), q.start - ca) is None:
                 typ, cue, level = "other", _hit(_COST, clause), "clause (cost or price)"
             clause_parties = {e.entity.name for e in ents if ca <= e.start < cb and not e.entity.is_source}
             counterparty = (
@@ -1326,6 +1342,8 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if q.unit == "pct" and typ == "credit_move" and q not in stakes:
                 # "CDS fell 17%": a relative change of the price, not a level in bp
                 typ, cue, level = "other", "relative change", "clause (credit price change in %)"
+            if q.unit == "bp" and typ in DEAL_TYPES and typ != "credit_move":
+                typ, cue, level = "credit_move", "bp", "unit (a spread in basis points)"
             if q.unit == "bp" and typ is None:
                 typ, cue, level = "credit_move", "bp", "unit"
             if q in stakes:
