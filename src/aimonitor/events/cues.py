@@ -150,6 +150,10 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             "债务部分",
             "融资安排",
             "特殊目的",
+            r"\bbanks?\b",
+            r"\blenders?\b",
+            "银行团",
+            "银团",
         ),
     ),
     (
@@ -159,6 +163,7 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             r"\bequity investment\b",
             r"\binvestment\b(?![- ](?:grade|bank|authority|corporation|company|firm|management|manager))",
             "股权投资",
+            r"\bof equity\b",
             "(?<!资本)(?<!基础设施)(?<!短期)(?<!长期)投资(?!级|者|人|银行|基金|回报|收益)",
         ),
     ),
@@ -170,6 +175,9 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             r"\bdeals?\b",
             r"\bcloud (?:services|computing|capacity)\b",
             r"\bsuppl(?:y|ies|ied|ying)\b",
+            r"\bcomputing power\b",
+            r"\b(?:buy|bought|purchas|rent|leas)\w*\b[^,;.]{0,40}\b(?:comput\w*|capacity|cloud|GPUs?)\b",
+            "(?:购买|采购|租用)[^，,。；;]{0,15}(?:算力|云|GPU|容量)",
             r"\b(?:GPU|computing|compute|cloud|AI|data[- ]cent(?:er|re)) capacity\b",
             "供应",
             "合同",
@@ -301,3 +309,27 @@ def governing_type(clause: str, amount_pos: int) -> tuple[str, str] | None:
 LEVEL_BEFORE = re.compile(
     r"(?:\b(?:to|at|of)\s+(?:about |around |roughly |nearly )?|(?:至|达|为|报|于)\s*(?:约|大约)?)$", re.I
 )
+
+
+#: A financing noun right after an amount is its object: "$2.5 billion of equity", 270亿美元债务.
+_OBJECTS: list[tuple[str, re.Pattern[str]]] = [
+    ("equity_investment", re.compile(r"^\s*(?:of\s+)?(?:new\s+)?equity\b|^\s*(?:的)?股权(?!投资)", re.I)),
+    (
+        "debt_raise",
+        re.compile(
+            r"^\s*(?:of\s+)?(?:new\s+|senior\s+|secured\s+|unsecured\s+)*(?:debt|bonds?|notes|loans?)\b"
+            r"|^\s*(?:的)?(?:债务|债券|贷款|票据|公司债)",
+            re.I,
+        ),
+    ),
+]
+
+
+def object_type(clause: str, amount_end: int) -> tuple[str, str] | None:
+    """(type, object) when a financing noun directly follows the amount ending at ``amount_end``."""
+    tail = clause[amount_end : amount_end + 30]
+    for typ, rx in _OBJECTS:
+        m = rx.search(tail)
+        if m:
+            return typ, m.group(0).strip()
+    return None

@@ -185,7 +185,10 @@ _QUANTITY_RES: list[tuple[str, re.Pattern[str]]] = [
     ("zh_shares", re.compile(rf"(?P<a>{_NUM})\s*(?P<mult>{_ZH_MULT_RE})?\s*股(?![价票市东份指权息])")),
     (
         "en_shares",
-        re.compile(rf"(?P<a>{_NUM})\s*(?P<mult>billion|million|thousand|mn|m|bn)?\s+(?:common\s+)?shares\b", re.I),
+        re.compile(
+            rf"(?P<a>{_NUM})\s*(?P<mult>billion|million|thousand|mn|m|bn)?\s+(?:[A-Z][A-Za-z]{{1,10}}\s+)?(?:common\s+)?shares\b",
+            re.I,
+        ),
     ),
     # number words: "six gigawatts", "two billion dollars", 一百八十亿美元, 十吉瓦
     (
@@ -1179,7 +1182,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             # 每年1.1个百分点 is a level; "以每股X美元的价格向Y投资Z美元": the verb governs Z, not the price
             rate = (
                 rate_m is not None
-                and q.unit not in ("pct", "bp")
+                and q.unit not in ("pct", "bp", "shares")  # a share count is never a unit price
                 and cues.financing_type(before[rate_m.start() :]) is None
             )
             if rate or _RATE_AFTER.search(sent[q.end :]) or _ANAPHORA_BEFORE.search(before):
@@ -1206,6 +1209,10 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 if topic is not None and not _OWN_SUBJECT.search(sent):
                     local = [topic]
             parties_all, suppliers = _deal_parties(sent, ents)
+            if parties_all and all(e.entity.is_source for e in local) and q.unit in ("USD", "JPY", "HKD"):
+                # only an arranging bank in reach ("Morgan Stanley arranged $27bn of debt for Meta's SPV"):
+                # the deal's parties are the others the sentence names
+                local = local + [e for e in parties_all if e.entity.name not in suppliers]
             if len(parties_all) >= 2:
                 keep_n = {e.entity.name for e in parties_all}
                 local = [e for e in local if e.entity.name in keep_n or e.entity.is_source]
@@ -1237,7 +1244,12 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 fin = cues.financing_type(_GLOSS.sub("", own))
                 if fin is not None and fin[0] != typ and _fin_overrides(typ, cue, fin[0], q.unit):
                     typ, cue, level = fin[0], fin[1], "sentence (financing verb/object)"
-            if _COST.search(clause) and cues.governing_type(_GLOSS.sub("", clause), q.start - ca) is None:
+            if (
+                _COST.search(clause)
+                and q.unit != "bp"
+                and typ != "credit_move"
+                and cues.governing_type(_GLOSS.sub("", clause), q.start - ca) is None
+            ):
                 typ, cue, level = "other", _hit(_COST, clause), "clause (cost or price)"
             clause_parties = {e.entity.name for e in ents if ca <= e.start < cb and not e.entity.is_source}
             counterparty = (
@@ -1293,6 +1305,12 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 fin_s = cues.financing_type(_GLOSS.sub("", masked))
                 if fin_s is not None and fin_s[0] in _STRONG_FIN:
                     typ, cue, level = fin_s[0], fin_s[1], "sentence (financing object; total is generic)"
+            obj = cues.object_type(clause, q.end - ca)
+            if obj is not None and typ in DEAL_TYPES and typ not in ("credit_move", "warrant_equity_for_orders"):
+                if obj[0] != typ:
+                    typ, cue, level = obj[0], obj[1], "clause (object of the amount)"
+            if q.unit in ("USD", "JPY", "HKD") and q.amount is not None and q.amount < 1e6 and typ in DEAL_TYPES:
+                typ, cue, level = "other", "small amount", "clause (a price, not a deal size)"
             gov = cues.governing_type(_GLOSS.sub("", clause), q.start - ca)
             if gov is not None and gov[0] == "equity_investment" and typ == "funding_round":
                 typ, cue, level = gov[0], gov[1], "clause (verb governing the amount)"
