@@ -176,6 +176,8 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             r"\bcloud (?:services|computing|capacity)\b",
             r"\bsuppl(?:y|ies|ied|ying)\b",
             r"\bcomputing power\b",
+            r"\bdeploy(?:s|ed|ing|ment)?\b",
+            "部署",
             r"\b(?:buy|bought|purchas|rent|leas)\w*\b[^,;.]{0,40}\b(?:comput\w*|capacity|cloud|GPUs?)\b",
             "(?:购买|采购|租用)[^，,。；;]{0,15}(?:算力|云|GPU|容量)",
             r"\b(?:GPU|computing|compute|cloud|AI|data[- ]cent(?:er|re)) capacity\b",
@@ -333,3 +335,11 @@ def object_type(clause: str, amount_end: int) -> tuple[str, str] | None:
         if m:
             return typ, m.group(0).strip()
     return None
+
+
+#: Selling a stake is a divestment, not an investment: "sold its entire Nvidia stake", 出清持股.
+DIVEST = re.compile(
+    r"\b(?:sold|sells?|selling|offload\w*|divest\w*|dump\w*|exit\w*)\b[^,;.]{0,40}\b(?:stake|holding|shares)\b"
+    r"|(?:出售|出清|清仓|减持|抛售)[^，,。；;]{0,15}(?:股份|持股|股权|股票)",
+    re.I,
+)

@@ -875,11 +875,15 @@ _INVESTED_IN = re.compile(r"(?:投资了|入股了?|注资了?|invested in|took 
 
 #: A sentence about a fund, an index or a crypto token has its own subject: no section topic.
 _OWN_SUBJECT = re.compile(
-    r"基金|指数|ETF|比特币|以太坊|代币|加密货币|\b(?:fund|index|bitcoin|ether|crypto|token)s?\b", re.I
+    r"基金|指数|ETF|比特币|以太坊|代币|加密货币"
+    r"|\b(?:bitcoin|ether|crypto(?:currenc(?:y|ies))?|tokens?|ETFs?|index|indices)\b"
+    r"|\b(?:the|a|this|its)\s+(?:[\w-]+\s+){0,3}funds?\b(?!\s+(?:its|the|their|a|data|new))",
+    re.I,
 )
 
 
 _DEPLOY = re.compile(r"\bdeploy|\bchips?\b|\bGPUs?\b|\bsystems\b|部署|芯片|GPU|系统|算力", re.I)
+_PRONOUN_IN = re.compile(r"\b(?:it|its|the company|the group)\b|该公司|该集团|这家公司|其", re.I)
 _OWN_BUILD = re.compile(r"\binfrastructure\b|\bdata[- ]cent(?:re|er)s?\b|基础设施|数据中心|园区", re.I)
 _CAPACITY_TYPES = frozenset({"compute_contract", "capex_project", "aggregate_commitment", "capex_guidance"})
 _STRONG_FIN = frozenset({"credit_move", "warrant_equity_for_orders", "equity_raise", "debt_raise", "funding_round"})
@@ -1202,6 +1206,9 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     local = [e for e in subject if e not in local] + local
                 if not local:
                     local = list(subject or ents_ctx)
+            if carry and not any(not e.entity.is_source for e in local) and _PRONOUN_IN.search(before):
+                # "...after it raised $18 billion": the pronoun stands for the running subject
+                local = local + list(carry)
             if not local:
                 # no party in reach: fall back to the section's dominant listed company
                 sec = bisect.bisect_right(bounds, s0, 0, len(bounds) - 1) - 1
@@ -1299,6 +1306,8 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     "sentence",
                 )
             after = sent[q.end :]
+            if typ == "equity_investment" and cues.DIVEST.search(clause):
+                typ, cue, level = "other", _hit(cues.DIVEST, clause), "clause (a stake sold, not an investment)"
             if typ == "debt_raise" and cues.DEBT_STOCK.search(clause):
                 typ, cue, level = "other", _hit(cues.DEBT_STOCK, clause), "clause (debt outstanding, not a raise)"
             if typ in ("aggregate_commitment", "compute_contract") and cues.is_generic_total(cue):
