@@ -47,6 +47,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--labels", type=Path, default=DEFAULT_LABELS, help="seed labels CSV (default: %(default)s)")
     ap.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
     ap.add_argument("--verbose", action="store_true", help="list false positives and missed labels")
+    ap.add_argument("--big", type=float, metavar="MB", help="also time one synthetic article of about MB megabytes")
     args = ap.parse_args(argv)
 
     seeds = sorted((ROOT / "seeds").glob("*.txt"))
@@ -84,7 +85,27 @@ def main(argv: list[str]) -> int:
         )
         print(_line("zh (both)", zq))
         print(_line("all", compute_extraction_quality(tot_m, tot_l)))
+    if args.big:
+        _time_big(seeds, args.big)
     return 0
+
+
+def _time_big(seeds: list[Path], mb: float) -> None:
+    """Time one large article (the seeds repeated: number-dense, the worst case per byte)."""
+    import tempfile
+
+    src = "".join(p.read_text(encoding="utf-8") for p in seeds)
+    reps = max(1, int(mb * 1e6 / len(src.encode("utf-8"))))
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "big.txt"
+        p.write_text(src * reps, encoding="utf-8")
+        size = p.stat().st_size / 1e6
+        t0 = time.perf_counter()
+        res = extract_paths([p], max_bytes=int(size * 1e6) + 1)
+        secs = time.perf_counter() - t0
+    print(
+        f"big article: {size:.1f} MB, {len(res.mentions)} mentions after de-duplication, {secs:.1f}s ({secs / size:.1f} s/MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -277,3 +277,28 @@ def test_credit_level_in_percent_is_bp_but_a_relative_change_is_not():
         ("credit_move", 140.0, 140.0, "bp", ("ORCL",))
     }
     assert deal_facts("Oracle five-year CDS fell 17% after the funding plan.") == set()
+
+
+def test_selling_a_stake_is_not_an_investment():
+    assert deal_facts("SoftBank sold its remaining Nvidia shares for $5.8 billion in October.") == set()
+    assert deal_facts("软银以58亿美元出清所持英伟达股份。") == set()
+
+
+def test_the_noun_after_an_amount_is_its_object():
+    got = deal_facts("Goldman Sachs arranged $12 billion of debt and $3 billion of equity for a venture owned by Meta.")
+    assert ("debt_raise", 12e9, 12e9, "USD", ("META",)) in got
+    assert ("equity_investment", 3e9, 3e9, "USD", ("META",)) in got
+
+
+def test_banks_lending_to_a_developer_is_debt():
+    got = deal_facts("Banks are providing a $9 billion package for a Crusoe campus that Oracle will lease.")
+    assert got == {("debt_raise", 9e9, 9e9, "USD", ("ORCL",))}
+
+
+def test_outstanding_debt_is_not_a_raise():
+    assert deal_facts("Oracle had about $105 billion of debt outstanding at the end of November.") == set()
+
+
+def test_price_per_share_is_not_a_deal_but_the_investment_is():
+    got = deal_facts("Nvidia will buy $2 billion of Synopsys stock at $414.79 a share.")
+    assert not any(f[1] == 414.79 for f in got)
