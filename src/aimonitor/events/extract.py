@@ -1,4 +1,10 @@
-"""Rule-based, explainable extraction of deal mentions from Chinese and English articles.
+"""Rule-based, explainable extraction of deal mentions from English and Chinese articles.
+
+Companion modules: :mod:`~aimonitor.events.normalize` (traditional -> simplified with offsets kept,
+numerals in words, byte encodings), :mod:`~aimonitor.events.cues` (the typed financing cue grammar
+applied to the clause that holds each amount), :mod:`~aimonitor.events.scoring` (label scoring),
+:mod:`~aimonitor.events.llm` (optional OpenAI-compatible engine). The text is matched in simplified
+script; quotes, date phrases and amount texts are sliced from the original.
 
 Pipeline per article:
 
