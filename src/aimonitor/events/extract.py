@@ -1126,6 +1126,9 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
         masked = _GLOSS.sub(lambda g: "_" * len(g.group(0)), sent)
         ents = [e for e in ents_dict.find(sent) if not any(a < e.start < b for a, b in glosses)]
         quants = find_quantities(sent)
+        if not ents and not quants and not _VAGUE_QTY.search(masked):
+            prev_sent_types = []  # nothing to report and no subject to carry: skip the rest (speed)
+            continue
         ref = article.reference_date(s0)
         dates = [d for d in find_dates(sent, ref)]
         # a date phrase must not sit inside a quantity (e.g. 2025年 inside nothing, but be safe)
