@@ -347,14 +347,15 @@ def events() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def events_extract(c: Ctx, paths: tuple[str, ...], csv_out: str | None, entities: str | None, as_json: bool) -> None:
-    """Read article files (UTF-8, Chinese or English) and print the deal mentions found."""
+    """Read articles (English, simplified or traditional Chinese; UTF-8/GBK/Big5/UTF-16); print deal mentions."""
     from aimonitor.events.catalog import write_candidates_csv
     from aimonitor.events.entities import load_entities
     from aimonitor.events.extract import extract_paths
     from aimonitor.report.terminal import mentions_table
 
     ent_path = entities or c.cfg.events.entities
-    res = extract_paths(paths, entities=load_entities(ent_path) if ent_path else None)
+    llm = c.cfg.extract if c.cfg.extract.engine == "openai" else None
+    res = extract_paths(paths, entities=load_entities(ent_path) if ent_path else None, llm=llm)
     if csv_out:
         n = write_candidates_csv(res.mentions, csv_out)
         click.echo(

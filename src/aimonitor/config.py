@@ -208,6 +208,22 @@ class EventsConfig(_Model):
     entities: str | None = None
 
 
+class ExtractConfig(_Model):
+    """Article extraction engine: the offline rules (default) or an OpenAI-compatible endpoint."""
+
+    engine: Literal["rules", "openai"] = "rules"
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout: float = Field(default=60.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _v_openai(self) -> ExtractConfig:
+        if self.engine == "openai" and (not self.base_url or not self.model):
+            raise ValueError('engine = "openai" needs base_url and model')
+        return self
+
+
 class AlertingConfig(_Model):
     """Global alerting behaviour (rules themselves are ``[[rules]]`` tables)."""
 
@@ -226,6 +242,7 @@ class AppConfig(_Model):
     notify: NotifyConfig = NotifyConfig()
     credit: CreditConfig = CreditConfig()
     events: EventsConfig = EventsConfig()
+    extract: ExtractConfig = ExtractConfig()
     alerting: AlertingConfig = AlertingConfig()
     rules: list[Rule] = []
     silences: list[Silence] = []

@@ -6,6 +6,8 @@ and a list of :class:`ArticleFailure` (path + one-line reason) for the others.
 
 from __future__ import annotations
 
+import bisect
+import codecs
 import datetime as dt
 import html
 import logging
@@ -18,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from aimonitor.errors import DataError, DataWarning
+from aimonitor.events.normalize import decode_text
 
 log = logging.getLogger(__name__)
 
@@ -91,13 +94,8 @@ class Article:
         The latest section stamp before ``pos`` (compilations carry one per piece),
         else the publication date.
         """
-        ref = self.published
-        for s in self.stamps:
-            if s.pos <= pos:
-                ref = s.date
-            else:
-                break
-        return ref
+        i = bisect.bisect_right([s.pos for s in self.stamps], pos) if self.stamps else 0
+        return self.stamps[i - 1].date if i else self.published
 
 
 @dataclass(frozen=True)
@@ -206,17 +204,26 @@ def find_stamps(text: str) -> tuple[Stamp, ...]:
 
 
 def decode_article(data: bytes, path: str) -> str:
-    """Decode bytes as UTF-8 text; raise :class:`DataError` for binary or other encodings."""
+    """Decode article bytes (UTF-8, UTF-16 with BOM, GBK/GB18030, Big5 detected).
+
+    Raises :class:`DataError` for empty or binary files and for bytes no text encoding fits.
+    """
     if not data.strip():
         raise DataError(f"{path}: empty file; nothing to extract")
-    if b"\x00" in data[:8192]:
-        raise DataError(f"{path}: binary file (NUL bytes); expected a UTF-8 text article")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if not utf16 and b"\x00" in data[:8192]:
+        raise DataError(f"{path}: binary file (NUL bytes); expected a text article")
+    got = decode_text(data)
+    if got is None:
         raise DataError(
-            f"{path}: not UTF-8 (bad byte at offset {exc.start}); convert it, e.g. iconv -f GB18030 -t UTF-8"
-        ) from None
+            f"{path}: not a text encoding we can read (tried UTF-8, UTF-16, GB18030, Big5); "
+            "convert it, e.g. iconv -f GB18030 -t UTF-8"
+        )
+    text, enc = got
+    if enc != "utf-8":
+        log.info("%s: decoded as %s", path, enc)
+    if not text.strip():
+        raise DataError(f"{path}: empty file; nothing to extract")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

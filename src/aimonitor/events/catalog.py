@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from aimonitor import calendar as cal
+from aimonitor.csvsafe import safe_cell
 from aimonitor.errors import DataError, DataWarning
 
 log = logging.getLogger(__name__)
@@ -318,6 +319,10 @@ CANDIDATE_COLUMNS = REQUIRED_COLUMNS + (
 )
 
 
+#: Candidate columns that carry article text (numbers are written by us and stay as they are).
+_TEXT_COLUMNS = ("tickers", "counterparty", "description_en", "source_seed", "source_quote_zh", "date_phrase")
+
+
 def write_candidates_csv(mentions: Sequence[Any], path: str | Path, id_prefix: str = "CAND") -> int:
     """Write extracted mentions as a candidates CSV that :func:`load_catalog` accepts.
 
@@ -345,26 +350,28 @@ def write_candidates_csv(mentions: Sequence[Any], path: str | Path, id_prefix: s
             amt = m.amount
             desc = f"{m.type}: {m.amount_text or ''} ({', '.join(entities)})".strip()
             rd = m.resolved_date
-            w.writerow(
-                {
-                    "event_id": f"{id_prefix}{i:04d}",
-                    "announce_date": rd.isoformat() if rd else "",
-                    "timing": "unknown",
-                    "tickers": ";".join(tickers),
-                    "counterparty": "; ".join(e for e in entities if not ((x := ents.get(e)) and x.ticker)),
-                    "event_type": m.type,
-                    "amount_usd": _fmt(amt) if unit == "USD" else "",
-                    "description_en": desc,
-                    "date_confirmed": "no",
-                    "capacity_gw": _fmt(amt) if unit == "GW" else "",
-                    "shares": _fmt(amt) if unit == "shares" else "",
-                    "source_seed": Path(m.article).name,
-                    "source_quote_zh": m.quote,
-                    "unit": unit or "",
-                    "amount": _fmt(amt),
-                    "date_phrase": m.date_phrase or "",
-                }
-            )
+            row = {
+                "event_id": f"{id_prefix}{i:04d}",
+                "announce_date": rd.isoformat() if rd else "",
+                "timing": "unknown",
+                "tickers": ";".join(tickers),
+                "counterparty": "; ".join(e for e in entities if not ((x := ents.get(e)) and x.ticker)),
+                "event_type": m.type,
+                "amount_usd": _fmt(amt) if unit == "USD" else "",
+                "description_en": desc,
+                "date_confirmed": "no",
+                "capacity_gw": _fmt(amt) if unit == "GW" else "",
+                "shares": _fmt(amt) if unit == "shares" else "",
+                "source_seed": Path(m.article).name,
+                "source_quote_zh": m.quote,
+                "unit": unit or "",
+                "amount": _fmt(amt),
+                "date_phrase": m.date_phrase or "",
+            }
+            # article text (quotes, names, date phrases) must not run as a spreadsheet formula
+            for col in _TEXT_COLUMNS:
+                row[col] = safe_cell(row[col])
+            w.writerow(row)
             n += 1
     log.info("wrote %d candidate events to %s", n, p)
     return n

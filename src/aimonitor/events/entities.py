@@ -31,6 +31,7 @@ KINDS = ("company", "research", "fund")
 _ALLOWED_KEYS = {"name", "ticker", "private", "kind", "aliases"}
 _TICKER_RE = re.compile(r"^[A-Z0-9^][A-Z0-9.\-=^]{0,14}$")
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Entity:
 
 @dataclass(frozen=True)
 class EntityMatch:
-    """An entity found in a text at ``[start, end)``, written as ``alias``."""
+    """An entity found in a text at ``[start, end)`` through ``alias`` (ASCII aliases match in any case)."""
 
     entity: Entity
     start: int
@@ -75,15 +76,26 @@ class EntityDictionary:
         # longest alias first so "Blue Owl Capital" beats "Blue Owl"
         pairs.sort(key=lambda p: -len(p[0]))
         self._pairs = pairs
+        # Two alternations without capture groups (hundreds of groups make matching slow):
+        # pure-ASCII aliases case-insensitively on word boundaries, the rest (CJK, mixed) as written.
+        self._ascii = {a.lower(): e for a, e in pairs if a.isascii()}
+        self._other = {a: e for a, e in pairs if not a.isascii()}
+        # matched case-sensitively against an ASCII-lowercased copy of the text (same length):
+        # an IGNORECASE alternation is about a hundred times slower
+        lowered = sorted({a.lower() for a, _ in pairs if a.isascii()}, key=lambda a: -len(a))
+        ascii_alts = "|".join(re.escape(a) for a in lowered)
+        self._ascii_re = re.compile(rf"(?<![a-z0-9])(?:{ascii_alts})(?![a-z0-9])") if ascii_alts else None
         parts = []
         for alias, _ in pairs:
+            if alias.isascii():
+                continue
             esc = re.escape(alias)
             if _ASCII_WORD.search(alias[0]) is not None:
                 esc = r"(?<![A-Za-z0-9])" + esc
             if _ASCII_WORD.search(alias[-1]) is not None:
                 esc = esc + r"(?![A-Za-z0-9])"
             parts.append(esc)
-        self._pattern = re.compile("|".join(f"({p})" for p in parts)) if parts else None
+        self._other_re = re.compile("|".join(parts)) if parts else None
 
     def __len__(self) -> int:
         return len(self.entities)
@@ -96,14 +108,21 @@ class EntityDictionary:
         return self._by_name.get(name) or self._by_ticker.get(name)
 
     def find(self, text: str) -> list[EntityMatch]:
-        """All non-overlapping alias occurrences in ``text``, in text order."""
-        if self._pattern is None:
-            return []
+        """All non-overlapping alias occurrences in ``text``, in text order (longest wins)."""
+        found: list[EntityMatch] = []
+        if self._ascii_re is not None:
+            low = text.translate(_ASCII_LOWER)
+            for m in self._ascii_re.finditer(low):
+                found.append(EntityMatch(self._ascii[m.group(0)], m.start(), m.end(), text[m.start() : m.end()]))
+        if self._other_re is not None:
+            for m in self._other_re.finditer(text):
+                found.append(EntityMatch(self._other[m.group(0)], m.start(), m.end(), m.group(0)))
+        found.sort(key=lambda x: (x.start, -(x.end - x.start)))
         out: list[EntityMatch] = []
-        for m in self._pattern.finditer(text):
-            idx = m.lastindex - 1  # group index -> pair index
-            alias, ent = self._pairs[idx]
-            out.append(EntityMatch(ent, m.start(), m.end(), alias))
+        for x in found:
+            if out and x.start < out[-1].end:
+                continue
+            out.append(x)
         return out
 
 

@@ -1,4 +1,10 @@
-"""Rule-based, explainable extraction of deal mentions from Chinese and English articles.
+"""Rule-based, explainable extraction of deal mentions from English and Chinese articles.
+
+Companion modules: :mod:`~aimonitor.events.normalize` (traditional -> simplified with offsets kept,
+numerals in words, byte encodings), :mod:`~aimonitor.events.cues` (the typed financing cue grammar
+applied to the clause that holds each amount), :mod:`~aimonitor.events.scoring` (label scoring),
+:mod:`~aimonitor.events.llm` (optional OpenAI-compatible engine). The text is matched in simplified
+script; quotes, date phrases and amount texts are sliced from the original.
 
 Pipeline per article:
 
@@ -35,18 +41,34 @@ which cue fired.
 
 from __future__ import annotations
 
+import bisect
 import calendar as _cal
-import csv
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from aimonitor.errors import DataError
+from aimonitor.errors import DataWarning
+from aimonitor.events import cues
 from aimonitor.events.articles import Article, ArticleFailure, load_articles
 from aimonitor.events.entities import EntityDictionary, EntityMatch, load_entities
+from aimonitor.events.normalize import (
+    EN_NUMBER_WORDS_RE,
+    ZH_NUMERAL_RE,
+    parse_en_number,
+    parse_zh_number,
+    to_simplified,
+)
+from aimonitor.events.scoring import (  # noqa: F401  (re-exported for callers of the old API)
+    DEAL_TYPES,
+    LabelledFact,
+    compute_extraction_quality,
+    load_labels,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,21 +88,6 @@ EVENT_TYPES = (
     "aggregate_commitment",
     "revenue_fact",
     "other",
-)
-#: Deal, financing and credit types (the ones the quality target is about).
-DEAL_TYPES = frozenset(
-    {
-        "equity_investment",
-        "compute_contract",
-        "warrant_equity_for_orders",
-        "debt_raise",
-        "equity_raise",
-        "credit_move",
-        "capex_guidance",
-        "capex_project",
-        "funding_round",
-        "aggregate_commitment",
-    }
 )
 UNITS = ("USD", "JPY", "HKD", "GW", "shares", "bp", "pct")
 
@@ -184,7 +191,25 @@ _QUANTITY_RES: list[tuple[str, re.Pattern[str]]] = [
     ("zh_shares", re.compile(rf"(?P<a>{_NUM})\s*(?P<mult>{_ZH_MULT_RE})?\s*股(?![价票市东份指权息])")),
     (
         "en_shares",
-        re.compile(rf"(?P<a>{_NUM})\s*(?P<mult>billion|million|thousand|mn|m|bn)?\s+(?:common\s+)?shares\b", re.I),
+        re.compile(
+            rf"(?P<a>{_NUM})\s*(?P<mult>billion|million|thousand|mn|m|bn)?\s+(?:[A-Z][A-Za-z]{{1,10}}\s+)?(?:common\s+)?shares\b",
+            re.I,
+        ),
+    ),
+    # number words: "six gigawatts", "two billion dollars", 一百八十亿美元, 十吉瓦
+    (
+        "en_words",
+        re.compile(
+            rf"(?<![\w-])(?P<w>{EN_NUMBER_WORDS_RE})[\s-]+(?:(?P<mult>trillion|billion|million)[\s-]+"
+            rf"(?P<cur>dollars|dollar|usd|yen)|(?P<u>gigawatts?|megawatts?))(?![A-Za-z])",
+            re.I,
+        ),
+    ),
+    (
+        "zh_words",
+        re.compile(
+            rf"(?<![数几上近多余\d])(?P<w>{ZH_NUMERAL_RE})(?:(?P<mult>万亿|亿|万)(?P<cur>美元|日元|港元)|(?P<u>吉瓦|千兆瓦|G瓦))(?!级|以上)"
+        ),
     ),
     # basis points: 60个基点, 60 bp, 60 basis points
     ("bp", re.compile(rf"(?P<a>{_NUM})\s*(?:个)?(?:基点|bps?\b|basis\s+points?)", re.I)),
@@ -219,6 +244,26 @@ def _f(s: str) -> float:
     return float(s.replace(",", ""))
 
 
+def _word_quantity(kind: str, m: re.Match[str]) -> Quantity | None:
+    """A quantity whose number is written in words (English number words, Chinese numerals)."""
+    g = m.groupdict()
+    n = parse_en_number(g["w"]) if kind == "en_words" else parse_zh_number(g["w"])
+    if n is None or n <= 0:
+        return None
+    if g.get("u"):
+        u = g["u"].lower()
+        v = n * (1e-3 if u.startswith("megawatt") else 1.0)
+        return Quantity(m.start(), m.end(), m.group(0), v, "GW", v, v)
+    mult = g["mult"].lower()
+    scale = _EN_MULT.get(mult) or _ZH_MULT.get(mult, 1.0)
+    cur = g["cur"].lower()
+    unit = {"dollars": "USD", "dollar": "USD", "usd": "USD", "yen": "JPY", "美元": "USD", "日元": "JPY", "港元": "HKD"}[
+        cur
+    ]
+    v = n * scale
+    return Quantity(m.start(), m.end(), m.group(0), v, unit, v, v)
+
+
 def find_quantities(text: str) -> list[Quantity]:
     """Amounts with units in ``text`` (non-overlapping, in text order).
 
@@ -239,6 +284,12 @@ def find_quantities(text: str) -> list[Quantity]:
             if not free(m.start(), m.end()):
                 continue
             g = m.groupdict()
+            if kind in ("en_words", "zh_words"):
+                wq = _word_quantity(kind, m)
+                if wq is not None:
+                    taken.append((m.start(), m.end()))
+                    out.append(wq)
+                continue
             a = _f(g["a"])
             b = _f(g["b"]) if g.get("b") else None
             unit: str | None
@@ -297,6 +348,34 @@ def find_quantities(text: str) -> list[Quantity]:
             taken.append((m.start(), m.end()))
             out.append(q)
     out.sort(key=lambda q: q.start)
+    return _merge_between(text, out)
+
+
+_BETWEEN = re.compile(r"\bbetween\s+(?:about\s+|roughly\s+)?$|介于\s*$|在\s*$", re.I)
+_AND = re.compile(r"^\s*(?:and|&|与|和)\s*$", re.I)
+
+
+def _merge_between(text: str, qs: list[Quantity]) -> list[Quantity]:
+    """ "between $114bn and $118bn" (介于…和…之间) is one range, not two amounts."""
+    out: list[Quantity] = []
+    i = 0
+    while i < len(qs):
+        q = qs[i]
+        if (
+            i + 1 < len(qs)
+            and qs[i + 1].unit == q.unit
+            and q.amount is not None
+            and qs[i + 1].amount is not None
+            and _AND.match(text[q.end : qs[i + 1].start])
+            and _BETWEEN.search(text[max(0, q.start - 20) : q.start])
+        ):
+            r = qs[i + 1]
+            lo, hi = sorted((q.amount, r.amount))  # type: ignore[type-var]
+            out.append(Quantity(q.start, r.end, text[q.start : r.end], None, q.unit, lo, hi))
+            i += 2
+            continue
+        out.append(q)
+        i += 1
     return out
 
 
@@ -399,7 +478,7 @@ def find_dates(text: str, ref: dt.date | None) -> list[DatePhrase]:
                 else:
                     prec = "month"
             elif kind == "en_mdy":
-                mo = _MONTH_NAMES.get(g["mon"].lower().rstrip(".")) or _MONTH_NAMES.get(g["mon"].lower()[:3])
+                mo = _MONTH_NAMES.get(g["mon"].lower().rstrip(".")) or _MONTH_NAMES.get(g["mon"].lower()[:3]) or 0
                 d = int(g["d"])
                 prec = "day"
                 if mo and g.get("y"):
@@ -448,7 +527,7 @@ _CLAUSE_END = re.compile(r"[，,：:]|(?<=[\u4e00-\u9fff）)”*])\s+(?=[\u4e00-
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) spans of sentences; quotes are ``text[start:end]`` verbatim."""
-    spans = []
+    spans: list[tuple[int, int]] = []
     pos = 0
     for m in _SENT_END.finditer(text):
         end = m.start() if m.group(0).strip() in ("", "-") or m.group(0).lstrip().startswith("[") else m.end()
@@ -614,7 +693,7 @@ TYPE_CUES: list[tuple[str, re.Pattern[str]]] = [
             "持股",
             "权益",
             "参与.{0,4}融资",
-            r"\binvest(?:s|ed|ing|ment)?\b(?! bank| grade)",
+            r"\binvest(?:s|ed|ing|ment)?\b(?![- ](?:bank|grade|authority|corporation|company|firm|management|manager))",
             r"\bstake\b",
         ),
     ),
@@ -708,7 +787,7 @@ _ANALYST_VERBS = _rx(
 _AMOUNTLESS = ("equity_raise", "debt_raise")
 _STOCK_CUE = _rx("股价", "涨", "跌", r"shares? (?:rose|fell|jumped|surged)", r"stock")
 #: Amount read as a rate or a price (per unit), not a deal size.
-_RATE_BEFORE = re.compile(r"(?:每|一块|一座|一台|单价|价格|per\s)[^，,。：:]{0,14}$", re.I)
+_RATE_BEFORE = re.compile(r"(?:每|一块|一座|一台|单价|价格|\bper\s)[^，,。：:]{0,14}$", re.I)
 _RATE_AFTER = re.compile(r"^\s*(?:/|每|per\b|a share|each|[×x*÷](?!\w))", re.I)
 #: Costs and prices are estimates of what things cost, not deals.
 _COST = re.compile(r"成本|单价|价格|\bcosts?\b|\bprices?\b", re.I)
@@ -800,6 +879,86 @@ _CONDITIONAL = re.compile(
 _INVESTED_IN = re.compile(r"(?:投资了|入股了?|注资了?|invested in|took a stake in|has a stake in)\s*\**\s*$", re.I)
 
 
+#: A sentence about a fund, an index or a crypto token has its own subject: no section topic.
+_OWN_SUBJECT = re.compile(
+    r"基金|指数|ETF|比特币|以太坊|代币|加密货币"
+    r"|\b(?:bitcoin|ether|crypto(?:currenc(?:y|ies))?|tokens?|ETFs?|index|indices)\b"
+    r"|\b(?:the|a|this|its)\s+(?:[\w-]+\s+){0,3}funds?\b(?!\s+(?:its|the|their|a|data|new))",
+    re.I,
+)
+
+
+_DEPLOY = re.compile(r"\bdeploy|\bchips?\b|\bGPUs?\b|\bsystems\b|部署|芯片|GPU|系统|算力", re.I)
+_PRONOUN_IN = re.compile(r"\b(?:it|its|the company|the group)\b|该公司|该集团|这家公司|其", re.I)
+_OWN_BUILD = re.compile(r"\binfrastructure\b|\bdata[- ]cent(?:re|er)s?\b|基础设施|数据中心|园区", re.I)
+_CAPACITY_TYPES = frozenset({"compute_contract", "capex_project", "aggregate_commitment", "capex_guidance"})
+_STRONG_FIN = frozenset({"credit_move", "warrant_equity_for_orders", "equity_raise", "debt_raise", "funding_round"})
+
+
+def _is_price(sent: str, q: Quantity) -> bool:
+    """A price per share/unit ("每股23.28美元", "$23.28 a share"), unless a financing verb governs it."""
+    m = _RATE_BEFORE.search(sent[max(0, q.start - 8) : q.start])
+    if m is not None and cues.financing_type(sent[max(0, q.start - 8) + m.start() : q.start]) is None:
+        return True
+    return bool(_RATE_AFTER.search(sent[q.end :]))
+
+
+def _hit(rx: re.Pattern[str], text: str) -> str:
+    """The text of ``rx``'s first match in ``text`` ("" when none; callers test first)."""
+    m = rx.search(text)
+    return m.group(0) if m else ""
+
+
+def _is_source(ents: EntityDictionary, name: str) -> bool:
+    e = ents.get(name)
+    return bool(e and e.is_source)
+
+
+def _deal_parties(sent: str, ents: Sequence[EntityMatch]) -> tuple[list[EntityMatch], set[str]]:
+    """Non-source entities of ``sent`` that can be deal parties (first mention of each), and
+    the names of those named only as suppliers of goods.
+
+    A company named only as the maker of goods inside the sentence ("Nvidia GB300 chips",
+    英伟达芯片) is a supplier, not a party, when at least two other parties are named; it is
+    never added to a deal it is not already attached to.
+    """
+    cand = [e for e in ents if not e.entity.is_source]
+    supplier_only = set()
+    names = {e.entity.name for e in cand}
+    for n in names:
+        mentions = [e for e in cand if e.entity.name == n]
+        if all(cues.is_supplier_mention(sent, e.end) for e in mentions):
+            supplier_only.add(n)
+    drop = supplier_only if supplier_only and len(names - supplier_only) >= 2 else set()
+    out, seen = [], set()
+    for e in cand:
+        if e.entity.name not in seen and e.entity.name not in drop:
+            seen.add(e.entity.name)
+            out.append(e)
+    return out, supplier_only
+
+
+def _fin_overrides(typ: str | None, cue: str | None, fin: str, unit: str | None) -> bool:
+    """Whether the financing grammar's type replaces the keyword classifier's ``typ``.
+
+    A specific financing verb/object beats a generic deal word, a project/campus word and a
+    keyword met first; it never turns a research note, a credit move or a warrant into something else.
+    """
+    if typ is None or typ in ("other", "capex_project"):
+        return True
+    if typ == "compute_contract":
+        return fin != "compute_contract"
+    if typ in ("equity_investment", "aggregate_commitment", "earnings", "revenue_fact"):
+        return fin in _STRONG_FIN or (fin == "equity_investment" and typ != "equity_investment")
+    if typ in ("debt_raise", "funding_round", "equity_raise"):
+        return fin in ("credit_move", "warrant_equity_for_orders", "equity_raise") or (
+            typ == "debt_raise" and fin == "funding_round"
+        )
+    if typ == "stock_reaction":
+        return unit not in ("pct",) and fin in _STRONG_FIN
+    return False
+
+
 def classify(text: str) -> tuple[str | None, str | None]:
     """(type, cue) of the first cue in priority order found in ``text``, else (None, None).
 
@@ -834,6 +993,7 @@ class Mention:
     amount_text: str | None = None
     date_precision: str | None = None
     explain: str = ""
+    confidence: float = 0.5
 
     def to_json(self) -> dict:
         return {
@@ -847,10 +1007,14 @@ class Mention:
             "resolved_date": self.resolved_date.isoformat() if self.resolved_date else None,
             "quote": self.quote,
             "amount_low": self.amount_low,
-            "amount_high": self.amount_high,
+            # the upper end of a stated range only (CONTRACT.md); null for a single amount
+            "amount_high": self.amount_high
+            if self.amount_high is not None and self.amount_high != self.amount
+            else None,
             "amount_text": self.amount_text,
             "date_precision": self.date_precision,
             "explain": self.explain,
+            "confidence": self.confidence,
         }
 
 
@@ -923,7 +1087,9 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
         sentence's sole quantity), plus amount-less mentions for strong financing cues.
     """
     ents_dict = entities or load_entities()
-    text = article.text
+    original = article.text
+    # traditional -> simplified, same length: spans found in ``text`` slice ``original`` verbatim
+    text = to_simplified(original)
     out: list[Mention] = []
     prev_subject: list[EntityMatch] = []
     since_subject = 0
@@ -931,14 +1097,16 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
     last_end = 0
     bounds = [0] + stamp_pos + [len(text)]
     topics = [
-        _headline_topic(text, a, ents_dict) or _section_topic(ents_dict.find(text[a:b]))
+        _headline_topic(text, a, ents_dict) or _section_topic(ents_dict.find(text[a : _body_end(text, b)]))
         for a, b in zip(bounds[:-1], bounds[1:])
     ]
     hypo_until = -1
     prev_sent_types: list[str] = []
     for s0, s1 in split_sentences(text):
         sent = text[s0:s1]
-        if any(last_end <= p < s1 for p in stamp_pos):
+        quote = original[s0:s1]
+        k = bisect.bisect_left(stamp_pos, last_end)
+        if k < len(stamp_pos) and stamp_pos[k] < s1:
             prev_subject = []  # a new piece of a compilation starts: forget the context
             prev_sent_types = []
         last_end = s1
@@ -958,6 +1126,9 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
         masked = _GLOSS.sub(lambda g: "_" * len(g.group(0)), sent)
         ents = [e for e in ents_dict.find(sent) if not any(a < e.start < b for a, b in glosses)]
         quants = find_quantities(sent)
+        if not ents and not quants and not _VAGUE_QTY.search(masked):
+            prev_sent_types = []  # nothing to report and no subject to carry: skip the rest (speed)
+            continue
         ref = article.reference_date(s0)
         dates = [d for d in find_dates(sent, ref)]
         # a date phrase must not sit inside a quantity (e.g. 2025年 inside nothing, but be safe)
@@ -965,7 +1136,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
         clauses = _clauses(masked)
         subject = _subject(sent, ents, clauses) or (ents[:1] if ents else [])
         # entity-less sentences right after a subject (bullets, "该公司") inherit it
-        carry = prev_subject if (_PRONOUN.search(sent) or since_subject <= 3) else []
+        carry = prev_subject if (_PRONOUN.search(sent) or since_subject <= 3) and not _OWN_SUBJECT.search(sent) else []
         if (
             carry
             and re.match(r"^\W*(?:它|该公司|其|公司|the company\b|it\b)", sent, re.I)
@@ -997,6 +1168,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             for q in quants
             if q.unit == "pct"
             and (_STAKE_AFTER.search(sent[q.end :]) or _STAKE_BEFORE.search(sent[max(0, q.start - 12) : q.start]))
+            and not cues.MOVE_NEAR.search(sent[max(0, q.start - 8) : q.start])
         ]
         seen_in_sentence: set = set()
         use = sorted(non_pct + stakes + vague, key=lambda q: q.start) if non_pct or vague else quants
@@ -1019,7 +1191,14 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                         break
                     next_q_start = b2
             before = sent[ca : q.start]
-            if _RATE_BEFORE.search(before) or _RATE_AFTER.search(sent[q.end :]) or _ANAPHORA_BEFORE.search(before):
+            rate_m = _RATE_BEFORE.search(before)
+            # 每年1.1个百分点 is a level; "以每股X美元的价格向Y投资Z美元": the verb governs Z, not the price
+            rate = (
+                rate_m is not None
+                and q.unit not in ("pct", "bp", "shares")  # a share count is never a unit price
+                and cues.financing_type(before[rate_m.start() :]) is None
+            )
+            if rate or _RATE_AFTER.search(sent[q.end :]) or _ANAPHORA_BEFORE.search(before):
                 continue
             if _CALC_BEFORE.search(before) or _COMPARE_AFTER.search(sent[q.end :]):
                 continue  # the result of a worked calculation, or a yardstick ("不到20GW的一半")
@@ -1036,15 +1215,39 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     local = [e for e in subject if e not in local] + local
                 if not local:
                     local = list(subject or ents_ctx)
+            if carry and not any(not e.entity.is_source for e in local) and _PRONOUN_IN.search(before):
+                # "...after it raised $18 billion": the pronoun stands for the running subject
+                local = local + list(carry)
             if not local:
                 # no party in reach: fall back to the section's dominant listed company
-                sec = max(i for i, b in enumerate(bounds[:-1]) if b <= s0)
-                if topics[sec] is not None:
-                    local = [topics[sec]]
+                sec = bisect.bisect_right(bounds, s0, 0, len(bounds) - 1) - 1
+                topic = topics[sec]
+                if topic is not None and not _OWN_SUBJECT.search(sent):
+                    local = [topic]
+            parties_all, suppliers = _deal_parties(sent, ents)
+            if parties_all and all(e.entity.is_source for e in local) and q.unit in ("USD", "JPY", "HKD"):
+                # only an arranging bank in reach ("Morgan Stanley arranged $27bn of debt for Meta's SPV"):
+                # the deal's parties are the others the sentence names
+                local = local + [e for e in parties_all if e.entity.name not in suppliers]
+            if len(parties_all) >= 2:
+                keep_n = {e.entity.name for e in parties_all}
+                local = [e for e in local if e.entity.name in keep_n or e.entity.is_source]
+                money = [  # prices per share/unit are not deal amounts
+                    p for p in use if p.unit in ("USD", "JPY", "HKD") and not _is_price(sent, p)
+                ]
+                if (q.unit in ("USD", "JPY", "HKD") and len(money) == 1) or (q in stakes and len(money) <= 1):
+                    # one financing per sentence: every party named in it belongs to that deal
+                    seen_n = {e.entity.name for e in local}
+                    local = local + [
+                        e for e in parties_all if e.entity.name not in seen_n and e.entity.name not in suppliers
+                    ]
             names, tickers = _tickers(sorted(local, key=lambda e: e.start))
             # type: clause first, then sentence
             typ, cue = classify(clause)
             level = "clause"
+            fin = cues.financing_type(_GLOSS.sub("", clause))
+            if fin is not None and fin[0] != typ and _fin_overrides(typ, cue, fin[0], q.unit):
+                typ, cue, level = fin[0], fin[1], "clause (financing verb/object)"
             if typ is None:
                 # sentence level, but a clause holding another amount describes that amount
                 own = "".join(
@@ -1054,11 +1257,23 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 if typ is None:
                     typ, cue = sent_type, sent_cue
                 level = "sentence"
-            if _COST.search(clause):
-                typ, cue, level = "other", _COST.search(clause).group(0), "clause (cost or price)"
+                fin = cues.financing_type(_GLOSS.sub("", own))
+                if fin is not None and fin[0] != typ and _fin_overrides(typ, cue, fin[0], q.unit):
+                    typ, cue, level = fin[0], fin[1], "sentence (financing verb/object)"
+            if (
+                _COST.search(clause)
+                and q.unit != "bp"
+                and typ != "credit_move"
+                and cues.governing_type(_GLOSS.sub("", clause), q.start - ca) is None
+            ):
+                typ, cue, level = "other", _hit(_COST, clause), "clause (cost or price)"
             clause_parties = {e.entity.name for e in ents if ca <= e.start < cb and not e.entity.is_source}
-            counterparty = len(clause_parties) >= 2 or any(
-                ca <= e.start < cb and _WITH.search(sent[ca : e.start]) for e in ents if not e.entity.is_source
+            counterparty = (
+                len(clause_parties) >= 2
+                or any(ca <= e.start < cb and _WITH.search(sent[ca : e.start]) for e in ents if not e.entity.is_source)
+                or any(  # "contracts with OpenAI, worth $300 billion": the counterparty sits in another clause
+                    _WITH.search(sent[max(0, e.start - 6) : e.start]) for e in ents if not e.entity.is_source
+                )
             )
             if (
                 typ == "compute_contract"
@@ -1067,7 +1282,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             ):
                 typ, cue, level = (
                     "aggregate_commitment",
-                    (_AGG_PLURAL.search(_GLOSS.sub("", sent)) or _AGG_LOWER.search(before)).group(0),
+                    _hit(_AGG_PLURAL, _GLOSS.sub("", sent)) or _hit(_AGG_LOWER, before),
                     "total without counterparty",
                 )
             if typ == "aggregate_commitment" and _SPENDING.search(clause if level == "clause" else masked):
@@ -1086,8 +1301,8 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     (None, None),
                 )
                 if hit[0]:
-                    typ, cue, level = hit[0], hit[1].group(0), "clause (two parties)"
-            parties = [n for n in names if not (ents_dict.get(n) and ents_dict.get(n).is_source)]
+                    typ, cue, level = hit[0], hit[1].group(0) if hit[1] else None, "clause (two parties)"
+            parties = [n for n in names if not _is_source(ents_dict, n)]
             if (
                 typ == "equity_investment"
                 and len(parties) < 2
@@ -1096,11 +1311,75 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 # spending on one's own project is capex, not an investment in another party
                 typ, cue, level = (
                     "capex_project",
-                    _TYPE_PATTERNS["capex_project"].search(_GLOSS.sub("", sent)).group(0),
+                    _hit(_TYPE_PATTERNS["capex_project"], _GLOSS.sub("", sent)),
                     "sentence",
                 )
+            after = sent[q.end :]
+            if typ == "equity_investment" and cues.DIVEST.search(clause):
+                typ, cue, level = "other", _hit(cues.DIVEST, clause), "clause (a stake sold, not an investment)"
+            if typ == "debt_raise" and cues.DEBT_STOCK.search(clause):
+                typ, cue, level = "other", _hit(cues.DEBT_STOCK, clause), "clause (debt outstanding, not a raise)"
+            if typ in ("aggregate_commitment", "compute_contract") and cues.is_generic_total(cue):
+                fin_s = cues.financing_type(_GLOSS.sub("", masked))
+                if fin_s is not None and fin_s[0] in _STRONG_FIN:
+                    typ, cue, level = fin_s[0], fin_s[1], "sentence (financing object; total is generic)"
+            obj = cues.object_type(clause, q.end - ca)
+            if obj is not None and typ in DEAL_TYPES and typ not in ("credit_move", "warrant_equity_for_orders"):
+                if obj[0] != typ:
+                    typ, cue, level = obj[0], obj[1], "clause (object of the amount)"
+            if q.unit in ("USD", "JPY", "HKD") and q.amount is not None and q.amount < 1e6 and typ in DEAL_TYPES:
+                typ, cue, level = "other", "small amount", "clause (a price, not a deal size)"
+            gov = cues.governing_type(_GLOSS.sub("", clause), q.start - ca)
+            if gov is not None and gov[0] == "equity_investment" and typ == "funding_round":
+                typ, cue, level = gov[0], gov[1], "clause (verb governing the amount)"
+            if q.unit in ("USD", "JPY", "HKD") and (
+                cues.ORDERS_BEFORE.search(before) or cues.ORDERS_AFTER.search(after)
+            ):
+                typ, cue, level = "other", "orders", "clause (order book, not the deal)"
+            if (
+                q.unit in ("USD", "JPY", "HKD")
+                and cues.PRICE_BEFORE.search(before)
+                and cues.PRICE_CONTEXT.search(clause)
+                and not cues.financing_type(clause[: q.start - ca])
+            ):
+                continue  # a share, token or index price is not a deal amount
+            if q.unit in ("USD", "JPY", "HKD") and cues.MARKET_VALUE.search(before):
+                typ, cue, level = "stock_reaction", "market value", "clause (market value)"
+            if q.unit == "GW" and typ in DEAL_TYPES and typ not in _CAPACITY_TYPES:
+                typ, cue, level = (
+                    ("compute_contract", "deploy", "capacity")
+                    if _DEPLOY.search(sent)
+                    else ("capex_project", "capacity", "capacity")
+                )
+            if (
+                typ == "equity_investment"
+                and _OWN_BUILD.search(clause)
+                and not any(q.end <= e.start < cb and not e.entity.is_source for e in ents)
+            ):
+                typ, cue, level = "capex_project", _hit(_OWN_BUILD, clause), "clause (own build-out)"
             if research_subject and typ != "credit_move":
-                typ, cue, level = "analyst_report", _ANALYST_VERBS.search(sent).group(0), "sentence (research source)"
+                typ, cue, level = "analyst_report", _hit(_ANALYST_VERBS, sent), "sentence (research source)"
+            if (
+                q.unit == "pct"
+                and q not in stakes
+                and (cues.PCT_POINTS.search(q.text) or cues.LEVEL_BEFORE.search(before))
+                and (typ == "credit_move" or (cues.financing_type(sent) or ("",))[0] == "credit_move")
+            ):
+                q = Quantity(
+                    q.start,
+                    q.end,
+                    q.text,
+                    None if q.amount is None else round(q.amount * 100, 6),
+                    "bp",
+                    None if q.low is None else round(q.low * 100, 6),
+                    None if q.high is None else round(q.high * 100, 6),
+                )
+                typ, cue, level = "credit_move", "percentage points of a credit measure", "unit (converted to bp)"
+            if q.unit == "pct" and typ == "credit_move" and q not in stakes:
+                # "CDS fell 17%": a relative change of the price, not a level in bp
+                typ, cue, level = "other", "relative change", "clause (credit price change in %)"
+            if q.unit == "bp" and typ in DEAL_TYPES and typ != "credit_move":
+                typ, cue, level = "credit_move", "bp", "unit (a spread in basis points)"
             if q.unit == "bp" and typ is None:
                 typ, cue, level = "credit_move", "bp", "unit"
             if q in stakes:
@@ -1118,14 +1397,14 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 and (cue is None or _GENERIC_CUES.search(cue or ""))
                 and typ != prev_sent_types[-1]
             ):
-                typ, cue, level = prev_sent_types[-1], _CONTINUE.search(sent).group(0), "continues previous sentence"
+                typ, cue, level = prev_sent_types[-1], _hit(_CONTINUE, sent), "continues previous sentence"
             elif typ is None and prev_sent_types and _CONTINUE.search(sent):
-                typ, cue, level = prev_sent_types[-1], _CONTINUE.search(sent).group(0), "continues previous sentence"
+                typ, cue, level = prev_sent_types[-1], _hit(_CONTINUE, sent), "continues previous sentence"
             if q.amount is not None and (_CONSENSUS_BEFORE.search(before) or _CONSENSUS_AFTER.search(sent[q.end :])):
                 typ, cue, level = "analyst_report", "consensus", "clause (expectation figure)"
             if typ in DEAL_TYPES and _REQUIRE_BEFORE.search(before):
-                typ, cue, level = "other", _REQUIRE_BEFORE.search(before).group(0), f"clause (requirement, was {typ})"
-            if typ in DEAL_TYPES and not any(not (ents_dict.get(n) and ents_dict.get(n).is_source) for n in names):
+                typ, cue, level = "other", _hit(_REQUIRE_BEFORE, before), f"clause (requirement, was {typ})"
+            if typ in DEAL_TYPES and not any(not _is_source(ents_dict, n) for n in names):
                 typ, cue, level = "other", cue, f"no party named (was {typ})"
             if (
                 q.unit == "pct"
@@ -1134,7 +1413,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 not in ("stock_reaction", "credit_move", "earnings", "revenue_fact", "funding_round", "analyst_report")
             ):
                 if _STOCK_CUE.search(clause):
-                    typ, cue, level = "stock_reaction", _STOCK_CUE.search(clause).group(0), "clause"
+                    typ, cue, level = "stock_reaction", _hit(_STOCK_CUE, clause), "clause"
                 else:
                     continue  # a percentage outside a market/earnings context is not a fact we keep
             if q.unit == "shares" and typ not in ("warrant_equity_for_orders", "equity_raise", "equity_investment"):
@@ -1155,18 +1434,24 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     entities=names,
                     tickers=tickers,
                     type=typ,
-                    amount=q.amount,
+                    amount=q.amount if q.amount is not None else q.low,
                     unit=q.unit,
-                    date_phrase=dp.text if dp else None,
+                    date_phrase=quote[dp.start : dp.end] if dp else None,
                     resolved_date=dp.date if dp else None,
-                    quote=sent,
+                    quote=quote,
                     amount_low=q.low,
                     amount_high=q.high,
-                    amount_text=q.text,
+                    amount_text=quote[q.start : q.end],
                     date_precision=dp.precision if dp else None,
                     explain=f"amount {q.text!r}; type {typ} from {level} cue {cue!r}"
                     if cue
                     else f"amount {q.text!r}; no type cue",
+                    confidence=_confidence(
+                        level if cue else "none",
+                        bool(ents) and any(ca <= e.start < cb for e in ents if not e.entity.is_source),
+                        bool(names),
+                        dp.precision if dp else None,
+                    ),
                 )
             )
         if not quants and not vague and ents:
@@ -1174,7 +1459,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             inv = next((e for e in ents if not e.entity.is_source and _INVESTED_IN.search(masked[: e.start])), None)
             if inv is not None and typ not in _AMOUNTLESS:
                 # "英伟达还投资了CoreWeave": an investment between two named parties, no amount
-                typ, cue = "equity_investment", _INVESTED_IN.search(masked[: inv.start]).group(0).strip()
+                typ, cue = "equity_investment", _hit(_INVESTED_IN, masked[: inv.start]).strip()
                 names, tickers = _tickers([e for e in (subject or ents[:1]) if e.entity != inv.entity] + [inv])
                 dp = _pick_date(dates, 0, len(sent))
                 if len(names) >= 2:
@@ -1186,11 +1471,12 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                             type=typ,
                             amount=None,
                             unit=None,
-                            date_phrase=dp.text if dp else None,
+                            date_phrase=quote[dp.start : dp.end] if dp else None,
                             resolved_date=dp.date if dp else None,
-                            quote=sent,
+                            quote=quote,
                             date_precision=dp.precision if dp else None,
                             explain=f"no amount; type {typ} from cue {cue!r}",
+                            confidence=_confidence("sentence", True, True, dp.precision if dp else None) * 0.8,
                         )
                     )
             if typ in _AMOUNTLESS and any(not e.entity.is_source for e in ents) and _ACTION.search(masked):
@@ -1204,12 +1490,13 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                         type=typ,
                         amount=None,
                         unit=None,
-                        date_phrase=dp.text if dp else None,
+                        date_phrase=quote[dp.start : dp.end] if dp else None,
                         resolved_date=dp.date if dp else None,
-                        quote=sent,
+                        quote=quote,
                         amount_text=None,
                         date_precision=dp.precision if dp else None,
                         explain=f"no amount; type {typ} from sentence cue {cue!r}",
+                        confidence=_confidence("sentence", True, True, dp.precision if dp else None) * 0.8,
                     )
                 )
         prev_sent_types = cur_types
@@ -1223,35 +1510,70 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
     return _dedupe(out)
 
 
+_DATE_SPECIFICITY = {"day": 5, "month_part": 4, "week": 3, "month": 2, "year": 1, None: 0}
+
+
+def _confidence(level: str, party_in_clause: bool, any_party: bool, date_precision: str | None) -> float:
+    """A review-ordering score in [0, 1]: cue strength x party certainty, nudged by date certainty.
+
+    Cue strength: the financing grammar in the amount's clause 0.9, another clause cue 0.8, a
+    cue found in the sentence 0.65, a rule that re-typed the amount (continuation, stake, unit)
+    0.6, no cue 0.3. Parties: named in the amount's clause x1, only elsewhere in the sentence or
+    carried from context x0.8, none x0.5. A resolved day adds 0.05, no date phrase takes 0.05.
+    """
+    if level == "none":
+        cue = 0.3
+    elif level.startswith("clause (financing"):
+        cue = 0.9
+    elif level.startswith("clause"):
+        cue = 0.8
+    elif level.startswith("sentence"):
+        cue = 0.65
+    else:
+        cue = 0.6
+    party = 1.0 if party_in_clause else (0.8 if any_party else 0.5)
+    date = {"day": 0.05, None: -0.05}.get(date_precision, 0.0)
+    return round(min(1.0, max(0.0, cue * party + date)), 3)
+
+
+def _dates_compatible(a: Mention, b: Mention) -> bool:
+    return a.resolved_date is None or b.resolved_date is None or a.resolved_date == b.resolved_date
+
+
 def _dedupe(mentions: list[Mention]) -> list[Mention]:
     """Drop repeats of one fact within an article.
 
-    Exact repeats (same type, amount, unit and parties) go, and so does a later
-    restatement of an amount already reported with the same unit whose listed parties
-    are a subset of the earlier mention's (articles recap "the $1 trillion" without
-    naming the partners again). Amount-less mentions are kept once per type and parties.
+    One fact = (type, amount, amount_high, unit, parties, resolved date): two financings of the
+    same size on different dates are two facts. Of the repeats, the most specific mention is
+    kept (a dated one over an undated one, a day over a month), in the place of the first. A
+    later restatement of an amount already reported with the same unit whose listed parties are
+    a subset of the earlier mention's also goes (articles recap "the $1 trillion" without naming
+    the partners again), unless its date differs. Amount-less mentions are kept once per type
+    and parties.
     """
-    seen: set = set()
-    first: dict[tuple, list[tuple[frozenset[str], str]]] = {}
-    out = []
+    out: list[Mention] = []
+    index: dict[tuple, list[int]] = {}
+    first: dict[tuple, list[int]] = {}
     for m in mentions:
-        if m.amount is None and m.amount_low is None:
-            key = (m.article, m.type, m.unit, m.tickers, "none")
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append(m)
+        base = (m.article, m.type, m.amount, m.amount_high if m.amount is not None else None, m.unit)
+        key = base + (frozenset(m.tickers), frozenset(m.entities) if m.amount is None else None)
+        hit = next((j for j in index.get(key, []) if _dates_compatible(out[j], m)), None)
+        if hit is not None:
+            if _DATE_SPECIFICITY.get(m.date_precision, 0) > _DATE_SPECIFICITY.get(out[hit].date_precision, 0):
+                out[hit] = m
             continue
-        key = (m.article, m.type, m.amount, m.amount_low, m.amount_high, m.unit, m.tickers)
-        if key in seen:
-            continue
-        seen.add(key)
         if m.amount is not None and m.type != "stock_reaction":
             akey = (m.article, m.amount, m.unit)
             tick = frozenset(m.tickers)
-            if any(tick <= earlier and (typ == m.type or typ in DEAL_TYPES) for earlier, typ in first.get(akey, [])):
+            if any(
+                tick <= frozenset(out[j].tickers)
+                and (out[j].type == m.type or out[j].type in DEAL_TYPES)
+                and _dates_compatible(out[j], m)
+                for j in first.get(akey, [])
+            ):
                 continue
-            first.setdefault(akey, []).append((tick, m.type))
+            first.setdefault(akey, []).append(len(out))
+        index.setdefault(key, []).append(len(out))
         out.append(m)
     return out
 
@@ -1269,6 +1591,19 @@ def _headline_topic(text: str, start: int, ents: EntityDictionary) -> EntityMatc
         if e.entity.is_listed and not e.entity.is_source:
             return e
     return None
+
+
+def _body_end(text: str, stamp: int) -> int:
+    """End of a compilation piece's body: the start of the next piece's headline line.
+
+    The next piece's headline sits on the line above its stamp, so it must not count
+    towards this piece's topic (a crypto piece followed by a "Bloom Energy" headline).
+    """
+    if stamp >= len(text):
+        return len(text)
+    line_start = text.rfind("\n", 0, stamp) + 1
+    prev = text.rfind("\n", 0, max(line_start - 1, 0)) + 1
+    return prev if 0 < prev < line_start else line_start
 
 
 def _section_topic(matches: Sequence[EntityMatch]) -> EntityMatch | None:
@@ -1298,112 +1633,81 @@ def _pick_date(dates: Sequence[DatePhrase], a: int, b: int) -> DatePhrase | None
 
 
 def extract_paths(
-    paths: Iterable[str | Path], entities: EntityDictionary | None = None, max_bytes: int | None = None
+    paths: Iterable[str | Path],
+    entities: EntityDictionary | None = None,
+    max_bytes: int | None = None,
+    llm: Any = None,
+    environ: Mapping[str, str] | None = None,
 ) -> ExtractionResult:
-    """Load articles and extract their mentions; unreadable files become ``failures``."""
+    """Load articles and extract their mentions; unreadable files become ``failures``.
+
+    ``llm`` (an ``[extract]`` config section with ``base_url``, ``model``, ``api_key_env`` and
+    ``timeout``) sends each article to an OpenAI-compatible endpoint
+    (:mod:`aimonitor.events.llm`); when that fails for an article, a :class:`DataWarning` says
+    so and the rules extract it instead.
+    """
     kw = {} if max_bytes is None else {"max_bytes": max_bytes}
     articles, failures = load_articles(paths, **kw)
     ents = entities or load_entities()
     mentions: list[Mention] = []
     for a in articles:
+        if llm is not None:
+            from aimonitor.events.llm import LLMFailure
+
+            try:
+                mentions.extend(_llm_mentions(a, llm, environ))
+                continue
+            except LLMFailure as exc:
+                log.warning("%s: LLM engine failed (%s); used the rules instead", a.path, exc)
+                warnings.warn(f"{a.path}: LLM engine failed ({exc}); used the rules instead", DataWarning, stacklevel=2)
         mentions.extend(extract_mentions(a, ents))
     log.info("extracted %d mentions from %d articles (%d skipped)", len(mentions), len(articles), len(failures))
     return ExtractionResult(tuple(articles), tuple(mentions), tuple(failures))
 
 
-# --------------------------------------------------------------------------- quality
+def _llm_mentions(article: Article, llm: Any, environ: Mapping[str, str] | None) -> list[Mention]:
+    from aimonitor.events.llm import LLMFailure, fetch_mentions
+
+    if not llm.base_url or not llm.model:
+        raise LLMFailure('[extract] base_url and model must be set for engine = "openai"')
+    got = fetch_mentions(
+        article.text,
+        base_url=llm.base_url,
+        model=llm.model,
+        api_key_env=llm.api_key_env,
+        timeout=llm.timeout,
+        published=article.published,
+        environ=environ,
+    )
+    return [
+        Mention(
+            article=article.path,
+            entities=tuple(m.entities),
+            tickers=tuple(m.tickers),
+            type=m.type,
+            amount=m.amount,
+            unit=m.unit,
+            date_phrase=m.date_phrase,
+            resolved_date=m.resolved_date,
+            quote=m.quote,
+            amount_low=m.amount,
+            amount_high=m.amount_high if m.amount_high is not None else m.amount,
+            amount_text=None,
+            explain="llm engine",
+            confidence=m.confidence,
+        )
+        for m in got
+    ]
 
 
-@dataclass(frozen=True)
-class LabelledFact:
-    """A hand-labelled fact: article prefix (e.g. ``"000"``), type, amount, unit, tickers."""
+def article_from_text(text: str, path: str = "<text>", published: dt.date | None = None) -> Article:
+    """An :class:`Article` from text already in memory (a passage, an LLM fallback, a test)."""
+    from aimonitor.events.articles import detect_lang, find_publication_date, find_stamps
 
-    article: str
-    type: str
-    amount: float | None
-    unit: str | None
-    tickers: frozenset[str]
-    note: str = ""
-
-
-def load_labels(path: str | Path) -> list[LabelledFact]:
-    """Read a labels CSV (article,type,amount,unit,tickers,note; tickers ';'-separated)."""
-    out = []
-    with open(path, newline="", encoding="utf-8") as fh:
-        for i, row in enumerate(csv.DictReader(fh), start=2):
-            try:
-                amt = float(row["amount"]) if row["amount"].strip() else None
-            except ValueError:
-                raise DataError(f"{path}:{i}: amount {row['amount']!r} is not a number") from None
-            out.append(
-                LabelledFact(
-                    row["article"].strip(),
-                    row["type"].strip(),
-                    amt,
-                    row["unit"].strip() or None,
-                    frozenset(t for t in row["tickers"].split(";") if t.strip()),
-                    row.get("note", ""),
-                )
-            )
-    return out
-
-
-def _article_key(path: str) -> str:
-    return Path(path).name.split("_")[0]
-
-
-def _same(m: Mention, f: LabelledFact) -> bool:
-    if _article_key(m.article) != f.article or m.type != f.type or m.unit != f.unit:
-        return False
-    if set(m.tickers) != f.tickers:
-        return False
-    if f.amount is None or m.amount is None:
-        return f.amount is None and m.amount is None
-    return abs(m.amount - f.amount) <= 1e-6 * max(abs(f.amount), 1.0)
-
-
-def compute_extraction_quality(
-    mentions: Sequence[Mention], labels: Sequence[LabelledFact], types: Iterable[str] | None = None
-) -> dict:
-    """Precision and recall of ``mentions`` against hand ``labels``.
-
-    A mention is correct when a label of the same article has the same type, unit,
-    ticker set and amount (relative tolerance 1e-6; both null for ranges and
-    amount-less facts). Several mentions of one fact are all correct (an article may
-    repeat a fact); a label is found when at least one mention matches it. Only
-    mentions and labels whose type is in ``types`` (default :data:`DEAL_TYPES`) count.
-
-    Returns
-    -------
-    dict
-        ``precision``, ``recall``, ``tp``, ``n_pred``, ``n_labels``, ``found`` and
-        ``per_type`` ({type: {precision, recall, n_pred, n_labels}}), plus the lists
-        ``false_positives`` and ``missed`` for inspection.
-    """
-    keep = set(types) if types is not None else set(DEAL_TYPES)
-    preds = [m for m in mentions if m.type in keep]
-    labs = [f for f in labels if f.type in keep]
-    ok = [any(_same(m, f) for f in labs) for m in preds]
-    found = [any(_same(m, f) for m in preds) for f in labs]
-    per_type = {}
-    for t in sorted(keep):
-        pt = [o for m, o in zip(preds, ok) if m.type == t]
-        lt = [o for f, o in zip(labs, found) if f.type == t]
-        if pt or lt:
-            per_type[t] = {
-                "precision": sum(pt) / len(pt) if pt else None,
-                "recall": sum(lt) / len(lt) if lt else None,
-                "n_pred": len(pt),
-                "n_labels": len(lt),
-            }
-    return {
-        "precision": sum(ok) / len(preds) if preds else 0.0,
-        "recall": sum(found) / len(labs) if labs else 0.0,
-        "tp": sum(ok),
-        "n_pred": len(preds),
-        "n_labels": len(labs),
-        "found": sum(found),
-        "per_type": per_type,
-        "false_positives": [m for m, o in zip(preds, ok) if not o],
-        "missed": [f for f, o in zip(labs, found) if not o],
-    }
+    return Article(
+        path=path,
+        text=text,
+        lang=detect_lang(text),
+        published=published if published is not None else find_publication_date(text),
+        stamps=find_stamps(text),
+    )
