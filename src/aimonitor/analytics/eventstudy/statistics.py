@@ -1,0 +1,250 @@
+"""Test statistics across firm-events (pure numpy/scipy).
+
+* Cross-sectional t, Patell Z, BMP t (Boehmer, Musumeci and Poulsen 1991).
+* Kolari and Pynnonen (2010) adjustment, applied only where it belongs: ``rho_ij`` is the
+  Pearson correlation of the estimation residuals of firm-events ``i`` and ``j`` on the
+  dates both have, computed for the pairs whose event windows overlap in calendar time;
+  pairs whose windows do not overlap contribute 0 (their abnormal returns are not
+  simultaneous). With ``rtilde = sum_{i != j} rho_ij / (N (N - 1))`` the adjusted BMP is
+  ``t_BMP sqrt((1 - rtilde) / (1 + (N - 1) rtilde))``; for a single same-day cluster
+  ``rtilde`` is the mean pairwise correlation (KP's case), for firm-events on unrelated
+  dates it is 0 and the statistic is unchanged. ``rbar`` reports the mean over the
+  overlapping pairs.
+* Corrado and Zivney (1992) standardised ranks for unbalanced panels:
+  ``U_it = K_it / (m_i + 1) - 1/2`` with ``K_it`` the rank (ties averaged) of ``AR_it``
+  among the ``m_i`` available estimation and event ARs of firm-event ``i``;
+  ``Ubar_t`` the mean over the firm-events present at column ``t`` (``N_t`` of them),
+  ``S_U^2 = (1/T') sum_t (N_t / N) Ubar_t^2`` over the ``T'`` columns with any AR;
+  ``Z_t = Ubar_t / S_U``; window ``sum_{t in window} Ubar_t / (sqrt(T) S_U)`` (Cowan 1992).
+* Generalised sign Z (Cowan 1992).
+* Calendar-time portfolio test for same-day clusters: the firm-events sharing a day 0 form
+  one equally weighted portfolio; its estimation residual is the mean of the members'
+  residuals on each date (so the members' cross-correlation is in its variance), its AR the
+  mean AR; ``Z = sum_c SAR_c / sqrt(C)`` over the ``C`` clusters (and ``SCAR`` with
+  ``sqrt(T)`` for the window).
+* Bootstrap percentile interval of the CAAR: firm-events resampled with replacement
+  (seeded, reproducible).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+
+def t_cross_section(x: np.ndarray) -> np.ndarray:
+    """Cross-sectional t along axis 0: mean / (sd_ddof1 / sqrt(N)); NaN if N < 2 or sd == 0."""
+    n = x.shape[0]
+    if n < 2:
+        return np.full(x.shape[1:], np.nan)
+    m = x.mean(axis=0)
+    sd = x.std(axis=0, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = m / (sd / np.sqrt(n))
+    return np.where(sd > 0, t, np.nan)
+
+
+def row_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks (1-based, ties averaged) of each row's finite values; NaN stays NaN."""
+    present = np.isfinite(x)
+    filled = np.where(present, x, np.inf)
+    order = np.argsort(filled, axis=1, kind="stable")
+    ranks = np.empty(x.shape, dtype=float)
+    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1, x.shape[1] + 1, dtype=float), x.shape), axis=1)
+    srt = np.take_along_axis(filled, order, axis=1)
+    tied = ((srt[:, 1:] == srt[:, :-1]) & np.isfinite(srt[:, 1:])).any(axis=1)
+    if tied.any():
+        ranks[tied] = stats.rankdata(np.where(present[tied], x[tied], np.nan), axis=1, nan_policy="omit")
+    ranks[~present] = np.nan
+    return ranks
+
+
+def corrado_zivney(all_ar: np.ndarray, n_event: int, *, standardised: bool = True) -> tuple[np.ndarray, float]:
+    """Rank Z per event day and for the window.
+
+    Parameters
+    ----------
+    all_ar : ndarray (N, Le + T)
+        Estimation ARs then event-window ARs, NaN where unavailable; the columns are the
+        common time index of the test.
+    n_event : int
+        ``T``: the last ``T`` columns are the event window.
+    standardised : bool
+        True (default): Corrado and Zivney (1992) standardised ranks (module docstring).
+        False: Corrado (1989) as estudy2 computes it, ``D_it = K_it - (m_i + 1)/2`` and
+        ``S = sqrt(sum_t Dbar_t^2 / mean_i m_i)``, which under-weights short histories.
+    """
+    N = all_ar.shape[0]
+    nan_T = np.full(n_event, np.nan)
+    if N == 0:
+        return nan_T, float("nan")
+    present = np.isfinite(all_ar)
+    m = present.sum(axis=1)
+    K = row_ranks(all_ar)
+    D = K / (m + 1.0)[:, None] - 0.5 if standardised else K - ((m + 1.0) / 2.0)[:, None]
+    n_t = present.sum(axis=0)
+    dbar = np.where(n_t > 0, np.where(present, D, 0.0).sum(axis=0) / np.maximum(n_t, 1), 0.0)
+    if standardised:
+        S = math.sqrt(float(np.sum((n_t / N) * dbar * dbar)) / max(int((n_t > 0).sum()), 1))
+    else:
+        S = math.sqrt(float(np.sum(dbar * dbar)) / float(np.mean(m)))
+    if not S > 0:
+        return nan_T, float("nan")
+    dw = dbar[-n_event:]
+    return dw / S, float(dw.sum() / (math.sqrt(n_event) * S))
+
+
+def generalised_sign(est_ar: np.ndarray, ar: np.ndarray, car: np.ndarray) -> tuple[np.ndarray, float]:
+    """Cowan (1992) generalised sign Z per day and for the window (``phat`` from estimation ARs)."""
+    N = ar.shape[0]
+    n_est = np.isfinite(est_ar).sum(axis=1)
+    phat = float((np.count_nonzero(est_ar > 0, axis=1) / np.maximum(n_est, 1)).mean()) if N else float("nan")
+    if not 0.0 < phat < 1.0:
+        return np.full(ar.shape[1], np.nan), float("nan")
+    sd = math.sqrt(N * phat * (1.0 - phat))
+    return ((ar > 0).sum(0) - N * phat) / sd, float(((car > 0).sum() - N * phat) / sd)
+
+
+# --------------------------------------------------------------------------- residual correlation
+
+
+@dataclass(frozen=True)
+class ResidualBlocks:
+    """Estimation residuals of same-day groups on a dense calendar grid.
+
+    ``groups[g]`` lists the firm-events with day-0 row ``p[g]``; ``blocks[g]`` is their
+    residual matrix over rows ``lo[g] .. lo[g] + width - 1`` (NaN where absent).
+    """
+
+    p: np.ndarray
+    groups: list[np.ndarray]
+    lo: list[int]
+    blocks: list[np.ndarray]
+
+
+def residual_blocks(rows: np.ndarray, resid: np.ndarray, p: np.ndarray) -> ResidualBlocks:
+    """Group firm-events by day-0 row and lay their residuals on the calendar rows."""
+    order = np.argsort(p, kind="stable")
+    ps, starts = np.unique(p[order], return_index=True)
+    groups = np.split(order, starts[1:]) if len(order) else []
+    los, blocks = [], []
+    for members in groups:
+        r = rows[members]
+        ok = (r >= 0) & np.isfinite(resid[members])
+        lo = int(r[ok].min()) if ok.any() else 0
+        hi = int(r[ok].max()) if ok.any() else 0
+        blk = np.full((len(members), hi - lo + 1), np.nan)
+        ii, cc = np.nonzero(ok)
+        blk[ii, r[ii, cc] - lo] = resid[members][ii, cc]
+        los.append(lo)
+        blocks.append(blk)
+    return ResidualBlocks(ps, groups, los, blocks)
+
+
+def _pair_corr(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson correlations between the rows of ``a`` and of ``b`` on their common non-NaN
+    columns (``n`` common observations returned too)."""
+    va, vb = np.isfinite(a).astype(float), np.isfinite(b).astype(float)
+    xa, xb = np.where(va > 0, a, 0.0), np.where(vb > 0, b, 0.0)
+    n = va @ vb.T
+    sa, sb = xa @ vb.T, va @ xb.T
+    saa, sbb = (xa * xa) @ vb.T, va @ (xb * xb).T
+    sab = xa @ xb.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov = n * sab - sa * sb
+        den = np.sqrt((n * saa - sa * sa) * (n * sbb - sb * sb))
+        r = np.where((n >= 3) & (den > 0), cov / den, np.nan)
+    return r, n
+
+
+def overlapping_pair_correlations(rb: ResidualBlocks, span: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(i, j, rho)`` for every pair of firm-events whose day-0 rows differ by at most ``span``
+    (event windows of ``span + 1`` sessions overlap), ``i < j`` in firm-event order."""
+    I_: list[np.ndarray] = []
+    J_: list[np.ndarray] = []
+    R_: list[np.ndarray] = []
+    G = len(rb.groups)
+    for g in range(G):
+        for h in range(g, G):
+            if rb.p[h] - rb.p[g] > span:
+                break
+            a, b = rb.blocks[g], rb.blocks[h]
+            lo = max(rb.lo[g], rb.lo[h])
+            hi = min(rb.lo[g] + a.shape[1], rb.lo[h] + b.shape[1])
+            if hi <= lo:
+                continue
+            r, _ = _pair_corr(a[:, lo - rb.lo[g] : hi - rb.lo[g]], b[:, lo - rb.lo[h] : hi - rb.lo[h]])
+            ia, ib = np.meshgrid(rb.groups[g], rb.groups[h], indexing="ij")
+            keep = np.isfinite(r)
+            if g == h:
+                keep &= np.triu(np.ones_like(keep), 1).astype(bool)
+            I_.append(np.minimum(ia, ib)[keep])
+            J_.append(np.maximum(ia, ib)[keep])
+            R_.append(r[keep])
+    if not I_:
+        e = np.empty(0, dtype=np.int64)
+        return e, e.copy(), np.empty(0)
+    return np.concatenate(I_), np.concatenate(J_), np.concatenate(R_)
+
+
+def kp_factor(n: int, rho: np.ndarray) -> tuple[float, float]:
+    """``(rbar over overlapping pairs, KP factor)`` for ``n`` firm-events and the overlapping
+    pairs' correlations ``rho``; the factor multiplies BMP t (NaN if ``n < 2``)."""
+    if n < 2:
+        return float("nan"), float("nan")
+    rbar = float(rho.mean()) if rho.size else float("nan")
+    rt = 2.0 * float(rho.sum()) / (n * (n - 1))
+    den = 1.0 + (n - 1) * rt
+    if den <= 0 or rt >= 1:
+        return rbar, float("nan")
+    return rbar, math.sqrt((1.0 - rt) / den)
+
+
+def calendar_time(
+    rb: ResidualBlocks, ar: np.ndarray, k: int, subset: np.ndarray | None = None
+) -> tuple[int, np.ndarray, float]:
+    """Calendar-time portfolio Z per day and for the window over same-day clusters.
+
+    Returns ``(C, z_days, z_window)``; ``subset`` (bool over firm-events) restricts the members.
+    """
+    T = ar.shape[1]
+    sars, scars = [], []
+    for members, blk in zip(rb.groups, rb.blocks):
+        if subset is not None:
+            keep = subset[members]
+            members, blk = members[keep], blk[keep]
+        if len(members) == 0:
+            continue
+        cnt = np.isfinite(blk).sum(axis=0)
+        ep = np.where(cnt > 0, np.nansum(blk, axis=0) / np.maximum(cnt, 1), np.nan)
+        ep = ep[np.isfinite(ep)]
+        if ep.size <= k + 1:
+            continue
+        sd = float(np.sqrt(np.sum((ep - ep.mean()) ** 2) / (ep.size - k)))
+        if not sd > 0:
+            continue
+        par = ar[members].mean(axis=0)
+        sars.append(par / sd)
+        scars.append(par.sum() / (sd * math.sqrt(T)))
+    C = len(sars)
+    if C == 0:
+        return 0, np.full(T, np.nan), float("nan")
+    return C, np.sum(sars, axis=0) / math.sqrt(C), float(np.sum(scars) / math.sqrt(C))
+
+
+def bootstrap_caar(car_path: np.ndarray, draws: int, seed: int, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bootstrap interval of the CAAR path (firm-events resampled with replacement).
+
+    Returns ``(low, high)`` arrays over the event days (NaN when fewer than 2 firm-events).
+    """
+    N, T = car_path.shape
+    if N < 2 or draws < 1:
+        return np.full(T, np.nan), np.full(T, np.nan)
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(N, np.full(N, 1.0 / N), size=draws).astype(float)
+    caar_b = counts @ car_path / N
+    q = (1.0 - level) / 2.0
+    return np.quantile(caar_b, q, axis=0), np.quantile(caar_b, 1.0 - q, axis=0)
