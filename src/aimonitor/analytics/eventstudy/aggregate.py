@@ -90,8 +90,9 @@ def aggregate(
     bmp = st.t_cross_section(sar)
     bmp_w = float(st.t_cross_section(scar[:, None])[0])
     all_ar = np.concatenate([x.est_ar[idx], ar], axis=1)
-    rank, rank_w = st.corrado_zivney(all_ar, T)
-    rank89, rank89_w = st.corrado_zivney(all_ar, T, standardised=False)
+    ranks = st.row_ranks(all_ar)
+    rank, rank_w = st.corrado_zivney(all_ar, T, ranks=ranks)
+    rank89, rank89_w = st.corrado_zivney(all_ar, T, standardised=False, ranks=ranks)
     gsign, gsign_w = st.generalised_sign(x.est_ar[idx], ar, car)
     C, ct, ct_w = st.calendar_time(x.blocks, x.ar, x.k, subset=sel)
     car_path = x.car_path[idx]

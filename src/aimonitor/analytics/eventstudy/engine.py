@@ -474,12 +474,10 @@ class EventStudy:
             for gname in group_names
         }
         day_ns = panel.day_ns
-        excluded = []
-        for i in idx:
-            used = rows[i][rows[i] >= 0]
-            lo = int(used[0]) if used.size else 0
-            gone = win.excluded_between(excl, int(cols[i]), lo, int(est_hi[i]))
-            excluded.append(tuple(to_date(day_ns[r]) for r in gone))
+        first = np.where(rows_s >= 0, rows_s, np.iinfo(np.int64).max).min(axis=1) if N else np.empty(0, np.int64)
+        first = np.where(first == np.iinfo(np.int64).max, 0, first)
+        gone = win.excluded_between(excl, cols[idx], first, est_hi[idx])
+        excluded = [_ro(day_ns[g]) for g in gone]
         wrows = p_s[:, None] + np.arange(A, B + 1)[None, :]
         beta = (
             fit_s.beta[:, 0]

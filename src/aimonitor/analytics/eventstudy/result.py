@@ -94,7 +94,7 @@ class EventStudyResult:
     estimation_spec: str = ""
     all_event_ids: tuple[tuple[str, ...], ...] = ()
     confounded_by: tuple[tuple[str, ...], ...] = ()
-    excluded_days: tuple[tuple[dt.date, ...], ...] = ()
+    excluded_days: tuple[np.ndarray, ...] = ()  # per firm-event, datetime64[D] sessions left out
     groups: tuple[str | None, ...] = ()
     group_aggregates: Mapping[str, Aggregate] = field(default_factory=dict)
     group_by: str | None = None
@@ -187,7 +187,7 @@ class EventStudyResult:
                 "car_se": num(self.car_se[i]),
                 "car_t": num(self.car_t[i]),
                 "car_p": num(self.car_p[i]),
-                "excluded_days": [d.isoformat() for d in (self.excluded_days[i] if self.excluded_days else ())],
+                "excluded_days": [str(d) for d in (self.excluded_days[i] if self.excluded_days else ())],
                 "confounded_by": list(self.confounded_by[i]) if self.confounded_by else [],
             }
             if self.betas is not None and self.factor_names:
@@ -243,7 +243,7 @@ class EventStudyResult:
                     "car_t": self.car_t,
                     "car_p": self.car_p,
                     "excluded_days": [
-                        ";".join(d.isoformat() for d in self.excluded_days[i]) if self.excluded_days else ""
+                        ";".join(str(d) for d in self.excluded_days[i]) if self.excluded_days else ""
                         for i in range(self.n)
                     ],
                     "confounded_by": [

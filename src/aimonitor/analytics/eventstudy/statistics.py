@@ -62,7 +62,9 @@ def row_ranks(x: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def corrado_zivney(all_ar: np.ndarray, n_event: int, *, standardised: bool = True) -> tuple[np.ndarray, float]:
+def corrado_zivney(
+    all_ar: np.ndarray, n_event: int, *, standardised: bool = True, ranks: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
     """Rank Z per event day and for the window.
 
     Parameters
@@ -76,6 +78,8 @@ def corrado_zivney(all_ar: np.ndarray, n_event: int, *, standardised: bool = Tru
         True (default): Corrado and Zivney (1992) standardised ranks (module docstring).
         False: Corrado (1989) as estudy2 computes it, ``D_it = K_it - (m_i + 1)/2`` and
         ``S = sqrt(sum_t Dbar_t^2 / mean_i m_i)``, which under-weights short histories.
+    ranks : ndarray, optional
+        ``row_ranks(all_ar)`` when already computed.
     """
     N = all_ar.shape[0]
     nan_T = np.full(n_event, np.nan)
@@ -83,7 +87,7 @@ def corrado_zivney(all_ar: np.ndarray, n_event: int, *, standardised: bool = Tru
         return nan_T, float("nan")
     present = np.isfinite(all_ar)
     m = present.sum(axis=1)
-    K = row_ranks(all_ar)
+    K = row_ranks(all_ar) if ranks is None else ranks
     D = K / (m + 1.0)[:, None] - 0.5 if standardised else K - ((m + 1.0) / 2.0)[:, None]
     n_t = present.sum(axis=0)
     dbar = np.where(n_t > 0, np.where(present, D, 0.0).sum(axis=0) / np.maximum(n_t, 1), 0.0)
@@ -115,75 +119,109 @@ def generalised_sign(est_ar: np.ndarray, ar: np.ndarray, car: np.ndarray) -> tup
 class ResidualBlocks:
     """Estimation residuals of same-day groups on a dense calendar grid.
 
-    ``groups[g]`` lists the firm-events with day-0 row ``p[g]``; ``blocks[g]`` is their
-    residual matrix over rows ``lo[g] .. lo[g] + width - 1`` (NaN where absent).
+    ``groups[g]`` lists the firm-events with day-0 row ``p[g]``; ``stacked[g]`` is a
+    ``(3 n_g, width_g)`` matrix over calendar rows ``lo[g] ..``: the members' presence
+    (0/1), residuals (0 where absent) and squared residuals, one block above the other.
     """
 
     p: np.ndarray
     groups: list[np.ndarray]
     lo: list[int]
-    blocks: list[np.ndarray]
+    stacked: list[np.ndarray]
+
+    def presence_and_values(self, g: int) -> tuple[np.ndarray, np.ndarray]:
+        n = len(self.groups[g])
+        return self.stacked[g][:n], self.stacked[g][n : 2 * n]
 
 
 def residual_blocks(rows: np.ndarray, resid: np.ndarray, p: np.ndarray) -> ResidualBlocks:
     """Group firm-events by day-0 row and lay their residuals on the calendar rows."""
+    N = len(p)
+    if N == 0:
+        return ResidualBlocks(np.empty(0, dtype=np.int64), [], [], [])
     order = np.argsort(p, kind="stable")
-    ps, starts = np.unique(p[order], return_index=True)
-    groups = np.split(order, starts[1:]) if len(order) else []
-    los, blocks = [], []
-    for members in groups:
-        r = rows[members]
-        ok = (r >= 0) & np.isfinite(resid[members])
-        lo = int(r[ok].min()) if ok.any() else 0
-        hi = int(r[ok].max()) if ok.any() else 0
-        blk = np.full((len(members), hi - lo + 1), np.nan)
-        ii, cc = np.nonzero(ok)
-        blk[ii, r[ii, cc] - lo] = resid[members][ii, cc]
-        los.append(lo)
-        blocks.append(blk)
-    return ResidualBlocks(ps, groups, los, blocks)
+    ps, starts, counts = np.unique(p[order], return_index=True, return_counts=True)
+    groups = np.split(order, starts[1:])
+    ok = (rows >= 0) & np.isfinite(resid)
+    big = np.iinfo(np.int64).max
+    rmin = np.where(ok, rows, big).min(axis=1)[order]
+    rmax = np.where(ok, rows, -1).max(axis=1)[order]
+    glo = np.minimum.reduceat(rmin, starts)
+    ghi = np.maximum.reduceat(rmax, starts)
+    empty = ghi < 0
+    glo = np.where(empty, 0, glo)
+    width = np.where(empty, 1, ghi - glo + 1)
+    size = 3 * counts * width
+    off = np.concatenate([[0], np.cumsum(size)[:-1]])
+    flat = np.zeros(int(size.sum()))
+    g_of = np.empty(N, dtype=np.int64)
+    g_of[order] = np.repeat(np.arange(len(ps)), counts)  # group of each firm-event
+    k_of = np.empty(N, dtype=np.int64)
+    k_of[order] = np.arange(N) - np.repeat(starts, counts)  # its position inside the group
+    stride = (counts * width)[g_of]  # flat distance between the presence, value and square rows
+    origin = off[g_of] - glo[g_of] + k_of * width[g_of]
+    pos = (origin[:, None] + rows)[ok]
+    step = np.broadcast_to(stride[:, None], rows.shape)[ok]
+    val = resid[ok]
+    flat[pos] = 1.0
+    flat[pos + step] = val
+    flat[pos + 2 * step] = val * val
+    stacked = [flat[off[j] : off[j] + size[j]].reshape(3 * counts[j], width[j]) for j in range(len(ps))]
+    return ResidualBlocks(ps, groups, [int(x) for x in glo], stacked)
 
 
-def _pair_corr(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pearson correlations between the rows of ``a`` and of ``b`` on their common non-NaN
-    columns (``n`` common observations returned too)."""
-    va, vb = np.isfinite(a).astype(float), np.isfinite(b).astype(float)
-    xa, xb = np.where(va > 0, a, 0.0), np.where(vb > 0, b, 0.0)
-    n = va @ vb.T
-    sa, sb = xa @ vb.T, va @ xb.T
-    saa, sbb = (xa * xa) @ vb.T, va @ (xb * xb).T
-    sab = xa @ xb.T
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cov = n * sab - sa * sb
-        den = np.sqrt((n * saa - sa * sa) * (n * sbb - sb * sb))
-        r = np.where((n >= 3) & (den > 0), cov / den, np.nan)
-    return r, n
+def _corr_with_tail(rb: ResidualBlocks, g: int, h_end: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson correlations of group ``g``'s members with the members of groups ``g .. h_end - 1``
+    on their common dates (NaN with fewer than 3); returns ``(r (n_g, n_tail), tail members)``."""
+    lo_g, w_g = rb.lo[g], rb.stacked[g].shape[1]
+    ng = len(rb.groups[g])
+    parts_v, parts_z, parts_q, members = [], [], [], []
+    for h in range(g, h_end):
+        S, nh, lo_h = rb.stacked[h], len(rb.groups[h]), rb.lo[h]
+        s0, s1 = max(lo_g, lo_h), min(lo_g + w_g, lo_h + S.shape[1])
+        blk = np.zeros((3 * nh, w_g))
+        if s1 > s0:
+            blk[:, s0 - lo_g : s1 - lo_g] = S[:, s0 - lo_h : s1 - lo_h]
+        parts_v.append(blk[:nh])
+        parts_z.append(blk[nh : 2 * nh])
+        parts_q.append(blk[2 * nh :])
+        members.append(rb.groups[h])
+    nt = sum(len(m) for m in members)
+    # einsum, not BLAS: many small products, where a threaded BLAS only adds contention
+    P = np.einsum("ik,jk->ij", rb.stacked[g], np.vstack(parts_v + parts_z + parts_q))  # (3 ng, 3 nt)
+    n = P[:ng, :nt]
+    s_a, q_a = P[ng : 2 * ng, :nt], P[2 * ng :, :nt]
+    s_b, q_b = P[:ng, nt : 2 * nt], P[:ng, 2 * nt :]
+    cov = n * P[ng : 2 * ng, nt : 2 * nt] - s_a * s_b
+    var = (n * q_a - s_a * s_a) * (n * q_b - s_b * s_b)
+    ok = (n >= 3) & (var > 0)
+    r = np.full(n.shape, np.nan)
+    np.divide(cov, np.sqrt(var, where=ok, out=np.ones_like(var)), out=r, where=ok)
+    return r, np.concatenate(members)
 
 
 def overlapping_pair_correlations(rb: ResidualBlocks, span: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(i, j, rho)`` for every pair of firm-events whose day-0 rows differ by at most ``span``
-    (event windows of ``span + 1`` sessions overlap), ``i < j`` in firm-event order."""
+    (event windows of ``span + 1`` sessions overlap), ``i < j`` in firm-event order.
+
+    One batched product per same-day group ``g``: its members against the members of the
+    groups ``h >= g`` up to ``span`` sessions later, on ``g``'s calendar rows (the dates
+    outside them are common to no pair with ``g``).
+    """
     I_: list[np.ndarray] = []
     J_: list[np.ndarray] = []
     R_: list[np.ndarray] = []
-    G = len(rb.groups)
-    for g in range(G):
-        for h in range(g, G):
-            if rb.p[h] - rb.p[g] > span:
-                break
-            a, b = rb.blocks[g], rb.blocks[h]
-            lo = max(rb.lo[g], rb.lo[h])
-            hi = min(rb.lo[g] + a.shape[1], rb.lo[h] + b.shape[1])
-            if hi <= lo:
-                continue
-            r, _ = _pair_corr(a[:, lo - rb.lo[g] : hi - rb.lo[g]], b[:, lo - rb.lo[h] : hi - rb.lo[h]])
-            ia, ib = np.meshgrid(rb.groups[g], rb.groups[h], indexing="ij")
-            keep = np.isfinite(r)
-            if g == h:
-                keep &= np.triu(np.ones_like(keep), 1).astype(bool)
-            I_.append(np.minimum(ia, ib)[keep])
-            J_.append(np.maximum(ia, ib)[keep])
-            R_.append(r[keep])
+    last = np.searchsorted(rb.p, rb.p + span, side="right")
+    for g, mg in enumerate(rb.groups):
+        r, mt = _corr_with_tail(rb, g, int(last[g]))
+        ng = len(mg)
+        keep = np.isfinite(r)
+        keep[:, :ng] &= np.arange(ng)[:, None] < np.arange(ng)[None, :]  # pairs inside g once
+        ii, jj = np.nonzero(keep)
+        ia, ib = mg[ii], mt[jj]
+        I_.append(np.minimum(ia, ib))
+        J_.append(np.maximum(ia, ib))
+        R_.append(r[ii, jj])
     if not I_:
         e = np.empty(0, dtype=np.int64)
         return e, e.copy(), np.empty(0)
@@ -212,15 +250,16 @@ def calendar_time(
     """
     T = ar.shape[1]
     sars, scars = [], []
-    for members, blk in zip(rb.groups, rb.blocks):
+    for g, members in enumerate(rb.groups):
+        V, Z = rb.presence_and_values(g)
         if subset is not None:
             keep = subset[members]
-            members, blk = members[keep], blk[keep]
+            members, V, Z = members[keep], V[keep], Z[keep]
         if len(members) == 0:
             continue
-        cnt = np.isfinite(blk).sum(axis=0)
-        ep = np.where(cnt > 0, np.nansum(blk, axis=0) / np.maximum(cnt, 1), np.nan)
-        ep = ep[np.isfinite(ep)]
+        cnt = V.sum(axis=0)
+        have = cnt > 0
+        ep = Z.sum(axis=0)[have] / cnt[have]
         if ep.size <= k + 1:
             continue
         sd = float(np.sqrt(np.sum((ep - ep.mean()) ** 2) / (ep.size - k)))
@@ -244,7 +283,12 @@ def bootstrap_caar(car_path: np.ndarray, draws: int, seed: int, level: float = 0
     if N < 2 or draws < 1:
         return np.full(T, np.nan), np.full(T, np.nan)
     rng = np.random.default_rng(seed)
-    counts = rng.multinomial(N, np.full(N, 1.0 / N), size=draws).astype(float)
-    caar_b = counts @ car_path / N
+    caar_b = np.empty((draws, T))
+    step = max(1, 4_000_000 // N)
+    for b0 in range(0, draws, step):
+        nb = min(step, draws - b0)
+        idx = rng.integers(0, N, size=(nb, N), dtype=np.int32) + (N * np.arange(nb, dtype=np.int32))[:, None]
+        counts = np.bincount(idx.ravel(), minlength=nb * N).reshape(nb, N)
+        caar_b[b0 : b0 + nb] = np.einsum("bn,nt->bt", counts.astype(float), car_path) / N
     q = (1.0 - level) / 2.0
     return np.quantile(caar_b, q, axis=0), np.quantile(caar_b, 1.0 - q, axis=0)

@@ -110,9 +110,16 @@ def explicit_rows(excl: np.ndarray, cols: np.ndarray, lo: int, hi: int) -> np.nd
     return rows
 
 
-def excluded_between(excl: np.ndarray, col: int, lo: int, hi: int) -> np.ndarray:
-    """Rows in ``[lo, hi]`` excluded for column ``col``."""
-    lo = max(lo, 0)
-    if hi < lo:
-        return np.empty(0, dtype=np.int64)
-    return lo + np.flatnonzero(excl[lo : hi + 1, col])
+def excluded_between(excl: np.ndarray, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list[np.ndarray]:
+    """For each firm-event ``i``: the rows in ``[lo[i], hi[i]]`` excluded for column ``cols[i]``."""
+    out: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * len(cols)
+    for j in np.unique(cols):
+        sel = np.flatnonzero(cols == j)
+        rows = np.flatnonzero(excl[:, j])
+        if rows.size == 0:
+            continue
+        a = np.searchsorted(rows, np.maximum(lo[sel], 0), side="left")
+        b = np.searchsorted(rows, hi[sel], side="right")
+        for k, i in enumerate(sel):
+            out[i] = rows[a[k] : b[k]]
+    return out
