@@ -608,7 +608,7 @@ def _with_context(
     ctx = {"events": info, "market": market, "factors": list(opts.factors), "measure": opts.measure}
     if benchmark_names:
         ctx["benchmarks"] = dict(benchmark_names)
-    return dataclasses.replace(res, context=ctx)
+    return dataclasses.replace(res, context=ctx, group_by=opts.group_by)
 
 
 def _isnan(x: Any) -> bool:

@@ -93,6 +93,16 @@ def _p_text(p: Any) -> str:
     return "p < 0.001" if v < 0.001 else f"p = {v:.3f}"
 
 
+def _left_out(k: int) -> str:
+    if k == 0:
+        return ""
+    return f" after leaving out {k} event-window or jump day{'s' if k != 1 else ''}"
+
+
+def _day(d: int) -> str:
+    return "day 0" if d == 0 else f"day {d:+d}"
+
+
 def _market_phrase(result: EventStudyResult) -> str:
     ctx = result.context
     if result.measure == "spread":
@@ -120,7 +130,7 @@ def deal_title(deal: Mapping[str, Any]) -> str:
         [*deal.get("tickers", [])[:3]]
         + ([deal["counterparty"].split(";")[0].strip()] if deal.get("counterparty") else [])
     )
-    kind = str(deal.get("event_type", "event")).replace("_", " ")
+    kind = " + ".join(t.replace("_", " ") for t in str(deal.get("event_type") or "event").split(";"))
     amount = format_usd(deal.get("amount_usd"))
     return f"{names or 'Event'}: {kind}" + (f", {amount}" if amount else "") + f" ({deal.get('event_id')})"
 
@@ -157,16 +167,12 @@ def plain_summary(result: EventStudyResult) -> str:
         else:
             verb = "rose" if ar >= 0 else "fell"
             s1 = f"{sym} {verb} {abs(ar) * 100:.1f}% more than {_market_phrase(result)}"
-        s1 += f" on day {days[j]:+d} ({result.dates[0, j]}, t = {t:.1f})."
+        s1 += f" on {_day(days[j])} ({result.dates[0, j]}, t = {t:.1f})."
         s2 = (
             f"Over {span} its cumulative abnormal {'change' if bp else 'return'} was "
             f"{_val(result.car[0], bp, 1)} (t = {_fmt(result.car_t[0], '{:.1f}')}, {_p_text(result.car_p[0])}), "
             f"judged against {int(result.n_estimation[0])} normal sessions"
-            + (
-                f" after leaving out {len(result.excluded_days[0])} event or jump days"
-                if result.excluded_days and result.excluded_days[0]
-                else ""
-            )
+            + (_left_out(len(result.excluded_days[0])) if result.excluded_days else "")
             + (
                 f"; other news in the window: {', '.join(result.confounded_by[0])}"
                 if result.confounded_by and result.confounded_by[0]
@@ -178,7 +184,7 @@ def plain_summary(result: EventStudyResult) -> str:
     agg = result.aggregate
     aar = float(agg.day_stats["aar"][j])
     s1 = (
-        f"Across {result.n} firm-events the average abnormal {'change' if bp else 'return'} on day {days[j]:+d} was "
+        f"Across {result.n} firm-events the average abnormal {'change' if bp else 'return'} on {_day(days[j])} was "
         f"{_val(aar, bp)} (BMP t = {_fmt(agg.day_stats['bmp_t'][j], '{:.1f}')}, "
         f"adjusted for overlapping windows {_fmt(agg.day_stats['kp_bmp_t'][j], '{:.1f}')})."
     )
@@ -400,7 +406,8 @@ def write_study_report(
     sections = _sections(result)
 
     md = [f"# {head_title}", ""]
-    md += intro + ([""] if intro else [])
+    for line in intro:
+        md += [line, ""]
     md += [f"**In short.** {summary}", ""] if summary else []
     for heading, head, rows in sections:
         md += [f"## {heading}", ""] + ([_md_table(head, rows), ""] if head else [])
