@@ -30,7 +30,7 @@ from scipy import stats
 
 from aimonitor.analytics.eventstudy import statistics as st
 from aimonitor.analytics.eventstudy import windows as win
-from aimonitor.analytics.eventstudy.aggregate import AggregateInputs, aggregate
+from aimonitor.analytics.eventstudy.aggregate import Aggregate, AggregateInputs, aggregate
 from aimonitor.analytics.eventstudy.fitting import BatchFit, abnormal_returns, fit_batched, n_params
 from aimonitor.analytics.eventstudy.inputs import MODELS, RETURN_KINDS, FirmEvent, SkippedEvent, coerce_event
 from aimonitor.analytics.eventstudy.result import BHAR_MIN_DAYS, EventStudyResult
@@ -242,6 +242,16 @@ def _screen(
             f"variance), so abnormal returns cannot be standardised; the firm-event is skipped"
         )
     return reasons
+
+
+def _excluded_days(
+    day_ns: np.ndarray, excl: np.ndarray, cols: np.ndarray, rows: np.ndarray, est_hi: np.ndarray
+) -> list[np.ndarray]:
+    """Sessions left out between each firm-event's first estimation row and its last nominal one."""
+    none = np.iinfo(np.int64).max
+    first = np.where(rows >= 0, rows, none).min(axis=1) if len(cols) else np.empty(0, np.int64)
+    first = np.where(first == none, 0, first)
+    return [_ro(day_ns[r]) for r in win.excluded_between(excl, cols, first, est_hi)]
 
 
 # --------------------------------------------------------------------------- settings + fit
@@ -464,20 +474,9 @@ class EventStudy:
             ab.ar, ab.sar, car, car_se, ab.car_path, ab.car_path_se, df, fit_s.est_ar, k, blocks, pairs, bhar
         )
         labels = [e.group for e in ev_ok]
-        group_names = list(dict.fromkeys(lb for lb in labels if lb is not None))
-        counts = {gname: labels.count(gname) for gname in group_names}
-        pooled = aggregate(inputs, bootstrap=self.bootstrap, seed=self.seed, groups=counts)
-        per_group = {
-            gname: aggregate(
-                inputs, np.array([lb == gname for lb in labels], dtype=bool), bootstrap=self.bootstrap, seed=self.seed
-            )
-            for gname in group_names
-        }
+        pooled, per_group = self._aggregates(inputs, labels)
         day_ns = panel.day_ns
-        first = np.where(rows_s >= 0, rows_s, np.iinfo(np.int64).max).min(axis=1) if N else np.empty(0, np.int64)
-        first = np.where(first == np.iinfo(np.int64).max, 0, first)
-        gone = win.excluded_between(excl, cols[idx], first, est_hi[idx])
-        excluded = [_ro(day_ns[g]) for g in gone]
+        excluded = _excluded_days(day_ns, excl, cols[idx], rows_s, est_hi[idx])
         wrows = p_s[:, None] + np.arange(A, B + 1)[None, :]
         beta = (
             fit_s.beta[:, 0]
@@ -519,6 +518,19 @@ class EventStudy:
             measure=self.measure,
             cleaning=self.cleaning,
         )
+
+    def _aggregates(self, inputs: AggregateInputs, labels: list[str | None]) -> tuple[Aggregate, dict[str, Aggregate]]:
+        """The pooled aggregate (naming the groups it mixes) and one per group label."""
+        names = list(dict.fromkeys(lb for lb in labels if lb is not None))
+        counts = {name: labels.count(name) for name in names}
+        pooled = aggregate(inputs, bootstrap=self.bootstrap, seed=self.seed, groups=counts)
+        per_group = {
+            name: aggregate(
+                inputs, np.array([lb == name for lb in labels], dtype=bool), bootstrap=self.bootstrap, seed=self.seed
+            )
+            for name in names
+        }
+        return pooled, per_group
 
     def _bhar(self, Rw: np.ndarray, ar: np.ndarray) -> np.ndarray | None:
         """Buy-and-hold abnormal return: compounded firm return minus compounded normal return."""
