@@ -354,7 +354,9 @@ def _html_table(head: list[str], rows: list[list[str]]) -> str:
 
 def _sections(result: EventStudyResult) -> list[tuple[str, list[str], list[list[str]]]]:
     """(heading, head, rows) of every table in the report, in order."""
-    out = [("Firm-events", *_firm_table(result))]
+    out: list[tuple[str, list[str], list[list[str]]]] = (
+        [("Firm-events", *_firm_table(result))] if result.n else [("No firm-event could be estimated", [], [])]
+    )
     if result.n > 1:
         out.append(("Aggregate (AAR per day; last row: the whole window)", *_agg_table(result, result.aggregate)))
     for g, agg in result.group_aggregates.items():
