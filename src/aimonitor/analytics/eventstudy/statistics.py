@@ -51,7 +51,7 @@ def row_ranks(x: np.ndarray) -> np.ndarray:
     """Ranks (1-based, ties averaged) of each row's finite values; NaN stays NaN."""
     present = np.isfinite(x)
     filled = np.where(present, x, np.inf)
-    order = np.argsort(filled, axis=1, kind="stable")
+    order = np.argsort(filled, axis=1)  # ties are re-ranked below, so no stable sort needed
     ranks = np.empty(x.shape, dtype=float)
     np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1, x.shape[1] + 1, dtype=float), x.shape), axis=1)
     srt = np.take_along_axis(filled, order, axis=1)
@@ -170,6 +170,20 @@ def residual_blocks(rows: np.ndarray, resid: np.ndarray, p: np.ndarray) -> Resid
     return ResidualBlocks(ps, groups, [int(x) for x in glo], stacked)
 
 
+#: m * n * k below which OpenBLAS multiplies on one thread; thread start-up and contention
+#: dominate products this small (on a loaded 2-core machine a threaded product was 40x slower)
+_SINGLE_THREAD_GEMM = 1 << 18
+
+
+def _small_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b.T`` computed in row blocks of ``b`` small enough for a single-threaded BLAS call."""
+    m, k = a.shape
+    rows = max(1, _SINGLE_THREAD_GEMM // max(m * k, 1) - 1)
+    if b.shape[0] <= rows:
+        return a @ b.T
+    return np.hstack([a @ b[i : i + rows].T for i in range(0, b.shape[0], rows)])
+
+
 def _corr_with_tail(rb: ResidualBlocks, g: int, h_end: int) -> tuple[np.ndarray, np.ndarray]:
     """Pearson correlations of group ``g``'s members with the members of groups ``g .. h_end - 1``
     on their common dates (NaN with fewer than 3); returns ``(r (n_g, n_tail), tail members)``."""
@@ -187,8 +201,7 @@ def _corr_with_tail(rb: ResidualBlocks, g: int, h_end: int) -> tuple[np.ndarray,
         parts_q.append(blk[2 * nh :])
         members.append(rb.groups[h])
     nt = sum(len(m) for m in members)
-    # einsum, not BLAS: many small products, where a threaded BLAS only adds contention
-    P = np.einsum("ik,jk->ij", rb.stacked[g], np.vstack(parts_v + parts_z + parts_q))  # (3 ng, 3 nt)
+    P = _small_products(rb.stacked[g], np.vstack(parts_v + parts_z + parts_q))  # (3 ng, 3 nt)
     n = P[:ng, :nt]
     s_a, q_a = P[ng : 2 * ng, :nt], P[2 * ng :, :nt]
     s_b, q_b = P[:ng, nt : 2 * nt], P[:ng, 2 * nt :]
