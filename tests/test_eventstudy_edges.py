@@ -141,6 +141,8 @@ def test_window_crossing_thanksgiving_counts_sessions(wide):
 
 
 # --------------------------------------------------------------------------- models by hand
+# (the textbook arithmetic on a plain contiguous window: estimation-window cleaning off;
+#  tests/test_study_cleaning.py covers the clean windows)
 
 
 def _hand_setup(wide: pd.DataFrame, sym: str, day0: str, L: int = 250, G: int = 10, A: int = -1, B: int = 1):
@@ -152,7 +154,7 @@ def _hand_setup(wide: pd.DataFrame, sym: str, day0: str, L: int = 250, G: int = 
 
 
 def test_market_adjusted_by_hand(wide):
-    res = study_from_events(wide, "SPY", [ev("ORCL", "2025-09-10")], StudyOptions(model="market-adjusted"))
+    res = study_from_events(wide, "SPY", [ev("ORCL", "2025-09-10")], StudyOptions(model="market-adjusted", clean=False))
     est, win = _hand_setup(wide, "ORCL", "2025-09-10")
     d = est["ORCL"] - est["SPY"]
     s = d.std(ddof=1)
@@ -168,7 +170,7 @@ def test_market_adjusted_by_hand(wide):
 
 
 def test_constant_mean_by_hand(wide):
-    res = study_from_events(wide, "SPY", [ev("AMD", "2025-10-06")], StudyOptions(model="constant-mean"))
+    res = study_from_events(wide, "SPY", [ev("AMD", "2025-10-06")], StudyOptions(model="constant-mean", clean=False))
     est, win = _hand_setup(wide, "AMD", "2025-10-06")
     x = est["AMD"].to_numpy()
     n = len(x)
@@ -186,7 +188,7 @@ def test_constant_mean_by_hand(wide):
 def test_short_history_firm_uses_what_it_has(wide):
     """CRWV for day 0 2025-10-01: its 250-session estimation window starts before its IPO, so
     only the returns from 2025-03-31 (the first return after the 2025-03-28 IPO) to day -12 count."""
-    res = study_from_events(wide, "SPY", [ev("CRWV", "2025-10-01")], StudyOptions())
+    res = study_from_events(wide, "SPY", [ev("CRWV", "2025-10-01")], StudyOptions(clean=False))
     assert res.n == 1
     est, win = _hand_setup(wide, "CRWV", "2025-10-01")
     n_hand = len(est)
@@ -243,7 +245,7 @@ def test_write_study_report(tmp_path, wide):
         wide,
         "SPY",
         [ev("ORCL", "2025-09-10", "orcl"), ev("AMD", "2025-10-06", "amd"), ev("CRWV", "2025-01-22", "crwv")],
-        StudyOptions(),
+        StudyOptions(clean=False),  # +35.38% is ORCL's day-0 AR on the plain window (test_eventstudy_real)
     )
     paths = write_study_report(res, tmp_path / "rep")
     names = {p.name for p in paths}

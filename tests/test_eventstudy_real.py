@@ -30,7 +30,9 @@ def result(wide):
         {"event_id": "orcl-fq1", "tickers": "ORCL", "day0": "2025-09-10", "announce_date": "2025-09-09"},
         {"event_id": "amd-openai", "tickers": ["AMD"], "day0": "2025-10-06"},
     ]
-    return study_from_events(wide, "SPY", events, StudyOptions(window=(-1, 1), estimation_length=250, gap=10))
+    # the textbook arithmetic on a plain contiguous window: estimation-window cleaning off
+    opts = StudyOptions(window=(-1, 1), estimation_length=250, gap=10, clean=False)
+    return study_from_events(wide, "SPY", events, opts)
 
 
 def hand_ar(wide: pd.DataFrame, sym: str, day0: str) -> tuple[float, float, float]:

@@ -466,10 +466,32 @@ def _window(value: str) -> tuple[int, int]:
 @click.option("--estimation-start", help="Explicit estimation start (YYYY-MM-DD).")
 @click.option("--estimation-end", help="Explicit estimation end (YYYY-MM-DD).")
 @click.option(
-    "--model", type=click.Choice(["market", "market-adjusted", "constant-mean"]), default="market", show_default=True
+    "--model",
+    type=click.Choice(["market", "market-adjusted", "constant-mean", "factor"]),
+    default="market",
+    show_default=True,
 )
+@click.option("--factors", help="Factor series for --model factor, comma-separated stored symbols (e.g. SPY,SMH).")
 @click.option("--returns", "returns_kind", type=click.Choice(["simple", "log"]), default="simple", show_default=True)
 @click.option("--min-estimation", default=60, show_default=True, type=int)
+@click.option(
+    "--clean/--no-clean",
+    default=True,
+    show_default=True,
+    help="Leave other event windows and jump days out of estimation windows.",
+)
+@click.option("--jump-k", default=4.0, show_default=True, type=float, help="Jump days: K robust sigmas; 0: off.")
+@click.option("--bootstrap", default=0, show_default=True, type=int, help="Bootstrap draws for the CAAR interval.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap.")
+@click.option("--include-outcomes", is_flag=True, help="Also study outcome rows (stock_reaction, credit_move, ...).")
+@click.option("--group-by", type=click.Choice(["event_type", "counterparty"]), help="Aggregate per group.")
+@click.option(
+    "--measure",
+    type=click.Choice(["return", "spread"]),
+    default="return",
+    show_default=True,
+    help="spread: daily changes of the equity-implied 5y spread (bp) against the rating-bucket OAS.",
+)
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False), help="Write the report (markdown, HTML, PNG, CSV) here."
 )
@@ -489,8 +511,16 @@ def study(
     estimation_start: str | None,
     estimation_end: str | None,
     model: str,
+    factors: str | None,
     returns_kind: str,
     min_estimation: int,
+    clean: bool,
+    jump_k: float,
+    bootstrap: int,
+    seed: int,
+    include_outcomes: bool,
+    group_by: str | None,
+    measure: str,
     out_dir: str | None,
     as_json: bool,
 ) -> None:
@@ -510,12 +540,22 @@ def study(
         model=model,
         returns=returns_kind,
         min_estimation=min_estimation,
+        clean=clean,
+        jump_k=jump_k if jump_k > 0 else None,
+        factors=tuple(f.strip() for f in (factors or "").split(",") if f.strip()),
+        bootstrap=bootstrap,
+        seed=seed,
+        include_outcomes=include_outcomes,
+        group_by=group_by,
+        measure=measure,
     )
     if prices:
         if not market or not event_date:
             raise click.UsageError("--prices needs --market COLUMN and --event-date D")
         syms = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
-        res = study_csv(prices, market, parse_date(event_date, "--event-date"), syms, opts)
+        when = parse_date(event_date, "--event-date")
+        assert when is not None  # checked above
+        res = study_csv(prices, market, when, syms, opts)
     else:
         if not event_ids and not all_events:
             raise click.UsageError("pass --event ID (repeatable), --all-events, or --prices FILE")

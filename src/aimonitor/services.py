@@ -17,13 +17,20 @@ import pandas as pd
 from aimonitor import calendar
 from aimonitor.analytics.eventstudy import EventStudyResult
 from aimonitor.analytics.spread_report import SpreadReport, build_spread_report
+from aimonitor.analytics.spreads import SpreadPanel
 from aimonitor.config import AppConfig
 from aimonitor.errors import DataError, InsufficientData
 from aimonitor.events.catalog import EventRecord, load_catalog
 from aimonitor.pipeline import credit_params, read_spread_panel
 from aimonitor.sources.cdsquotes import load_cds_quotes_csv, tenor_years
 from aimonitor.store import Store, UpsertCount
-from aimonitor.study import StudyOptions, load_price_csv, study_from_events, study_from_prices
+from aimonitor.study import (
+    StudyOptions,
+    load_price_csv,
+    study_from_events,
+    study_from_prices,
+    study_spread_changes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +73,32 @@ def stored_prices_on_sessions(store: Store, field: str = "adj_close") -> pd.Data
     return wide.reindex(calendar.sessions_index(first, last))
 
 
+def _study_doc(e: EventRecord) -> dict:
+    """What an event study needs of a catalog record."""
+    return e.to_json() | {"event_date": e.announce_date, "counterparty": e.counterparty}
+
+
+def _spread_panel_for_study(cfg: AppConfig, store: Store, through: dt.date) -> SpreadPanel:
+    """The one call into the pipeline's spread panel (its signature may grow)."""
+    return read_spread_panel(cfg, store, through)
+
+
+def _stored_spreads(cfg: AppConfig, store: Store) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """Equity-implied 5y spreads and each name's rating-bucket OAS (bp) on the session index."""
+    through = last_stored_session(store)
+    panel = _spread_panel_for_study(cfg, store, through)
+    if not panel.symbols:
+        raise InsufficientData("no equity-implied spreads could be computed; fetch prices and fundamentals first")
+    spreads = pd.DataFrame({s: panel.series(s) for s in panel.symbols})
+    spreads.index = pd.DatetimeIndex(pd.to_datetime(spreads.index))
+    sessions = calendar.sessions_index(spreads.index.min(), through)
+    spreads = spreads.reindex(sessions)
+    names = {s: panel.buckets[s] for s in panel.symbols if s in panel.buckets}
+    bench = pd.DataFrame({s: panel.benchmark(b) for s, b in names.items()}, columns=list(spreads.columns))
+    bench.index = pd.DatetimeIndex(pd.to_datetime(bench.index))
+    return spreads, bench.reindex(sessions.union(bench.index)).ffill().reindex(sessions), names
+
+
 def study_stored_events(
     cfg: AppConfig,
     store: Store,
@@ -74,7 +107,11 @@ def study_stored_events(
     options: StudyOptions,
     market: str | None = None,
 ) -> EventStudyResult:
-    """Event study of catalog events on stored prices (day 0 from each event's timing)."""
+    """Event study of catalog events on stored data (day 0 from each event's timing).
+
+    ``options.measure == "spread"`` studies daily changes of the equity-implied 5y spread (bp)
+    against each name's rating-bucket OAS; otherwise returns against ``market``.
+    """
     events = list_events(cfg, store)
     by_id = {e.event_id: e for e in events}
     if all_events:
@@ -86,17 +123,24 @@ def study_stored_events(
         chosen = [by_id[i] for i in event_ids]
     if not chosen:
         raise InsufficientData("no events to study: pass --event ID (repeatable) or --all-events")
+    docs = [_study_doc(e) for e in chosen]
+    catalog = [_study_doc(e) for e in events]
+    if options.measure == "spread":
+        spreads, bench, names = _stored_spreads(cfg, store)
+        return study_spread_changes(spreads, bench, docs, options, catalog=catalog, benchmark_names=names)
     prices = stored_prices_on_sessions(store)
     mkt = market or cfg.watchlist.market
     if mkt not in prices.columns:
         raise InsufficientData(f"no stored prices for the market benchmark {mkt}; fetch it first")
-    return study_from_events(prices, mkt, [e.to_json() | {"event_date": e.announce_date} for e in chosen], options)
+    return study_from_events(prices, mkt, docs, options, catalog=catalog)
 
 
 def study_csv(
     path: str | Path, market: str, event_date: dt.date, symbols: Iterable[str] | None, options: StudyOptions
 ) -> EventStudyResult:
     """Event study of one date on a user's price CSV (its rows are the sessions)."""
+    if options.measure != "return":
+        raise DataError("--measure spread needs stored data (catalog events), not --prices")
     prices = load_price_csv(path)
     return study_from_prices(prices, market, event_date, list(symbols) if symbols else None, options)
 

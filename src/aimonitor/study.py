@@ -5,6 +5,15 @@
   the CSV's own rows (the user's calendar).
 * :func:`study_from_events` runs curated events (day 0 already computed) over a wide
   price frame on the exchange session index (given by the caller).
+* :func:`study_spread_changes` runs the same study on daily changes of a spread (bp), each
+  name against its own benchmark spread (``--measure spread``).
+
+Catalog hygiene (:func:`build_firm_events`): one firm-event per (symbol, day 0) carrying all
+its event ids; outcome rows (``stock_reaction``, ``credit_move``, ``market_move``: reactions,
+not news) are skipped unless asked for; other catalog events (earnings included) whose day 0
+falls inside a firm-event's window are listed in ``confounded_by``; every catalog event's
+window is left out of the estimation windows of its names (see
+:mod:`aimonitor.analytics.eventstudy.windows`).
 """
 
 from __future__ import annotations
@@ -14,19 +23,25 @@ import dataclasses
 import datetime as dt
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from aimonitor.analytics.eventstudy import EventStudy, EventStudyResult, FirmEvent, SkippedEvent
+from aimonitor.analytics.eventstudy import DEFAULT_JUMP_K, EventStudy, EventStudyResult, FirmEvent, SkippedEvent
 from aimonitor.analytics.returns import compute_returns
 from aimonitor.calendar import to_date
 from aimonitor.errors import DataError, InsufficientData
 
 log = logging.getLogger(__name__)
+
+#: catalog event types that are market outcomes (reactions), not announcements
+OUTCOME_TYPES: frozenset[str] = frozenset({"stock_reaction", "credit_move", "market_move"})
+GROUP_BY: tuple[str, ...] = ("event_type", "counterparty")
+MEASURES: tuple[str, ...] = ("return", "spread")
 
 
 @dataclass(frozen=True)
@@ -41,19 +56,38 @@ class StudyOptions:
     model: str = "market"
     returns: str = "simple"
     min_estimation: int = 60
+    clean: bool = True
+    jump_k: float | None = DEFAULT_JUMP_K
+    factors: tuple[str, ...] = ()
+    bootstrap: int = 0
+    seed: int = 0
+    include_outcomes: bool = False
+    group_by: str | None = None
+    measure: str = "return"
 
-    def engine(self) -> EventStudy:
+    def engine(self, returns_kind: str | None = None) -> EventStudy:
         """The :class:`EventStudy` configured by these options (raises ``DataError`` if invalid)."""
+        if self.group_by is not None and self.group_by not in GROUP_BY:
+            raise DataError(f"study options: --group-by must be one of {', '.join(GROUP_BY)}; got {self.group_by!r}")
+        if self.measure not in MEASURES:
+            raise DataError(f"study options: --measure must be one of {', '.join(MEASURES)}; got {self.measure!r}")
+        if self.model == "factor" and not self.factors:
+            raise DataError("study options: --model factor needs --factors A,B (stored series, e.g. SPY,SMH)")
         try:
             return EventStudy(
-                window=tuple(self.window),
+                window=(int(self.window[0]), int(self.window[1])),
                 model=self.model,
                 estimation_length=self.estimation_length,
                 gap=self.gap,
                 estimation_start=self.estimation_start,
                 estimation_end=self.estimation_end,
                 min_estimation=self.min_estimation,
-                returns_kind=self.returns,
+                returns_kind=returns_kind or self.returns,
+                clean=self.clean,
+                jump_k=self.jump_k,
+                bootstrap=self.bootstrap,
+                seed=self.seed,
+                measure=self.measure,
             )
         except ValueError as exc:
             raise DataError(f"study options: {exc}") from exc
@@ -153,16 +187,16 @@ def _first_valid(prices: pd.Series) -> pd.Timestamp | None:
     return None if fv is None else pd.Timestamp(fv)
 
 
-def _prescreen(prices: pd.DataFrame, ev: FirmEvent, window: tuple[int, int]) -> str | None:
+def _prescreen(prices: pd.DataFrame, ev: FirmEvent, window: tuple[int, int], what: str = "prices") -> str | None:
     """A clear reason when day 0 cannot be placed on the price rows for this symbol."""
     idx = prices.index
     sym = ev.symbol
     if sym not in prices.columns:
-        return f"no prices for {sym} in the data; add a {sym} column or drop the symbol"
+        return f"no {what} for {sym} in the data; add a {sym} column or drop the symbol"
     d0 = pd.Timestamp(ev.day0)
     first = _first_valid(prices[sym])
     if first is None:
-        return f"no prices for {sym} at all (empty column)"
+        return f"no {what} for {sym} at all (empty column)"
     if d0 > idx[-1]:
         return (
             f"day 0 {ev.day0} is after the last session in the data ({idx[-1].date()}); "
@@ -177,10 +211,40 @@ def _prescreen(prices: pd.DataFrame, ev: FirmEvent, window: tuple[int, int]) -> 
     if start_pos <= first_pos:
         wstart = idx[max(start_pos, 0)].date()
         return (
-            f"no prices for {sym} before {first.date()} (first session); the event window starts "
+            f"no {what} for {sym} before {first.date()} (first session); the event window starts "
             f"{wstart}: pick a later event or shorten the window"
         )
     return None
+
+
+def _factor_returns(rets: pd.DataFrame, factors: Sequence[str]) -> pd.DataFrame | None:
+    if not factors:
+        return None
+    missing = [f for f in factors if f not in rets.columns]
+    if missing:
+        raise DataError(
+            f"factor(s) {', '.join(missing)} not in the prices ({', '.join(map(str, rets.columns))}); "
+            f"fetch them or pass --factors with stored series"
+        )
+    return rets[list(factors)]
+
+
+def _fit(
+    engine: EventStudy,
+    changes: pd.DataFrame,
+    market: pd.Series | pd.DataFrame | None,
+    events: list[FirmEvent],
+    skipped: list[SkippedEvent],
+    *,
+    factors: pd.DataFrame | None = None,
+    exclude_windows: Iterable[tuple[str, Any]] | None = None,
+) -> EventStudyResult:
+    res = engine.fit(changes, market, events, factors=factors, exclude_windows=exclude_windows)
+    if skipped:
+        res = dataclasses.replace(res, skipped=tuple(skipped) + res.skipped)
+    for s in res.skipped:
+        log.info("skipped %s (%s): %s", s.symbol, s.event_id or "-", s.reason)
+    return res
 
 
 def _run(
@@ -189,6 +253,7 @@ def _run(
     events: list[FirmEvent],
     options: StudyOptions,
     pre_skipped: list[SkippedEvent],
+    exclude_windows: Iterable[tuple[str, Any]] | None = None,
 ) -> EventStudyResult:
     engine = options.engine()
     if market_col not in prices.columns:
@@ -197,12 +262,13 @@ def _run(
             f"pass --market with one of them"
         )
     rets = compute_returns(prices, options.returns)
+    factors = _factor_returns(rets, options.factors)
     market = rets[market_col]
     firms = rets.drop(columns=[market_col])
     good: list[FirmEvent] = []
     skipped = list(pre_skipped)
     for ev in events:
-        if ev.symbol == market_col:
+        if ev.symbol == market_col and options.model != "factor":
             skipped.append(SkippedEvent(ev.symbol, ev.event_id, f"{ev.symbol} is the market index of this study"))
             continue
         why = _prescreen(prices, ev, engine.window)
@@ -210,12 +276,170 @@ def _run(
             skipped.append(SkippedEvent(ev.symbol, ev.event_id, why))
         else:
             good.append(ev)
-    res = engine.fit(firms, market, good)
-    if skipped:
-        res = dataclasses.replace(res, skipped=tuple(skipped) + res.skipped)
-    for s in res.skipped:
-        log.info("skipped %s (%s): %s", s.symbol, s.event_id or "-", s.reason)
-    return res
+    return _fit(engine, firms, market, good, skipped, factors=factors, exclude_windows=exclude_windows)
+
+
+# --------------------------------------------------------------------------- catalog hygiene
+
+
+def _field(ev: Any, *names: str) -> Any:
+    for n in names:
+        if isinstance(ev, Mapping):
+            if n in ev and ev[n] is not None:
+                return ev[n]
+        elif getattr(ev, n, None) is not None:
+            return getattr(ev, n)
+    return None
+
+
+@dataclass(frozen=True)
+class CatalogEvent:
+    """What the study needs of one catalog event."""
+
+    event_id: str | None
+    tickers: tuple[str, ...]
+    day0: dt.date | None
+    announce_date: dt.date | None
+    types: tuple[str, ...]
+    counterparty: str
+    raw: Any = None
+
+    @property
+    def is_outcome(self) -> bool:
+        """Every type is an outcome (a reaction, not news)."""
+        return bool(self.types) and all(t in OUTCOME_TYPES for t in self.types)
+
+    @property
+    def type_label(self) -> str:
+        return ";".join(self.types) or "unknown"
+
+    @property
+    def counterparty_label(self) -> str:
+        first = self.counterparty.split(";")[0].strip()
+        return first or "(none)"
+
+    @classmethod
+    def parse(cls, ev: Any) -> CatalogEvent:
+        eid = _field(ev, "event_id", "id")
+        tick = _field(ev, "tickers", "symbols", "symbol")
+        if isinstance(tick, str):
+            tickers = tuple(t.strip() for t in tick.replace(";", ",").split(",") if t.strip())
+        else:
+            tickers = tuple(str(t) for t in (tick or []))
+        d0 = _field(ev, "day0")
+        ed = _field(ev, "event_date", "announce_date")
+        types = _field(ev, "event_types", "event_type")
+        if isinstance(types, str):
+            types = tuple(t.strip() for t in types.split(";") if t.strip())
+        cp = _field(ev, "counterparty")
+        return cls(
+            None if eid is None else str(eid),
+            tickers,
+            to_date(d0) if d0 is not None else None,
+            to_date(ed) if ed is not None else None,
+            tuple(types or ()),
+            str(cp or ""),
+            ev,
+        )
+
+
+def _position(sessions: pd.DatetimeIndex, d: dt.date) -> int | None:
+    ts = pd.Timestamp(d)
+    pos = int(sessions.searchsorted(ts))
+    return pos if pos < len(sessions) and sessions[pos] == ts else None
+
+
+def build_firm_events(
+    events: Iterable[Any],
+    sessions: pd.DatetimeIndex,
+    options: StudyOptions,
+    catalog: Iterable[Any] | None = None,
+) -> tuple[list[FirmEvent], list[SkippedEvent], list[tuple[str, dt.date]]]:
+    """Catalog events -> firm-events (one per (symbol, day 0)), skips, and exclusion windows.
+
+    Parameters
+    ----------
+    events : iterable
+        The events to study (objects or mappings with ``event_id``, ``tickers``, ``day0`` and
+        optionally ``announce_date``/``event_date``, ``event_type``, ``counterparty``).
+    sessions : DatetimeIndex
+        The session calendar (to find which events fall inside a window).
+    options : StudyOptions
+        ``window``, ``include_outcomes`` and ``group_by`` are used.
+    catalog : iterable, optional
+        Every catalog event (for ``confounded_by`` and the estimation exclusions; default:
+        ``events``).
+
+    Returns
+    -------
+    firm_events, skipped, exclude_windows
+    """
+    chosen = [CatalogEvent.parse(e) for e in events]
+    everything = [CatalogEvent.parse(e) for e in catalog] if catalog is not None else chosen
+    A, B = options.window
+    skipped: list[SkippedEvent] = []
+    merged: dict[tuple[str, dt.date], list[CatalogEvent]] = {}
+    for ce in chosen:
+        if not ce.tickers:
+            skipped.append(SkippedEvent("-", ce.event_id, "the event names no listed company (no tickers)"))
+            continue
+        if ce.day0 is None:
+            for t in ce.tickers:
+                skipped.append(SkippedEvent(t, ce.event_id, "the event has no announcement date, so it has no day 0"))
+            continue
+        if ce.is_outcome and not options.include_outcomes:
+            for t in ce.tickers:
+                skipped.append(
+                    SkippedEvent(
+                        t,
+                        ce.event_id,
+                        f"{ce.event_id} records a market outcome ({ce.type_label}), a reaction rather than "
+                        f"an announcement; pass --include-outcomes to study it",
+                    )
+                )
+            continue
+        for t in ce.tickers:
+            merged.setdefault((t, ce.day0), []).append(ce)
+
+    # news (non-outcome) events per symbol with their session positions, for confounding
+    news: dict[str, list[tuple[int, CatalogEvent]]] = {}
+    windows: list[tuple[str, dt.date]] = []
+    for ce in everything:
+        if ce.day0 is None:
+            continue
+        for t in ce.tickers:
+            windows.append((t, ce.day0))
+            pos = _position(sessions, ce.day0)
+            if pos is not None and not ce.is_outcome:
+                news.setdefault(t, []).append((pos, ce))
+
+    firm_events: list[FirmEvent] = []
+    for (sym, d0), group in merged.items():
+        primary = group[0]
+        ids = tuple(dict.fromkeys(c.event_id for c in group if c.event_id is not None))
+        p = _position(sessions, d0)
+        confounded: list[str] = []
+        if p is not None:
+            for pos, ce in news.get(sym, []):
+                if p + A <= pos <= p + B and ce.event_id is not None and ce.event_id != primary.event_id:
+                    confounded.append(ce.event_id)
+        label = None
+        if options.group_by == "event_type":
+            label = "+".join(dict.fromkeys(c.type_label for c in group))
+        elif options.group_by == "counterparty":
+            label = primary.counterparty_label
+        firm_events.append(
+            FirmEvent(
+                sym,
+                primary.event_id,
+                primary.announce_date or d0,
+                d0,
+                event_ids=ids,
+                confounded_by=tuple(dict.fromkeys(confounded)),
+                group=label,
+            )
+        )
+    return firm_events, skipped, windows
 
 
 # --------------------------------------------------------------------------- public
@@ -241,7 +465,7 @@ def study_from_prices(
     symbols : iterable of str, optional
         Firms to study (default: every column except the market).
     options : StudyOptions, optional
-        Window, estimation, model, return kind (defaults as the CLI).
+        Window, estimation, model, return kind, cleaning (defaults as the CLI).
     """
     opts = options or StudyOptions()
     try:
@@ -278,21 +502,13 @@ def study_from_prices(
     return _run(prices_wide, market_col, events, opts, pre)
 
 
-def _field(ev: Any, *names: str) -> Any:
-    for n in names:
-        if isinstance(ev, Mapping):
-            if n in ev and ev[n] is not None:
-                return ev[n]
-        elif getattr(ev, n, None) is not None:
-            return getattr(ev, n)
-    return None
-
-
 def study_from_events(
     prices_wide: pd.DataFrame,
     market_series_name: str,
     events: Iterable[Any],
     options: StudyOptions | None = None,
+    *,
+    catalog: Iterable[Any] | None = None,
 ) -> EventStudyResult:
     """Event study of curated events (each with ``day0`` already on the session calendar).
 
@@ -305,33 +521,109 @@ def study_from_events(
     events : iterable
         Objects or dicts with ``event_id``, ``day0``, ``tickers`` (list or ``;``/``,``-separated
         string; ``symbols`` or ``symbol`` also accepted) and optionally ``announce_date``
-        / ``event_date``. One firm-event per ticker.
+        / ``event_date``, ``event_type``, ``counterparty``. One firm-event per (ticker, day 0).
     options : StudyOptions, optional
+    catalog : iterable, optional
+        Every catalog event: their windows are left out of estimation windows and those
+        inside a firm-event's window are listed in ``confounded_by`` (default: ``events``).
     """
     opts = options or StudyOptions()
-    fes: list[FirmEvent] = []
-    pre: list[SkippedEvent] = []
-    for ev in events:
-        eid = _field(ev, "event_id", "id")
-        eid = None if eid is None else str(eid)
-        tick = _field(ev, "tickers", "symbols", "symbol")
-        if isinstance(tick, str):
-            tickers = [t.strip() for t in tick.replace(";", ",").split(",") if t.strip()]
+    events = list(events)
+    sessions = pd.DatetimeIndex(prices_wide.index)
+    fes, pre, windows = build_firm_events(events, sessions, opts, catalog)
+    res = _run(prices_wide, market_series_name, fes, opts, pre, exclude_windows=windows)
+    return _with_context(res, opts, events, market_series_name)
+
+
+def study_spread_changes(
+    spreads_bp: pd.DataFrame,
+    benchmarks_bp: pd.DataFrame,
+    events: Iterable[Any],
+    options: StudyOptions | None = None,
+    *,
+    catalog: Iterable[Any] | None = None,
+    benchmark_names: Mapping[str, str] | None = None,
+) -> EventStudyResult:
+    """Event study of daily spread changes (bp): each name against its own benchmark spread.
+
+    Parameters
+    ----------
+    spreads_bp : DataFrame
+        Spread levels in bp on the session index, one column per name (NaN where none).
+    benchmarks_bp : DataFrame
+        The benchmark spread of each name (same column names), bp, on the same index.
+    events, options, catalog
+        As :func:`study_from_events`. The market and market-adjusted models use the
+        benchmark change as the market; ARs are in bp.
+    benchmark_names : mapping, optional
+        name -> benchmark series id (reported in the result's context).
+    """
+    opts = options or StudyOptions()
+    if opts.model == "factor":
+        raise DataError("--measure spread supports the market, market-adjusted and constant-mean models")
+    events = list(events)
+    sessions = pd.DatetimeIndex(spreads_bp.index)
+    fes, skipped, windows = build_firm_events(events, sessions, opts, catalog)
+    engine = opts.engine(returns_kind="bp")
+    changes = spreads_bp.diff()
+    bench = benchmarks_bp.reindex(index=spreads_bp.index, columns=spreads_bp.columns).ffill().diff()
+    good: list[FirmEvent] = []
+    for ev in fes:
+        why = _prescreen(spreads_bp, ev, engine.window, what="equity-implied spread")
+        if why is None and not benchmarks_bp.get(ev.symbol, pd.Series(dtype=float)).notna().any():
+            why = f"no benchmark spread for {ev.symbol}; map it to a FRED OAS series in [credit.rating_buckets]"
+        if why:
+            skipped.append(SkippedEvent(ev.symbol, ev.event_id, why))
         else:
-            tickers = [str(t) for t in (tick or [])]
-        if not tickers:
-            pre.append(SkippedEvent("-", eid, "the event names no tickers"))
-            continue
-        d0 = _field(ev, "day0")
-        if d0 is None:
-            for t in tickers:
-                pre.append(SkippedEvent(t, eid, "the event has no day 0; compute it with aimonitor.calendar.day0"))
-            continue
-        d0 = to_date(d0)
-        ed = _field(ev, "event_date", "announce_date")
-        ed = to_date(ed) if ed is not None else d0
-        fes.extend(FirmEvent(t, eid, ed, d0) for t in tickers)
-    return _run(prices_wide, market_series_name, fes, opts, pre)
+            good.append(ev)
+    res = _fit(engine, changes, bench, good, skipped, exclude_windows=windows)
+    return _with_context(res, opts, events, "rating-bucket OAS", benchmark_names=benchmark_names)
 
 
-__all__ = ["StudyOptions", "load_price_csv", "study_from_prices", "study_from_events"]
+def _with_context(
+    res: EventStudyResult,
+    opts: StudyOptions,
+    events: list[Any],
+    market: str,
+    benchmark_names: Mapping[str, str] | None = None,
+) -> EventStudyResult:
+    """Attach the catalog details a report needs (deal descriptions, market, benchmarks)."""
+    info: dict[str, dict[str, Any]] = {}
+    for ev in events:
+        ce = CatalogEvent.parse(ev)
+        if ce.event_id is None:
+            continue
+        amount = _field(ev, "amount_usd")
+        info[ce.event_id] = {
+            "event_id": ce.event_id,
+            "description": str(_field(ev, "description", "description_en") or ""),
+            "counterparty": ce.counterparty,
+            "amount_usd": float(amount) if amount is not None and not _isnan(amount) else None,
+            "timing": str(_field(ev, "timing") or "unknown"),
+            "announce_date": ce.announce_date.isoformat() if ce.announce_date else None,
+            "day0": ce.day0.isoformat() if ce.day0 else None,
+            "event_type": ce.type_label,
+            "tickers": list(ce.tickers),
+        }
+    ctx = {"events": info, "market": market, "factors": list(opts.factors), "measure": opts.measure}
+    if benchmark_names:
+        ctx["benchmarks"] = dict(benchmark_names)
+    return dataclasses.replace(res, context=ctx, group_by=opts.group_by)
+
+
+def _isnan(x: Any) -> bool:
+    try:
+        return bool(np.isnan(float(x)))
+    except (TypeError, ValueError):
+        return True
+
+
+__all__ = [
+    "OUTCOME_TYPES",
+    "StudyOptions",
+    "build_firm_events",
+    "load_price_csv",
+    "study_from_events",
+    "study_from_prices",
+    "study_spread_changes",
+]
