@@ -118,25 +118,20 @@ def snapshot_store(tmp_path_factory):
     s.close()
 
 
-def _derived_db(path: Path, through: dt.date, start_from: Path | None = None) -> Path:
-    """A database holding the snapshot up to ``through`` and its signals (no cycle, no alerts).
-
-    Built from scratch, or from a copy of ``start_from`` (derived incrementally; that the two
-    agree is what ``test_pipeline.test_incremental_signals_equal_a_from_scratch_derivation``
-    checks).
-    """
+def _derived_db(path: Path, through: dt.date, *, signals: bool = True) -> Path:
+    """A database holding the snapshot up to ``through`` and (by default) its signals derived
+    from scratch; no cycle has run, so there are no alerts."""
     from aimonitor.config import load_config
     from aimonitor.ingest import run_fetch
     from aimonitor.pipeline import update_signals
     from aimonitor.sources.snapshot import SnapshotSource
     from aimonitor.store import Store
 
-    if start_from is not None:
-        shutil.copyfile(start_from, path)
     cfg = load_config(CONFIG)
     with Store(path) as s:  # closing checkpoints the WAL, so the file alone is the database
         run_fetch(cfg, s, SnapshotSource(), as_of=through)
-        update_signals(cfg, s, through)
+        if signals:
+            update_signals(cfg, s, through)
     return path
 
 
@@ -153,9 +148,9 @@ def db_1128(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def db_full(tmp_path_factory, db_1128) -> Path:
-    """Template database: the whole snapshot (through 2026-02-27) and its signals."""
-    return _derived_db(tmp_path_factory.mktemp("tpl") / "tfull.db", dt.date(2026, 2, 27), start_from=db_1128)
+def db_prices(tmp_path_factory) -> Path:
+    """Template database: the whole snapshot (through 2026-02-27) fetched, no signals derived."""
+    return _derived_db(tmp_path_factory.mktemp("tpl") / "tprices.db", dt.date(2026, 2, 27), signals=False)
 
 
 @pytest.fixture

@@ -146,15 +146,15 @@ def test_rules_check(loaded):
     assert {r["name"] for r in doc["rules"]} >= {"drawdown_warning", "drawdown_critical", "vol_spike"}
 
 
-def test_rules_backtest_json_and_override(db_full, db_copy):
-    """Backtest over 2025-11-03..2025-12-31 (41 sessions): the months of Oracle's and CoreWeave's
-    sell-off, in which ORCL went 25 % but never 50 % below its 52-week high (the CSV: -39.9 % at
+def test_rules_backtest_json_and_override(db_1128, db_copy):
+    """Backtest over 2025-10-01..2025-11-28 (the store's last session): Oracle's sell-off, in which
+    ORCL went 25 % but never 50 % below its 52-week high (the CSV: -25.6 % on 11-06, -39.9 % at
     worst), so the stricter override must fire fewer drawdown warnings."""
-    db = db_copy(db_full)
-    window = ("--from", "2025-11-03", "--to", "2025-12-31")
+    db = db_copy(db_1128)
+    window = ("--from", "2025-10-01", "--to", "2025-11-28")
     base = one_json(invoke(db, "rules", "backtest", *window, "--json"))
     assert {"from", "to", "alerts", "summary"} <= set(base)
-    assert (base["from"], base["to"]) == ("2025-11-03", "2025-12-31")
+    assert (base["from"], base["to"]) == ("2025-10-01", "2025-11-28")
     assert all(isinstance(v, int) for v in base["summary"].values())
     for a in base["alerts"]:
         check_alert(a)

@@ -255,11 +255,11 @@ def test_sessions_to_catch_up(store):
 # --------------------------------------------------------------------------- backtest
 
 
-def test_backtest_sends_nothing_and_fires_where_the_data_says(cfg, db_full, db_copy):
-    """Backtest over 2025-09-02..2025-12-31, the autumn of the loop's sell-off."""
-    path = db_copy(db_full)
+def test_backtest_sends_nothing_and_fires_where_the_data_says(cfg, db_1128, db_copy):
+    """Backtest over 2025-10-01..2025-11-28, the autumn of the loop's sell-off."""
+    path = db_copy(db_1128)
     with Store(path) as store:
-        res = run_backtest(cfg, store, D(2025, 9, 2), D(2025, 12, 31))
+        res = run_backtest(cfg, store, D(2025, 10, 1), D(2025, 11, 28))
     with sqlite3.connect(path) as con:
         for table in ("alerts", "alert_transitions", "outbox", "alert_state"):
             assert con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
@@ -270,7 +270,7 @@ def test_backtest_sends_nothing_and_fires_where_the_data_says(cfg, db_full, db_c
     for sym in rule.symbols:
         px = b[b.symbol == sym].set_index("date")["adj_close"]
         dd = px / px.rolling(252, min_periods=1).max() - 1
-        if (dd["2025-09-02":"2025-12-31"] < -0.25).any():
+        if (dd["2025-10-01":"2025-11-28"] < -0.25).any():
             expected.add(sym)
     assert {"ORCL", "CRWV"} <= expected  # the fact the test leans on (Oracle, CoreWeave sell-offs)
     fired = {a.symbol for a in res.alerts if a.rule == "drawdown_warning" and a.fired is not None}
