@@ -171,14 +171,33 @@ def db_copy(tmp_path) -> Callable[[Path, str], Path]:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> dict[str, Any]:
     """``aimonitor demo --out rep --from 2025-11-04 --to 2025-11-07 --json`` run once, in-process,
-    in an empty folder, with ``$AIMONITOR_DB`` pointing at a user database the demo must ignore.
+    in an empty folder, with ``$AIMONITOR_DB`` naming a user database the demo must ignore.
 
-    Returns the folder, the CLI result and the user-database path for the tests to inspect.
+    The config is the project's own except for a two-event catalog (Oracle's FQ1 results EV04,
+    AMD-OpenAI EV09, copied from the packaged one): the demo studies every catalog event, and
+    rendering all of them would triple the run for no extra coverage. Returns the folder, the
+    CLI result and the user-database path for the tests to inspect.
     """
+    import csv
+    import io
+    from importlib import resources
+
+    work = tmp_path_factory.mktemp("demo_inputs")
+    text = (resources.files("aimonitor") / "data" / "seed_events.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    with (work / "events.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(r for r in rows if r["event_id"] in ("EV04", "EV09"))
+    toml = CONFIG.read_text(encoding="utf-8")
+    assert "\n[events]\n" in toml
+    config = work / "aimonitor.toml"
+    config.write_text(toml.replace("\n[events]\n", f'\n[events]\ncatalog = "{work / "events.csv"}"\n', 1), "utf-8")
+
     folder = tmp_path_factory.mktemp("demo")
     user_db = folder / "user.db"
     res = invoke_cli(
-        ["demo", "--out", "rep", "--from", DEMO_FROM, "--to", DEMO_TO, "--json"],
+        ["--config", str(config), "demo", "--out", "rep", "--from", DEMO_FROM, "--to", DEMO_TO, "--json"],
         env={"AIMONITOR_DB": str(user_db)},
         cwd=folder,
     )

@@ -57,6 +57,9 @@ def test_demo_replays_the_window_and_writes_only_alerts_and_reports(demo):
     assert "<html" in (folder / "rep" / "index.html").read_text(encoding="utf-8").lower()
     keys = [r["key"] for r in demo["lines"]]
     assert keys and len(keys) == len(set(keys))
+    # the event study of the catalog's events (EV04, EV09 in the fixture's catalog) is written
+    study = folder / doc["reports"]["event_study"]
+    assert study.is_file() and "EV04" in study.read_text(encoding="utf-8")
 
 
 def test_demo_ignores_the_users_database_from_the_environment(demo):
