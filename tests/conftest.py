@@ -1,12 +1,31 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CONFIG = ROOT / "config" / "aimonitor.toml"
+NO_ENV: dict[str, str | None] = {"AIMONITOR_CONFIG": None, "AIMONITOR_DB": None, "AIMONITOR_NOTIFY_URLS": None}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``network`` run only when the -m expression names them (``pytest -m network``),
+    so ``pytest`` and ``pytest -m "not slow"`` stay offline."""
+    if "network" in (config.option.markexpr or ""):
+        return
+    skip = pytest.mark.skip(reason="needs internet access; run with -m network")
+    for item in items:
+        if item.get_closest_marker("network") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
@@ -17,11 +36,62 @@ def _isolated_env(monkeypatch, tmp_path):
     yield
 
 
+# --------------------------------------------------------------------------- the CLI in-process
+
+
+@contextmanager
+def _cwd(path: Path | None) -> Iterator[None]:
+    old = Path.cwd()
+    if path is not None:
+        os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+def invoke_cli(
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str | None] | None = None,
+    cwd: Path | None = None,
+) -> Any:
+    """Run ``aimonitor ARGS`` in this process with click's CliRunner (stdout and stderr apart).
+
+    The CLI installs its own root log handler and yfinance log level; both are given back
+    afterwards so pytest's log capture keeps working. ``cwd`` is where relative paths
+    (``alerts/``, ``reports/``) land.
+    """
+    from click.testing import CliRunner
+
+    from aimonitor.cli import cli
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yf_level = logging.getLogger("yfinance").level
+    try:
+        with _cwd(cwd):
+            return CliRunner().invoke(cli, list(args), env={**NO_ENV, **(env or {})}, catch_exceptions=False)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        logging.getLogger("yfinance").setLevel(yf_level)
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., Any]:
+    """``run_cli(*args, env=..., cwd=...)``: the CLI in-process (see :func:`invoke_cli`)."""
+    return lambda *args, **kw: invoke_cli(args, **kw)
+
+
+# --------------------------------------------------------------------------- configs and stores
+
+
 @pytest.fixture
 def cfg():
     from aimonitor.config import load_config
 
-    return load_config(ROOT / "config" / "aimonitor.toml")
+    return load_config(CONFIG)
 
 
 @pytest.fixture
@@ -41,11 +111,100 @@ def snapshot_store(tmp_path_factory):
     from aimonitor.sources.snapshot import SnapshotSource
     from aimonitor.store import Store
 
-    cfg = load_config(ROOT / "config" / "aimonitor.toml")
+    cfg = load_config(CONFIG)
     s = Store(tmp_path_factory.mktemp("snap") / "snap.db")
     run_fetch(cfg, s, SnapshotSource(), as_of=dt.date(2026, 2, 27))
     yield s
     s.close()
+
+
+def _derived_db(path: Path, through: dt.date, *, signals: bool = True) -> Path:
+    """A database holding the snapshot up to ``through`` and (by default) its signals derived
+    from scratch; no cycle has run, so there are no alerts."""
+    from aimonitor.config import load_config
+    from aimonitor.ingest import run_fetch
+    from aimonitor.pipeline import update_signals
+    from aimonitor.sources.snapshot import SnapshotSource
+    from aimonitor.store import Store
+
+    cfg = load_config(CONFIG)
+    with Store(path) as s:  # closing checkpoints the WAL, so the file alone is the database
+        run_fetch(cfg, s, SnapshotSource(), as_of=through)
+        if signals:
+            update_signals(cfg, s, through)
+    return path
+
+
+@pytest.fixture(scope="session")
+def db_1125(tmp_path_factory) -> Path:
+    """Template database: snapshot and signals through 2025-11-25 (copy it with ``db_copy``)."""
+    return _derived_db(tmp_path_factory.mktemp("tpl") / "t1125.db", dt.date(2025, 11, 25))
+
+
+@pytest.fixture(scope="session")
+def db_1128(tmp_path_factory) -> Path:
+    """Template database: snapshot and signals through 2025-11-28, derived from scratch."""
+    return _derived_db(tmp_path_factory.mktemp("tpl") / "t1128.db", dt.date(2025, 11, 28))
+
+
+@pytest.fixture(scope="session")
+def db_prices(tmp_path_factory) -> Path:
+    """Template database: the whole snapshot (through 2026-02-27) fetched, no signals derived."""
+    return _derived_db(tmp_path_factory.mktemp("tpl") / "tprices.db", dt.date(2026, 2, 27), signals=False)
+
+
+@pytest.fixture
+def db_copy(tmp_path) -> Callable[[Path, str], Path]:
+    """``db_copy(template, name)``: a private copy of a template database in this test's folder."""
+
+    def copy(template: Path, name: str = "copy.db") -> Path:
+        dst = tmp_path / name
+        shutil.copyfile(template, dst)
+        return dst
+
+    return copy
+
+
+# --------------------------------------------------------------------------- the demo, once
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> dict[str, Any]:
+    """``aimonitor demo --out rep --from 2025-11-04 --to 2025-11-07 --json`` run once, in-process,
+    in an empty folder, with ``$AIMONITOR_DB`` naming a user database the demo must ignore.
+
+    The config is the project's own except for a two-event catalog (Oracle's FQ1 results EV04,
+    AMD-OpenAI EV09, copied from the packaged one): the demo studies every catalog event, and
+    rendering all of them would triple the run for no extra coverage. Returns the folder, the
+    CLI result and the user-database path for the tests to inspect.
+    """
+    import csv
+    import io
+    from importlib import resources
+
+    work = tmp_path_factory.mktemp("demo_inputs")
+    text = (resources.files("aimonitor") / "data" / "seed_events.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    with (work / "events.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(r for r in rows if r["event_id"] in ("EV04", "EV09"))
+    toml = CONFIG.read_text(encoding="utf-8")
+    assert "\n[events]\n" in toml
+    config = work / "aimonitor.toml"
+    config.write_text(toml.replace("\n[events]\n", f'\n[events]\ncatalog = "{work / "events.csv"}"\n', 1), "utf-8")
+
+    folder = tmp_path_factory.mktemp("demo")
+    user_db = folder / "user.db"
+    res = invoke_cli(
+        ["--config", str(config), "demo", "--out", "rep", "--from", DEMO_FROM, "--to", DEMO_TO, "--json"],
+        env={"AIMONITOR_DB": str(user_db)},
+        cwd=folder,
+    )
+    return {"dir": folder, "result": res, "user_db": user_db, "from": DEMO_FROM, "to": DEMO_TO}
+
+
+DEMO_FROM, DEMO_TO = "2025-11-04", "2025-11-07"
 
 
 @pytest.fixture(scope="session")

@@ -65,3 +65,14 @@ def test_last_completed_session_respects_the_close():
 def test_bad_timing_is_named():
     with pytest.raises(DataError, match="timing must be one of"):
         calendar.day0("2025-10-06", "lunchtime")
+
+
+def test_the_calendar_range_is_fixed_and_dates_outside_it_are_named():
+    # built for 2000-01-03..2035-12-31 whatever today is: Monday 2035-12-31 (New Year's Eve) is a
+    # regular NYSE session and Christmas 2035 (a Tuesday) is not
+    assert calendar.is_session("2035-12-31")
+    assert not calendar.is_session("2035-12-25")
+    with pytest.raises(DataError, match=r"2036-01-02 is outside the trading calendar \(2000-01-03\.\.2035-12-31\)"):
+        calendar.is_session("2036-01-02")
+    with pytest.raises(DataError, match="outside the trading calendar"):
+        calendar.previous_session("1999-12-31")

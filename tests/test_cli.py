@@ -10,18 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import logging
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 import aimonitor
-from aimonitor.cli import cli
+from conftest import invoke_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config" / "aimonitor.toml"
@@ -42,28 +41,11 @@ ALERT_KEYS = {
 }
 #: keys an ALERT may carry beyond the contract's (the contract allows additions)
 ALERT_EXTRA = {"resolution", "unit", "since"}
-NO_ENV = {"AIMONITOR_CONFIG": None, "AIMONITOR_DB": None, "AIMONITOR_NOTIFY_URLS": None}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _restore_logging():
-    """The CLI installs its own root handler; give pytest its logging back afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
-def invoke(db: Path, *args: str, config: Path = CONFIG):
-    runner = CliRunner()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
-        return runner.invoke(cli, ["--config", str(config), "--db", str(db), *args], env=NO_ENV, catch_exceptions=False)
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
+def invoke(db: Path, *args: str, config: Path = CONFIG, cwd: Path | None = None):
+    """``aimonitor --config CONFIG --db DB ARGS`` in-process (click's CliRunner)."""
+    return invoke_cli(["--config", str(config), "--db", str(db), *args], cwd=cwd)
 
 
 def one_json(result) -> dict:
@@ -143,8 +125,9 @@ def test_status_json(loaded):
     doc = one_json(invoke(db, "status", "--as-of", "2026-03-03", "--json"))
     assert {"db", "last_run", "symbols", "firing"} <= set(doc)
     assert doc["db"] == str(db)
-    assert doc["last_run"] is None or {"started", "status"} <= set(doc["last_run"])
-    assert isinstance(doc["firing"], int)
+    # a fetch is not a monitoring cycle: no run recorded and nothing firing yet
+    assert doc["last_run"] is None
+    assert doc["firing"] == 0
     orcl = doc["symbols"]["ORCL"]
     # the last bar is Friday 2026-02-27; Monday 03-02 and Tuesday 03-03 are missing
     assert (orcl["last_session"], orcl["stale_sessions"]) == ("2026-02-27", 2)
@@ -167,32 +150,25 @@ def test_rules_check(loaded):
     assert {r["name"] for r in doc["rules"]} >= {"drawdown_warning", "drawdown_critical", "vol_spike"}
 
 
-def test_rules_backtest_json_and_override(loaded):
-    db, _ = loaded
-    base = one_json(invoke(db, "rules", "backtest", "--from", "2025-06-02", "--to", "2026-02-27", "--json"))
+def test_rules_backtest_json_and_override(db_1128, db_copy):
+    """Backtest over 2025-10-01..2025-11-28 (the store's last session): Oracle's sell-off, in which
+    ORCL went 25 % but never 50 % below its 52-week high (the CSV: -25.6 % on 11-06, -39.9 % at
+    worst), so the stricter override must fire fewer drawdown warnings."""
+    db = db_copy(db_1128)
+    window = ("--from", "2025-10-01", "--to", "2025-11-28")
+    base = one_json(invoke(db, "rules", "backtest", *window, "--json"))
     assert {"from", "to", "alerts", "summary"} <= set(base)
-    assert (base["from"], base["to"]) == ("2025-06-02", "2026-02-27")
+    assert (base["from"], base["to"]) == ("2025-10-01", "2025-11-28")
     assert all(isinstance(v, int) for v in base["summary"].values())
     for a in base["alerts"]:
         check_alert(a)
     assert base["summary"]["drawdown_warning"] > 0
-    strict = one_json(
-        invoke(
-            db,
-            "rules",
-            "backtest",
-            "--from",
-            "2025-06-02",
-            "--to",
-            "2026-02-27",
-            "--set",
-            "drawdown_warning.threshold=-0.5",
-            "--json",
-        )
-    )
+    assert any(a["rule"] == "drawdown_warning" and a["symbol"] == "ORCL" for a in base["alerts"])
+    strict = one_json(invoke(db, "rules", "backtest", *window, "--set", "drawdown_warning.threshold=-0.5", "--json"))
     assert strict["summary"] != base["summary"]
     # a stricter threshold fires fewer episodes; the other rules are untouched
     assert strict["summary"]["drawdown_warning"] < base["summary"]["drawdown_warning"]
+    assert not any(a["rule"] == "drawdown_warning" and a["symbol"] == "ORCL" for a in strict["alerts"])
     assert {k: v for k, v in strict["summary"].items() if k != "drawdown_warning"} == {
         k: v for k, v in base["summary"].items() if k != "drawdown_warning"
     }
@@ -223,34 +199,23 @@ def test_events_list_day0(loaded):
 
 # --------------------------------------------------------------------------- run / alerts
 
-
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMONITOR_")}
-    return subprocess.run(
-        [sys.executable, "-m", "aimonitor", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
+RUN_ONCE = ("run", "--once", "--source", "snapshot", "--as-of", "2025-11-28", "--json")
 
 
-def test_run_once_json_and_alerts_list(tmp_path):
-    db = tmp_path / "r.db"
-    p = _run(
-        [
-            "--config",
-            str(CONFIG),
-            "--db",
-            str(db),
-            "run",
-            "--once",
-            "--source",
-            "snapshot",
-            "--as-of",
-            "2025-11-28",
-            "--json",
-        ],
-        cwd=tmp_path,
-    )
-    assert p.returncode == 0, p.stderr
-    doc = json.loads(p.stdout)  # exactly one document, nothing else on stdout
+@pytest.fixture(scope="module")
+def ran_once(tmp_path_factory, db_1125):
+    """`run --once --source snapshot --as-of 2025-11-28 --json` on a database that holds the
+    snapshot through 2025-11-25 (so the cycle fetches 11-26 and 11-28 and derives their signals)."""
+    folder = tmp_path_factory.mktemp("run")
+    db = folder / "r.db"
+    shutil.copyfile(db_1125, db)
+    res = invoke(db, *RUN_ONCE, cwd=folder)
+    assert res.exit_code == 0, res.stderr
+    return {"dir": folder, "db": db, "doc": json.loads(res.stdout)}
+
+
+def test_run_once_json_and_alerts_list(ran_once):
+    doc, db, folder = ran_once["doc"], ran_once["db"], ran_once["dir"]
     assert {"as_of", "fetched", "signals", "alerts"} <= set(doc)
     assert doc["as_of"] == "2025-11-28"
     assert type(doc["signals"]) is int and doc["signals"] > 0
@@ -261,7 +226,7 @@ def test_run_once_json_and_alerts_list(tmp_path):
         check_alert(a)
     ids = {a["id"] for a in doc["alerts"]}
     assert "drawdown_warning:ORCL:2025-11-28" in ids
-    assert (tmp_path / "alerts" / "alerts.jsonl").exists()
+    assert (folder / "alerts" / "alerts.jsonl").exists()
 
     listed = one_json(invoke(db, "alerts", "list", "--json"))
     for a in listed["alerts"]:
@@ -275,52 +240,50 @@ def test_run_once_json_and_alerts_list(tmp_path):
     assert status["last_run"]["status"] == "ok"
 
 
-def test_run_once_is_idempotent_through_the_cli(tmp_path):
-    db = tmp_path / "r.db"
-    args = [
-        "--config",
-        str(CONFIG),
-        "--db",
-        str(db),
-        "run",
-        "--once",
-        "--source",
-        "snapshot",
-        "--as-of",
-        "2025-11-28",
-        "--json",
-    ]
-    first = _run(args, cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
-    lines = (tmp_path / "alerts" / "alerts.jsonl").read_text().splitlines()
-    again = _run(args, cwd=tmp_path)
-    assert again.returncode == 0, again.stderr
+def test_run_once_is_idempotent_through_the_cli(ran_once):
+    db, folder = ran_once["db"], ran_once["dir"]
+    lines = (folder / "alerts" / "alerts.jsonl").read_text().splitlines()
+    again = invoke(db, *RUN_ONCE, cwd=folder)
+    assert again.exit_code == 0, again.stderr
     doc = json.loads(again.stdout)
     assert all(s["rows_new"] == 0 for s in doc["fetched"]["symbols"].values())
     # the same session reports the same alerts, but nothing is appended or sent again
-    assert doc["alerts"] == json.loads(first.stdout)["alerts"] != []
+    assert doc["alerts"] == ran_once["doc"]["alerts"] != []
     assert doc["notifications"]["written"] == 0
-    assert (tmp_path / "alerts" / "alerts.jsonl").read_text().splitlines() == lines
+    assert (folder / "alerts" / "alerts.jsonl").read_text().splitlines() == lines
 
 
 # --------------------------------------------------------------------------- errors
 
 
-def test_bad_config_is_one_error_line_and_exit_1(tmp_path):
+@pytest.mark.slow
+def test_bad_config_through_python_dash_m_is_one_error_line_and_exit_1(tmp_path):
+    """The process boundary itself (``python -m aimonitor``): exit code 1, one line on the real
+    stderr, no traceback, nothing on stdout."""
     bad = tmp_path / "bad.toml"
     bad.write_text('[watchlist]\nsymbols = ["ORCL"]\nbogus = 1\n', encoding="utf-8")
-    p = _run(["--config", str(bad), "--db", str(tmp_path / "x.db"), "status", "--json"], cwd=tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMONITOR_")}
+    p = subprocess.run(
+        [sys.executable, "-m", "aimonitor", "--config", str(bad), "--db", str(tmp_path / "x.db"), "status", "--json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 1
     assert p.stdout == ""
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ")
     assert "bogus" in lines[0]
+    assert not (tmp_path / "x.db").exists()
 
 
 def test_missing_config_file_is_exit_1(tmp_path):
-    p = _run(["--config", str(tmp_path / "nope.toml"), "rules", "check"], cwd=tmp_path)
-    assert p.returncode == 1
-    lines = p.stderr.strip().splitlines()
+    res = invoke_cli(["--config", str(tmp_path / "nope.toml"), "rules", "check"], cwd=tmp_path)
+    assert res.exit_code == 1
+    assert res.stdout == ""
+    lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and "nope.toml" in lines[0]
 
 
@@ -342,22 +305,8 @@ def test_usage_errors_exit_2(tmp_path, args):
 
 def test_error_is_exit_1_with_one_line(tmp_path):
     """A cycle on an empty store with --no-fetch is an AimonitorError: one line, exit 1."""
-    p = _run(
-        [
-            "--config",
-            str(CONFIG),
-            "--db",
-            str(tmp_path / "e.db"),
-            "run",
-            "--once",
-            "--no-fetch",
-            "--as-of",
-            "2025-11-28",
-            "--json",
-        ],
-        cwd=tmp_path,
-    )
-    assert p.returncode == 1
-    assert p.stdout == ""
-    lines = p.stderr.strip().splitlines()
+    res = invoke(tmp_path / "e.db", "run", "--once", "--no-fetch", "--as-of", "2025-11-28", "--json", cwd=tmp_path)
+    assert res.exit_code == 1
+    assert res.stdout == ""
+    lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ")

@@ -1,19 +1,25 @@
-"""`aimonitor demo` end to end on a short window of the bundled real data."""
+"""`aimonitor demo` end to end on a short window of the bundled real data.
+
+The demo runs once per test session (the ``demo_run`` fixture in conftest.py: in-process
+through click, from an empty folder, with ``$AIMONITOR_DB`` naming a user database it must
+leave alone). Expected values come from the bundled CSV read directly and the NYSE calendar.
+"""
 
 from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 import aimonitor
 
+DEMO_FROM, DEMO_TO = "2025-11-04", "2025-11-07"  # the window of conftest.demo_run
 BARS = Path(aimonitor.__file__).parent / "data" / "snapshot" / "bars.csv.gz"
+
+pytestmark = pytest.mark.slow  # one whole demo (replay and every report) for the module
 
 
 def first_breach(symbol: str, start: str, end: str, threshold: float) -> str | None:
@@ -26,86 +32,54 @@ def first_breach(symbol: str, start: str, end: str, threshold: float) -> str | N
     return None if hits.empty else hits.index[0].date().isoformat()
 
 
-def test_demo_short_window(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMONITOR_")}
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "aimonitor",
-            "demo",
-            "--out",
-            "rep",
-            "--from",
-            "2025-11-03",
-            "--to",
-            "2025-12-31",
-            "--json",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert p.returncode == 0, p.stderr
-    doc = json.loads(p.stdout)
-    assert (doc["from"], doc["to"]) == ("2025-11-03", "2025-12-31")
-    # Nov 3 .. Dec 31 2025: 20 + 23 weekdays minus Thanksgiving (Nov 27) and Christmas (Dec 25)
-    assert doc["sessions"] == 41
-    # files: the reports folder only (alerts inside it); never the user's aimonitor.db nor ./alerts
-    assert sorted(x.name for x in tmp_path.iterdir()) == ["rep"]
-    assert doc["alerts_dir"] == str(Path("rep") / "alerts")
-    assert doc["reports"]["spreads_dir"] == str(Path("rep") / "spreads")
-    assert not (tmp_path / "aimonitor.db").exists()
-    assert (tmp_path / "rep" / "index.html").is_file()
-    assert "<html" in (tmp_path / "rep" / "index.html").read_text(encoding="utf-8").lower()
+@pytest.fixture(scope="module")
+def demo(demo_run):
+    res = demo_run["result"]
+    assert res.exit_code == 0, res.stderr
+    assert (demo_run["from"], demo_run["to"]) == (DEMO_FROM, DEMO_TO)
     lines = [
         json.loads(x)
-        for x in (tmp_path / "rep" / "alerts" / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+        for x in (demo_run["dir"] / "rep" / "alerts" / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
         if x.strip()
     ]
-    assert lines
-    keys = [r["key"] for r in lines]
-    assert len(keys) == len(set(keys))
+    return {**demo_run, "doc": json.loads(res.stdout), "lines": lines}
 
+
+def test_demo_replays_the_window_and_writes_only_alerts_and_reports(demo):
+    doc, folder = demo["doc"], demo["dir"]
+    assert (doc["from"], doc["to"]) == (DEMO_FROM, DEMO_TO)
+    # Tuesday 2025-11-04 .. Friday 2025-11-07: four NYSE sessions, no holiday
+    assert doc["sessions"] == 4
+    # files: the reports folder only (alerts inside it, never ./alerts); never the user's database
+    assert sorted(x.name for x in folder.iterdir()) == ["rep"]
+    assert doc["alerts_dir"] == str(Path("rep") / "alerts")
+    assert doc["reports"]["spreads_dir"] == str(Path("rep") / "spreads")
+    assert not (folder / "aimonitor.db").exists()
+    assert (folder / "rep" / "index.html").is_file()
+    assert "<html" in (folder / "rep" / "index.html").read_text(encoding="utf-8").lower()
+    keys = [r["key"] for r in demo["lines"]]
+    assert keys and len(keys) == len(set(keys))
+    # the event study of the catalog's events (EV04, EV09 in the fixture's catalog) is written
+    study = folder / doc["reports"]["event_study"]
+    assert study.is_file() and "EV04" in study.read_text(encoding="utf-8")
+
+
+def test_demo_ignores_the_users_database_from_the_environment(demo):
+    assert not demo["user_db"].exists()
+    assert (demo["dir"] / demo["doc"]["db"]).resolve() == (demo["dir"] / "rep" / "demo.db").resolve()
+
+
+def test_demo_fires_the_orcl_drawdown_on_the_session_the_data_says(demo):
     # Oracle's sell-off: the first session it closed > 25 % below its 52-week high fires the warning
-    day = first_breach("ORCL", "2025-11-03", "2025-12-31", -0.25)
-    assert day is not None
+    day = first_breach("ORCL", DEMO_FROM, DEMO_TO, -0.25)
+    assert day == "2025-11-06"  # the CSV: -24.3 % on 11-04, -23.6 % on 11-05, -25.6 % on 11-06
     fired = [
         r
-        for r in lines
+        for r in demo["lines"]
         if r["transition"] == "firing" and r["alert"]["rule"] == "drawdown_warning" and r["alert"]["symbol"] == "ORCL"
     ]
     assert fired and fired[0]["alert"]["fired"] == day
-    assert "ORCL" in doc["fired"]["drawdown_warning"]["symbols"]
+    assert "ORCL" in demo["doc"]["fired"]["drawdown_warning"]["symbols"]
     # NVDA never fell 25 % below its high in the window: no drawdown warning for it
-    assert first_breach("NVDA", "2025-11-03", "2025-12-31", -0.25) is None
-    assert not [r for r in lines if r["alert"]["rule"] == "drawdown_warning" and r["alert"]["symbol"] == "NVDA"]
-
-
-def test_demo_ignores_the_users_database_from_the_environment(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMONITOR_")}
-    env["AIMONITOR_DB"] = str(tmp_path / "user.db")
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "aimonitor",
-            "demo",
-            "--out",
-            "rep",
-            "--from",
-            "2025-11-26",
-            "--to",
-            "2025-11-28",
-            "--json",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert p.returncode == 0, p.stderr
-    assert not (tmp_path / "user.db").exists()
+    assert first_breach("NVDA", DEMO_FROM, DEMO_TO, -0.25) is None
+    assert not [r for r in demo["lines"] if r["alert"]["rule"] == "drawdown_warning" and r["alert"]["symbol"] == "NVDA"]

@@ -14,7 +14,6 @@ import datetime as dt
 import functools
 import logging
 import warnings
-from collections.abc import Iterable
 
 import exchange_calendars as xcals
 import numpy as np
@@ -25,13 +24,13 @@ from aimonitor.errors import DataError
 log = logging.getLogger(__name__)
 
 CALENDAR_NAME = "XNYS"
-#: Earliest and latest dates the calendar object is built for.
+#: Earliest and latest dates the calendar object is built for: fixed, so no result depends on
+#: the day the program runs (the library never reads the clock). A date outside the range is
+#: a one-line DataError naming the range; extend ``_END`` when the product outlives it.
 _START = "2000-01-03"
-_END_YEARS_AHEAD = 2
+_END = "2035-12-31"
 
 TIMINGS = ("pre", "intraday", "post", "unknown")
-
-DateLike = "dt.date | str | pd.Timestamp"
 
 
 def to_date(value: dt.date | str | pd.Timestamp) -> dt.date:
@@ -54,14 +53,11 @@ def to_date(value: dt.date | str | pd.Timestamp) -> dt.date:
 
 @functools.lru_cache(maxsize=1)
 def _calendar() -> xcals.ExchangeCalendar:
-    # The calendar object needs *some* horizon; it is the only clock read here and it does
-    # not affect any result (sessions are facts of the exchange, not of today).
-    end = dt.date.today().replace(month=12, day=31) + dt.timedelta(days=365 * _END_YEARS_AHEAD)
     with warnings.catch_warnings():
         # exchange_calendars trips a pandas 3 deprecation internally; not actionable here
         warnings.simplefilter("ignore", category=DeprecationWarning)
         warnings.simplefilter("ignore", category=FutureWarning)
-        cal = xcals.get_calendar(CALENDAR_NAME, start=_START, end=end.isoformat())
+        cal = xcals.get_calendar(CALENDAR_NAME, start=_START, end=_END)
         cal.sessions  # noqa: B018 - build the cached properties inside the filter
         cal.closes  # noqa: B018
     return cal
@@ -200,16 +196,3 @@ def last_completed_session(now_utc: dt.datetime) -> dt.date:
     if close <= now:
         return candidate
     return previous_session(candidate)
-
-
-def session_close_utc(day: dt.date | str | pd.Timestamp) -> dt.datetime:
-    """The UTC close time of session ``day`` (honours early closes)."""
-    d = to_date(day)
-    if not is_session(d):
-        raise DataError(f"{d.isoformat()} is not a trading session")
-    return _calendar().session_close(pd.Timestamp(d)).to_pydatetime()
-
-
-def filter_sessions(days: Iterable[dt.date]) -> list[dt.date]:
-    """The subset of ``days`` that are sessions."""
-    return [d for d in days if is_session(d)]

@@ -1,4 +1,4 @@
-"""Small, pure helpers on returns (no I/O).
+"""Row-to-row returns of price frames (pure, no I/O).
 
 Returns are fractions (0.0123 = 1.23%). Log returns are ``ln(P_t / P_{t-1})``; simple
 returns ``P_t / P_{t-1} - 1``. Both are dated at the later row. A missing price (NaN)
@@ -8,22 +8,18 @@ computed across a gap, and missing prices are never filled.
 
 from __future__ import annotations
 
-import logging
-from typing import Literal
-
 import numpy as np
 import pandas as pd
 
-log = logging.getLogger(__name__)
+from aimonitor.errors import DataError
 
-ReturnKind = Literal["simple", "log"]
 RETURN_KINDS: tuple[str, ...] = ("simple", "log")
 
 
 def _check_kind(kind: str) -> str:
     k = str(kind).strip().lower()
     if k not in RETURN_KINDS:
-        raise ValueError(f"return kind must be one of {', '.join(RETURN_KINDS)}; got {kind!r}")
+        raise DataError(f"return kind must be one of {', '.join(RETURN_KINDS)}; got {kind!r}")
     return k
 
 
@@ -60,68 +56,3 @@ def compute_returns(prices: pd.DataFrame | pd.Series, kind: str = "simple") -> p
     if isinstance(prices, pd.Series):
         return pd.Series(out, index=prices.index, name=prices.name)
     return pd.DataFrame(out, index=prices.index, columns=prices.columns)
-
-
-def simple_to_log(returns: pd.DataFrame | pd.Series | np.ndarray):
-    """Convert simple returns to log returns (``ln(1 + r)``)."""
-    return np.log1p(returns)
-
-
-def log_to_simple(returns: pd.DataFrame | pd.Series | np.ndarray):
-    """Convert log returns to simple returns (``exp(r) - 1``)."""
-    return np.expm1(returns)
-
-
-def compute_cumulative_return(returns: pd.DataFrame | pd.Series, kind: str = "simple") -> pd.DataFrame | pd.Series:
-    """Cumulative return from the first row: compounded for simple, summed for log.
-
-    Missing returns count as zero (no change) in the running total, so the output
-    has a value wherever a prior value exists.
-
-    Parameters
-    ----------
-    returns : DataFrame or Series
-        Returns as fractions.
-    kind : {"simple", "log"}
-        How ``returns`` were computed.
-
-    Returns
-    -------
-    DataFrame or Series
-        Cumulative *simple* return (``0.10`` = +10% since the start) in both cases.
-    """
-    k = _check_kind(kind)
-    r = returns.fillna(0.0)
-    logs = r if k == "log" else np.log1p(r)
-    return np.expm1(logs.cumsum())
-
-
-def compute_rolling_volatility(
-    returns: pd.DataFrame | pd.Series, window: int = 20, periods_per_year: int = 252, min_periods: int | None = None
-) -> pd.DataFrame | pd.Series:
-    """Annualised rolling standard deviation (ddof=1) of returns.
-
-    Parameters
-    ----------
-    returns : DataFrame or Series
-        Daily returns as fractions.
-    window : int
-        Number of rows in the rolling window.
-    periods_per_year : int
-        Annualisation factor (252 trading sessions).
-    min_periods : int, optional
-        Minimum non-missing returns in a window (default: ``window``).
-    """
-    if window < 2:
-        raise ValueError(f"window must be >= 2; got {window}")
-    mp = window if min_periods is None else min_periods
-    return returns.rolling(window, min_periods=mp).std(ddof=1) * np.sqrt(periods_per_year)
-
-
-def compute_drawdown(prices: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
-    """Drawdown from the running maximum: ``P_t / max_{s<=t} P_s - 1`` (<= 0).
-
-    NaN prices stay NaN and do not reset the running maximum.
-    """
-    running_max = prices.cummax()
-    return prices / running_max - 1.0

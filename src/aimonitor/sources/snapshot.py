@@ -28,22 +28,24 @@ def _path(name: str):
     return resources.files(SNAPSHOT_PACKAGE) / "data" / "snapshot" / name
 
 
+def _load_long(name: str, key: str) -> pd.DataFrame:
+    """A bundled gzip CSV in long form with ISO ``date`` strings parsed to ``datetime.date``."""
+    with _path(name).open("rb") as fh:
+        df = pd.read_csv(fh, compression="gzip", dtype={key: str, "date": str})
+    df["date"] = [dt.date.fromisoformat(d) for d in df["date"]]
+    return df
+
+
 @functools.lru_cache(maxsize=1)
 def load_snapshot_bars() -> pd.DataFrame:
     """All bundled bars, long: symbol, date (datetime.date), open..volume."""
-    with _path("bars.csv.gz").open("rb") as fh:
-        df = pd.read_csv(fh, compression="gzip", dtype={"symbol": str, "date": str})
-    df["date"] = [dt.date.fromisoformat(d) for d in df["date"]]
-    return df
+    return _load_long("bars.csv.gz", "symbol")
 
 
 @functools.lru_cache(maxsize=1)
 def load_snapshot_fred() -> pd.DataFrame:
     """All bundled FRED observations, long: series, date (datetime.date), value (as published, %)."""
-    with _path("fred.csv.gz").open("rb") as fh:
-        df = pd.read_csv(fh, compression="gzip", dtype={"series": str, "date": str})
-    df["date"] = [dt.date.fromisoformat(d) for d in df["date"]]
-    return df
+    return _load_long("fred.csv.gz", "series")
 
 
 def load_snapshot_fundamentals() -> pd.DataFrame:
@@ -57,10 +59,6 @@ def _snapshot_fundamentals() -> pd.DataFrame:
 
     with resources.as_file(_path("fundamentals.csv")) as p:
         return load_fundamentals_csv(p)
-
-
-def snapshot_symbols() -> list[str]:
-    return sorted(load_snapshot_bars()["symbol"].unique())
 
 
 def snapshot_last_session() -> dt.date:

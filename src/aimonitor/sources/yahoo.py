@@ -56,7 +56,8 @@ def _yf_errors() -> dict[str, str]:
         from yfinance import shared
 
         return {str(k): str(v) for k, v in dict(getattr(shared, "_ERRORS", {})).items()}
-    except Exception:  # noqa: BLE001 - private API; its absence only costs detail
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:  # a private API: its absence costs detail
+        log.debug("yfinance.shared._ERRORS unavailable: %s", exc)
         return {}
 
 
@@ -238,7 +239,7 @@ class YahooSource:
         for sym in symbols:
             try:
                 bs = self._ticker(sym).quarterly_balance_sheet
-            except Exception as exc:  # noqa: BLE001 - any upstream failure is a per-symbol failure
+            except Exception as exc:  # any upstream failure is that symbol's failure, named in the report
                 errors[sym] = f"Yahoo balance sheet failed: {type(exc).__name__}: {_short(str(exc))}"
                 continue
             if bs is None or getattr(bs, "empty", True):
