@@ -19,9 +19,8 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from aimonitor.errors import AimonitorError
+from aimonitor.schema import BaseModel, ConfigDict, Field, ValidationError
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,15 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
-
 from aimonitor.errors import ConfigError
+from aimonitor.schema import (
+    BaseModel,
+    ConfigDict,
+    PydanticCustomError,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from aimonitor.validation_messages import first_error
 
 __all__ = [
