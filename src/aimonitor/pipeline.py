@@ -135,14 +135,19 @@ def _first_stale_fred_session(cfg: AppConfig, store: Store, first: dt.date, last
     the publication lag). The same alignment is redone on the FRED rows stored now: a value
     that arrived late (stored after its dependent sessions were derived), a revision or a
     newly configured series makes them differ, and the derivation must restart there.
-    Returns None when every derived session in ``[first, last]`` still matches.
+    Returns None when every compared session still matches. The first few derived sessions
+    (lag + carry-forward) are not compared: their value depended on observations before the
+    history the derivation read, so a fresh derivation could not reproduce the comparison.
     """
     cols = _oas_series(cfg)
     if not cols:
         return None
     lag = cfg.credit.fred_lag_sessions
+    first = calendar.session_offset(calendar.session_on_or_after(first), FRED_MAX_LAG_SESSIONS + lag + 1)
+    if first > last:
+        return None
     # enough observations before ``first`` for the lag and the carry-forward
-    margin = calendar.session_offset(calendar.session_on_or_after(first), -(FRED_MAX_LAG_SESSIONS + lag + 5))
+    margin = calendar.session_offset(first, -(FRED_MAX_LAG_SESSIONS + lag + 5))
     fred = store.read_fred(cols, start=margin - dt.timedelta(days=7), end=last)
     fred = fred[[c for c in cols if c in fred.columns]].dropna(how="all") if not fred.empty else fred
     sessions = calendar.sessions_index(margin, last)
@@ -225,12 +230,12 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     """
     done = store.signal_sessions()
     if done:
-        first_done, last_done = calendar.to_date(done[0]), calendar.to_date(done[-1])
-        stale = _first_stale_fred_session(cfg, store, first_done, last_done)
+        first_done, last_derived = calendar.to_date(done[0]), calendar.to_date(done[-1])
+        stale = _first_stale_fred_session(cfg, store, first_done, last_derived)
         if stale is not None:
             log.info("FRED values stored after %s was derived: signals from %s are derived again", stale, stale)
             store.delete_signals_from(stale)
-            through = max(through, last_done)
+            through = max(through, last_derived)
             done = store.signal_sessions()
     last_done = calendar.to_date(done[-1]) if done else None
     if last_done is not None and last_done >= through:
