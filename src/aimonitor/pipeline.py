@@ -14,8 +14,10 @@ nothing twice. ``demo`` and ``rules backtest`` use the same functions, session b
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +26,13 @@ from typing import Any
 import pandas as pd
 
 from aimonitor import calendar
-from aimonitor.analytics.signals import SignalInputs, compute_signals, signal_catalog, signal_names
+from aimonitor.analytics.signals import (
+    FRED_MAX_LAG_SESSIONS,
+    SignalInputs,
+    compute_signals,
+    signal_catalog,
+    signal_names,
+)
 from aimonitor.analytics.spreads import CreditParams, SpreadPanel, compute_spread_panel
 from aimonitor.config import AppConfig
 from aimonitor.errors import AimonitorError, InsufficientData
@@ -137,12 +145,115 @@ def _oas_series(cfg: AppConfig) -> list[str]:
     return [s for s in cfg.fred.series if s.startswith("BAML")]
 
 
+def _first_stale_fred_session(cfg: AppConfig, store: Store, first: dt.date, last: dt.date) -> dt.date | None:
+    """The first derived session whose FRED OAS input differs from what the store holds now.
+
+    The stored ``fred_oas_bp`` rows record which OAS value every derived session used (after
+    the publication lag). The same alignment is redone on the FRED rows stored now: a value
+    that arrived late (stored after its dependent sessions were derived), a revision or a
+    newly configured series makes them differ, and the derivation must restart there.
+    Returns None when every compared session still matches. The first few derived sessions
+    (lag + carry-forward) are not compared: their value depended on observations before the
+    history the derivation read, so a fresh derivation could not reproduce the comparison.
+    """
+    cols = _oas_series(cfg)
+    if not cols:
+        return None
+    lag = cfg.credit.fred_lag_sessions
+    first = calendar.session_offset(calendar.session_on_or_after(first), FRED_MAX_LAG_SESSIONS + lag + 1)
+    if first > last:
+        return None
+    # enough observations before ``first`` for the lag and the carry-forward
+    margin = calendar.session_offset(first, -(FRED_MAX_LAG_SESSIONS + lag + 5))
+    fred = store.read_fred(cols, start=margin - dt.timedelta(days=7), end=last)
+    fred = fred[[c for c in cols if c in fred.columns]].dropna(how="all") if not fred.empty else fred
+    sessions = calendar.sessions_index(margin, last)
+    if fred.empty:
+        want = pd.DataFrame(columns=["date", "symbol", "signal", "value"])
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a unit warning is raised where the signals are derived
+            want = compute_signals(
+                SignalInputs(
+                    closes=pd.DataFrame(index=sessions), fred_oas=fred, sessions=sessions, fred_lag_sessions=lag
+                ),
+                names=["fred_oas_bp"],
+                start=first,
+                end=last,
+            )
+    have = store.read_signals(names=["fred_oas_bp"], start=first, end=last, symbols=cols)
+    key = ["date", "symbol"]
+    m = want[[*key, "value"]].merge(have[[*key, "value"]], on=key, how="outer", suffixes=("_now", "_then"))
+    if m.empty:
+        return None
+    now, then = m["value_now"].astype(float), m["value_then"].astype(float)
+    differs = now.isna() != then.isna()
+    differs |= (now - then).abs() > 1e-9 * then.abs().clip(lower=1.0)
+    if not differs.any():
+        return None
+    return min(calendar.to_date(d) for d in m.loc[differs, "date"])
+
+
+def _calibration_sessions(cfg: AppConfig, quotes: pd.DataFrame, start: dt.date, through: dt.date) -> list[dt.date]:
+    """Sessions in ``(start, through]`` on which a new CDS quote (model tenor, a watchlist name)
+    changes the calibration of the credit proxy (a quote dated on a closed day counts from the
+    next session)."""
+    if quotes.empty:
+        return []
+    tenor = pd.to_numeric(quotes["tenor_years"], errors="coerce")
+    q = quotes[
+        ((tenor - cfg.credit.tenor_years).abs() < 1e-9)
+        & quotes["entity"].astype(str).str.upper().isin([s.upper() for s in cfg.watchlist.symbols])
+    ]
+    days = {calendar.session_on_or_after(calendar.to_date(d)) for d in q["date"]}
+    return sorted(d for d in days if start < d <= through)
+
+
+def _proxy_point_in_time(
+    cfg: AppConfig, stored: StoredInputs, start: dt.date, through: dt.date
+) -> tuple[pd.DataFrame | None, list[tuple[dt.date, pd.DataFrame]]]:
+    """The spread proxy history under each calibration in force in ``[start, through]``.
+
+    Returns the history under the calibration in force on ``start`` and, for every later
+    session on which a new quote recalibrates the proxy, that session and the history
+    under its calibration (what a derivation of that session alone computes). Without
+    quotes in the window this is one panel, as before.
+    """
+    changes = _calibration_sessions(cfg, stored.cds_quotes, start, through)
+    ends = [calendar.previous_session(c) for c in changes] + [through]
+    frames: list[pd.DataFrame | None] = []
+    for end in ends:
+        quotes = stored.cds_quotes
+        if not quotes.empty:
+            quotes = quotes[quotes["date"] <= pd.Timestamp(end)]
+        panel = compute_panel(cfg, dataclasses.replace(stored, cds_quotes=quotes))
+        frames.append(pd.DataFrame({s: panel.series(s) for s in panel.symbols}) if panel.symbols else None)
+    if all(f is None for f in frames):
+        return None, []
+    empty = pd.DataFrame(index=pd.DatetimeIndex([]), dtype=float)
+    base = frames[0] if frames[0] is not None else empty
+    return base, [(c, f if f is not None else empty) for c, f in zip(changes, frames[1:])]
+
+
 def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     """Derive and store signals for the sessions after the last derived one, up to ``through``.
+
+    A FRED value stored after the sessions that use it were derived (a late print or a
+    revision) restarts the derivation at the first of those sessions. Each session's spread
+    proxy and its 20-session change use the calibration in force on that session, so one
+    derivation over many sessions stores what deriving them one by one stores.
 
     Returns the number of signal rows written (0 when already up to date).
     """
     done = store.signal_sessions()
+    if done:
+        first_done, last_derived = calendar.to_date(done[0]), calendar.to_date(done[-1])
+        stale = _first_stale_fred_session(cfg, store, first_done, last_derived)
+        if stale is not None:
+            log.info("FRED values stored after %s was derived: signals from %s are derived again", stale, stale)
+            store.delete_signals_from(stale)
+            through = max(through, last_derived)
+            done = store.signal_sessions()
     last_done = calendar.to_date(done[-1]) if done else None
     if last_done is not None and last_done >= through:
         return 0
@@ -160,8 +271,7 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     )
     stored = read_inputs(cfg, store, through, start=hist_start)
     closes = stored.adj_closes.dropna(axis=1, how="all")
-    panel = compute_panel(cfg, stored)
-    proxy = pd.DataFrame({s: panel.series(s) for s in panel.symbols}) if panel.symbols else None
+    proxy, recalibrations = _proxy_point_in_time(cfg, stored, first_new, through)
     oas_cols = [c for c in _oas_series(cfg) if c in stored.fred.columns]
     oas = stored.fred[oas_cols].dropna(how="all")
     quotes = stored.cds_quotes
@@ -176,6 +286,8 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
         fred_oas=oas if not oas.empty else None,
         sessions=calendar.sessions_index(hist_start, through),
         cds_quotes=quotes if not quotes.empty else None,
+        fred_lag_sessions=cfg.credit.fred_lag_sessions,
+        spread_recalibrations=recalibrations,
     )
     frame = compute_signals(inputs, start=start, end=through)
     written = store.write_signals(frame)

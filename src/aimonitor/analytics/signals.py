@@ -7,7 +7,9 @@ Each function returns a *long* frame with the columns ``date`` (``datetime.date`
 
 All signals are causal: the value dated ``t`` uses only data dated ``<= t`` (rolling
 windows end at ``t``; the market model behind ``sar_1d`` is estimated on sessions
-ending the day before ``t``; FRED values are aligned *as of* ``t``).
+ending the day before ``t``; a FRED value dated ``d`` is usable from the
+``fred_lag_sessions``-th session after ``d``, as the credit panel uses it; each session's
+spread proxy and its change are taken under the calibration in force on that session).
 
 Units follow the project conventions: returns and volatilities are fractions
 (0.0123 = 1.23 %), spreads are basis points, z-scores and correlations are unitless,
@@ -106,6 +108,20 @@ class SignalInputs:
         Exchange sessions (tz-naive, sorted) up to the ``as_of`` session. Defaults to the
         index of ``closes``. When given, ``closes`` is re-indexed onto it, so a session
         with no bar is a missing value rather than silently skipped.
+    fred_lag_sessions : int, default 0
+        A FRED observation dated ``d`` is usable from the ``fred_lag_sessions``-th session
+        strictly after ``d`` (0: on ``d`` itself; an observation on a non-session day counts
+        from the session before it). The pipeline passes ``[credit] fred_lag_sessions``
+        (1: the cycle runs before day ``d``'s OAS is published), the same lag the credit
+        panel applies, so live cycle, replay and backtest see FRED alike.
+    spread_recalibrations : sequence of (date, DataFrame), optional
+        Point-in-time calibration of ``spread_proxy``: each pair is the first session on
+        which a new calibration is in force and the whole proxy history (wide, like
+        ``spread_proxy``) expressed under it. ``spread_proxy`` holds the history under the
+        calibration in force before the first pair. On every session the spread signals
+        read the frame in force on that session, so the level is that session's and the
+        20-session change and the z-score are taken under one calibration (a
+        recalibration step never reads as a widening).
     """
 
     closes: pd.DataFrame
@@ -116,6 +132,8 @@ class SignalInputs:
     last_bar: Mapping[str, dt.date | str | pd.Timestamp] | None = None
     sessions: pd.DatetimeIndex | None = None
     cds_quotes: pd.DataFrame | None = None
+    fred_lag_sessions: int = 0
+    spread_recalibrations: Sequence[tuple[dt.date | str | pd.Timestamp, pd.DataFrame]] = ()
     _cache: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -129,6 +147,14 @@ class SignalInputs:
         if closes.index.has_duplicates:
             raise DataError("signal inputs: closes has duplicate dates; de-duplicate before computing signals")
         object.__setattr__(self, "watchlist", tuple(self.watchlist))
+        if not isinstance(self.fred_lag_sessions, (int, np.integer)) or self.fred_lag_sessions < 0:
+            raise DataError(
+                f"signal inputs: fred_lag_sessions must be a whole number >= 0, got {self.fred_lag_sessions!r}"
+            )
+        recal = [(pd.Timestamp(d).normalize(), f) for d, f in self.spread_recalibrations]
+        if recal and self.spread_proxy is None:
+            raise DataError("signal inputs: spread_recalibrations given without spread_proxy")
+        object.__setattr__(self, "spread_recalibrations", tuple(sorted(recal, key=lambda x: x[0])))
         if self.sessions is not None:
             s = pd.DatetimeIndex(self.sessions)
             if s.tz is not None:
@@ -331,6 +357,47 @@ def _spread_proxy(inputs: SignalInputs) -> pd.DataFrame | None:
     return inputs._memo("spread_proxy", make)
 
 
+def _spread_point_in_time(
+    inputs: SignalInputs, transform: Callable[[pd.DataFrame], pd.DataFrame]
+) -> pd.DataFrame | None:
+    """``transform`` of the spread proxy, each session read from the calibration in force on it.
+
+    ``transform`` maps a wide proxy history (sessions x symbols) to a wide signal on the same
+    sessions (a level, a change, a z-score). It is applied to the history under each
+    calibration of :attr:`SignalInputs.spread_recalibrations` and the results are spliced:
+    session ``t`` takes the row of the calibration in force on ``t``. Without
+    recalibrations this is ``transform(spread_proxy)``.
+    """
+    base = _spread_proxy(inputs)
+    if base is None:
+        return None
+    out = transform(base)
+    if not inputs.spread_recalibrations:
+        return out
+    idx = inputs.session_index
+    cols = list(
+        dict.fromkeys(
+            [
+                *out.columns,
+                *(
+                    str(c)
+                    for _, f in inputs.spread_recalibrations
+                    for c in _to_wide(f, "symbol", "spread_proxy").columns
+                ),
+            ]
+        )
+    )
+    out = out.reindex(columns=cols)
+    starts = [d for d, _ in inputs.spread_recalibrations] + [pd.Timestamp.max]
+    for (first, frame), nxt in zip(inputs.spread_recalibrations, starts[1:]):
+        rows = (idx >= first) & (idx < nxt)
+        if not rows.any():
+            continue
+        part = transform(_to_wide(frame, "symbol", "spread_proxy").reindex(idx)).reindex(columns=cols)
+        out.loc[rows] = part.loc[rows].to_numpy()
+    return out
+
+
 def _last_on_sessions(wide: pd.DataFrame, sessions: pd.DatetimeIndex, max_lag: int) -> pd.DataFrame:
     """Each session takes the last observation dated on or before it, if at most ``max_lag``
     sessions old (observations on non-session days count from the session before them)."""
@@ -352,9 +419,23 @@ def _last_on_sessions(wide: pd.DataFrame, sessions: pd.DatetimeIndex, max_lag: i
     return out
 
 
+def _usable_from(wide: pd.DataFrame, sessions: pd.DatetimeIndex, lag: int) -> pd.DataFrame:
+    """Re-date observations to the session from which they are usable (``lag`` sessions
+    after the session on or before their date); the last one wins when several land on one
+    session; observations not usable within ``sessions`` are dropped."""
+    if lag == 0 or wide.empty or len(sessions) == 0:
+        return wide
+    pos = sessions.searchsorted(wide.index, side="right") - 1 + lag
+    keep = (pos >= 0) & (pos < len(sessions))
+    out = wide[keep].copy()
+    out.index = sessions[pos[keep]]
+    return out.groupby(level=0).last()
+
+
 def _fred_on_sessions(inputs: SignalInputs) -> pd.DataFrame | None:
-    """FRED OAS (bp) aligned to sessions: the last observation dated on or before each
-    session, carried for at most :data:`FRED_MAX_LAG_SESSIONS` sessions."""
+    """FRED OAS (bp) aligned to sessions: the last observation usable on each session
+    (dated ``fred_lag_sessions`` sessions or more before it), carried for at most
+    :data:`FRED_MAX_LAG_SESSIONS` sessions after it became usable."""
     if inputs.fred_oas is None:
         return None
 
@@ -368,7 +449,8 @@ def _fred_on_sessions(inputs: SignalInputs) -> pd.DataFrame | None:
                 DataWarning,
                 stacklevel=4,
             )
-        return _last_on_sessions(wide, inputs.session_index, FRED_MAX_LAG_SESSIONS)
+        usable = _usable_from(wide, inputs.session_index, int(inputs.fred_lag_sessions))
+        return _last_on_sessions(usable, inputs.session_index, FRED_MAX_LAG_SESSIONS)
 
     return inputs._memo("fred", make)
 
@@ -624,17 +706,18 @@ def compute_spread_proxy_bp(inputs: SignalInputs) -> pd.DataFrame:
     DataFrame
         Long frame in basis points.
     """
-    sp = _spread_proxy(inputs)
+    sp = _spread_point_in_time(inputs, lambda f: f)
     return _empty() if sp is None else to_long(sp, "spread_proxy_bp")
 
 
 @register("spread_change_20d_bp", unit="bp", doc="change of spread_proxy_bp over 20 sessions")
 def compute_spread_change_20d_bp(inputs: SignalInputs) -> pd.DataFrame:
-    """``spread_proxy_bp(t) - spread_proxy_bp(t - 20 sessions)``.
+    """``spread_proxy_bp(t) - spread_proxy_bp(t - 20 sessions)``, both under ``t``'s calibration.
 
-    The credit panel hands in a series expressed under one calibration (the one in force
-    on its last session, :mod:`aimonitor.analytics.spreads`), so this change never
-    contains a recalibration step: a CDS quote import alone cannot make it jump.
+    Both ends are read from the proxy history expressed under the calibration in force on
+    ``t`` (:attr:`SignalInputs.spread_recalibrations`), so this change never contains a
+    recalibration step: a CDS quote import alone cannot make it jump, whether the sessions
+    are derived one by one or many at once.
 
     Parameters
     ----------
@@ -646,8 +729,8 @@ def compute_spread_change_20d_bp(inputs: SignalInputs) -> pd.DataFrame:
     DataFrame
         Long frame in basis points.
     """
-    sp = _spread_proxy(inputs)
-    return _empty() if sp is None else to_long(sp - sp.shift(CHANGE_WINDOW), "spread_change_20d_bp")
+    sp = _spread_point_in_time(inputs, lambda f: f - f.shift(CHANGE_WINDOW))
+    return _empty() if sp is None else to_long(sp, "spread_change_20d_bp")
 
 
 @register(
@@ -656,7 +739,8 @@ def compute_spread_change_20d_bp(inputs: SignalInputs) -> pd.DataFrame:
     doc="z-score of spread_proxy_bp vs its trailing 252-session mean/sd (>= 120 obs)",
 )
 def compute_spread_z_1y(inputs: SignalInputs) -> pd.DataFrame:
-    """z-score of the spread proxy over the 252 sessions ending at ``t`` (>= 120 obs).
+    """z-score of the spread proxy over the 252 sessions ending at ``t`` (>= 120 obs),
+    the window taken under ``t``'s calibration.
 
     Parameters
     ----------
@@ -668,20 +752,21 @@ def compute_spread_z_1y(inputs: SignalInputs) -> pd.DataFrame:
     DataFrame
         Long frame of z-scores.
     """
-    sp = _spread_proxy(inputs)
-    return _empty() if sp is None else to_long(_rolling_z(sp, Z_WINDOW, Z_MIN_OBS), "spread_z_1y")
+    sp = _spread_point_in_time(inputs, lambda f: _rolling_z(f, Z_WINDOW, Z_MIN_OBS))
+    return _empty() if sp is None else to_long(sp, "spread_z_1y")
 
 
 @register(
     "fred_oas_bp",
     unit="bp",
-    doc="FRED ICE BofA OAS (symbol = series id), last observation on or before the session",
+    doc="FRED ICE BofA OAS (symbol = series id), last observation usable on the session (publication lag)",
 )
 def compute_fred_oas_bp(inputs: SignalInputs) -> pd.DataFrame:
     """FRED OAS aligned to sessions (symbol = series id), in basis points.
 
-    Each session takes the last observation dated on or before it, if that observation
-    is at most :data:`FRED_MAX_LAG_SESSIONS` sessions old.
+    An observation dated ``d`` is usable from the ``fred_lag_sessions``-th session after
+    ``d`` (publication lag, :class:`SignalInputs`); each session takes the last usable
+    observation if it became usable at most :data:`FRED_MAX_LAG_SESSIONS` sessions before.
 
     Parameters
     ----------
@@ -703,7 +788,7 @@ def compute_fred_oas_bp(inputs: SignalInputs) -> pd.DataFrame:
     doc="change of fred_oas_bp over 20 sessions (series aligned to sessions)",
 )
 def compute_fred_oas_change_20d_bp(inputs: SignalInputs) -> pd.DataFrame:
-    """``fred_oas_bp(t) - fred_oas_bp(t - 20 sessions)`` on the session-aligned series.
+    """``fred_oas_bp(t) - fred_oas_bp(t - 20 sessions)`` on the session-aligned (lagged) series.
 
     Parameters
     ----------
