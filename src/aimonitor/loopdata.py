@@ -18,6 +18,7 @@ from aimonitor.analytics.graph import LoopGraph, Party, PartyResolver, compute_l
 from aimonitor.config import AppConfig
 from aimonitor.events.catalog import EventRecord, load_catalog
 from aimonitor.events.entities import load_entities
+from aimonitor.rules import Evaluation
 from aimonitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -113,3 +114,21 @@ def event_label(e: EventRecord) -> str:
     else:
         kind = _SHORT_TYPES.get(e.event_types[0], e.event_types[0].replace("_", " ")) if e.event_types else ""
     return " ".join(p for p in (who, kind, format_usd(e.amount_usd)) if p)
+
+
+def add_contagion(cfg: AppConfig, store: Store, ev: Evaluation) -> Evaluation:
+    """The evaluation plus ``contagion`` info alerts on names linked to a critical one (:mod:`aimonitor.contagion`)."""
+    from aimonitor.contagion import apply_contagion
+    from aimonitor.report.formatting import format_usd
+
+    if not any(s.state == "firing" for s in ev.states.values()):
+        return ev
+    graph = compute_loop_graph(stored_events(cfg, store), ev.as_of, resolver=party_resolver(cfg))
+    return apply_contagion(
+        ev,
+        cfg.rules,
+        graph,
+        usd=format_usd,
+        silences=cfg.silences,
+        inhibit_lower_severity=cfg.alerting.inhibit_lower_severity,
+    )

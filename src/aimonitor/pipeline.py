@@ -29,6 +29,7 @@ from aimonitor.analytics.spreads import CreditParams, SpreadPanel, compute_sprea
 from aimonitor.config import AppConfig
 from aimonitor.errors import AimonitorError, InsufficientData
 from aimonitor.ingest import FetchReport, run_fetch
+from aimonitor.loopdata import add_contagion, read_loop_exposure
 from aimonitor.notify import FILE_CHANNEL, DeliveryReport, FileSink, deliver
 from aimonitor.rules import AlertState, BacktestResult, Evaluation, backtest, evaluate
 from aimonitor.sources.base import Source
@@ -150,6 +151,7 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
         fred_oas=oas if not oas.empty else None,
         sessions=calendar.sessions_index(hist_start, through),
         cds_quotes=quotes if not quotes.empty else None,
+        loop_exposure=read_loop_exposure(cfg, store, calendar.sessions_index(hist_start, through)),
     )
     frame = compute_signals(inputs, start=start, end=through)
     written = store.write_signals(frame)
@@ -196,7 +198,7 @@ def _persist(cfg: AppConfig, store: Store, ev: Evaluation, channels: Sequence[st
 def evaluate_session(cfg: AppConfig, store: Store, as_of: dt.date) -> Evaluation:
     """Evaluate the configured rules on ``as_of`` against the stored alert state (no writes)."""
     prior = {fp: AlertState.from_record(rec) for fp, rec in store.read_alert_state().items()}
-    return evaluate(
+    ev = evaluate(
         cfg.rules,
         _signals_for(store, as_of),
         prior,
@@ -205,6 +207,7 @@ def evaluate_session(cfg: AppConfig, store: Store, as_of: dt.date) -> Evaluation
         max_stale_sessions=cfg.alerting.max_stale_sessions,
         inhibit_lower_severity=cfg.alerting.inhibit_lower_severity,
     )
+    return add_contagion(cfg, store, ev)  # info alerts on the graph neighbours of critical names
 
 
 @dataclass
