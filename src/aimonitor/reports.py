@@ -220,6 +220,11 @@ def build_dashboard_data(
             d = dd[dd["symbol"] == sym]
             if len(d):
                 ddv = _f(d.sort_values("date")["value"].iloc[-1])
+        if ddv is None:  # signals not derived yet: the same definition on the stored closes
+            px = store.read_prices([sym], "adj_close", start=calendar.session_offset(end, -260), end=end)
+            if sym in px.columns and px[sym].notna().any():
+                ser = px[sym].dropna()
+                ddv = _f(ser.iloc[-1] / ser.iloc[-252:].max() - 1.0)
         cards.append(
             StatusCard(
                 symbol=sym,
