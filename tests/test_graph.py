@@ -208,3 +208,11 @@ def test_cli_graph_json_and_out(tmp_path, monkeypatch):
 def test_cli_graph_bad_date_is_one_line_error(tmp_path):
     r = CliRunner().invoke(cli, ["--db", str(tmp_path / "x.db"), "graph", "--as-of", "2025-13-01"])
     assert r.exit_code != 0 and "Traceback" not in r.output
+
+
+def test_cli_graph_unwritable_out_is_one_line_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["--db", str(tmp_path / "x.db"), "graph", "--out", str(blocker / "sub")])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert r.stderr.strip().startswith("Error:") and len(r.stderr.strip().splitlines()) == 1

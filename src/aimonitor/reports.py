@@ -19,7 +19,7 @@ import pandas as pd
 from aimonitor import calendar
 from aimonitor.analytics.graph import LoopGraph
 from aimonitor.config import AppConfig
-from aimonitor.errors import InsufficientData
+from aimonitor.errors import AimonitorError, InsufficientData
 from aimonitor.events.catalog import EventRecord
 from aimonitor.loopdata import event_label, read_loop_graph, stored_events
 from aimonitor.pipeline import PIPELINE_RULE, read_spread_panel
@@ -439,8 +439,6 @@ def write_dashboard_report(
         probe.write_text("", encoding="utf-8")
         probe.unlink()
     except OSError as exc:
-        from aimonitor.errors import AimonitorError
-
         raise AimonitorError(f"{out}: cannot write the dashboard there ({exc.strerror})") from None
     data = build_dashboard_data(cfg, store, start=start, end=end, generated_at=generated_at)
     if data.graph is not None:
@@ -472,4 +470,7 @@ def write_graph_report(cfg: AppConfig, store: Store, graph: LoopGraph, out_dir: 
             statuses[str(sym)] = status_of([statuses.get(str(sym), "ok"), str(a["severity"])])
     for sym in cfg.watchlist.symbols:
         statuses.setdefault(sym, "ok")
-    return write_graph(build_graph_view(graph, statuses), graph.to_json(), out_dir)
+    try:
+        return write_graph(build_graph_view(graph, statuses), graph.to_json(), out_dir)
+    except OSError as exc:
+        raise AimonitorError(f"{out_dir}: cannot write the graph there ({exc.strerror})") from None
