@@ -271,7 +271,7 @@ def _firing_table(rows: tuple[AlertRow, ...], empty: str, limit: int) -> str:
     out = ["<table><tr><th>severity</th><th>name</th><th>since</th><th>what</th></tr>"]
     for a in rows[:limit]:
         out.append(
-            f'<tr class="firing" data-symbol="{_e(a.symbol or "")}" data-severity="{_e(a.severity)}">'
+            f'<tr class="firing" data-alert-symbol="{_e(a.symbol or "")}" data-severity="{_e(a.severity)}">'
             f'<td class="sev sev-{_e(a.severity)}">{_e(a.severity)}</td><td>{_e(a.symbol or "")}</td>'
             f'<td>{_date(a.fired)}</td><td title="{_e(a.rule)}">{_e(a.summary)}</td></tr>'
         )
