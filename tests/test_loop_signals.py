@@ -124,7 +124,9 @@ def test_loop_stress_index_is_the_exposure_weighted_mean_of_spread_z(panel):
     inp = SignalInputs(closes=panel, market="SPY", watchlist=LOOP, spread_proxy=sp, loop_exposure=expo)
     df = compute_signals(inp, names=["loop_stress_index", "spread_z_1y"])
     got = _signal(df, "loop_stress_index", "LOOP")
-    assert got.index[0] == idx[125]  # no value before any name has loop exposure
+    # before any name has loop exposure the names weigh equally
+    first_z = [_signal(df, "spread_z_1y", s)[idx[124]] for s in LOOP]
+    assert got[idx[124]] == pytest.approx(float(np.mean(first_z)))
     for t in (125, 129, 130, 139):
         z = {}
         for s in LOOP:

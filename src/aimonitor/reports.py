@@ -246,9 +246,13 @@ def build_dashboard_data(
                 last_session=ranges[sym][1][:10] if sym in ranges else None,
             )
         )
-    loop_rows = [a for a in by_sym.get("LOOP", []) if firing_on(a, day)]
+    # the verdict: market stress only (a stale feed is not the loop under stress)
+    loop_all = [a for a in by_sym.get("LOOP", []) if str(a["rule"]) not in dq]
+    loop_rows = [a for a in loop_all if firing_on(a, day)]
     loop_status = status_of([c.status for c in cards] + [str(a["severity"]) for a in loop_rows])
-    stressed = [a for c in cards if c.status != "ok" for a in by_sym.get(c.symbol, [])] + by_sym.get("LOOP", [])
+    stressed = [
+        a for c in cards if c.status != "ok" for a in by_sym.get(c.symbol, []) if str(a["rule"]) not in dq
+    ] + loop_all
     loop_since = status_since(stressed, day) if loop_status != "ok" else None
 
     firing_now = [_row(a, dq) for a in alerts if firing_on(a, day)]

@@ -1019,8 +1019,9 @@ def compute_loop_stress_index(inputs: SignalInputs) -> pd.DataFrame:
     On session ``t``: :math:`\\sum_i w_{i,t} z_{i,t} / \\sum_i w_{i,t}` over the watchlist
     names with a ``spread_z_1y`` value and a positive loop exposure :math:`w_{i,t}` (the
     USD flowing on the name's graph edges that lie on a cycle, from events announced by
-    ``t``). No value on sessions before any name is in the loop. Without ``loop_exposure``
-    (signals computed without a graph) every watchlist name weighs the same.
+    ``t``). On sessions before any name with a z-score is in the loop, and without
+    ``loop_exposure`` (signals computed without a graph), every name weighs the same, so
+    the index is defined wherever a z-score is (a gap would read as missing data).
 
     Parameters
     ----------
@@ -1049,6 +1050,10 @@ def compute_loop_stress_index(inputs: SignalInputs) -> pd.DataFrame:
     if not syms:
         return _empty()
     zz = z[syms]
+    # a session on which no name with a z-score has loop exposure yet (before the first
+    # cycle closes) weighs the names equally, so the index is defined wherever a z-score is
+    has = w.where(zz.notna(), 0.0).sum(axis=1) > 0
+    w = w.where(np.repeat(has.to_numpy()[:, None], len(syms), axis=1), 1.0)
     use = zz.notna() & (w > 0)
     num = (zz.where(use, 0.0) * w.where(use, 0.0)).sum(axis=1)
     den = w.where(use, 0.0).sum(axis=1)
