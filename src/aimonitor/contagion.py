@@ -82,12 +82,26 @@ def graph_links(graph: LoopGraph, source: str, usd: Callable[[float | None], str
     return [out[k] for k in sorted(out)]
 
 
-def _summary(target: str, links: Sequence[Link]) -> str:
-    bits = []
+def _near_edges(target: str, links: Sequence[Link]) -> list[FlowEdge]:
+    """The distinct edges touching ``target`` on its links (what it has riding on them)."""
+    out: dict[tuple[str, str, str], FlowEdge] = {}
     for lk in links:
-        how = f" through {lk.via}" if lk.via else ""
-        bits.append(f"linked to stressed {lk.source}{how} ({lk.describe()})")
-    return f"{target}: " + "; ".join(bits)
+        for e in lk.edges:
+            if target in (e.source, e.target):
+                out.setdefault((e.source, e.target, e.type), e)
+    return list(out.values())
+
+
+def _summary(target: str, links: Sequence[Link], usd: Callable[[float | None], str]) -> str:
+    groups: dict[str | None, list[str]] = {}
+    for lk in links:
+        groups.setdefault(lk.via, []).append(lk.source)
+    who = "; ".join(
+        (f"through {via} to stressed " if via else "to stressed ") + ", ".join(sorted(set(srcs)))
+        for via, srcs in sorted(groups.items(), key=lambda kv: kv[0] or "")
+    )
+    stake = ", ".join(_edge_text(e, usd) for e in _near_edges(target, links))
+    return f"{target}: linked {who}; at stake: {stake}"
 
 
 def apply_contagion(
@@ -143,7 +157,7 @@ def apply_contagion(
         if prior is not None and prior.last_evaluated is not None and prior.last_evaluated >= day:
             continue
         links = wanted.get(sym, [])
-        value = float(sum(lk.at_stake_usd for lk in links))
+        value = float(sum(e.amount_usd or 0.0 for e in _near_edges(sym, links)))
         muted = _muted(sym, day, silences, inhibit_lower_severity, critical)
         if links and (prior is None or prior.state != "firing"):
             new = AlertState(
@@ -160,13 +174,17 @@ def apply_contagion(
                 consecutive=1,
                 last_evaluated=day,
                 last_notified=None if muted else day,
-                summary=_summary(sym, links),
+                summary=_summary(sym, links, usd),
             )
             transitions.append(Transition(fp, "inactive", "firing", day, value, muted is None, muted, new))
         elif links:
             assert prior is not None
             new = dataclasses.replace(
-                prior, value=value, consecutive=prior.consecutive + 1, last_evaluated=day, summary=_summary(sym, links)
+                prior,
+                value=value,
+                consecutive=prior.consecutive + 1,
+                last_evaluated=day,
+                summary=_summary(sym, links, usd),
             )
             if new.last_notified is None and muted is None:  # fired while muted: first notice now
                 new = dataclasses.replace(new, last_notified=day)

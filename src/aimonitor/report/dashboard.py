@@ -249,7 +249,7 @@ def _card(c: StatusCard) -> str:
         if c.cds_bp is not None
         else '<span class="muted">none imported</span>'
     )
-    items = "".join(f"<li>{_e(a)}</li>" for a in c.alerts[:3])
+    items = "".join(f'<li title="{_e(a)}">{_e(a if len(a) <= 150 else a[:147] + "...")}</li>' for a in c.alerts[:3])
     more = f"<li>+{len(c.alerts) - 3} more</li>" if len(c.alerts) > 3 else ""
     return (
         f'<div class="card" data-symbol="{_e(c.symbol)}" data-status="{_e(c.status)}"{since}>'
