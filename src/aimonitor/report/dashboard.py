@@ -249,7 +249,7 @@ def _card(c: StatusCard) -> str:
         if c.cds_bp is not None
         else '<span class="muted">none imported</span>'
     )
-    items = "".join(f'<li title="{_e(a)}">{_e(a if len(a) <= 150 else a[:147] + "...")}</li>' for a in c.alerts[:3])
+    items = "".join(f'<li title="{_e(a)}">{_e(_short(a))}</li>' for a in c.alerts[:3])
     more = f"<li>+{len(c.alerts) - 3} more</li>" if len(c.alerts) > 3 else ""
     return (
         f'<div class="card" data-symbol="{_e(c.symbol)}" data-status="{_e(c.status)}"{since}>'
@@ -265,6 +265,10 @@ def _card(c: StatusCard) -> str:
     )
 
 
+def _short(text: str, n: int = 150) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
 def _firing_table(rows: tuple[AlertRow, ...], empty: str, limit: int) -> str:
     if not rows:
         return f'<p class="muted">{_e(empty)}</p>'
@@ -273,7 +277,7 @@ def _firing_table(rows: tuple[AlertRow, ...], empty: str, limit: int) -> str:
         out.append(
             f'<tr class="firing" data-alert-symbol="{_e(a.symbol or "")}" data-severity="{_e(a.severity)}">'
             f'<td class="sev sev-{_e(a.severity)}">{_e(a.severity)}</td><td>{_e(a.symbol or "")}</td>'
-            f'<td>{_date(a.fired)}</td><td title="{_e(a.rule)}">{_e(a.summary)}</td></tr>'
+            f'<td>{_date(a.fired)}</td><td title="{_e(a.rule)}: {_e(a.summary)}">{_e(_short(a.summary))}</td></tr>'
         )
     if len(rows) > limit:
         out.append(f'<tr><td colspan="4" class="muted">+{len(rows) - limit} more firing</td></tr>')
