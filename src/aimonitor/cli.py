@@ -865,9 +865,9 @@ def daemon(c: Ctx, source_spec: str | None) -> None:
 @click.option("--to", "end", help="Last date shown (default: the last stored session).")
 @pass_ctx
 def report(c: Ctx, out_dir: str, start: str | None, end: str | None) -> None:
-    """A static HTML dashboard with PNG figures (prices, drawdowns, spreads, alerts, events)."""
+    """A self-contained HTML dashboard: is the loop stressed now, since when; graph, charts, alerts."""
     from aimonitor.errors import ConfigError
-    from aimonitor.report.dashboard import write_dashboard
+    from aimonitor.reports import write_dashboard_report
 
     if (Path(out_dir) / "demo.db").exists():
         raise ConfigError(
@@ -875,10 +875,40 @@ def report(c: Ctx, out_dir: str, start: str | None, end: str | None) -> None:
             "e.g. the default reports/dashboard"
         )
 
-    path = write_dashboard(
-        c.cfg, c.reading_store, out_dir, start=parse_date(start, "--from"), end=parse_date(end, "--to")
+    path = write_dashboard_report(
+        c.cfg,
+        c.reading_store,
+        out_dir,
+        start=parse_date(start, "--from"),
+        end=parse_date(end, "--to"),
+        generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
     click.echo(f"dashboard written to {path}")
+
+
+@cli.command()
+@click.option("--as-of", "as_of", help="Events announced by this date (default: the last stored session).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Also draw the graph here (SVG, HTML).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def graph(c: Ctx, as_of: str | None, out_dir: str | None, as_json: bool) -> None:
+    """The circular-financing graph: who invests in, lends to or buys from whom, and its cycles."""
+    from aimonitor.report.formatting import format_usd
+    from aimonitor.reports import loop_graph, write_graph_report
+
+    g = loop_graph(c.cfg, c.reading_store, parse_date(as_of, "--as-of"))
+    if out_dir:
+        paths = write_graph_report(c.cfg, c.reading_store, g, out_dir)
+        click.echo(f"graph written to {paths[1]}", err=True)
+    if as_json:
+        emit_json(g.to_json())
+        return
+    click.echo(f"loop graph as of {g.as_of}: {len(g.nodes)} parties, {len(g.edges)} flows, {len(g.cycles)} cycles")
+    for e in g.edges:
+        amt = format_usd(e.amount_usd) or "amount not stated"
+        click.echo(f"  {e.source:>10} -> {e.target:<10} {e.type:<18} {amt:>18}  {e.first}  {','.join(e.event_ids)}")
+    for cyc in g.cycles:
+        click.echo("  cycle: " + " -> ".join([*cyc, cyc[0]]))
 
 
 @cli.command()
@@ -919,6 +949,7 @@ def demo(c: Ctx, out_dir: str, start: str | None, end: str | None, alerts_dir: s
             end=parse_date(end, "--to"),
             alerts_dir=alerts_dir,
             progress=tick,
+            generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         )
     finally:
         stop()

@@ -22,10 +22,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
 from aimonitor.errors import ConfigError
 from aimonitor.rules import Rule, Silence
+from aimonitor.schema import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from aimonitor.validation_messages import format_validation_error
 
 log = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from aimonitor import calendar
 from aimonitor.config import AppConfig, StorageConfig
 from aimonitor.ingest import run_fetch
 from aimonitor.pipeline import run_cycle
-from aimonitor.report.dashboard import write_dashboard
 from aimonitor.report.eventstudy import write_study_report
+from aimonitor.reports import write_dashboard_report
 from aimonitor.services import import_events, spreads_charts, study_stored_events
 from aimonitor.sources.snapshot import SnapshotSource, snapshot_last_session
 from aimonitor.store import Store
@@ -73,6 +73,7 @@ def run_demo(
     end: dt.date | None = None,
     alerts_dir: str | None = None,
     progress: Callable[..., None] | None = None,
+    generated_at: str | None = None,
 ) -> DemoResult:
     """Replay the monitoring cycle over the snapshot; returns what fired and where the reports are.
 
@@ -118,7 +119,6 @@ def run_demo(
         alerts = store.read_alerts("all")
         tick("writing reports")
         reports: dict[str, Any] = {}
-        reports["dashboard"] = str(write_dashboard(cfg, store, out, start=dt.date(2025, 1, 2), end=end))
         try:
             res = study_stored_events(cfg, store, [], True, StudyOptions())
             paths = write_study_report(res, out / "events", title="Event study: every catalog event")
@@ -130,6 +130,10 @@ def run_demo(
         reports["spreads"] = [
             str(p) for p in spreads_charts(cfg, store, out / "spreads", since=dt.date(2025, 6, 2), as_of=end)
         ]
+        # last, so it links the event-study and spread reports written above
+        reports["dashboard"] = str(
+            write_dashboard_report(cfg, store, out, start=dt.date(2025, 1, 2), end=end, generated_at=generated_at)
+        )
     keys = (
         "id",
         "rule",

@@ -38,6 +38,7 @@ from aimonitor.config import AppConfig
 from aimonitor.errors import AimonitorError, InsufficientData
 from aimonitor.events.catalog import load_catalog
 from aimonitor.ingest import FetchReport, run_fetch
+from aimonitor.loopdata import add_contagion, read_loop_exposure
 from aimonitor.notify import FILE_CHANNEL, DeliveryReport, FileSink, deliver
 from aimonitor.rules import (
     AlertState,
@@ -288,6 +289,7 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
         cds_quotes=quotes if not quotes.empty else None,
         fred_lag_sessions=cfg.credit.fred_lag_sessions,
         spread_recalibrations=recalibrations,
+        loop_exposure=read_loop_exposure(cfg, store, calendar.sessions_index(hist_start, through)),
     )
     frame = compute_signals(inputs, start=start, end=through)
     written = store.write_signals(frame)
@@ -360,7 +362,7 @@ def last_data_dates(store: Store, as_of: dt.date, derived: Sequence[str] = ()) -
 def evaluate_session(cfg: AppConfig, store: Store, as_of: dt.date) -> Evaluation:
     """Evaluate the configured rules on ``as_of`` against the stored alert state (no writes)."""
     prior = {fp: AlertState.from_record(rec) for fp, rec in store.read_alert_state().items()}
-    return evaluate(
+    ev = evaluate(
         checked_rules(cfg),
         _signals_for(store, as_of),
         prior,
@@ -370,6 +372,7 @@ def evaluate_session(cfg: AppConfig, store: Store, as_of: dt.date) -> Evaluation
         max_stale_sessions=cfg.alerting.max_stale_sessions,
         inhibit_lower_severity=cfg.alerting.inhibit_lower_severity,
     )
+    return add_contagion(cfg, store, ev)  # info alerts on the graph neighbours of critical names
 
 
 @dataclass

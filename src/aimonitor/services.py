@@ -190,14 +190,19 @@ def last_stored_session(store: Store) -> dt.date:
 
 
 def event_markers(cfg: AppConfig, store: Store) -> list[tuple[str | None, str, dt.date]]:
-    """(symbol, label, day0) of stored events that touch the watchlist, for chart markers."""
+    """(symbol, label, day0) of stored events that touch the watchlist, for chart markers.
+
+    The label is short and readable (``NVDA–OpenAI investment $100B``), not the event id.
+    """
+    from aimonitor.loopdata import event_label
+
     out: list[tuple[str | None, str, dt.date]] = []
     for e in list_events(cfg, store):
         if e.day0 is None:
             continue
         for t in e.tickers:
             if t in cfg.watchlist.symbols:
-                out.append((t, e.event_id, e.day0))
+                out.append((t, event_label(e), e.day0))
     return out
 
 

@@ -122,6 +122,11 @@ class SignalInputs:
         read the frame in force on that session, so the level is that session's and the
         20-session change and the z-score are taken under one calibration (a
         recalibration step never reads as a widening).
+    loop_exposure : DataFrame, optional
+        Point-in-time loop exposure in USD (index: sessions, columns: symbols), the weights
+        of ``loop_stress_index`` (see :func:`aimonitor.analytics.graph.compute_loop_exposure_panel`).
+    placebo : sequence of str
+        The placebo basket of ``placebo_resid_corr_60d`` (default: the hyperscalers).
     """
 
     closes: pd.DataFrame
@@ -134,6 +139,8 @@ class SignalInputs:
     cds_quotes: pd.DataFrame | None = None
     fred_lag_sessions: int = 0
     spread_recalibrations: Sequence[tuple[dt.date | str | pd.Timestamp, pd.DataFrame]] = ()
+    loop_exposure: pd.DataFrame | None = None
+    placebo: Sequence[str] = ("MSFT", "META", "AMZN", "GOOGL")
     _cache: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -663,32 +670,7 @@ def compute_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
     syms = [s for s in dict.fromkeys(inputs.watchlist) if s in r.columns]
     if len(syms) < 2:
         return _empty()
-    r = r[syms]
-    counts = r.notna().astype(float).rolling(CORR_WINDOW, min_periods=1).sum().to_numpy()
-    ok = counts >= CORR_MIN_OBS
-    total = np.zeros(len(r))
-    npairs = np.zeros(len(r))
-    for i in range(len(syms)):
-        for j in range(i + 1, len(syms)):
-            a, b = r.iloc[:, i], r.iloc[:, j]
-            both = a.notna() & b.notna()
-            av, bv = a.where(both, 0.0), b.where(both, 0.0)
-            frame = pd.DataFrame(
-                {"n": both.astype(float), "a": av, "b": bv, "aa": av * av, "bb": bv * bv, "ab": av * bv}
-            )
-            sums = frame.rolling(CORR_WINDOW, min_periods=1).sum()
-            n = sums["n"].to_numpy()
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ma, mb = sums["a"].to_numpy() / n, sums["b"].to_numpy() / n
-                caa = sums["aa"].to_numpy() - n * ma * ma
-                cbb = sums["bb"].to_numpy() - n * mb * mb
-                cab = sums["ab"].to_numpy() - n * ma * mb
-                rho = cab / np.sqrt(caa * cbb)
-            use = ok[:, i] & ok[:, j] & np.isfinite(rho) & (n >= 3)
-            total[use] += np.clip(rho[use], -1.0, 1.0)
-            npairs[use] += 1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        avg = np.where(npairs > 0, total / np.where(npairs > 0, npairs, 1), np.nan)
+    avg = _average_pairwise(r[syms], partial_on=None)
     return to_long(pd.DataFrame({LOOP_SYMBOL: avg}, index=r.index), "corr_60d")
 
 
@@ -939,3 +921,230 @@ def compute_signals(
     out = out.sort_values(["date", "signal", "symbol"], kind="stable").reset_index(drop=True)
     log.debug("computed %d signal values (%d signals)", len(out), len(specs))
     return out[COLUMNS]
+
+
+# ----------------------------------------------------------------------------- loop-level signals
+
+#: Pseudo-symbol of the placebo basket's signals.
+PLACEBO_SYMBOL = "PLACEBO"
+
+
+def _rolling_pairwise_corr(r: pd.DataFrame, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rolling pairwise-complete Pearson correlations, all pairs at once (matrix form).
+
+    For each session ``t`` and pair ``(i, j)``: the correlation of ``r_i`` and ``r_j`` over
+    the ``window`` rows ending at ``t`` where both are present. Window sums of the
+    per-session outer products are differences of cumulative sums, so the cost is
+    ``O(T N^2)`` array work with no Python loop over pairs.
+
+    Returns
+    -------
+    (n, rho)
+        Arrays of shape ``(T, N, N)``: the number of sessions both present, and the
+        correlation (NaN where undefined).
+    """
+    x = r.to_numpy(dtype=float)
+    m = np.isfinite(x).astype(float)
+    x = np.where(m > 0, x, 0.0)
+
+    def wsum(a: np.ndarray) -> np.ndarray:
+        c = np.cumsum(a, axis=0)
+        out = c.copy()
+        out[window:] = c[window:] - c[:-window]
+        return out
+
+    n = wsum(m[:, :, None] * m[:, None, :])
+    sa = wsum(x[:, :, None] * m[:, None, :])  # sum of x_i over sessions where j is present too
+    saa = wsum((x * x)[:, :, None] * m[:, None, :])
+    sab = wsum(x[:, :, None] * x[:, None, :])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ma = sa / n
+        mb = np.swapaxes(sa, 1, 2) / n
+        caa = saa - n * ma * ma
+        cbb = np.swapaxes(saa, 1, 2) - n * mb * mb
+        cab = sab - n * ma * mb
+        rho = cab / np.sqrt(caa * cbb)
+    rho[~np.isfinite(rho) | (n < 3)] = np.nan
+    return n, np.clip(rho, -1.0, 1.0)
+
+
+def _average_pairwise(r: pd.DataFrame, partial_on: pd.Series | None) -> np.ndarray:
+    """Mean over pairs of the rolling (partial) correlations of ``r``'s columns.
+
+    A column takes part on ``t`` if it has at least :data:`CORR_MIN_OBS` returns in the
+    :data:`CORR_WINDOW` sessions ending at ``t``. With ``partial_on`` (the market's returns)
+    each pair's correlation is the partial correlation given the market,
+    :math:`(\\rho_{ij} - \\rho_{im}\\rho_{jm}) / \\sqrt{(1-\\rho_{im}^2)(1-\\rho_{jm}^2)}`,
+    which equals the correlation of the two names' residuals from in-window OLS
+    regressions on the market (with intercept) when the sessions coincide.
+    """
+    cols = list(r.columns)
+    frame = r if partial_on is None else pd.concat([r, partial_on.rename("__mkt__")], axis=1)
+    n, rho = _rolling_pairwise_corr(frame, CORR_WINDOW)
+    k = len(cols)
+    counts = frame.notna().astype(float).rolling(CORR_WINDOW, min_periods=1).sum().to_numpy()
+    ok = counts >= CORR_MIN_OBS
+    if partial_on is not None:
+        rim = rho[:, :k, k]  # (T, k): each name with the market
+        with np.errstate(divide="ignore", invalid="ignore"):
+            num = rho[:, :k, :k] - rim[:, :, None] * rim[:, None, :]
+            den = np.sqrt((1.0 - rim**2)[:, :, None] * (1.0 - rim**2)[:, None, :])
+            pair = num / den
+        pair[~(den > 0)] = np.nan
+        ok = ok[:, :k] & ok[:, k : k + 1]
+        pair = np.clip(pair, -1.0, 1.0)
+    else:
+        pair = rho
+    iu, ju = np.triu_indices(k, 1)
+    vals = pair[:, iu, ju]
+    use = ok[:, iu] & ok[:, ju] & np.isfinite(vals)
+    npairs = use.sum(axis=1)
+    total = np.where(use, vals, 0.0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(npairs > 0, total / np.where(npairs > 0, npairs, 1), np.nan)
+
+
+def _resid_corr(inputs: SignalInputs, symbols: Sequence[str], key: str) -> pd.Series | None:
+    def make() -> pd.Series | None:
+        r = inputs.simple_returns
+        syms = [s for s in dict.fromkeys(symbols) if s in r.columns and s != inputs.market]
+        if len(syms) < 2 or inputs.market not in r.columns:
+            return None
+        return pd.Series(_average_pairwise(r[syms], partial_on=r[inputs.market]), index=r.index)
+
+    return inputs._memo(key, make)
+
+
+@register(
+    "loop_resid_corr_60d",
+    unit="correlation",
+    doc=f"symbol {LOOP_SYMBOL}: average pairwise correlation of the watchlist's market-neutral returns "
+    "(residuals vs the market, 60 sessions)",
+)
+def compute_loop_resid_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
+    """Average pairwise partial correlation (given the market) of the watchlist's returns.
+
+    Same window and participation rules as ``corr_60d``; each pair's value is the correlation
+    of the two names' residuals from regressions on the market over the window, so a
+    market-wide sell-off (every stock falling with SPY) does not raise it.
+
+    Parameters
+    ----------
+    inputs : SignalInputs
+        Uses ``closes``, ``market`` and ``watchlist``.
+
+    Returns
+    -------
+    DataFrame
+        Long frame with ``symbol == "LOOP"``.
+    """
+    s = _resid_corr(inputs, inputs.watchlist, "resid_corr_loop")
+    return _empty() if s is None else to_long(s.to_frame(LOOP_SYMBOL), "loop_resid_corr_60d")
+
+
+@register(
+    "placebo_resid_corr_60d",
+    unit="correlation",
+    doc=f"symbol {PLACEBO_SYMBOL}: the same market-neutral average correlation for the placebo basket "
+    "(MSFT, META, AMZN, GOOGL)",
+)
+def compute_placebo_resid_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
+    """``loop_resid_corr_60d`` computed on the placebo basket (``inputs.placebo``).
+
+    Parameters
+    ----------
+    inputs : SignalInputs
+        Uses ``closes``, ``market`` and ``placebo``.
+
+    Returns
+    -------
+    DataFrame
+        Long frame with ``symbol == "PLACEBO"``.
+    """
+    s = _resid_corr(inputs, inputs.placebo, "resid_corr_placebo")
+    return _empty() if s is None else to_long(s.to_frame(PLACEBO_SYMBOL), "placebo_resid_corr_60d")
+
+
+@register(
+    "loop_excess_resid_corr_60d",
+    unit="correlation",
+    doc=f"symbol {LOOP_SYMBOL}: loop_resid_corr_60d minus placebo_resid_corr_60d (the loop trading as one "
+    "beyond the market and beyond big tech)",
+)
+def compute_loop_excess_resid_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
+    """Loop minus placebo market-neutral average correlation.
+
+    Raw correlation rises in every market-wide shock (the April 2025 tariff sell-off moved
+    the loop and a hyperscaler placebo alike); the residual correlation removes the market,
+    and subtracting the placebo's removes what large-cap tech shares. What remains is the
+    loop's own common factor.
+
+    Parameters
+    ----------
+    inputs : SignalInputs
+        Uses ``closes``, ``market``, ``watchlist`` and ``placebo``.
+
+    Returns
+    -------
+    DataFrame
+        Long frame with ``symbol == "LOOP"``.
+    """
+    a = _resid_corr(inputs, inputs.watchlist, "resid_corr_loop")
+    b = _resid_corr(inputs, inputs.placebo, "resid_corr_placebo")
+    if a is None or b is None:
+        return _empty()
+    return to_long((a - b).to_frame(LOOP_SYMBOL), "loop_excess_resid_corr_60d")
+
+
+@register(
+    "loop_stress_index",
+    unit="z",
+    doc=f"symbol {LOOP_SYMBOL}: the watchlist's spread_z_1y averaged with weights = each name's loop "
+    "exposure (USD on edges of a cycle, point in time)",
+)
+def compute_loop_stress_index(inputs: SignalInputs) -> pd.DataFrame:
+    """Exposure-weighted mean of the watchlist names' spread-proxy z-scores.
+
+    On session ``t``: :math:`\\sum_i w_{i,t} z_{i,t} / \\sum_i w_{i,t}` over the watchlist
+    names with a ``spread_z_1y`` value and a positive loop exposure :math:`w_{i,t}` (the
+    USD flowing on the name's graph edges that lie on a cycle, from events announced by
+    ``t``). On sessions before any name with a z-score is in the loop, and without
+    ``loop_exposure`` (signals computed without a graph), every name weighs the same, so
+    the index is defined wherever a z-score is (a gap would read as missing data).
+
+    Parameters
+    ----------
+    inputs : SignalInputs
+        Uses ``spread_proxy``, ``watchlist`` and ``loop_exposure``.
+
+    Returns
+    -------
+    DataFrame
+        Long frame with ``symbol == "LOOP"``.
+    """
+    sp = _spread_proxy(inputs)
+    if sp is None:
+        return _empty()
+    z = _rolling_z(sp, Z_WINDOW, Z_MIN_OBS)
+    if inputs.loop_exposure is None:
+        # no graph given (a bare signal computation): every watchlist name weighs the same
+        syms = [s for s in dict.fromkeys(inputs.watchlist) if s in z.columns]
+        w = pd.DataFrame(1.0, index=z.index, columns=syms)
+    else:
+        wide = _to_wide(inputs.loop_exposure, "symbol", "loop_exposure") if len(inputs.loop_exposure) else None
+        syms = [s for s in dict.fromkeys(inputs.watchlist) if s in z.columns and wide is not None and s in wide]
+        if wide is None or not syms:
+            return _empty()
+        w = wide.reindex(inputs.session_index).ffill()[syms].fillna(0.0).clip(lower=0.0)
+    if not syms:
+        return _empty()
+    zz = z[syms]
+    # a session on which no name with a z-score has loop exposure yet (before the first
+    # cycle closes) weighs the names equally, so the index is defined wherever a z-score is
+    has = w.where(zz.notna(), 0.0).sum(axis=1) > 0
+    w = w.where(np.repeat(has.to_numpy()[:, None], len(syms), axis=1), 1.0)
+    use = zz.notna() & (w > 0)
+    num = (zz.where(use, 0.0) * w.where(use, 0.0)).sum(axis=1)
+    den = w.where(use, 0.0).sum(axis=1)
+    idx = (num / den.where(den > 0)).to_frame(LOOP_SYMBOL)
+    return to_long(idx, "loop_stress_index")
