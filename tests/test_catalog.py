@@ -31,8 +31,11 @@ def catalog():
     return {e.event_id: e for e in load_catalog()}
 
 
-def test_catalog_has_all_53_events(catalog):
-    assert len(catalog) == 53 and list(catalog)[0] == "EV01"
+def test_catalog_has_the_53_shared_events_and_3_curated_supply_rows(catalog):
+    # ../shared/data/events/seed_events.csv holds EV01..EV53; EV54..EV56 are supply
+    # relationships the seed articles state (each carries its verbatim seed quote)
+    assert len(catalog) == 56 and list(catalog)[0] == "EV01"
+    assert [e for e in catalog if e > "EV53"] == ["EV54", "EV55", "EV56"]
 
 
 def test_amd_deal_pre_market_day0_is_same_session(catalog):
@@ -68,7 +71,7 @@ def test_blank_announce_date_rows_are_kept_without_day0(catalog):
     blanks = [e for e in catalog.values() if e.announce_date is None]
     assert sorted(e.event_id for e in blanks) == ["EV24", "EV28", "EV29", "EV31", "EV34", "EV35"]
     assert all(e.day0 is None for e in blanks)
-    assert len(usable_events(catalog.values())) == 47
+    assert len(usable_events(catalog.values())) == 56 - 6
 
 
 def test_list_json_and_row_round_trip(catalog):

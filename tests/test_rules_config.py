@@ -33,6 +33,8 @@ ALLOWED_SIGNALS = {
     "fred_oas_bp",
     "fred_oas_change_20d_bp",
     "staleness_sessions",
+    "loop_excess_resid_corr_60d",
+    "loop_stress_index",
 }
 
 
