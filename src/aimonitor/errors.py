@@ -34,6 +34,11 @@ class StorageError(AimonitorError):
     """The SQLite store cannot be opened, migrated or written."""
 
 
+class ClockError(AimonitorError):
+    """A date the database's timeline refuses: a session not closed yet, a session before the
+    last evaluated one (without a rebuild), or a system clock that jumped."""
+
+
 class NotifyError(AimonitorError):
     """A notification channel failed."""
 
