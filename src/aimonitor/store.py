@@ -908,9 +908,7 @@ class Store:
 
     def last_failed_run(self) -> dict[str, Any] | None:
         """The latest run that ended in error or was aborted, with its ``error`` message."""
-        cur = self.conn.execute(
-            "SELECT * FROM runs WHERE status IN ('error', 'aborted') ORDER BY run_id DESC LIMIT 1"
-        )
+        cur = self.conn.execute("SELECT * FROM runs WHERE status IN ('error', 'aborted') ORDER BY run_id DESC LIMIT 1")
         row = cur.fetchone()
         if row is None:
             return None
