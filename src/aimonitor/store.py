@@ -40,7 +40,7 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
-from aimonitor.errors import StorageError
+from aimonitor.errors import DataError, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -589,6 +589,11 @@ class Store:
     # ------------------------------------------------------------------ CDS quotes
 
     def write_cds_quotes(self, frame: pd.DataFrame) -> UpsertCount:
+        """Upsert CDS quotes; an import with no valid row is an error (it would store nothing)."""
+        if frame.empty:
+            rejected = list(frame.attrs.get("rejected", []))
+            detail = f" ({len(rejected)} rows rejected; first: {rejected[0]})" if rejected else ""
+            raise DataError(f"no valid CDS quote rows to store{detail}")
         rows = [
             {
                 "entity": r["entity"],
