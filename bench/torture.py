@@ -42,8 +42,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config" / "aimonitor.toml"
-SEED_AS_OF = "2025-11-21"
-SESSIONS = ["2025-11-24", "2025-11-25", "2025-11-26"]
+SEED_AS_OF = "2026-02-03"
+SESSIONS = ["2026-02-04", "2026-02-05", "2026-02-06"]
 
 
 class Hook(http.server.BaseHTTPRequestHandler):
