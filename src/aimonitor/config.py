@@ -322,7 +322,7 @@ def format_validation_error(path: str, exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         loc = tuple(err.get("loc", ()))
-        msg = _fmt_error(err)
+        msg = _fmt_error(dict(err))
         # model-level validators put their own "key: ..." prefix in the message
         if not loc and re.match(r"^[a-z_]+(\[\d+\])?(\.[a-z_]+)*: ", msg):
             lines.append(f"{path}: {msg}")

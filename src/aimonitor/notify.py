@@ -67,7 +67,8 @@ def _public_parts(url: str) -> list[str]:
         raise ValueError("apprise does not understand the URL")
     plugin = ap[0]
     shown = set(re.split(r"[/:@?&=#]+", plugin.url(privacy=True)))
-    out = []
+    out: list[str] = []
+    part: Any
     for part in plugin.url_identifier or ():
         if part is None:
             continue

@@ -389,14 +389,20 @@ class Store:
                 raise StorageError(f"{table}: duplicate key {kv} in one batch")
             seen.add(kv)
         where = " AND ".join(f"{k} = ?" for k in key)
+        # only the batch's date range is read back (a re-fetch window, not a symbol's history)
+        span, span_params = "", []
+        if "date" in key and lead != "date":
+            dates = [r["date"] for r in rows if r["date"] is not None]
+            if dates:
+                span, span_params = " AND date BETWEEN ? AND ?", [min(dates), max(dates)]
         with self.transaction():
             existing: dict[tuple[Any, ...], tuple[Any, ...]] = {}
             for i in range(0, len(leads), 500):
                 chunk = leads[i : i + 500]
                 cur = self.conn.execute(
                     f"SELECT {', '.join(key)}, {', '.join(compare)} FROM {table} "
-                    f"WHERE {lead} IN ({', '.join('?' for _ in chunk)})",
-                    chunk,
+                    f"WHERE {lead} IN ({', '.join('?' for _ in chunk)}){span}",
+                    [*chunk, *span_params],
                 )
                 for rec in cur.fetchall():
                     existing[tuple(rec[: len(key)])] = tuple(rec[len(key) :])
@@ -893,7 +899,7 @@ class Store:
                 "INSERT INTO runs (started, as_of, kind, status) VALUES (?, ?, ?, 'running')",
                 (started or _utc_now(), as_of, kind),
             )
-        return int(cur.lastrowid)
+        return int(cur.lastrowid or 0)
 
     def finish_run(
         self, run_id: int, status: str, detail: dict[str, Any] | None = None, finished: str | None = None

@@ -46,7 +46,7 @@ class Rejection:
 
 def _iso(d: object) -> str:
     try:
-        return calendar.to_date(d).isoformat()  # type: ignore[arg-type]
+        return calendar.to_date(d).isoformat()
     except Exception:  # noqa: BLE001 - a non-date is reported as written
         return str(d)
 
