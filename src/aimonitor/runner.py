@@ -16,7 +16,7 @@ from collections.abc import Callable
 from aimonitor import calendar
 from aimonitor.config import AppConfig, notify_urls
 from aimonitor.daemon import next_run_time, run_daemon
-from aimonitor.errors import ClockError
+from aimonitor.errors import ClockError, StorageError
 from aimonitor.notify import make_channels
 from aimonitor.pipeline import CycleResult, record_pipeline_error, run_cycle, sessions_missed
 from aimonitor.sources import make_source
@@ -102,8 +102,11 @@ def serve(
     channels = make_channels(notify_urls(cfg), timeout=cfg.notify.timeout_seconds)
     last_session: list[dt.date] = []
     watch = ClockWatch(now())
-    with store.writer_lock("daemon", cfg.storage.lock_wait_seconds):
-        store.abort_stale_runs()
+    try:  # runs left 'running' by a killed process are closed now (each cycle does it too)
+        with store.writer_lock("daemon", min(5.0, cfg.storage.lock_wait_seconds)):
+            store.abort_stale_runs()
+    except StorageError as exc:
+        log.warning("%s", exc)
     known = {"file", *(c.id for c in channels)}
     for ch_id, counts in store.outbox_counts().items():
         if ch_id not in known:
