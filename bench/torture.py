@@ -126,7 +126,7 @@ def main() -> int:
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     port = srv.server_address[1]
     base = Path(tempfile.mkdtemp(prefix="aimonitor-torture-"))
-    tracebacks = diverging = dupes = gave_up = stuck = trials = 0
+    tracebacks = diverging = dupes = gave_up = stuck = trials = killed = 0
     t0 = time.perf_counter()
     try:
         # the seed: the snapshot fetched and one cycle run, so every trial starts warm
@@ -191,6 +191,7 @@ def main() -> int:
                     time.sleep(rng.uniform(0.0, cycle_s))
                     if p.poll() is None:
                         p.send_signal(signal.SIGKILL)
+                        killed += 1
                     p.communicate()
                 rc, err = finish(cli(db, d, hook, *cmd))
                 tracebacks += "Traceback" in err
@@ -210,7 +211,10 @@ def main() -> int:
         srv.shutdown()
         shutil.rmtree(base, ignore_errors=True)
     dupes += sum(n - 1 for n in Hook.counts.values() if n > 1)
-    print(f"trials: {trials}")
+    print(
+        f"trials: {trials} ({args.trials} x {len(SESSIONS)} concurrent pairs, {args.kills} kill trials, "
+        f"{killed} processes killed mid-run)"
+    )
     print(f"tracebacks: {tracebacks}")
     print(f"diverging states: {diverging}")
     print(f"duplicate sends: {dupes}")
