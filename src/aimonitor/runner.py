@@ -44,10 +44,17 @@ def backfill_command(first: dt.date, last: dt.date) -> str:
     return f"aimonitor run --once --as-of {last} --rebuild-from {first}"
 
 
-class ClockWatch:
-    """Notices a wall clock that jumped while the daemon ran (against the monotonic clock)."""
+def _steady() -> float:
+    """Seconds of a clock that never jumps and keeps counting while the machine sleeps
+    (``CLOCK_BOOTTIME`` on Linux; a suspended laptop is not a clock jump)."""
+    boot = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(boot) if boot is not None else time.monotonic()
 
-    def __init__(self, now_utc: dt.datetime, monotonic: Callable[[], float] = time.monotonic) -> None:
+
+class ClockWatch:
+    """Notices a wall clock that jumped while the daemon ran (against a steady clock)."""
+
+    def __init__(self, now_utc: dt.datetime, monotonic: Callable[[], float] = _steady) -> None:
         self._mono = monotonic
         self._wall0, self._mono0 = now_utc, monotonic()
 
