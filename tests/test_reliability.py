@@ -297,6 +297,27 @@ def test_a_broken_alerts_folder_does_not_silence_the_channels(cfg_tmp, db, tmp_p
     assert any(k.endswith("|2025-12-01|firing") for k in keys) and len(keys) == len(set(keys))
 
 
+def test_the_daemon_pipeline_alert_gets_out_when_the_alerts_folder_is_broken(cfg_tmp, store, tmp_path):
+    from aimonitor.pipeline import record_pipeline_error
+
+    broken = tmp_path / "alerts"
+    broken.write_text("x", encoding="utf-8")
+    ch = FakeChannel()
+    record_pipeline_error(cfg_tmp, store, D(2025, 12, 1), "FetchError: yahoo down", alerts_dir=broken, channels=[ch])
+    assert [t for t, _ in ch.calls] == ["[aimonitor] CRITICAL firing: pipeline"]
+
+
+def test_a_folder_broken_for_days_is_one_pipeline_episode(cfg_tmp, db, tmp_path):
+    broken = tmp_path / "alerts"
+    broken.write_text("x", encoding="utf-8")
+    ch = FakeChannel()
+    with Store(db) as s:
+        for day in (D(2025, 12, 1), D(2025, 12, 2)):
+            run_cycle(cfg_tmp, s, None, day, channels=[ch], alerts_dir=broken)
+        sink = [a for a in s.read_alerts("firing") if a["fingerprint"] == "pipeline:alerts_dir"]
+    assert len(sink) == 1 and sum("pipeline" in t for t, _ in ch.calls) == 1
+
+
 def test_a_broken_alerts_folder_is_one_warning_line_in_the_cli(db, tmp_path):
     broken = tmp_path / "alerts"
     broken.write_text("x", encoding="utf-8")

@@ -469,6 +469,11 @@ def record_pipeline_error(
     }
     payload = {k: v for k, v in alert.items() if k != "fingerprint"}
     with store.writer_lock("pipeline-alert", cfg.storage.lock_wait_seconds):
+        ongoing = component != CYCLE_COMPONENT and any(
+            a["fingerprint"] == alert["fingerprint"] for a in store.read_alerts("firing")
+        )
+        if ongoing:  # the alerts folder is still broken: one episode, not one alert per cycle
+            return
         store.write_alert_cycle(
             {},
             sid,
