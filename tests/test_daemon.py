@@ -255,7 +255,8 @@ def test_scheduled_job_catches_up_missed_sessions_and_reports_failures(cfg, stor
     monkeypatch.setattr(runner, "run_daemon", fake_run_daemon)
     cfg = cfg.model_copy(update={"notify": cfg.notify.model_copy(update={"alerts_dir": str(tmp_path / "alerts")})})
     run_cycle(cfg, store, SnapshotSource(), dt.date(2025, 11, 25), alerts_dir=tmp_path / "alerts", kind="daemon")
-    assert runner.serve(cfg, store, "snapshot") == 0
+    clock = [ny(2025, 12, 1, 18, 0).astimezone(UTC)]  # the wall clock the daemon starts with
+    assert runner.serve(cfg, store, "snapshot", clock=lambda: clock[0]) == 0
 
     # the machine slept through Wednesday's and Friday's runs; Monday 2025-12-01 18:00 New York
     captured["job"](ny(2025, 12, 1, 18, 0).astimezone(UTC))
@@ -271,7 +272,8 @@ def test_scheduled_job_catches_up_missed_sessions_and_reports_failures(cfg, stor
             raise ConnectionError("network unreachable")
 
     monkeypatch.setattr(runner, "make_source", lambda *a, **k: Broken())
-    assert runner.serve(cfg, store, "yahoo") == 0
+    clock[0] = ny(2025, 12, 2, 18, 0).astimezone(UTC)
+    assert runner.serve(cfg, store, "yahoo", clock=lambda: clock[0]) == 0
     with pytest.raises(ConnectionError) as exc:
         captured["job"](ny(2025, 12, 2, 18, 0).astimezone(UTC))
     captured["on_error"](exc.value)  # what the scheduler's error listener does

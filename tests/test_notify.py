@@ -164,11 +164,17 @@ def test_crash_between_append_and_mark_duplicates_nothing(store, tmp_path):
 # --------------------------------------------------------------------------- channels
 
 
-def test_channel_id_hides_the_secret():
-    url = "slack://T000/B000/s3cr3tT0ken"
+def test_channel_id_hides_the_secret_and_survives_its_rotation():
+    url = "json://bot:s3cr3t@hooks.example.com:8443/alerts"
     cid = channel_id(url)
-    assert cid.startswith("slack:") and "s3cr3t" not in cid
-    assert channel_id(url) == cid and channel_id(url + "x") != cid
+    assert cid.startswith("json:") and "s3cr3t" not in cid
+    # rotating the password keeps the id: pending notifications are not stranded
+    assert channel_id("json://bot:n3wpass@hooks.example.com:8443/alerts") == cid
+    # another host or path is another channel
+    assert channel_id("json://bot:s3cr3t@other.example.com:8443/alerts") != cid
+    assert channel_id("json://bot:s3cr3t@hooks.example.com:8443/ops") != cid
+    # a configured name is the id
+    assert channel_id(url, "ops-webhook") == "ops-webhook"
 
 
 def test_make_channels_skips_unusable_urls(caplog):

@@ -153,7 +153,9 @@ def test_failing_notifier_is_retried_next_cycle_exactly_once(cfg, store_1128, tm
     assert sorted(r["alert"]["id"] for r in _jsonl(alerts)) == owed
     pending = store.read_outbox("pending")
     assert sorted(e["alert_id"] for e in pending) == owed
-    assert all(e["channel"] == "fake:1" and e["attempts"] == 1 and e["last_error"] for e in pending)
+    # a failing channel is tried once per cycle (its other entries wait for the next cycle)
+    assert all(e["channel"] == "fake:1" for e in pending)
+    assert sum(e["attempts"] for e in pending) == 1 and any(e["last_error"] for e in pending)
 
     ch.down = False
     res2 = run_cycle(cfg, store, src, D(2025, 12, 1), channels=[ch], alerts_dir=alerts)

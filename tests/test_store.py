@@ -43,7 +43,7 @@ def test_a_crash_mid_batch_leaves_the_previous_state(store):
     store.write_bars("ORCL", _frame([1.0, 2.0]), "test")
     bad = _frame([5.0, 6.0, 7.0])
     bad.loc[2, "close"] = None  # NOT NULL violation on the third row, after two good writes
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(StorageError, match="rolled back.*NOT NULL"):
         store.write_bars("ORCL", bad, "test")
     assert store.read_prices(["ORCL"], "close")["ORCL"].tolist() == [1.0, 2.0]
 

@@ -16,9 +16,13 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:  # imported lazily at run time, so `--help` stays fast
+    from aimonitor.config import AppConfig
+    from aimonitor.store import Store
 
 from aimonitor import __version__
 from aimonitor.errors import AimonitorError
@@ -40,11 +44,11 @@ class Ctx:
         self.config_path = config_path
         self.db_override = db
         self.verbose = verbose
-        self._cfg = None
-        self._store = None
+        self._cfg: AppConfig | None = None
+        self._store: Store | None = None
 
     @property
-    def cfg(self):
+    def cfg(self) -> AppConfig:
         if self._cfg is None:
             from aimonitor.config import load_config
 
@@ -52,7 +56,7 @@ class Ctx:
         return self._cfg
 
     @property
-    def store(self):
+    def store(self) -> Store:
         if self._store is None:
             from aimonitor.store import Store
 
@@ -60,7 +64,7 @@ class Ctx:
         return self._store
 
     @property
-    def reading_store(self):
+    def reading_store(self) -> Store:
         """The store for commands that only look: the configured database, or, while it does not
         exist yet and no database was named, the one `aimonitor demo` left in reports/ (said on stderr)."""
         if self._store is None and not self.db_override:
@@ -137,29 +141,43 @@ def default_as_of() -> dt.date:
     return calendar.last_completed_session(dt.datetime.now(dt.UTC))
 
 
-class _OncePerShape(logging.Filter):
-    """Drop a log record whose message, digits aside, was already shown (replays repeat warnings)."""
+class _RateLimited(logging.Filter):
+    """Show a log line whose message, digits aside, was shown less than ``interval`` seconds
+    ago only once (replays repeat warnings); after the interval it is shown again, with how
+    many repeats were held back, so a failure that recurs every day is logged every day."""
 
-    def __init__(self) -> None:
+    def __init__(self, interval: float = 300.0, clock: Any = None) -> None:
         super().__init__()
-        self._seen: set[tuple[str, str]] = set()
+        import time
+
+        self.interval = interval
+        self._clock = clock or time.monotonic
+        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.ERROR:
-            return True
         key = (record.name, re.sub(r"[0-9.+-]+", "#", record.getMessage()))
-        if key in self._seen:
+        now = self._clock()
+        last = self._seen.get(key)
+        if last is not None and now - last[0] < self.interval:
+            self._seen[key] = (last[0], last[1] + 1)
             return False
-        self._seen.add(key)
+        held = last[1] if last else 0
+        self._seen[key] = (now, 0)
+        if held:
+            record.msg, record.args = f"{record.getMessage()} (repeated {held} more times)", None
         return True
 
 
 def _setup_logging(verbose: int) -> None:
+    from aimonitor.redact import RedactingFilter
+
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    # secrets (URL passwords, webhook tokens) are masked at every level, apprise's debug lines included
+    handler.addFilter(RedactingFilter())
     if verbose < 2:
-        handler.addFilter(_OncePerShape())
+        handler.addFilter(_RateLimited())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -197,6 +215,11 @@ class AimonitorGroup(click.Group):
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             click.echo(f"Error: {msg}", err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:  # an unwritable --out/--csv path, a full disk: one line, no traceback
+            from aimonitor.errors import describe_os_error
+
+            click.echo(f"Error: {describe_os_error(exc)}", err=True)
+            ctx.exit(EXIT_ERROR)
         except KeyboardInterrupt:
             click.echo("Error: interrupted", err=True)
             ctx.exit(130)
@@ -273,9 +296,10 @@ def fetch(
     """Ingest daily bars, FRED series and fundamentals: what is missing plus a re-fetch window."""
     from aimonitor.ingest import run_fetch
     from aimonitor.report.terminal import fetch_table
+    from aimonitor.runner import check_as_of
 
     source = _make_source(c, source_spec)
-    asof = parse_date(as_of, "--as-of") or default_as_of()
+    asof = check_as_of(parse_date(as_of, "--as-of") or default_as_of(), default_as_of())
     syms = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None
     tick, stop = _progress(not as_json)
     try:
@@ -315,14 +339,19 @@ def fetch(
 @pass_ctx
 def status(c: Ctx, as_of: str | None, as_json: bool) -> None:
     """What the store holds, how stale each symbol is, the last run and firing alerts."""
+    from aimonitor.config import notify_urls
+    from aimonitor.notify import channel_id, parse_channel_spec
     from aimonitor.report.terminal import status_table
     from aimonitor.status import build_status
 
-    rep = build_status(c.cfg, c.reading_store, parse_date(as_of, "--as-of") or default_as_of())
+    ids = [channel_id(u, n) for n, u in (parse_channel_spec(x) for x in notify_urls(c.cfg))]
+    rep = build_status(c.cfg, c.reading_store, parse_date(as_of, "--as-of") or default_as_of(), channels=ids)
     if as_json:
         emit_json(rep.to_json())
     else:
         console().print(status_table(rep))
+        for line in rep.problems():
+            click.echo(line, err=True)
 
 
 # --------------------------------------------------------------------------- events
@@ -805,6 +834,51 @@ def alerts_list(c: Ctx, state: str, as_json: bool) -> None:
         console().print(alerts_table(docs, title=f"alerts ({state})"))
 
 
+@alerts.command("outbox")
+@click.option("--retarget", metavar="OLD=NEW", help="Move undelivered notifications of channel OLD to NEW.")
+@click.option("--drop", "drop", metavar="CHANNEL", help="Forget the undelivered notifications of CHANNEL.")
+@click.option(
+    "--requeue",
+    metavar="CHANNEL",
+    help="Send again the notifications a killed run left 'sending' on CHANNEL (they may arrive twice).",
+)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def alerts_outbox(c: Ctx, retarget: str | None, drop: str | None, requeue: str | None, as_json: bool) -> None:
+    """Undelivered notifications per channel; re-target, drop or re-queue them."""
+    from aimonitor.config import notify_urls
+    from aimonitor.notify import FILE_CHANNEL, channel_id, parse_channel_spec
+
+    store = c.store
+    changed: dict[str, int] = {}
+    if retarget:
+        old, sep, new = retarget.partition("=")
+        if not sep or not old or not new:
+            raise click.BadParameter(f"expected OLD=NEW, got {retarget!r}", param_hint="--retarget")
+        changed["retargeted"] = store.retarget_outbox(old.strip(), new.strip())
+    if drop:
+        changed["dropped"] = store.drop_outbox(drop.strip())
+    if requeue:
+        changed["requeued"] = store.requeue_outbox(requeue.strip())
+    configured = [FILE_CHANNEL, *(channel_id(u, n) for n, u in (parse_channel_spec(x) for x in notify_urls(c.cfg)))]
+    counts = store.outbox_counts()
+    doc = {
+        "configured": configured,
+        "channels": {ch: {**n, "configured": ch in configured} for ch, n in counts.items()},
+        **changed,
+    }
+    if as_json:
+        emit_json(doc)
+        return
+    for k, n in changed.items():
+        click.echo(f"{k} {n} notification(s)")
+    if not counts:
+        click.echo("outbox empty: every notification was delivered")
+    for ch, by_status in counts.items():
+        note = "" if ch in configured else "  (channel not configured: --retarget or --drop)"
+        click.echo(f"{ch}: " + ", ".join(f"{v} {k}" for k, v in sorted(by_status.items())) + note)
+
+
 # --------------------------------------------------------------------------- run / daemon
 
 
@@ -815,26 +889,49 @@ def alerts_list(c: Ctx, state: str, as_json: bool) -> None:
 @click.option("--source", "source_spec", help="yahoo | snapshot | csv:DIR (default: [source].default).")
 @click.option("--as-of", "as_of", help="Session to run for (default: the last completed session).")
 @click.option("--no-fetch", is_flag=True, help="Use stored data only.")
+@click.option(
+    "--rebuild-from",
+    "rebuild_from",
+    help="Put alert state back to what it was before this session and evaluate every session from it "
+    "to --as-of again (needed to run a session before the last evaluated one; sent notifications are "
+    "not sent again).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def run(c: Ctx, once: bool, source_spec: str | None, as_of: str | None, no_fetch: bool, as_json: bool) -> None:
+def run(
+    c: Ctx,
+    once: bool,
+    source_spec: str | None,
+    as_of: str | None,
+    no_fetch: bool,
+    rebuild_from: str | None,
+    as_json: bool,
+) -> None:
     """One monitoring cycle: fetch → signals → rules → alerts/ and notifications."""
     from aimonitor.config import notify_urls
-    from aimonitor.notify import make_channels
+    from aimonitor.notify import FILE_CHANNEL, make_channels
     from aimonitor.pipeline import run_cycle
     from aimonitor.report.terminal import cycle_summary
+    from aimonitor.runner import check_as_of
 
-    asof = parse_date(as_of, "--as-of") or default_as_of()
+    # the wall clock is read here, at the edge: a session that has not closed is refused
+    asof = check_as_of(parse_date(as_of, "--as-of") or default_as_of(), default_as_of())
+    rebuild = parse_date(rebuild_from, "--rebuild-from")
+    channels = make_channels(notify_urls(c.cfg), timeout=c.cfg.notify.timeout_seconds)
     source = None if no_fetch else _make_source(c, source_spec)
     tick, stop = _progress(not as_json)
     try:
-        res = run_cycle(c.cfg, c.store, source, asof, channels=make_channels(notify_urls(c.cfg)), progress=tick)
+        res = run_cycle(c.cfg, c.store, source, asof, channels=channels, progress=tick, rebuild_from=rebuild)
     finally:
         stop()
     if as_json:
         emit_json(res.to_json())
     else:
         console().print(cycle_summary(res))
+    failed = res.delivery.failed if res.delivery else {}
+    for ch, msg in failed.items():
+        what = "alerts folder" if ch == FILE_CHANNEL else f"channel {ch}"
+        click.echo(f"warning: {what}: {msg} (kept in the outbox, retried next cycle)", err=True)
     if res.exit_code:
         sys.exit(res.exit_code)
 
@@ -846,6 +943,13 @@ def daemon(c: Ctx, source_spec: str | None) -> None:
     """Run the cycle after every NYSE session close until SIGTERM/SIGINT."""
     from aimonitor.runner import serve
 
+    if c.verbose == 0:
+        # a daemon says what it does at INFO: start, next run, each cycle, catch-up ranges
+        for name in ("aimonitor.daemon", "aimonitor.runner"):
+            logging.getLogger(name).setLevel(logging.INFO)
+    if c.verbose < 2:
+        # the scheduler's own job-failure line carries a traceback; ours is one line
+        logging.getLogger("apscheduler.executors").setLevel(logging.CRITICAL)
     sys.exit(serve(c.cfg, c.store, source_spec))
 
 

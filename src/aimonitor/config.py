@@ -33,6 +33,11 @@ DEFAULT_CONFIG_PATH = Path("config") / "aimonitor.toml"
 ENV_CONFIG = "AIMONITOR_CONFIG"
 ENV_DB = "AIMONITOR_DB"
 
+#: Limits with reasons: a rule needing more sessions than this could never fire or repeat
+#: in the data we keep; a summary longer than this is a template mistake.
+MAX_RULE_SESSIONS = 1000
+MAX_SUMMARY_WIDTH = 500
+
 _SYMBOL_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$")
 _FRED_RE = re.compile(r"^[A-Z0-9]{2,30}$")
 
@@ -110,6 +115,8 @@ class StorageConfig(_Model):
     """Where the SQLite database lives (relative paths are relative to the working directory)."""
 
     path: str = "aimonitor.db"
+    #: Seconds a cycle or fetch waits for another one holding the database (0-3600).
+    lock_wait_seconds: float = Field(default=60.0, ge=0, le=3600)
 
 
 class SourceConfig(_Model):
@@ -135,8 +142,12 @@ class ScheduleConfig(_Model):
 
     time: str = "17:30"
     timezone: str = "America/New_York"
-    misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
+    #: 1 second to 7 days: a larger value overflows APScheduler's date arithmetic.
+    misfire_grace_seconds: int = Field(default=6 * 3600, ge=1, le=7 * 86400)
     catch_up: bool = True
+    #: Missed sessions the daemon replays at start (1-260); older ones are named in the log
+    #: with the command that backfills them.
+    max_catch_up_sessions: int = Field(default=10, ge=1, le=260)
 
     @field_validator("time")
     @classmethod
@@ -163,7 +174,9 @@ class NotifyConfig(_Model):
 
     alerts_dir: str = "alerts"
     urls_env: str = "AIMONITOR_NOTIFY_URLS"
-    title_prefix: str = "[aimonitor]"
+    title_prefix: str = Field(default="[aimonitor]", max_length=100)
+    #: Seconds one notification may take (connect and read), 1-300.
+    timeout_seconds: float = Field(default=15.0, ge=1, le=300)
 
     @field_validator("urls_env")
     @classmethod
@@ -257,6 +270,35 @@ class AppConfig(_Model):
                 raise ValueError(f"rules[{i}].name: duplicate rule name {json.dumps(n)}")
         return self
 
+    @model_validator(mode="after")
+    def _v_rule_limits(self) -> AppConfig:
+        for i, r in enumerate(self.rules):
+            for name in ("for_sessions", "repeat_sessions"):
+                v = getattr(r, name)
+                if v > MAX_RULE_SESSIONS:
+                    raise ValueError(
+                        f"rules[{i}].{name}: {v} is more than {MAX_RULE_SESSIONS} sessions (about four years)"
+                    )
+            sample = dict(
+                rule=r.name,
+                signal=r.signal,
+                symbol="SYMBOL",
+                value=-1.0e6,
+                threshold=r.threshold,
+                severity=r.severity,
+                op=r.op,
+            )
+            try:
+                width = len(r.summary.format(**sample))
+            except (ValueError, KeyError, IndexError, TypeError):
+                continue  # the rule's own validator reports a broken template
+            if width > MAX_SUMMARY_WIDTH:
+                raise ValueError(
+                    f"rules[{i}].summary: renders to {width} characters (limit {MAX_SUMMARY_WIDTH}); "
+                    "shorten the template or its format widths"
+                )
+        return self
+
 
 # --------------------------------------------------------------------------- loading
 
@@ -284,10 +326,17 @@ def parse_config(text: str, path: str = "<string>") -> AppConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if not data:
+        raise ConfigError(f"{path}: the config is empty; start from the packaged default (`aimonitor rules check`)")
     try:
         cfg = AppConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(path, exc).splitlines()[0]) from None
+    if not any(r.enabled for r in cfg.rules):
+        raise ConfigError(
+            f"{path}: rules: no enabled [[rules]], so nothing would ever alert; "
+            "copy the rules of the packaged default config"
+        )
     return cfg.model_copy(update={"source_path": path})
 
 

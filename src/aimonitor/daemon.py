@@ -86,7 +86,9 @@ def run_daemon(
 
     def _listener(event: JobExecutionEvent) -> None:
         if event.exception is not None:
-            log.error("monitoring cycle failed: %s", event.exception)
+            # every failure is logged (one line, no traceback), however often it repeats
+            msg = str(event.exception).splitlines()[0] if str(event.exception) else ""
+            log.error("monitoring cycle failed: %s: %s", type(event.exception).__name__, msg)
             if on_error:
                 on_error(event.exception)
 
@@ -125,7 +127,7 @@ def run_daemon(
         if stopping.is_set():
             raise _Shutdown
         nxt = next_run_time(schedule, dt.datetime.now(dt.UTC))
-        log.warning("aimonitor daemon started; next cycle at %s", nxt.isoformat())
+        log.info("aimonitor daemon started; next cycle at %s", nxt.isoformat())
         if started is not None:
             started.set()
         sched.start()
@@ -135,7 +137,7 @@ def run_daemon(
             pass
     except _Shutdown:
         pass
-    log.warning("aimonitor daemon stopped")
+    log.info("aimonitor daemon stopped")
     return 0
 
 

@@ -34,6 +34,11 @@ class StorageError(AimonitorError):
     """The SQLite store cannot be opened, migrated or written."""
 
 
+class ClockError(AimonitorError):
+    """A date the database's timeline refuses: a session not closed yet, a session before the
+    last evaluated one (without a rebuild), or a system clock that jumped."""
+
+
 class NotifyError(AimonitorError):
     """A notification channel failed."""
 
@@ -44,3 +49,12 @@ class AimonitorWarning(UserWarning):
 
 class DataWarning(AimonitorWarning):
     """Data was skipped or is of doubtful quality (a rejected row, a short history)."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a failed file operation: the path, the reason and what to check."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is None:
+        return f"{reason} ({type(exc).__name__})"
+    target = f"{exc.filename} -> {exc.filename2}" if exc.filename2 is not None else str(exc.filename)
+    return f"{target}: {reason} (check that the path is a writable folder or file)"

@@ -113,8 +113,25 @@ def run_fetch(
     """Fetch bars (and FRED series, fundamentals) up to ``as_of`` into ``store``.
 
     Raises :class:`~aimonitor.errors.FetchError` only when the source delivered nothing at
-    all; per-symbol failures are reported in the result.
+    all; per-symbol failures are reported in the result. The whole fetch holds the
+    database's writer lock (see :meth:`Store.writer_lock`).
     """
+    with store.writer_lock("fetch", cfg.storage.lock_wait_seconds):
+        return _fetch(cfg, store, source, as_of, symbols, series, start, end, fundamentals, progress)
+
+
+def _fetch(
+    cfg: AppConfig,
+    store: Store,
+    source: Source,
+    as_of: dt.date,
+    symbols: Sequence[str] | None,
+    series: Sequence[str] | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    fundamentals: bool,
+    progress: Progress | None,
+) -> FetchReport:
     if symbols is None:
         symbols, series = cfg.watchlist.all_symbols, list(cfg.fred.series)
     else:

@@ -35,7 +35,7 @@ from aimonitor.analytics.signals import (
 )
 from aimonitor.analytics.spreads import CreditParams, SpreadPanel, compute_spread_panel
 from aimonitor.config import AppConfig
-from aimonitor.errors import AimonitorError, InsufficientData
+from aimonitor.errors import AimonitorError, ClockError, InsufficientData
 from aimonitor.events.catalog import load_catalog
 from aimonitor.ingest import FetchReport, run_fetch
 from aimonitor.loopdata import add_contagion, read_loop_exposure
@@ -451,51 +451,145 @@ def run_cycle(
     alerts_dir: str | Path | None = None,
     kind: str = "cycle",
     progress: Callable[[str], None] | None = None,
+    rebuild_from: dt.date | None = None,
 ) -> CycleResult:
-    """One monitoring cycle for session ``as_of`` (see the module docstring)."""
+    """One monitoring cycle for session ``as_of`` (see the module docstring).
+
+    The whole cycle holds the database's writer lock (a second cycle or fetch waits up to
+    ``[storage].lock_wait_seconds``, then stops with one line). Alert state only moves
+    forward: an ``as_of`` before the last evaluated session is refused unless
+    ``rebuild_from`` (on or before ``as_of``) is given, in which case the alert state is
+    put back to what it was before ``rebuild_from`` and every session from there to
+    ``as_of`` is evaluated again (notifications already sent are not sent again).
+    """
     as_of = calendar.session_on_or_before(as_of)
-    run_id = store.start_run(kind, as_of.isoformat())
-    try:
-        fetched = run_fetch(cfg, store, source, as_of=as_of, progress=progress) if source is not None else None
-        if fetched is not None and any(r.rows_updated for r in fetched.symbols.values()):
-            # a revised bar in the re-fetch window: derive that window's signals again
-            redo = calendar.session_offset(as_of, -cfg.source.refetch_sessions)
-            log.info("revised bars: signals from %s are derived again", redo)
-            store.delete_signals_from(redo)
-        n_signals = update_signals(cfg, store, as_of)
-        ev = evaluate_session(cfg, store, as_of)
-        added = _persist(cfg, store, ev, [c.id for c in channels])
-        added += _resolve_pipeline_alerts(store, as_of, [c.id for c in channels])
-        sink = FileSink(Path(alerts_dir or cfg.notify.alerts_dir))
-        delivery = deliver(store, sink, list(channels), prefix=cfg.notify.title_prefix)
-        stored = [t for t in store.read_transitions() if t["session"] == as_of.isoformat()]
-        sink.write_digest(as_of.isoformat(), [t for t in stored if t["notify"]])
-        res = CycleResult(
-            as_of,
-            fetched,
-            n_signals,
-            transitions=[t.to_json() for t in ev.transitions],
-            alerts=_session_alerts(stored),
-            delivery=delivery,
-            new_transitions=added,
-        )
-    except AimonitorError as exc:
-        store.finish_run(run_id, "error", {"error": str(exc)})
-        raise
-    except Exception as exc:
-        store.finish_run(run_id, "error", {"error": f"{type(exc).__name__}: {exc}"})
-        raise
-    status = "partial" if res.exit_code == 3 else "ok"
-    store.finish_run(
-        run_id, status, {"signals": n_signals, "transitions": len(ev.transitions), "new_transitions": added}
-    )
+    with store.writer_lock(kind, cfg.storage.lock_wait_seconds):
+        store.abort_stale_runs()
+        last = store.last_evaluated_session()
+        start: dt.date | None = None
+        if rebuild_from is not None:
+            start = calendar.session_on_or_after(rebuild_from)
+            if start > as_of:
+                raise ClockError(f"--rebuild-from {rebuild_from} is after the session to run, {as_of}")
+        elif last is not None and as_of.isoformat() < last:
+            raise ClockError(
+                f"{store.path}: session {as_of} is before the last evaluated session {last}; alert state only "
+                f"moves forward (pass --rebuild-from {as_of} to replay the alerts from there)"
+            )
+        run_id = store.start_run(kind, as_of.isoformat())
+        try:
+            res = _cycle(cfg, store, source, as_of, channels, alerts_dir, progress, start)
+        except AimonitorError as exc:
+            store.finish_run(run_id, "error", {"error": str(exc)})
+            raise
+        except Exception as exc:
+            store.finish_run(run_id, "error", {"error": f"{type(exc).__name__}: {exc}"})
+            raise
+        except BaseException:
+            store.finish_run(run_id, "aborted", {"error": "interrupted"})
+            raise
+        status = "partial" if res.exit_code == 3 else "ok"
+        detail: dict[str, Any] = {
+            "signals": res.signals,
+            "transitions": len(res.transitions),
+            "new_transitions": res.new_transitions,
+        }
+        if res.delivery is not None and res.delivery.failed:
+            detail["delivery_failed"] = res.delivery.failed
+        store.finish_run(run_id, status, detail)
     return res
 
 
-def _resolve_pipeline_alerts(store: Store, as_of: dt.date, channels: Sequence[str]) -> int:
-    """A successful cycle resolves the firing ``pipeline`` alerts of earlier failed cycles."""
+def _cycle(
+    cfg: AppConfig,
+    store: Store,
+    source: Source | None,
+    as_of: dt.date,
+    channels: Sequence[Any],
+    alerts_dir: str | Path | None,
+    progress: Callable[[str], None] | None,
+    rebuild_start: dt.date | None,
+) -> CycleResult:
+    fetched = run_fetch(cfg, store, source, as_of=as_of, progress=progress) if source is not None else None
+    if fetched is not None and any(r.rows_updated for r in fetched.symbols.values()):
+        # a revised bar in the re-fetch window: derive that window's signals again
+        redo = calendar.session_offset(as_of, -cfg.source.refetch_sessions)
+        log.info("revised bars: signals from %s are derived again", redo)
+        store.delete_signals_from(redo)
+    ids = [c.id for c in channels]
+    added = 0
+    if rebuild_start is not None:
+        undone = store.rewind_alerts(rebuild_start.isoformat())
+        log.warning(
+            "rebuilding alert state from %s: %d transitions and %d signal rows forgotten",
+            rebuild_start,
+            undone["transitions"],
+            undone["signals"],
+        )
+        update_signals(cfg, store, as_of)
+        for day in calendar.sessions(rebuild_start, as_of)[:-1]:
+            added += _persist(cfg, store, evaluate_session(cfg, store, day), ids)
+    n_signals = update_signals(cfg, store, as_of)
+    ev = evaluate_session(cfg, store, as_of)
+    added += _persist(cfg, store, ev, ids)
+    added += _resolve_pipeline_alerts(store, as_of, ids)
+    folder = Path(alerts_dir or cfg.notify.alerts_dir)
+    sink = FileSink(folder)
+    delivery = deliver(store, sink, list(channels), prefix=cfg.notify.title_prefix)
+    stored = [t for t in store.read_transitions() if t["session"] == as_of.isoformat()]
+    if FILE_CHANNEL not in delivery.failed:
+        try:
+            sink.write_digest(as_of.isoformat(), [t for t in stored if t["notify"]])
+        except OSError as exc:
+            delivery.failed[FILE_CHANNEL] = f"{type(exc).__name__}: {exc.filename}: {exc.strerror}"
+            log.error("alerts folder %s: cannot write the digest (%s)", folder, exc.strerror)
+    if FILE_CHANNEL in delivery.failed:
+        # the alerts folder is broken: say so, loudly, through every other channel
+        record_pipeline_error(
+            cfg,
+            store,
+            as_of,
+            f"alerts folder {folder} is not writable ({delivery.failed[FILE_CHANNEL]}); "
+            "alerts are kept in the database and written when it is fixed",
+            alerts_dir=folder,
+            channels=channels,
+            component=SINK_COMPONENT,
+        )
+    else:
+        n = _resolve_pipeline_alerts(store, as_of, ids, component=SINK_COMPONENT)
+        if n:
+            added += n
+            more = deliver(store, sink, list(channels), prefix=cfg.notify.title_prefix)
+            delivery.written += more.written
+            delivery.sent += more.sent
+    return CycleResult(
+        as_of,
+        fetched,
+        n_signals,
+        transitions=[t.to_json() for t in ev.transitions],
+        alerts=_session_alerts(stored),
+        delivery=delivery,
+        new_transitions=added,
+    )
+
+
+#: What a ``pipeline`` alert is about: a failed cycle (``*``) or the alerts folder.
+CYCLE_COMPONENT = "*"
+SINK_COMPONENT = "alerts_dir"
+
+
+def _resolve_pipeline_alerts(
+    store: Store, as_of: dt.date, channels: Sequence[str], component: str = CYCLE_COMPONENT
+) -> int:
+    """A successful cycle resolves the firing ``pipeline`` alerts of earlier failed cycles
+    (``component`` ``*``); a working alerts folder resolves those of a broken one."""
     sid = as_of.isoformat()
-    firing = [a for a in store.read_alerts("firing") if a["rule"] == PIPELINE_RULE and a["started"] <= sid]
+    fp = f"{PIPELINE_RULE}:{component}"
+    firing = [
+        a
+        for a in store.read_alerts("firing")
+        if a["rule"] == PIPELINE_RULE and a["started"] <= sid and a["fingerprint"] == fp
+    ]
     if not firing:
         return 0
     alerts, transitions = [], []
@@ -524,12 +618,14 @@ def record_pipeline_error(
     message: str,
     alerts_dir: str | Path | None = None,
     channels: Sequence[Any] = (),
+    component: str = CYCLE_COMPONENT,
 ) -> None:
-    """Turn a failed cycle into a critical ``pipeline`` alert, written to alerts/ and notified."""
+    """Turn a failed cycle (or a broken alerts folder, ``component="alerts_dir"``) into a
+    critical ``pipeline`` alert, written to alerts/ and notified through every channel."""
     sid = session.isoformat()
     alert = {
-        "id": f"{PIPELINE_RULE}:*:{sid}",
-        "fingerprint": f"{PIPELINE_RULE}:*",
+        "id": f"{PIPELINE_RULE}:{component}:{sid}",
+        "fingerprint": f"{PIPELINE_RULE}:{component}",
         "rule": PIPELINE_RULE,
         "symbol": None,
         "severity": "critical",
@@ -539,38 +635,48 @@ def record_pipeline_error(
         "started": sid,
         "fired": sid,
         "resolved": None,
-        "summary": f"monitoring cycle failed: {message}",
+        "summary": f"monitoring cycle failed: {message}" if component == CYCLE_COMPONENT else message,
     }
     payload = {k: v for k, v in alert.items() if k != "fingerprint"}
-    store.write_alert_cycle(
-        {},
-        sid,
-        [alert],
-        [
-            {
-                "alert_id": alert["id"],
-                "session": sid,
-                "to_state": "firing",
-                "from_state": "inactive",
-                "value": 1.0,
-                "notify": True,
-                "payload": payload,
-            }
-        ],
-        [FILE_CHANNEL, *[c.id for c in channels]],
-    )
-    deliver(store, FileSink(Path(alerts_dir or cfg.notify.alerts_dir)), list(channels), prefix=cfg.notify.title_prefix)
+    with store.writer_lock("pipeline-alert", cfg.storage.lock_wait_seconds):
+        ongoing = component != CYCLE_COMPONENT and any(
+            a["fingerprint"] == alert["fingerprint"] for a in store.read_alerts("firing")
+        )
+        if ongoing:  # the alerts folder is still broken: one episode, not one alert per cycle
+            return
+        store.write_alert_cycle(
+            {},
+            sid,
+            [alert],
+            [
+                {
+                    "alert_id": alert["id"],
+                    "session": sid,
+                    "to_state": "firing",
+                    "from_state": "inactive",
+                    "value": 1.0,
+                    "notify": True,
+                    "payload": payload,
+                }
+            ],
+            [FILE_CHANNEL, *[c.id for c in channels]],
+        )
+        sink = None if component == SINK_COMPONENT else FileSink(Path(alerts_dir or cfg.notify.alerts_dir))
+        deliver(store, sink, list(channels), prefix=cfg.notify.title_prefix)
 
 
 def sessions_to_catch_up(store: Store, last_completed: dt.date, max_sessions: int = 10) -> list[dt.date]:
-    """Sessions after the last successful cycle, up to ``last_completed`` (at most ``max_sessions``)."""
-    run = store.conn.execute(
-        "SELECT MAX(as_of) FROM runs WHERE status IN ('ok', 'partial') AND kind IN ('cycle', 'daemon')"
-    ).fetchone()[0]
+    """Sessions after the last successful cycle, up to ``last_completed`` (at most ``max_sessions``,
+    the latest ones; :func:`sessions_missed` names all of them)."""
+    return sessions_missed(store, last_completed)[-max_sessions:]
+
+
+def sessions_missed(store: Store, last_completed: dt.date) -> list[dt.date]:
+    """Every session after the last successful monitoring cycle, up to ``last_completed``."""
+    run = store.last_monitoring_session()
     if run is None:
         return [last_completed]
-    days = calendar.sessions(calendar.next_session(run), last_completed)
-    return days[-max_sessions:]
+    return calendar.sessions(calendar.next_session(run), last_completed)
 
 
 def _backtest_inputs(cfg: AppConfig, store: Store, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, list[dt.date]]:

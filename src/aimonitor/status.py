@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from aimonitor import calendar
@@ -20,6 +21,11 @@ class StatusReport:
     firing: int
     as_of: str
     counts: dict[str, int]
+    #: The latest failed or aborted run: started, as_of, kind, status and its error message.
+    last_error: dict[str, Any] | None = None
+    #: channel -> {"pending": n, "sending": n, "configured": bool} of undelivered notifications
+    outbox: dict[str, dict[str, Any]] = field(default_factory=dict)
+    last_evaluated: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -30,11 +36,37 @@ class StatusReport:
             "firing": self.firing,
             "as_of": self.as_of,
             "tables": self.counts,
+            "last_error": self.last_error,
+            "last_evaluated": self.last_evaluated,
+            "outbox": self.outbox,
         }
 
+    def problems(self) -> list[str]:
+        """One line each: the last error, and notifications that wait for nothing."""
+        out = []
+        run = self.last_run or {}
+        if self.last_error and run.get("status") in ("error", "aborted"):
+            e = self.last_error
+            out.append(f"last run {e['status']} ({e['kind']}, session {e['as_of']}, {e['started']}): {e['error']}")
+        for ch, n in self.outbox.items():
+            waiting = n.get("pending", 0) + n.get("sending", 0)
+            if not n.get("configured"):
+                out.append(
+                    f"{waiting} notification(s) wait for channel {ch}, which is not configured: "
+                    f"`aimonitor alerts outbox --retarget {ch}=NEW` or `--drop {ch}`"
+                )
+            elif n.get("sending"):
+                out.append(
+                    f"{n['sending']} notification(s) via {ch} were being sent when a run died "
+                    f"(`aimonitor alerts outbox --requeue {ch}` sends them again)"
+                )
+        return out
 
-def build_status(cfg: AppConfig, store: Store, as_of: dt.date) -> StatusReport:
-    """Per configured symbol: last stored session and how many sessions it is behind ``as_of``."""
+
+def build_status(cfg: AppConfig, store: Store, as_of: dt.date, channels: Sequence[str] | None = None) -> StatusReport:
+    """Per configured symbol: last stored session and how many sessions it is behind ``as_of``;
+    the last run, the last error and the undelivered notifications (``channels``: the
+    configured channel ids, to name entries waiting for a channel that no longer exists)."""
     ranges = store.bar_ranges()
     symbols: dict[str, dict[str, Any]] = {}
     for sym in [*cfg.watchlist.all_symbols, *[s for s in ranges if s not in cfg.watchlist.all_symbols]]:
@@ -62,6 +94,16 @@ def build_status(cfg: AppConfig, store: Store, as_of: dt.date) -> StatusReport:
             "kind": run["kind"],
         }
     )
+    if last_run is not None and run is not None and run["status"] in ("error", "aborted"):
+        last_run["error"] = (store.last_failed_run() or {}).get("error")
+    failed = store.last_failed_run()
+    last_error = (
+        None
+        if failed is None
+        else {k: failed.get(k) for k in ("started", "finished", "as_of", "kind", "status", "error")}
+    )
+    configured = {"file", *(channels or [])}
+    outbox = {ch: {**n, "configured": ch in configured or channels is None} for ch, n in store.outbox_counts().items()}
     return StatusReport(
         db=store.path,
         last_run=last_run,
@@ -70,4 +112,7 @@ def build_status(cfg: AppConfig, store: Store, as_of: dt.date) -> StatusReport:
         firing=store.count_firing(),
         as_of=as_of.isoformat(),
         counts=store.table_counts(),
+        last_error=last_error,
+        outbox=outbox,
+        last_evaluated=store.last_evaluated_session(),
     )

@@ -9,6 +9,15 @@ Design:
 * Writes are idempotent upserts: a row is inserted if its key is new, updated only if a
   value changed, and left alone otherwise, so a second identical batch changes nothing
   (``rows_new == rows_updated == 0``).
+* Every read-modify-write (an upsert's "which keys exist?" read, the outbox claim) runs
+  inside the ``BEGIN IMMEDIATE`` transaction that writes, so two processes never act on
+  the same stale read; ``sqlite3`` errors leave as :class:`StorageError` (one line).
+* One writer per database: :meth:`Store.writer_lock` holds an advisory lock on
+  ``<db>.lock`` for a whole cycle or fetch; a second writer waits (bounded), then stops
+  with "another run holds <db> since <time>".
+* Alert state is kept with its history (``alert_state_history``, ``alert_history``) so
+  :meth:`Store.rewind_alerts` can put the state back to what it was before a session
+  (``run --once --rebuild-from D``).
 * Dates are ISO session dates (``YYYY-MM-DD``); timestamps are UTC ISO-8601.
 """
 
@@ -16,10 +25,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import logging
 import math
+import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +40,7 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
-from aimonitor.errors import StorageError
+from aimonitor.errors import DataError, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +110,41 @@ _V1 = [
 #: v2: the most extreme value of an alert while pending/firing (ALERT ``peak``).
 _V2 = ["ALTER TABLE alerts ADD COLUMN peak REAL"]
 
+#: Reliability: outbox claims ("sending" since claimed_at) and the alert history that
+#: lets a rebuild put alert state back to what it was before a session.
+_V3 = [
+    "ALTER TABLE outbox ADD COLUMN claimed_at TEXT",
+    """CREATE TABLE IF NOT EXISTS alert_state_history (
+        fingerprint TEXT NOT NULL, session TEXT NOT NULL, state_json TEXT NOT NULL,
+        PRIMARY KEY (fingerprint, session))""",
+    """CREATE TABLE IF NOT EXISTS alert_history (
+        id TEXT NOT NULL, session TEXT NOT NULL, doc TEXT NOT NULL,
+        PRIMARY KEY (id, session))""",
+]
+
 #: Ordered migrations; index i brings the schema from version i to i + 1.
-MIGRATIONS: list[list[str]] = [_V1, _V2]
+MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+#: Longest alert summary stored (a rule template such as ``{value:>100000000}`` would
+#: otherwise grow the database by megabytes a cycle).
+MAX_SUMMARY_CHARS = 500
+
+_ALERT_COLUMNS = (
+    "id",
+    "fingerprint",
+    "rule",
+    "symbol",
+    "severity",
+    "state",
+    "value",
+    "threshold",
+    "started",
+    "fired",
+    "resolved",
+    "summary",
+    "peak",
+)
 
 
 def _utc_now() -> str:
@@ -127,6 +171,14 @@ def _clean(v: Any) -> Any:
     if v is pd.NaT:
         return None
     return v
+
+
+def _capped(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with its ``summary`` cut to :data:`MAX_SUMMARY_CHARS` characters."""
+    summ = doc.get("summary")
+    if isinstance(summ, str) and len(summ) > MAX_SUMMARY_CHARS:
+        return {**doc, "summary": summ[: MAX_SUMMARY_CHARS - 1] + "…"}
+    return doc
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -163,6 +215,8 @@ class Store:
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = str(path)
+        self._lock_depth = 0
+        self._lock_fd: int | None = None
         try:
             if self.path != ":memory:":
                 Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -201,15 +255,91 @@ class Store:
             return
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
+        except sqlite3.Error as exc:
             raise StorageError(f"{self.path}: database is busy or read-only: {exc}") from None
         try:
             yield
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise StorageError(f"{self.path}: write failed and was rolled back: {exc}") from None
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         else:
-            self.conn.execute("COMMIT")
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise StorageError(f"{self.path}: commit failed: {exc}") from None
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+
+    # ------------------------------------------------------------------ one writer
+
+    @property
+    def lock_path(self) -> Path:
+        return Path(f"{Path(self.path).expanduser()}.lock")
+
+    @contextlib.contextmanager
+    def writer_lock(self, kind: str, wait: float = 60.0) -> Iterator[None]:
+        """Hold the database's writer lock (``<db>.lock``) for a whole cycle or fetch.
+
+        Re-entrant within this store. Another process holding it is waited for up to
+        ``wait`` seconds, then :class:`StorageError` says who holds it and since when. The
+        lock is an ``flock``: the kernel releases it when its holder dies (even by SIGKILL).
+        """
+        if self.path == ":memory:" or self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StorageError(f"{self.lock_path}: cannot create the lock file: {exc.strerror}") from None
+        deadline = time.monotonic() + max(0.0, wait)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        holder = self._lock_holder(fd)
+                        raise StorageError(
+                            f"another run holds {self.path} since {holder}; waited {wait:g}s "
+                            "(try again when it has finished)"
+                        ) from None
+                    time.sleep(0.05)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps({"pid": os.getpid(), "kind": kind, "since": _utc_now()}).encode(), 0)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._lock_fd, self._lock_depth = fd, 1
+        try:
+            yield
+        finally:
+            self._lock_depth = 0
+            self._lock_fd = None
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    @staticmethod
+    def _lock_holder(fd: int) -> str:
+        try:
+            rec = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
+        except (OSError, ValueError):
+            rec = {}
+        if not rec:
+            return "an unknown time"
+        return f"{rec.get('since')} ({rec.get('kind')}, pid {rec.get('pid')})"
 
     def _migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
@@ -229,9 +359,6 @@ class Store:
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
-    def integrity_ok(self) -> bool:
-        return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-
     def _query_df(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         cur = self.conn.execute(sql, tuple(params))
         cols = [c[0] for c in cur.description]
@@ -243,12 +370,12 @@ class Store:
         key: Sequence[str],
         rows: list[dict[str, Any]],
         compare: Sequence[str],
-        always: Sequence[str] = (),
     ) -> UpsertCount:
         """Insert new keys, update rows whose ``compare`` columns changed, skip the rest.
 
-        Existing rows are read once per batch (by the distinct values of the first key
-        column), then inserts and updates go out with ``executemany`` in one transaction.
+        The existing rows are read (by the distinct values of the first key column) inside
+        the same ``BEGIN IMMEDIATE`` transaction that writes, so a concurrent writer can never
+        insert a key between our read and our insert.
         """
         if not rows:
             return UpsertCount()
@@ -256,17 +383,6 @@ class Store:
         cols = list(rows[0].keys())
         lead = key[0]
         leads = sorted({r[lead] for r in rows}, key=str)
-        existing: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        for i in range(0, len(leads), 500):
-            chunk = leads[i : i + 500]
-            cur = self.conn.execute(
-                f"SELECT {', '.join(key)}, {', '.join(compare)} FROM {table} "
-                f"WHERE {lead} IN ({', '.join('?' for _ in chunk)})",
-                chunk,
-            )
-            for rec in cur.fetchall():
-                existing[tuple(rec[: len(key)])] = tuple(rec[len(key) :])
-        inserts, updates = [], []
         upd_cols = [c for c in cols if c not in key]
         seen: set[tuple[Any, ...]] = set()
         for row in rows:
@@ -274,13 +390,32 @@ class Store:
             if kv in seen:
                 raise StorageError(f"{table}: duplicate key {kv} in one batch")
             seen.add(kv)
-            old = existing.get(kv)
-            if old is None:
-                inserts.append([row[c] for c in cols])
-            elif not all(_same(a, row[c]) for a, c in zip(old, compare)):
-                updates.append([row[c] for c in upd_cols] + list(kv))
         where = " AND ".join(f"{k} = ?" for k in key)
+        # only the batch's date range is read back (a re-fetch window, not a symbol's history)
+        span, span_params = "", []
+        if "date" in key and lead != "date":
+            dates = [r["date"] for r in rows if r["date"] is not None]
+            if dates:
+                span, span_params = " AND date BETWEEN ? AND ?", [min(dates), max(dates)]
         with self.transaction():
+            existing: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+            for i in range(0, len(leads), 500):
+                chunk = leads[i : i + 500]
+                cur = self.conn.execute(
+                    f"SELECT {', '.join(key)}, {', '.join(compare)} FROM {table} "
+                    f"WHERE {lead} IN ({', '.join('?' for _ in chunk)}){span}",
+                    [*chunk, *span_params],
+                )
+                for rec in cur.fetchall():
+                    existing[tuple(rec[: len(key)])] = tuple(rec[len(key) :])
+            inserts, updates = [], []
+            for row in rows:
+                kv = tuple(row[k] for k in key)
+                old = existing.get(kv)
+                if old is None:
+                    inserts.append([row[c] for c in cols])
+                elif not all(_same(a, row[c]) for a, c in zip(old, compare)):
+                    updates.append([row[c] for c in upd_cols] + list(kv))
             if inserts:
                 self.conn.executemany(
                     f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})", inserts
@@ -311,15 +446,6 @@ class Store:
                 }
             )
         return self._upsert("bars", ("symbol", "date"), rows, compare=BAR_COLUMNS)
-
-    def read_bars(
-        self, symbols: Iterable[str] | None = None, start: str | dt.date | None = None, end: str | dt.date | None = None
-    ) -> pd.DataFrame:
-        """Long frame: symbol, date (Timestamp), BAR_COLUMNS, source, fetched_at."""
-        where, params = _where(start, end, symbol=symbols)
-        df = self._query_df("SELECT * FROM bars" + where + " ORDER BY symbol, date", params)
-        df["date"] = pd.to_datetime(df["date"])
-        return df
 
     def read_prices(
         self,
@@ -406,6 +532,10 @@ class Store:
         if frame.empty:
             return UpsertCount()
         stamp = fetched_at or _utc_now()
+        with self.transaction():  # the filing-date read and the upsert see one state
+            return self._write_fundamentals(frame, stamp)
+
+    def _write_fundamentals(self, frame: pd.DataFrame, stamp: str) -> UpsertCount:
         rows = []
         for r in frame.to_dict("records"):
             row = {
@@ -467,6 +597,11 @@ class Store:
     # ------------------------------------------------------------------ CDS quotes
 
     def write_cds_quotes(self, frame: pd.DataFrame) -> UpsertCount:
+        """Upsert CDS quotes; an import with no valid row is an error (it would store nothing)."""
+        if frame.empty:
+            rejected = list(frame.attrs.get("rejected", []))
+            detail = f" ({len(rejected)} rows rejected; first: {rejected[0]})" if rejected else ""
+            raise DataError(f"no valid CDS quote rows to store{detail}")
         rows = [
             {
                 "entity": r["entity"],
@@ -541,18 +676,28 @@ class Store:
     ) -> int:
         """Persist one evaluation atomically: states, alert rows, transitions and outbox entries.
 
+        Every state and alert row is also recorded in the history tables under ``session``
+        (for :meth:`rewind_alerts`). Summaries are cut to :data:`MAX_SUMMARY_CHARS`.
         Returns the number of transitions that were new (a re-run of the same session adds none).
         """
         added = 0
         with self.transaction():
             for fp, st in states.items():
+                js = json.dumps(_capped(st), sort_keys=True, default=str)
                 self.conn.execute(
                     "INSERT INTO alert_state (fingerprint, state_json, updated_session) VALUES (?, ?, ?) "
                     "ON CONFLICT(fingerprint) DO UPDATE SET state_json = excluded.state_json, "
                     "updated_session = excluded.updated_session",
-                    (fp, json.dumps(st, sort_keys=True, default=str), session),
+                    (fp, js, session),
+                )
+                self.conn.execute(
+                    "INSERT INTO alert_state_history (fingerprint, session, state_json) VALUES (?, ?, ?) "
+                    "ON CONFLICT(fingerprint, session) DO UPDATE SET state_json = excluded.state_json",
+                    (fp, session, js),
                 )
             for a in alerts:
+                doc = {k: _clean(a.get(k)) for k in _ALERT_COLUMNS}
+                doc = _capped(doc)
                 self.conn.execute(
                     "INSERT INTO alerts (id, fingerprint, rule, symbol, severity, state, value, threshold, "
                     "started, fired, resolved, summary, peak) VALUES (:id, :fingerprint, :rule, :symbol, "
@@ -560,24 +705,12 @@ class Store:
                     "ON CONFLICT(id) DO UPDATE SET state = excluded.state, value = excluded.value, "
                     "threshold = excluded.threshold, fired = excluded.fired, resolved = excluded.resolved, "
                     "summary = excluded.summary, severity = excluded.severity, peak = excluded.peak",
-                    {
-                        k: _clean(a.get(k))
-                        for k in (
-                            "id",
-                            "fingerprint",
-                            "rule",
-                            "symbol",
-                            "severity",
-                            "state",
-                            "value",
-                            "threshold",
-                            "started",
-                            "fired",
-                            "resolved",
-                            "summary",
-                            "peak",
-                        )
-                    },
+                    doc,
+                )
+                self.conn.execute(
+                    "INSERT INTO alert_history (id, session, doc) VALUES (?, ?, ?) "
+                    "ON CONFLICT(id, session) DO UPDATE SET doc = excluded.doc",
+                    (doc["id"], session, json.dumps(doc, sort_keys=True, default=str)),
                 )
             for t in transitions:
                 cur = self.conn.execute(
@@ -590,7 +723,7 @@ class Store:
                         t["from_state"],
                         _clean(t.get("value")),
                         1 if t.get("notify") else 0,
-                        json.dumps(t.get("payload", {}), sort_keys=True, default=str),
+                        json.dumps(_capped(t.get("payload", {})), sort_keys=True, default=str),
                     ),
                 )
                 if cur.rowcount:
@@ -603,6 +736,50 @@ class Store:
                                 (t["alert_id"], t["session"], t["to_state"], ch),
                             )
         return added
+
+    def last_evaluated_session(self) -> str | None:
+        """The latest session whose rule evaluation is stored (alert state only moves forward)."""
+        return self.conn.execute("SELECT MAX(updated_session) FROM alert_state").fetchone()[0]
+
+    def rewind_alerts(self, session: str) -> dict[str, int]:
+        """Put alert state back to what it was before ``session`` (for a rebuild from there).
+
+        States and alert rows are restored from their history; transitions on and after
+        ``session`` and their undelivered outbox entries are removed. Delivered outbox
+        entries stay, so a replayed transition that was already sent is not sent again.
+        Derived signals from ``session`` on are forgotten too (they are recomputed).
+        """
+        sid = _clean(session)
+        with self.transaction():
+            x = self.conn.execute
+            x(
+                "UPDATE alert_state SET (state_json, updated_session) = (SELECT h.state_json, h.session "
+                "FROM alert_state_history h WHERE h.fingerprint = alert_state.fingerprint AND h.session < ? "
+                "ORDER BY h.session DESC LIMIT 1) WHERE updated_session >= ? AND EXISTS (SELECT 1 FROM "
+                "alert_state_history h WHERE h.fingerprint = alert_state.fingerprint AND h.session < ?)",
+                (sid, sid, sid),
+            )
+            # a state first seen on or after the session (or without history) starts again
+            x("DELETE FROM alert_state WHERE updated_session >= ?", (sid,))
+            x("DELETE FROM alert_state_history WHERE session >= ?", (sid,))
+            x("DELETE FROM alerts WHERE started >= ?", (sid,))
+            rows = x(
+                "SELECT h.doc FROM alert_history h WHERE h.session = (SELECT MAX(session) FROM alert_history g "
+                "WHERE g.id = h.id AND g.session < ?)",
+                (sid,),
+            ).fetchall()
+            for (js,) in rows:
+                doc = {"peak": None, **json.loads(js)}  # history written before v2 has no peak
+                x(
+                    "UPDATE alerts SET state = :state, value = :value, threshold = :threshold, fired = :fired, "
+                    "resolved = :resolved, summary = :summary, severity = :severity, peak = :peak WHERE id = :id",
+                    doc,
+                )
+            x("DELETE FROM alert_history WHERE session >= ?", (sid,))
+            x("DELETE FROM outbox WHERE session >= ? AND status != 'sent'", (sid,))
+            tr = x("DELETE FROM alert_transitions WHERE session >= ?", (sid,)).rowcount
+            sig = x("DELETE FROM signals WHERE date >= ?", (sid,)).rowcount
+        return {"transitions": int(tr), "signals": int(sig), "alerts": len(rows)}
 
     def read_alerts(self, state: str = "all") -> list[dict[str, Any]]:
         sql, params = "SELECT * FROM alerts", []
@@ -625,21 +802,42 @@ class Store:
             o["payload"] = json.loads(o["payload"])
         return out
 
-    def read_outbox(self, status: str = "pending") -> list[dict[str, Any]]:
-        cur = self.conn.execute(
+    def read_outbox(self, status: str = "pending", channels: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        sql = (
             "SELECT o.*, t.payload FROM outbox o JOIN alert_transitions t USING (alert_id, session, to_state) "
-            "WHERE o.status = ? ORDER BY o.session, o.alert_id",
-            (status,),
+            "WHERE o.status = ?"
         )
+        params: list[Any] = [status]
+        if channels is not None:
+            sql += f" AND o.channel IN ({', '.join('?' for _ in channels)})"
+            params += list(channels)
+        cur = self.conn.execute(sql + " ORDER BY o.session, o.alert_id, o.to_state", params)
         cols = [c[0] for c in cur.description]
         out = [dict(zip(cols, r)) for r in cur.fetchall()]
         for o in out:
             o["payload"] = json.loads(o["payload"])
         return out
 
+    def claim_outbox(self, entry: dict[str, Any], *, reclaim: bool = False) -> bool:
+        """Atomically move one pending entry to ``sending`` (recorded before the send is tried).
+
+        Returns False when another process claimed it first. ``reclaim`` also takes an entry
+        left in ``sending`` by a crash (only for idempotent sinks such as the alerts file).
+        """
+        states = ("pending", "sending") if reclaim else ("pending",)
+        with self.transaction():
+            cur = self.conn.execute(
+                "UPDATE outbox SET status = 'sending', claimed_at = ? "
+                "WHERE alert_id = ? AND session = ? AND to_state = ? AND channel = ? "
+                f"AND status IN ({', '.join('?' for _ in states)})",
+                (_utc_now(), entry["alert_id"], entry["session"], entry["to_state"], entry["channel"], *states),
+            )
+        return cur.rowcount == 1
+
     def mark_outbox(
         self, alert_id: str, session: str, to_state: str, channel: str, *, ok: bool, error: str | None = None
     ) -> None:
+        """``sent`` after a delivery; after a failure, back to ``pending`` (retried next cycle)."""
         with self.transaction():
             if ok:
                 self.conn.execute(
@@ -649,10 +847,48 @@ class Store:
                 )
             else:
                 self.conn.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = ? "
-                    "WHERE alert_id = ? AND session = ? AND to_state = ? AND channel = ?",
+                    "UPDATE outbox SET status = 'pending', attempts = attempts + 1, last_error = ?, "
+                    "claimed_at = NULL WHERE alert_id = ? AND session = ? AND to_state = ? AND channel = ?",
                     (error, alert_id, session, to_state, channel),
                 )
+
+    def outbox_counts(self) -> dict[str, dict[str, int]]:
+        """``{channel: {status: n}}`` of entries not yet sent (pending or sending)."""
+        out: dict[str, dict[str, int]] = {}
+        cur = self.conn.execute(
+            "SELECT channel, status, COUNT(*) FROM outbox WHERE status != 'sent' GROUP BY channel, status"
+        )
+        for ch, st, n in cur.fetchall():
+            out.setdefault(ch, {})[st] = int(n)
+        return out
+
+    def retarget_outbox(self, old: str, new: str) -> int:
+        """Move undelivered entries of channel ``old`` to channel ``new`` (as pending)."""
+        with self.transaction():
+            cur = self.conn.execute(
+                "UPDATE OR IGNORE outbox SET channel = ?, status = 'pending', claimed_at = NULL "
+                "WHERE channel = ? AND status != 'sent'",
+                (new, old),
+            )
+            n = int(cur.rowcount)
+            # an entry the new channel already had stays as it was; the old copy is dropped
+            self.conn.execute("DELETE FROM outbox WHERE channel = ? AND status != 'sent'", (old,))
+        return n
+
+    def drop_outbox(self, channel: str) -> int:
+        """Forget the undelivered entries of ``channel`` (the alerts stay stored and in alerts/)."""
+        with self.transaction():
+            cur = self.conn.execute("DELETE FROM outbox WHERE channel = ? AND status != 'sent'", (channel,))
+        return int(cur.rowcount)
+
+    def requeue_outbox(self, channel: str) -> int:
+        """Entries left ``sending`` by a crash go back to ``pending`` (may be delivered twice)."""
+        with self.transaction():
+            cur = self.conn.execute(
+                "UPDATE outbox SET status = 'pending', claimed_at = NULL WHERE channel = ? AND status = 'sending'",
+                (channel,),
+            )
+        return int(cur.rowcount)
 
     def count_firing(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM alerts WHERE state = 'firing'").fetchone()[0])
@@ -665,7 +901,7 @@ class Store:
                 "INSERT INTO runs (started, as_of, kind, status) VALUES (?, ?, ?, 'running')",
                 (started or _utc_now(), as_of, kind),
             )
-        return int(cur.lastrowid)
+        return int(cur.lastrowid or 0)
 
     def finish_run(
         self, run_id: int, status: str, detail: dict[str, Any] | None = None, finished: str | None = None
@@ -682,6 +918,37 @@ class Store:
         if row is None:
             return None
         return dict(zip([c[0] for c in cur.description], row))
+
+    def last_failed_run(self) -> dict[str, Any] | None:
+        """The latest run that ended in error or was aborted, with its ``error`` message."""
+        cur = self.conn.execute("SELECT * FROM runs WHERE status IN ('error', 'aborted') ORDER BY run_id DESC LIMIT 1")
+        row = cur.fetchone()
+        if row is None:
+            return None
+        rec = dict(zip([c[0] for c in cur.description], row))
+        try:
+            rec["error"] = json.loads(rec.get("detail") or "{}").get("error")
+        except (ValueError, AttributeError):
+            rec["error"] = rec.get("detail")
+        return rec
+
+    def last_monitoring_session(self) -> str | None:
+        """The ``as_of`` of the latest successful monitoring cycle (``cycle`` or ``daemon``)."""
+        return self.conn.execute(
+            "SELECT MAX(as_of) FROM runs WHERE status IN ('ok', 'partial') AND kind IN ('cycle', 'daemon')"
+        ).fetchone()[0]
+
+    def abort_stale_runs(self) -> int:
+        """Close ``running`` rows left by a process that died (call while holding the writer lock)."""
+        with self.transaction():
+            cur = self.conn.execute(
+                "UPDATE runs SET status = 'aborted', finished = ?, detail = ? WHERE status = 'running'",
+                (_utc_now(), json.dumps({"error": "the process ended before the run finished (killed or crashed)"})),
+            )
+        n = int(cur.rowcount)
+        if n:
+            log.warning("%s: %d run(s) left 'running' by a process that died are closed as aborted", self.path, n)
+        return n
 
     # ------------------------------------------------------------------ misc
 

@@ -1,7 +1,9 @@
 """Validation of fetched batches before they are stored.
 
 Checks for bars: dates are exchange sessions and not after ``as_of``, no duplicate
-dates, all prices > 0, high >= max(open, close), low <= min(open, close), volume >= 0.
+dates, all prices finite, > 0 and at most :data:`MAX_PRICE` (no listed share trades near
+it; ``inf`` or ``1e300`` is a feed error that would resolve a drawdown alert),
+high >= max(open, close), low <= min(open, close), volume finite and >= 0.
 Bad rows are rejected with the symbol and date named; good rows of the same batch are
 kept. FRED values must be finite and dates unique.
 """
@@ -21,6 +23,14 @@ log = logging.getLogger(__name__)
 
 _PRICE = ["open", "high", "low", "close"]
 
+#: Largest believable price per share, USD (Berkshire A, the dearest US share, trades below
+#: 1e6; indices such as ^GSPC are below 1e5).
+MAX_PRICE = 1e7
+#: Largest believable FRED value in its stored unit (bp): 1000 percentage points.
+MAX_FRED_VALUE = 1e5
+#: Largest believable daily volume (the busiest US listings trade ~1e9 shares a day).
+MAX_VOLUME = 1e12
+
 
 @dataclass(frozen=True)
 class Rejection:
@@ -36,7 +46,7 @@ class Rejection:
 
 def _iso(d: object) -> str:
     try:
-        return calendar.to_date(d).isoformat()  # type: ignore[arg-type]
+        return calendar.to_date(d).isoformat()
     except Exception:  # noqa: BLE001 - a non-date is reported as written
         return str(d)
 
@@ -66,11 +76,14 @@ def validate_bars(symbol: str, frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.
         (np.array([d > as_of for d in f["date"]]), lambda i: f"after as-of {as_of.isoformat()} (session not closed)"),
         (~in_cal, lambda i: "not an exchange session"),
         (np.isnan(c), lambda i: "missing close"),
+        (np.isinf(prices).any(axis=0) | np.isinf(adj), lambda i: "non-finite price"),
+        ((prices > MAX_PRICE).any(axis=0) | (adj > MAX_PRICE), lambda i: f"price above {MAX_PRICE:g} (absurd)"),
         ((prices <= 0).any(axis=0), lambda i: "non-positive price"),
         (h < oc_max - 1e-9, lambda i: f"high {h[i]:g} below max(open, close)"),
         (lo > oc_min + 1e-9, lambda i: f"low {lo[i]:g} above min(open, close)"),
         (adj <= 0, lambda i: "non-positive adj_close"),
         (vol < 0, lambda i: "negative volume"),
+        (np.isinf(vol) | (vol > MAX_VOLUME), lambda i: f"volume {vol[i]:g} not believable"),
     ]
     bad = np.zeros(n, dtype=bool)
     reasons: dict[int, str] = {}
@@ -101,6 +114,8 @@ def validate_fred(series: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[
             reason = "duplicate date in batch"
         elif pd.isna(v) or not np.isfinite(v):
             reason = "missing or non-numeric value"
+        elif abs(v) > MAX_FRED_VALUE:
+            reason = f"value {v:g} not believable (limit {MAX_FRED_VALUE:g} bp)"
         if reason:
             keep[i] = False
             rejects.append(Rejection(series, _iso(d), reason))
