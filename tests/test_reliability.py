@@ -432,9 +432,6 @@ def test_a_slow_endpoint_receives_each_notification_once_with_a_stable_id(store,
 # ----------------------------------------------------------------- 6. CSV formula injection
 
 
-@pytest.mark.xfail(
-    reason="the candidates CSV writer (events/catalog.py) is fixed on the extraction owner's branch", strict=False
-)
 def test_extracted_csv_cells_are_not_formulas(tmp_path):
     art = tmp_path / "a.txt"
     art.write_text(

@@ -70,9 +70,6 @@ def test_spreads_json_and_the_autumn_2025_widening(autumn, fred):
     assert rows["CRWV"]["spread_bp"] > 3 * rows["ORCL"]["spread_bp"]
 
 
-@pytest.mark.xfail(
-    strict=False, reason="contract keys spread_bp_low/high and term_structure: credit engineer, #16 round"
-)
 def test_spreads_bands_and_term_structure_per_the_contract(autumn):
     for r in autumn["rows"]:
         assert r["spread_bp_low"] <= r["spread_bp"] <= r["spread_bp_high"]
