@@ -127,6 +127,21 @@ def test_outcomes_are_skipped_unless_asked(wide):
     assert res2.n == 2
 
 
+def test_supply_relationships_are_not_news_days(wide):
+    # the catalog's curated supply rows (EV54..EV56) are dated by the seed article that states
+    # them ("Oracle in turn buys chips from Nvidia"): a relationship, never an event-study day 0
+    supply = [e for e in load_catalog() if e.event_type == "supply"]
+    assert sorted(e.event_id for e in supply) == ["EV54", "EV55", "EV56"]
+    events = [
+        {"event_id": e.event_id, "tickers": ";".join(e.tickers), "day0": str(e.day0), "event_type": "supply"}
+        for e in supply
+    ]
+    for opts in (StudyOptions(), StudyOptions(include_outcomes=True)):
+        res = study_from_events(wide, "SPY", events, opts)
+        assert res.n == 0
+        assert res.skipped and all("supply relationship" in s.reason for s in res.skipped)
+
+
 def test_earnings_inside_the_window_is_a_confounder(wide):
     events = [
         {"event_id": "DEAL", "tickers": "ORCL", "day0": "2025-09-10", "event_type": "compute_contract"},

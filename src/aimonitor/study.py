@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 #: catalog event types that are market outcomes (reactions), not announcements
 OUTCOME_TYPES: frozenset[str] = frozenset({"stock_reaction", "credit_move", "market_move"})
+#: Standing relationships (who buys whose chips), dated by the article that states them: no news day.
+RELATIONSHIP_TYPES: frozenset[str] = frozenset({"supply"})
 GROUP_BY: tuple[str, ...] = ("event_type", "counterparty")
 MEASURES: tuple[str, ...] = ("return", "spread")
 
@@ -386,6 +388,17 @@ def build_firm_events(
         if ce.day0 is None:
             for t in ce.tickers:
                 skipped.append(SkippedEvent(t, ce.event_id, "the event has no announcement date, so it has no day 0"))
+            continue
+        if ce.types and all(t in RELATIONSHIP_TYPES for t in ce.types):
+            for t in ce.tickers:
+                skipped.append(
+                    SkippedEvent(
+                        t,
+                        ce.event_id,
+                        f"{ce.event_id} records a standing supply relationship dated by the article that "
+                        "states it, not an announcement with a news day",
+                    )
+                )
             continue
         if ce.is_outcome and not options.include_outcomes:
             for t in ce.tickers:

@@ -62,6 +62,7 @@ CATALOG_TYPES = frozenset(
         "market_move",
         "macro_forecast",
         "fund_flow",
+        "supply",  # a standing buyer -> supplier relationship an article states (loop graph)
     }
 )
 MAX_CATALOG_BYTES = 20 * 1024 * 1024
