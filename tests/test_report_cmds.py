@@ -123,3 +123,15 @@ def test_report_writes_a_self_contained_dashboard(run_cli, db, tmp_path):
     html = index.read_text(encoding="utf-8")
     assert "<html" in html.lower()
     assert 'src="http' not in html and "src='http" not in html  # nothing fetched to view it
+
+
+def test_spreads_footnotes_are_one_per_line(run_cli, db):
+    # CRWV listed on 2025-03-28: by 2025-11-28 it has under a year of closes, so the table must
+    # carry at least its short-history notes, each numbered on a line of its own
+    res = _spreads(run_cli, db, "--since", "2025-09-02", "--as-of", "2025-11-28")
+    assert res.exit_code == 0, res.stderr
+    numbered = [ln.strip() for ln in res.stdout.splitlines() if ln.strip()[:3] in {f"{i}. " for i in range(1, 7)}]
+    assert len(numbered) >= 2
+    assert [int(n.split(".")[0]) for n in numbered] == list(range(1, len(numbered) + 1))
+    assert any("CRWV" in n for n in numbered)
+    assert " · " not in res.stdout

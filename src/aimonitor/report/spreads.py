@@ -97,8 +97,12 @@ def spreads_table(report: SpreadReport) -> Any:
     notes = [f"omitted {s}" for s, _ in report.skipped] + [
         w for w in report.warnings if not w.startswith("row omitted")
     ]
-    if notes:
-        t.caption = " · ".join(notes[:6]) + (" · …" if len(notes) > 6 else "")
+    if notes:  # one footnote per line, so they never run together
+        shown = [f"{i}. {n}" for i, n in enumerate(notes[:6], 1)]
+        if len(notes) > 6:
+            shown.append(f"… and {len(notes) - 6} more (--json lists them all)")
+        t.caption = "\n".join(shown)
+        t.caption_justify = "left"
     return t
 
 
