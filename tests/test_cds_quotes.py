@@ -66,3 +66,21 @@ def test_fundamentals_bad_cell_names_file_and_line(tmp_path):
     p.write_text("".join(lines))
     with pytest.raises(DataError, match=rf"{p}:4: short_term_debt: expected a number"):
         load_fundamentals_csv(p)
+
+
+def test_weekend_and_future_quote_dates_are_rejected(tmp_path):
+    p = tmp_path / "q.csv"
+    # 2025-11-29 is a Saturday; 2099-01-05 a Monday far after "today" (2026-11-30 here)
+    p.write_text(
+        "entity,date,tenor,spread_bp,source\n"
+        "ORCL,2025-11-28,5Y,125,desk\n"
+        "ORCL,2025-11-29,5Y,126,desk\n"
+        "ORCL,2099-01-05,5Y,127,desk\n",
+        encoding="utf-8",
+    )
+    with pytest.warns(DataWarning) as rec:
+        q = load_cds_quotes_csv(p, latest=pd.Timestamp("2026-11-30").date())
+    msgs = [str(w.message) for w in rec]
+    assert any(f"{p}:3:" in m and "Saturday" in m for m in msgs)
+    assert any(f"{p}:4:" in m and "future" in m for m in msgs)
+    assert q["spread_bp"].tolist() == [125.0]

@@ -649,7 +649,7 @@ def spreads_import(c: Ctx, file: str, as_json: bool) -> None:
     from aimonitor.services import import_cds_quotes
 
     with _data_warnings_as_log():
-        n, count = import_cds_quotes(c.store, file)
+        n, count = import_cds_quotes(c.store, file, today=dt.date.today())
     doc = {"file": file, "quotes": n, "rows_new": count.rows_new, "rows_updated": count.rows_updated}
     if as_json:
         emit_json(doc)

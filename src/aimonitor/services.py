@@ -176,9 +176,9 @@ def spreads_report(
     )
 
 
-def import_cds_quotes(store: Store, path: str | Path) -> tuple[int, UpsertCount]:
-    """Load a CDS quotes CSV (bad rows named and skipped) and upsert the good rows."""
-    quotes = load_cds_quotes_csv(path)
+def import_cds_quotes(store: Store, path: str | Path, today: dt.date | None = None) -> tuple[int, UpsertCount]:
+    """Load a CDS quotes CSV (bad rows named and skipped; none dated after ``today``) and upsert the good rows."""
+    quotes = load_cds_quotes_csv(path, latest=today)
     return len(quotes), store.write_cds_quotes(quotes)
 
 

@@ -46,8 +46,13 @@ def tenor_years(tenor: str) -> float:
     return float(t[:-1]) / 12.0 if t.endswith("M") else float(t.rstrip("Y"))
 
 
-def load_cds_quotes_csv(path: str | Path, *, default_source: str = "user") -> pd.DataFrame:
+def load_cds_quotes_csv(
+    path: str | Path, *, default_source: str = "user", latest: dt.date | None = None
+) -> pd.DataFrame:
     """Read CDS quotes; reject bad rows with a warning, keep the good ones.
+
+    A quote dated on a Saturday or Sunday (no dealer quotes a 5y CDS then: a typo or a time-zone
+    slip) or after ``latest`` (the caller's today: a quote from the future) is rejected.
 
     Parameters
     ----------
@@ -108,6 +113,10 @@ def load_cds_quotes_csv(path: str | Path, *, default_source: str = "user") -> pd
                         day = dt.date.fromisoformat(raw["date"])
                     except ValueError:
                         raise ValueError(f"date: expected YYYY-MM-DD, got {raw['date']!r}") from None
+                    if day.weekday() >= 5:
+                        raise ValueError(f"date: {day} is a {day:%A}; CDS quotes are dated on weekdays")
+                    if latest is not None and day > latest:
+                        raise ValueError(f"date: {day} is in the future (today is {latest})")
                     tenor = normalise_tenor(raw["tenor"])
                     try:
                         spread = float(raw["spread_bp"])
