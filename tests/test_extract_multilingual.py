@@ -302,3 +302,58 @@ def test_outstanding_debt_is_not_a_raise():
 def test_price_per_share_is_not_a_deal_but_the_investment_is():
     got = deal_facts("Nvidia will buy $2 billion of Synopsys stock at $414.79 a share.")
     assert not any(f[1] == 414.79 for f in got)
+
+
+# ---------------------------------------------------------------- full-article families (batch 7)
+
+
+def test_coupon_and_yield_percentages_are_not_stakes():
+    got = deal_facts("Cipher Mining sold $1.1 billion of notes. The notes carry a 7.125% coupon.")
+    assert got == {("debt_raise", 1.1e9, 1.1e9, "USD", ("CIFR",))}
+    got = deal_facts("甲骨文发行了50亿美元债券，票面利率为5.2%。")
+    assert got == {("debt_raise", 5e9, 5e9, "USD", ("ORCL",))}
+
+
+def test_earlier_size_of_a_deal_takes_the_deal_type():
+    got = deal_facts("CoreWeave priced $2.25 billion of senior notes, up from an initial $1.75 billion.")
+    assert got == {
+        ("debt_raise", 2.25e9, 2.25e9, "USD", ("CRWV",)),
+        ("debt_raise", 1.75e9, 1.75e9, "USD", ("CRWV",)),
+    }
+
+
+def test_a_guarantee_is_not_a_financing_of_the_guarantor():
+    got = deal_facts("Alphabet guaranteed $1.4 billion of the lease payments owed to Cipher Mining.")
+    assert not any(f[1] == 1.4e9 for f in got)
+
+
+def test_agreements_totalling_an_amount_are_an_aggregate():
+    got = deal_facts("OpenAI has signed agreements totalling about $1 trillion with Nvidia, AMD and Oracle.")
+    assert got == {("aggregate_commitment", 1e12, 1e12, "USD", ("AMD", "NVDA", "ORCL"))}
+
+
+def test_headline_segments_do_not_lend_each_other_a_type():
+    # "raises to $20bn" is the lab's round; "invests up to $2bn" is Nvidia's investment
+    got = deal_facts("xAI融资规模扩大至200亿美元 英伟达出资最多20亿美元\n消息人士透露了上述安排。")
+    assert ("funding_round", 20e9, 20e9, "USD", ()) in got
+    assert ("equity_investment", 2e9, 2e9, "USD", ("NVDA",)) in got
+    assert not any(f[0] == "equity_investment" and f[1] == 20e9 for f in got)
+
+
+def test_secondary_share_sale_of_a_lab_is_priced_like_a_round():
+    got = deal_facts("Anthropic is weighing a secondary share sale of about $6 billion for employees.")
+    assert got == {("funding_round", 6e9, 6e9, "USD", ())}
+
+
+def test_headline_and_body_restating_one_deal_keep_the_fuller_party_set():
+    text = (
+        "CoreWeave wins $3 billion contract\n"
+        "Microsoft has signed a $3 billion contract with CoreWeave for AI computing capacity."
+    )
+    got = deal_facts(text)
+    assert got == {("compute_contract", 3e9, 3e9, "USD", ("CRWV", "MSFT"))}
+
+
+def test_debt_and_equity_total_of_a_private_lab_is_not_a_round():
+    got = deal_facts("Anthropic通过债务和股权共筹集了约80亿美元。")
+    assert not any(f[1] == 8e9 for f in got)

@@ -64,7 +64,7 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             r"\bconvertible\b",
             r"\bat[- ]the[- ]market\b",
             r"\bATM (?:program|programme|offering|facility)",
-            r"\b(?:share|stock|equity) (?:sale|offering|issuance)s?\b",
+            r"(?<!secondary )\b(?:share|stock|equity) (?:sale|offering|issuance)s?\b",
             r"\bsell(?:s|ing)? (?:up to )?[^,;.]{0,30}\b(?:of (?:new |common )?(?:stock|shares)|new shares)\b",
             r"\bsecondary offering\b",
             "可转换",
@@ -88,6 +88,11 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             r"\bvalu(?:e|ed|ing|es)\b[^,;.]{0,40}\bat\b",
             r"\bvaluation\b",
             "估值(?!收益|压力|损失)",
+            r"\bsecondary (?:share |stock )?sale\b",
+            r"\btender offer\b",
+            "二级市场(?:股票|股份)?(?:出售|交易|转让)",
+            "员工股(?:票|份)?(?:出售|转让)",
+            "老股(?:出售|转让)",
         ),
     ),
     (
@@ -186,6 +191,7 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             "合约",
             "协议",
             "云服务",
+            "交易(?:价值|金额)",
         ),
     ),
 ]
@@ -207,7 +213,7 @@ REPLACEABLE = frozenset(
     }
 )
 
-_GENERIC = re.compile(r"^(?:contracts?|agreements?|deals?|合同|合约|协议|云服务)$", re.I)
+_GENERIC = re.compile(r"^(?:contracts?|agreements?|deals?|合同|合约|协议|云服务|交易价值|交易金额)$", re.I)
 
 
 def financing_type(clause: str) -> tuple[str, str] | None:

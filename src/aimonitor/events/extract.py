@@ -591,8 +591,8 @@ TYPE_CUES: list[tuple[str, re.Pattern[str]]] = [
             "配股",
             "股票发行",
             "出售股份筹资",
-            r"share sale",
-            r"stock sale",
+            r"(?<!secondary )share sale",
+            r"(?<!secondary )stock sale",
             r"equity offering",
             r"sell(?:s|ing)? (?:new )?shares",
             r"equity raise",
@@ -642,6 +642,12 @@ TYPE_CUES: list[tuple[str, re.Pattern[str]]] = [
             r"valued at",
             r"series [a-h]\b",
             r"raised? .{0,30}from investors",
+            # a private company's shares sold on to new investors (employees' stock): priced like a round
+            r"secondary (?:share |stock )?sale",
+            r"tender offer",
+            "二级市场(?:股票|股份)?(?:出售|交易|转让)",
+            "员工股(?:票|份)?(?:出售|转让)",
+            "老股(?:出售|转让)",
         ),
     ),
     (
@@ -708,6 +714,7 @@ TYPE_CUES: list[tuple[str, re.Pattern[str]]] = [
             "签订",
             "签署",
             "部署",
+            "交易(?:价值|金额)",
             "采购",
             r"contract",
             r"agreement",
@@ -861,6 +868,40 @@ _STAKE_AFTER = re.compile(
 _STAKE_BEFORE = re.compile(
     r"(?:占(?:公司|总股本)?|持有|持股|a|holds?|owns?)\s*(?:约|大约|about|roughly|up to|最多|高达)?\s*$", re.I
 )
+#: A percentage that is an interest rate, coupon or yield ("a 7.75% coupon", 票面利率5%) is a price of
+#: money, never a stake or a deal size.
+_RATE_PCT_AFTER = re.compile(
+    r"^\s*(?:annual\s+|fixed\s+)?(?:coupons?|yields?|interest|rates?\b|APR)|^\s*的?(?:票息|利率|收益率)", re.I
+)
+_RATE_PCT_BEFORE = re.compile(
+    r"(?:\bcoupons?|\byield(?:s|ed|ing)?|\binterest(?: rate)?|\brate|票面利率|票息|利率|收益率|殖利率|年息)"
+    r"\s*(?:of|at|to|is|was|为|是|达|约)?\s*(?:about|around|roughly|约|大约)?\s*$",
+    re.I,
+)
+#: A guarantee of someone else's obligations is credit support, not a financing of the guarantor:
+#: "Google has backstopped $1.8 billion of Fluidstack's lease obligations", 为其提供14亿美元担保.
+_BACKSTOP_BEFORE = re.compile(
+    r"(?:\bbackstop\w*|\bguarantee[sd]?|\bguaranteeing|担保|兜底|背书)\s*(?:up to|about|roughly|最多|约|高达)?\s*$",
+    re.I,
+)
+#: An earlier size of the same deal ("raising the deal from an initial $3 billion", 原计划30亿美元):
+#: it takes the type of the sentence's fact, never a type of its own.
+_EARLIER_SIZE_BEFORE = re.compile(
+    r"(?:\b(?:from|of) (?:an? )?(?:initial(?:ly)?|original(?:ly)?|earlier|planned|proposed)\s*(?:about |roughly )?"
+    r"|\bup from\s*(?:about |roughly )?|原计划|原先|原本|最初|初始规模|此前计划)\s*$",
+    re.I,
+)
+#: "agreements totalling $1.4 trillion": a total over several agreements is an aggregate.
+_TOTALLING_BEFORE = re.compile(
+    r"(?:\btotal(?:l)?ing\b|\bworth a combined\b|\bcombined\b|总计|合计)\s*(?:about |roughly |some |约|大约)?\s*$", re.I
+)
+#: Headline segments separated by a space ("xAI扩大融资至200亿美元 英伟达出资最多20亿美元") are
+#: separate statements: a sentence-level type never crosses them.
+_SEGMENT_GAP = re.compile(r"(?<=[\u4e00-\u9fff）)”*])\s+(?=[\u4e00-\u9fff（(“*])")
+#: A generic raising verb right before the amount ("扩大融资至200亿美元", "is raising $5 billion").
+_RAISE_BEFORE = re.compile(r"(?:融资|筹资|筹集|募资|募集|\braise[sd]?\b|\braising\b)[^，,。；;]{0,6}$", re.I)
+_DEBT_WORD = re.compile(r"债|贷款|\bdebt\b|\bloans?\b|\bbonds?\b|\bnotes\b", re.I)
+_EQUITY_WORD = re.compile(r"股权|股票|股份|\bequity\b|\bshares\b|\bstock\b", re.I)
 #: Arithmetic ("20GW × 500亿美元/GW = 1万亿美元") illustrates, it reports no fact.
 _CALC_BEFORE = re.compile(r"(?:=|＝|等于|equals)\s*$")
 #: An amount used as a yardstick: "还不到OpenAI 20GW的一半", "twice the $10 billion".
@@ -1169,6 +1210,8 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if q.unit == "pct"
             and (_STAKE_AFTER.search(sent[q.end :]) or _STAKE_BEFORE.search(sent[max(0, q.start - 12) : q.start]))
             and not cues.MOVE_NEAR.search(sent[max(0, q.start - 8) : q.start])
+            and not _RATE_PCT_AFTER.search(sent[q.end :])
+            and not _RATE_PCT_BEFORE.search(sent[max(0, q.start - 14) : q.start])
         ]
         seen_in_sentence: set = set()
         use = sorted(non_pct + stakes + vague, key=lambda q: q.start) if non_pct or vague else quants
@@ -1255,7 +1298,17 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 )
                 typ, cue = classify(own)
                 if typ is None:
-                    typ, cue = sent_type, sent_cue
+                    first_nl = text.find("\n")
+                    in_headline = s0 < (first_nl if first_nl >= 0 else len(text))
+                    segs = [(g.start(), g.end()) for g in _SEGMENT_GAP.finditer(masked)] if in_headline else []
+                    if segs:
+                        # a headline of several statements: only the amount's own segment speaks for it
+                        cuts = [0] + [e for _, e in segs]
+                        ends = [a for a, _ in segs] + [len(masked)]
+                        sa, sb = next((a, b) for a, b in zip(cuts, ends) if a <= q.start <= b)
+                        typ, cue = classify(masked[sa:sb])
+                    else:
+                        typ, cue = sent_type, sent_cue
                 level = "sentence"
                 fin = cues.financing_type(_GLOSS.sub("", own))
                 if fin is not None and fin[0] != typ and _fin_overrides(typ, cue, fin[0], q.unit):
@@ -1402,6 +1455,25 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 typ, cue, level = prev_sent_types[-1], _hit(_CONTINUE, sent), "continues previous sentence"
             if q.amount is not None and (_CONSENSUS_BEFORE.search(before) or _CONSENSUS_AFTER.search(sent[q.end :])):
                 typ, cue, level = "analyst_report", "consensus", "clause (expectation figure)"
+            if typ in (None, "other") and q.unit in ("USD", "JPY", "HKD") and _RAISE_BEFORE.search(before):
+                private = [n for n in names if not _is_source(ents_dict, n)]
+                mixed = _DEBT_WORD.search(masked) and _EQUITY_WORD.search(masked)
+                if (
+                    private
+                    and not mixed  # a debt-and-equity total is no typed deal (devset convention: other)
+                    and all(getattr(ents_dict.get(n), "private", False) for n in private)
+                ):
+                    # "xAI扩大融资至200亿美元": a private company raising money without a debt word is a round
+                    typ, cue, level = "funding_round", _hit(_RAISE_BEFORE, before), "clause (private company raising)"
+            if q.unit == "pct" and (_RATE_PCT_AFTER.search(after) or _RATE_PCT_BEFORE.search(before)):
+                continue  # a coupon, a yield or an interest rate
+            if typ in DEAL_TYPES and _BACKSTOP_BEFORE.search(before):
+                typ, cue, level = "other", _hit(_BACKSTOP_BEFORE, before), f"clause (a guarantee, was {typ})"
+            if _EARLIER_SIZE_BEFORE.search(before) and (typ in DEAL_TYPES or typ in (None, "other")):
+                if cur_types and cur_types[-1] != typ:
+                    typ, cue, level = cur_types[-1], _hit(_EARLIER_SIZE_BEFORE, before), "earlier size of the same deal"
+            if typ == "compute_contract" and _TOTALLING_BEFORE.search(before) and _AGG_PLURAL.search(sent):
+                typ, cue, level = "aggregate_commitment", _hit(_TOTALLING_BEFORE, before), "total over agreements"
             if typ in DEAL_TYPES and _REQUIRE_BEFORE.search(before):
                 typ, cue, level = "other", _hit(_REQUIRE_BEFORE, before), f"clause (requirement, was {typ})"
             if typ in DEAL_TYPES and not any(not _is_source(ents_dict, n) for n in names):
@@ -1575,7 +1647,28 @@ def _dedupe(mentions: list[Mention]) -> list[Mention]:
             first.setdefault(akey, []).append(len(out))
         index.setdefault(key, []).append(len(out))
         out.append(m)
-    return out
+    return _drop_party_subsets(out)
+
+
+def _drop_party_subsets(mentions: list[Mention]) -> list[Mention]:
+    """One deal stated twice, once with fewer parties (a headline naming one side, the body both):
+    the mention whose listed parties are a strict subset of another's with the same type, amount
+    and unit goes, whichever came first."""
+    groups: dict[tuple, list[int]] = {}
+    for i, m in enumerate(mentions):
+        if (m.amount is not None or m.unit is not None) and m.type in DEAL_TYPES:  # amounts, vague amounts
+            groups.setdefault((m.article, m.type, m.amount, m.amount_high, m.unit), []).append(i)
+    drop: set[int] = set()
+    for idx in groups.values():
+        for i in idx:
+            ti = frozenset(mentions[i].tickers)
+            if any(
+                ti < frozenset(mentions[k].tickers) and _dates_compatible(mentions[i], mentions[k])
+                for k in idx
+                if k != i
+            ):
+                drop.add(i)
+    return [m for i, m in enumerate(mentions) if i not in drop]
 
 
 def _headline_topic(text: str, start: int, ents: EntityDictionary) -> EntityMatch | None:
