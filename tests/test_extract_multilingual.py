@@ -357,3 +357,15 @@ def test_headline_and_body_restating_one_deal_keep_the_fuller_party_set():
 def test_debt_and_equity_total_of_a_private_lab_is_not_a_round():
     got = deal_facts("Anthropic通过债务和股权共筹集了约80亿美元。")
     assert not any(f[1] == 8e9 for f in got)
+
+
+def test_debt_a_company_has_is_not_a_raise():
+    assert deal_facts("Oracle has about $105 billion of debt on its balance sheet.") == set()
+    assert deal_facts("甲骨文目前背负逾1000亿美元债务。") == set()
+
+
+def test_listed_company_valued_by_its_shares_is_not_a_round():
+    assert deal_facts("CoreWeave's stock has doubled since March, valuing the company at about $65 billion.") == set()
+    assert deal_facts("CoreWeave股价今年累计上涨逾一倍，公司估值升至约650亿美元。") == set()
+    # a private lab's valuation stays a round fact
+    assert deal_facts("The round values Anthropic at $183 billion.") == {("funding_round", 183e9, 183e9, "USD", ())}

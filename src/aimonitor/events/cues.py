@@ -276,10 +276,13 @@ def is_supplier_mention(sent: str, end: int) -> bool:
     return bool(PRODUCT_AFTER.search(tail) or SUPPLIER_AFTER.search(tail))
 
 
+#: A valuation word ("valuing the company at", 估值).
+VALUATION = re.compile(r"\bvalu(?:e|ed|ing|es|ation)\b|估值", re.I)
+
 #: A stock of debt (outstanding, on the balance sheet), not a new raise.
 DEBT_STOCK = re.compile(
     r"\boutstanding\b|\bended [^,;.]{0,30}\bwith\b|\bdebt (?:load|pile|burden)\b|\btotal debt\b"
-    r"|\bhad [^,;.]{0,30}\bof (?:long-term |total )?debt\b"
+    r"|\b(?:has|had|have|carr(?:y|ies|ied|ying)|sits? on|with)\b [^,;.]{0,30}\bof (?:long-term |total |net )?debt\b"
     r"|未偿|长期债务|债务总额|总债务|债务约为|债务约|负债总额|负债合计|背负",
     re.I,
 )

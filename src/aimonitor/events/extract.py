@@ -1380,6 +1380,17 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if obj is not None and typ in DEAL_TYPES and typ not in ("credit_move", "warrant_equity_for_orders"):
                 if obj[0] != typ:
                     typ, cue, level = obj[0], obj[1], "clause (object of the amount)"
+            if typ == "debt_raise" and cues.DEBT_STOCK.search(clause):
+                typ, cue, level = "other", _hit(cues.DEBT_STOCK, clause), "clause (debt outstanding, not a raise)"
+            if (
+                typ == "funding_round"
+                and cues.VALUATION.search(clause)
+                and tickers
+                and all(not getattr(ents_dict.get(n), "private", True) for n in names if not _is_source(ents_dict, n))
+                and _STOCK_CUE.search(_GLOSS.sub("", masked))
+            ):
+                # a listed company "valued at" X in a sentence about its shares: a market value, not a round
+                typ, cue, level = "stock_reaction", "market value", "sentence (listed company's valuation)"
             if q.unit in ("USD", "JPY", "HKD") and q.amount is not None and q.amount < 1e6 and typ in DEAL_TYPES:
                 typ, cue, level = "other", "small amount", "clause (a price, not a deal size)"
             gov = cues.governing_type(_GLOSS.sub("", clause), q.start - ca)
