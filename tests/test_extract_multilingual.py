@@ -369,3 +369,16 @@ def test_listed_company_valued_by_its_shares_is_not_a_round():
     assert deal_facts("CoreWeave股价今年累计上涨逾一倍，公司估值升至约650亿美元。") == set()
     # a private lab's valuation stays a round fact
     assert deal_facts("The round values Anthropic at $183 billion.") == {("funding_round", 183e9, 183e9, "USD", ())}
+
+
+def test_an_amount_followed_by_round_is_a_round():
+    got = deal_facts("It is the largest private deal after OpenAI's $40 billion round in March.")
+    assert got == {("funding_round", 40e9, 40e9, "USD", ())}
+
+
+def test_epithets_name_the_lab():
+    ents = load_entities()
+    assert [m.entity.name for m in ents.find("The ChatGPT maker signed; the Claude maker raised")] == [
+        "OpenAI",
+        "Anthropic",
+    ]

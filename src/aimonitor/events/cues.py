@@ -324,6 +324,13 @@ LEVEL_BEFORE = re.compile(
 
 #: A financing noun right after an amount is its object: "$2.5 billion of equity", 270亿美元债务.
 _OBJECTS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "funding_round",
+        re.compile(
+            r"^\s*(?:(?:funding|financing|fundraising|venture|equity|series [a-h])\s+)?rounds?\b|^\s*(?:的)?(?:[a-h]轮|新一轮|一轮)?(?:轮融资|融资轮)",
+            re.I,
+        ),
+    ),
     ("equity_investment", re.compile(r"^\s*(?:of\s+)?(?:new\s+)?equity\b|^\s*(?:的)?股权(?!投资)", re.I)),
     (
         "debt_raise",
