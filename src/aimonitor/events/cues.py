@@ -327,7 +327,8 @@ _OBJECTS: list[tuple[str, re.Pattern[str]]] = [
     (
         "funding_round",
         re.compile(
-            r"^\s*(?:(?:funding|financing|fundraising|venture|equity|series [a-h])\s+)?rounds?\b|^\s*(?:的)?(?:[a-h]轮|新一轮|一轮)?(?:轮融资|融资轮)",
+            r"^\s*(?:(?:funding|financing|fundraising|venture|equity|series [a-h])\s+)?rounds?\b"
+            r"|^\s*(?:的)?(?:[a-h]轮|新一轮|一轮)?(?:轮融资|融资轮)",
             re.I,
         ),
     ),
