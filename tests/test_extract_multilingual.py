@@ -382,3 +382,11 @@ def test_epithets_name_the_lab():
         "OpenAI",
         "Anthropic",
     ]
+
+
+def test_a_rounded_headline_amount_is_the_body_fact():
+    text = (
+        "Meta signs $14bn cloud deal with CoreWeave\n"
+        "CoreWeave said on Tuesday that Meta had agreed to pay up to $14.2 billion for cloud computing capacity."
+    )
+    assert deal_facts(text) == {("compute_contract", 14.2e9, 14.2e9, "USD", ("CRWV", "META"))}

@@ -1143,7 +1143,12 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
     ]
     hypo_until = -1
     prev_sent_types: list[str] = []
+    nl = text.find("\n")
+    headline_end = nl if nl >= 0 else 0  # a one-line text has no headline of its own
+    n_headline: int | None = None
     for s0, s1 in split_sentences(text):
+        if n_headline is None and s0 >= headline_end:
+            n_headline = len(out)
         sent = text[s0:s1]
         quote = original[s0:s1]
         k = bisect.bisect_left(stamp_pos, last_end)
@@ -1590,7 +1595,31 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             prev_subject = (
                 lead_ents[:1] if not subject else ([e for e in subject if not e.entity.is_source] or lead_ents[:1])
             )
-    return _dedupe(out)
+    return _dedupe(_drop_rounded_headline(out, n_headline if n_headline is not None else 0))
+
+
+def _drop_rounded_headline(mentions: list[Mention], n_headline: int) -> list[Mention]:
+    """Headlines round ("$14bn deal", body "$14.2 billion"): a headline amount within 5% of a body
+    amount of the same type and unit is that fact restated, and the body's precise figure stays."""
+    head, body = mentions[:n_headline], mentions[n_headline:]
+    keep = []
+    for h in head:
+        rounded = (
+            h.type in DEAL_TYPES
+            and h.amount
+            and any(
+                b.type == h.type
+                and b.unit == h.unit
+                and b.amount
+                and b.amount != h.amount
+                and abs(h.amount - b.amount) <= 0.05 * abs(b.amount)
+                for b in body
+            )
+        )
+        exact = any(b.amount == h.amount and b.unit == h.unit for b in body)
+        if not rounded or exact:
+            keep.append(h)
+    return keep + body
 
 
 _DATE_SPECIFICITY = {"day": 5, "month_part": 4, "week": 3, "month": 2, "year": 1, None: 0}
