@@ -390,3 +390,14 @@ def test_a_rounded_headline_amount_is_the_body_fact():
         "CoreWeave said on Tuesday that Meta had agreed to pay up to $14.2 billion for cloud computing capacity."
     )
     assert deal_facts(text) == {("compute_contract", 14.2e9, 14.2e9, "USD", ("CRWV", "META"))}
+
+
+def test_first_tranche_and_hedged_vague_sizes_are_not_facts():
+    got = deal_facts("英伟达将向OpenAI投资最多1000亿美元。首笔100亿美元投资将在签署最终协议后到位。")
+    assert got == {("equity_investment", 100e9, 100e9, "USD", ("NVDA",))}
+    assert deal_facts("博通与OpenAI签署协议，知情人士称该协议的价值可能超过数千亿美元。") == set()
+
+
+def test_open_list_of_counterparties_is_an_aggregate():
+    got = deal_facts("OpenAI已承诺向甲骨文、微软和亚马逊等公司采购约1.4万亿美元的算力。")
+    assert got == {("aggregate_commitment", 1.4e12, 1.4e12, "USD", ("AMZN", "MSFT", "ORCL"))}

@@ -902,6 +902,16 @@ _SEGMENT_GAP = re.compile(r"(?<=[\u4e00-\u9fff）)”*])\s+(?=[\u4e00-\u9fff（(
 _RAISE_BEFORE = re.compile(r"(?:融资|筹资|筹集|募资|募集|\braise[sd]?\b|\braising\b)[^，,。；;]{0,6}$", re.I)
 _DEBT_WORD = re.compile(r"债|贷款|\bdebt\b|\bloans?\b|\bbonds?\b|\bnotes\b", re.I)
 _EQUITY_WORD = re.compile(r"股权|股票|股份|\bequity\b|\bshares\b|\bstock\b", re.I)
+#: A first tranche or batch of a deal ("首批1吉瓦", "首笔100亿美元投资", "the first $10 billion").
+_TRANCHE_BEFORE = re.compile(
+    r"(?:首批|首笔|第一笔|第一批|第一期|首期|\bfirst (?:tranche|batch|phase|instal?lment)s?(?: of)?|\bthe first)"
+    r"\s*(?:约|about|roughly)?\s*$",
+    re.I,
+)
+#: A modal hedge right before a vague amount ("可能超过数千亿美元", "could be worth tens of billions").
+_MODAL_BEFORE = re.compile(r"(?:可能|或将|或许|也许|\bmay\b|\bmight\b|\bcould\b)[^，,。；;]{0,12}$", re.I)
+#: An open list of parties ("甲骨文、微软和亚马逊等公司", "Oracle, Microsoft and others").
+_OPEN_LIST = re.compile(r"等(?:公司|企业|厂商|云服务商|合作伙伴)|\band others\b|\bamong others\b", re.I)
 #: Arithmetic ("20GW × 500亿美元/GW = 1万亿美元") illustrates, it reports no fact.
 _CALC_BEFORE = re.compile(r"(?:=|＝|等于|equals)\s*$")
 #: An amount used as a yardstick: "还不到OpenAI 20GW的一半", "twice the $10 billion".
@@ -1490,6 +1500,13 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     typ, cue, level = cur_types[-1], _hit(_EARLIER_SIZE_BEFORE, before), "earlier size of the same deal"
             if typ == "compute_contract" and _TOTALLING_BEFORE.search(before) and _AGG_PLURAL.search(sent):
                 typ, cue, level = "aggregate_commitment", _hit(_TOTALLING_BEFORE, before), "total over agreements"
+            if typ in DEAL_TYPES and _TRANCHE_BEFORE.search(before):
+                continue  # "首批1吉瓦", "the first $10 billion": a part of a deal already stated
+            if q.amount is None and _MODAL_BEFORE.search(before):
+                continue  # "可能超过数千亿美元": a hedged guess at a size nobody disclosed
+            if typ == "compute_contract" and _OPEN_LIST.search(clause) and len(clause_parties) >= 2:
+                # "向甲骨文、微软和亚马逊等公司采购约1.4万亿美元的算力": an open list of counterparties is a total
+                typ, cue, level = "aggregate_commitment", _hit(_OPEN_LIST, clause), "clause (open list of parties)"
             if typ in DEAL_TYPES and _REQUIRE_BEFORE.search(before):
                 typ, cue, level = "other", _hit(_REQUIRE_BEFORE, before), f"clause (requirement, was {typ})"
             if typ in DEAL_TYPES and not any(not _is_source(ents_dict, n) for n in names):
