@@ -401,3 +401,9 @@ def test_first_tranche_and_hedged_vague_sizes_are_not_facts():
 def test_open_list_of_counterparties_is_an_aggregate():
     got = deal_facts("OpenAI已承诺向甲骨文、微软和亚马逊等公司采购约1.4万亿美元的算力。")
     assert got == {("aggregate_commitment", 1.4e12, 1.4e12, "USD", ("AMZN", "MSFT", "ORCL"))}
+
+
+def test_headline_fact_takes_the_body_date():
+    text = "Amazon sells $15 billion of bonds\nAmazon sold $15 billion of bonds on Monday, its first such sale in three years."
+    ms = [m for m in extract_mentions(article_from_text(text, "t", dt.date(2025, 11, 18))) if m.type == "debt_raise"]
+    assert [(m.amount, m.resolved_date) for m in ms] == [(15e9, dt.date(2025, 11, 17))]

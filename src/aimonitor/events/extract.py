@@ -48,7 +48,7 @@ import logging
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -1694,12 +1694,26 @@ def _dedupe(mentions: list[Mention]) -> list[Mention]:
         if m.amount is not None and m.type != "stock_reaction":
             akey = (m.article, m.amount, m.unit)
             tick = frozenset(m.tickers)
-            if any(
-                tick <= frozenset(out[j].tickers)
-                and (out[j].type == m.type or out[j].type in DEAL_TYPES)
-                and _dates_compatible(out[j], m)
-                for j in first.get(akey, [])
-            ):
+            same = next(
+                (
+                    j
+                    for j in first.get(akey, [])
+                    if tick <= frozenset(out[j].tickers)
+                    and (out[j].type == m.type or out[j].type in DEAL_TYPES)
+                    and _dates_compatible(out[j], m)
+                ),
+                None,
+            )
+            if same is not None:
+                kept = out[same]
+                if kept.resolved_date is None and m.resolved_date is not None and kept.type == m.type:
+                    # the headline states the deal, the body says when: keep the date
+                    out[same] = replace(
+                        kept,
+                        date_phrase=m.date_phrase,
+                        resolved_date=m.resolved_date,
+                        date_precision=m.date_precision,
+                    )
                 continue
             first.setdefault(akey, []).append(len(out))
         index.setdefault(key, []).append(len(out))
