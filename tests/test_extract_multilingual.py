@@ -404,6 +404,6 @@ def test_open_list_of_counterparties_is_an_aggregate():
 
 
 def test_headline_fact_takes_the_body_date():
-    text = "Amazon sells $15 billion of bonds\nAmazon sold $15 billion of bonds on Monday, its first such sale in three years."
+    text = "Amazon sells $15 billion of bonds\nAmazon sold $15 billion of bonds on Monday, its first in three years."
     ms = [m for m in extract_mentions(article_from_text(text, "t", dt.date(2025, 11, 18))) if m.type == "debt_raise"]
     assert [(m.amount, m.resolved_date) for m in ms] == [(15e9, dt.date(2025, 11, 17))]
