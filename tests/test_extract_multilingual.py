@@ -407,3 +407,8 @@ def test_headline_fact_takes_the_body_date():
     text = "Amazon sells $15 billion of bonds\nAmazon sold $15 billion of bonds on Monday, its first in three years."
     ms = [m for m in extract_mentions(article_from_text(text, "t", dt.date(2025, 11, 18))) if m.type == "debt_raise"]
     assert [(m.amount, m.resolved_date) for m in ms] == [(15e9, dt.date(2025, 11, 17))]
+
+
+def test_one_contract_said_so_is_not_an_aggregate():
+    got = deal_facts("CoreWeave周一宣布与一家AI初创公司签署一份价值逾50亿美元的合约。")
+    assert got == {("compute_contract", 5e9, 5e9, "USD", ("CRWV",))}

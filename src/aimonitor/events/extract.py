@@ -902,6 +902,11 @@ _SEGMENT_GAP = re.compile(r"(?<=[\u4e00-\u9fff）)”*])\s+(?=[\u4e00-\u9fff（(
 _RAISE_BEFORE = re.compile(r"(?:融资|筹资|筹集|募资|募集|\braise[sd]?\b|\braising\b)[^，,。；;]{0,6}$", re.I)
 _DEBT_WORD = re.compile(r"债|贷款|\bdebt\b|\bloans?\b|\bbonds?\b|\bnotes\b", re.I)
 _EQUITY_WORD = re.compile(r"股权|股票|股份|\bequity\b|\bshares\b|\bstock\b", re.I)
+#: One contract, said so ("签署一份价值逾50亿美元的合约", "a contract worth more than $5 billion").
+_ONE_CONTRACT = re.compile(
+    r"(?:一份|一项|一纸|单份)[^，,。；;]{0,20}(?:合同|合约|协议)|\ban? (?:\w+[- ]?){0,3}(?:contract|agreement|deal)\b",
+    re.I,
+)
 #: A first tranche or batch of a deal ("首批1吉瓦", "首笔100亿美元投资", "the first $10 billion").
 _TRANCHE_BEFORE = re.compile(
     r"(?:首批|首笔|第一笔|第一批|第一期|首期|\bfirst (?:tranche|batch|phase|instal?lment)s?(?: of)?|\bthe first)"
@@ -1346,6 +1351,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if (
                 typ == "compute_contract"
                 and not counterparty
+                and not _ONE_CONTRACT.search(clause)
                 and (_AGG_PLURAL.search(_GLOSS.sub("", sent)) or _AGG_LOWER.search(before))
             ):
                 typ, cue, level = (
