@@ -412,3 +412,8 @@ def test_headline_fact_takes_the_body_date():
 def test_one_contract_said_so_is_not_an_aggregate():
     got = deal_facts("CoreWeave周一宣布与一家AI初创公司签署一份价值逾50亿美元的合约。")
     assert got == {("compute_contract", 5e9, 5e9, "USD", ("CRWV",))}
+
+
+def test_ipo_proceeds_are_an_equity_raise():
+    got = deal_facts("CoreWeave raised $1.5 billion in its initial public offering, pricing shares at $40.")
+    assert got == {("equity_raise", 1.5e9, 1.5e9, "USD", ("CRWV",))}

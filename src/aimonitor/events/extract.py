@@ -597,6 +597,9 @@ TYPE_CUES: list[tuple[str, re.Pattern[str]]] = [
             r"sell(?:s|ing)? (?:new )?shares",
             r"equity raise",
             r"convertible",
+            r"initial public offering",
+            r"\bIPO\b",
+            "首次公开(?:发行|募股)",
         ),
     ),
     (
