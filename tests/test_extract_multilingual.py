@@ -417,3 +417,11 @@ def test_one_contract_said_so_is_not_an_aggregate():
 def test_ipo_proceeds_are_an_equity_raise():
     got = deal_facts("CoreWeave raised $1.5 billion in its initial public offering, pricing shares at $40.")
     assert got == {("equity_raise", 1.5e9, 1.5e9, "USD", ("CRWV",))}
+
+
+def test_body_restatement_with_a_financing_cue_retypes_a_generic_headline():
+    text = (
+        "Nebius to raise $3 billion after Microsoft deal\n"
+        "Nebius said on Wednesday it plans to raise about $3 billion through a share sale and convertible notes."
+    )
+    assert deal_facts(text) == {("equity_raise", 3e9, 3e9, "USD", ("NBIS",))}

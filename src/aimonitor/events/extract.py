@@ -951,6 +951,10 @@ _DEPLOY = re.compile(r"\bdeploy|\bchips?\b|\bGPUs?\b|\bsystems\b|部署|芯片|G
 _PRONOUN_IN = re.compile(r"\b(?:it|its|the company|the group)\b|该公司|该集团|这家公司|其", re.I)
 _OWN_BUILD = re.compile(r"\binfrastructure\b|\bdata[- ]cent(?:re|er)s?\b|基础设施|数据中心|园区", re.I)
 _CAPACITY_TYPES = frozenset({"compute_contract", "capex_project", "aggregate_commitment", "capex_guidance"})
+#: A mention typed by a generic deal word only (its explain names the cue).
+_GENERIC_EXPLAIN = re.compile(
+    r"from clause cue '(?:deals?|agreements?|contracts?|合同|合约|协议|交易价值|交易金额)'$", re.I
+)
 _STRONG_FIN = frozenset({"credit_move", "warrant_equity_for_orders", "equity_raise", "debt_raise", "funding_round"})
 
 
@@ -1715,6 +1719,23 @@ def _dedupe(mentions: list[Mention]) -> list[Mention]:
             )
             if same is not None:
                 kept = out[same]
+                if (
+                    kept.type != m.type
+                    and m.type in _STRONG_FIN
+                    and _GENERIC_EXPLAIN.search(kept.explain)
+                    and m.confidence > kept.confidence + 0.05
+                ):
+                    # the same amount restated with a clearer financing cue ("Nebius to raise $3bn after
+                    # Microsoft deal" / "raise $3 billion through a share sale"): the clearer type wins
+                    out[same] = m
+                    if m.resolved_date is None:
+                        out[same] = replace(
+                            out[same],
+                            date_phrase=kept.date_phrase,
+                            resolved_date=kept.resolved_date,
+                            date_precision=kept.date_precision,
+                        )
+                    continue
                 if kept.resolved_date is None and m.resolved_date is not None and kept.type == m.type:
                     # the headline states the deal, the body says when: keep the date
                     out[same] = replace(
