@@ -302,3 +302,126 @@ def test_outstanding_debt_is_not_a_raise():
 def test_price_per_share_is_not_a_deal_but_the_investment_is():
     got = deal_facts("Nvidia will buy $2 billion of Synopsys stock at $414.79 a share.")
     assert not any(f[1] == 414.79 for f in got)
+
+
+# ---------------------------------------------------------------- full-article families (batch 7)
+
+
+def test_coupon_and_yield_percentages_are_not_stakes():
+    got = deal_facts("Cipher Mining sold $1.1 billion of notes. The notes carry a 7.125% coupon.")
+    assert got == {("debt_raise", 1.1e9, 1.1e9, "USD", ("CIFR",))}
+    got = deal_facts("甲骨文发行了50亿美元债券，票面利率为5.2%。")
+    assert got == {("debt_raise", 5e9, 5e9, "USD", ("ORCL",))}
+
+
+def test_earlier_size_of_a_deal_takes_the_deal_type():
+    got = deal_facts("CoreWeave priced $2.25 billion of senior notes, up from an initial $1.75 billion.")
+    assert got == {
+        ("debt_raise", 2.25e9, 2.25e9, "USD", ("CRWV",)),
+        ("debt_raise", 1.75e9, 1.75e9, "USD", ("CRWV",)),
+    }
+
+
+def test_a_guarantee_is_not_a_financing_of_the_guarantor():
+    got = deal_facts("Alphabet guaranteed $1.4 billion of the lease payments owed to Cipher Mining.")
+    assert not any(f[1] == 1.4e9 for f in got)
+
+
+def test_agreements_totalling_an_amount_are_an_aggregate():
+    got = deal_facts("OpenAI has signed agreements totalling about $1 trillion with Nvidia, AMD and Oracle.")
+    assert got == {("aggregate_commitment", 1e12, 1e12, "USD", ("AMD", "NVDA", "ORCL"))}
+
+
+def test_headline_segments_do_not_lend_each_other_a_type():
+    # "raises to $20bn" is the lab's round; "invests up to $2bn" is Nvidia's investment
+    got = deal_facts("xAI融资规模扩大至200亿美元 英伟达出资最多20亿美元\n消息人士透露了上述安排。")
+    assert ("funding_round", 20e9, 20e9, "USD", ()) in got
+    assert ("equity_investment", 2e9, 2e9, "USD", ("NVDA",)) in got
+    assert not any(f[0] == "equity_investment" and f[1] == 20e9 for f in got)
+
+
+def test_secondary_share_sale_of_a_lab_is_priced_like_a_round():
+    got = deal_facts("Anthropic is weighing a secondary share sale of about $6 billion for employees.")
+    assert got == {("funding_round", 6e9, 6e9, "USD", ())}
+
+
+def test_headline_and_body_restating_one_deal_keep_the_fuller_party_set():
+    text = (
+        "CoreWeave wins $3 billion contract\n"
+        "Microsoft has signed a $3 billion contract with CoreWeave for AI computing capacity."
+    )
+    got = deal_facts(text)
+    assert got == {("compute_contract", 3e9, 3e9, "USD", ("CRWV", "MSFT"))}
+
+
+def test_debt_and_equity_total_of_a_private_lab_is_not_a_round():
+    got = deal_facts("Anthropic通过债务和股权共筹集了约80亿美元。")
+    assert not any(f[1] == 8e9 for f in got)
+
+
+def test_debt_a_company_has_is_not_a_raise():
+    assert deal_facts("Oracle has about $105 billion of debt on its balance sheet.") == set()
+    assert deal_facts("甲骨文目前背负逾1000亿美元债务。") == set()
+
+
+def test_listed_company_valued_by_its_shares_is_not_a_round():
+    assert deal_facts("CoreWeave's stock has doubled since March, valuing the company at about $65 billion.") == set()
+    assert deal_facts("CoreWeave股价今年累计上涨逾一倍，公司估值升至约650亿美元。") == set()
+    # a private lab's valuation stays a round fact
+    assert deal_facts("The round values Anthropic at $183 billion.") == {("funding_round", 183e9, 183e9, "USD", ())}
+
+
+def test_an_amount_followed_by_round_is_a_round():
+    got = deal_facts("It is the largest private deal after OpenAI's $40 billion round in March.")
+    assert got == {("funding_round", 40e9, 40e9, "USD", ())}
+
+
+def test_epithets_name_the_lab():
+    ents = load_entities()
+    assert [m.entity.name for m in ents.find("The ChatGPT maker signed; the Claude maker raised")] == [
+        "OpenAI",
+        "Anthropic",
+    ]
+
+
+def test_a_rounded_headline_amount_is_the_body_fact():
+    text = (
+        "Meta signs $14bn cloud deal with CoreWeave\n"
+        "CoreWeave said on Tuesday that Meta had agreed to pay up to $14.2 billion for cloud computing capacity."
+    )
+    assert deal_facts(text) == {("compute_contract", 14.2e9, 14.2e9, "USD", ("CRWV", "META"))}
+
+
+def test_first_tranche_and_hedged_vague_sizes_are_not_facts():
+    got = deal_facts("英伟达将向OpenAI投资最多1000亿美元。首笔100亿美元投资将在签署最终协议后到位。")
+    assert got == {("equity_investment", 100e9, 100e9, "USD", ("NVDA",))}
+    assert deal_facts("博通与OpenAI签署协议，知情人士称该协议的价值可能超过数千亿美元。") == set()
+
+
+def test_open_list_of_counterparties_is_an_aggregate():
+    got = deal_facts("OpenAI已承诺向甲骨文、微软和亚马逊等公司采购约1.4万亿美元的算力。")
+    assert got == {("aggregate_commitment", 1.4e12, 1.4e12, "USD", ("AMZN", "MSFT", "ORCL"))}
+
+
+def test_headline_fact_takes_the_body_date():
+    text = "Amazon sells $15 billion of bonds\nAmazon sold $15 billion of bonds on Monday, its first in three years."
+    ms = [m for m in extract_mentions(article_from_text(text, "t", dt.date(2025, 11, 18))) if m.type == "debt_raise"]
+    assert [(m.amount, m.resolved_date) for m in ms] == [(15e9, dt.date(2025, 11, 17))]
+
+
+def test_one_contract_said_so_is_not_an_aggregate():
+    got = deal_facts("CoreWeave周一宣布与一家AI初创公司签署一份价值逾50亿美元的合约。")
+    assert got == {("compute_contract", 5e9, 5e9, "USD", ("CRWV",))}
+
+
+def test_ipo_proceeds_are_an_equity_raise():
+    got = deal_facts("CoreWeave raised $1.5 billion in its initial public offering, pricing shares at $40.")
+    assert got == {("equity_raise", 1.5e9, 1.5e9, "USD", ("CRWV",))}
+
+
+def test_body_restatement_with_a_financing_cue_retypes_a_generic_headline():
+    text = (
+        "Nebius to raise $3 billion after Microsoft deal\n"
+        "Nebius said on Wednesday it plans to raise about $3 billion through a share sale and convertible notes."
+    )
+    assert deal_facts(text) == {("equity_raise", 3e9, 3e9, "USD", ("NBIS",))}

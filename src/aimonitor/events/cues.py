@@ -64,9 +64,13 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             r"\bconvertible\b",
             r"\bat[- ]the[- ]market\b",
             r"\bATM (?:program|programme|offering|facility)",
-            r"\b(?:share|stock|equity) (?:sale|offering|issuance)s?\b",
+            r"(?<!secondary )\b(?:share|stock|equity) (?:sale|offering|issuance)s?\b",
             r"\bsell(?:s|ing)? (?:up to )?[^,;.]{0,30}\b(?:of (?:new |common )?(?:stock|shares)|new shares)\b",
             r"\bsecondary offering\b",
+            r"\binitial public offering\b",
+            r"\bIPO\b",
+            "首次公开(?:发行|募股)",
+            "IPO",
             "可转换",
             "可转债",
             "市场股权计划",
@@ -88,6 +92,11 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             r"\bvalu(?:e|ed|ing|es)\b[^,;.]{0,40}\bat\b",
             r"\bvaluation\b",
             "估值(?!收益|压力|损失)",
+            r"\bsecondary (?:share |stock )?sale\b",
+            r"\btender offer\b",
+            "二级市场(?:股票|股份)?(?:出售|交易|转让)",
+            "员工股(?:票|份)?(?:出售|转让)",
+            "老股(?:出售|转让)",
         ),
     ),
     (
@@ -186,6 +195,7 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
             "合约",
             "协议",
             "云服务",
+            "交易(?:价值|金额)",
         ),
     ),
 ]
@@ -207,7 +217,7 @@ REPLACEABLE = frozenset(
     }
 )
 
-_GENERIC = re.compile(r"^(?:contracts?|agreements?|deals?|合同|合约|协议|云服务)$", re.I)
+_GENERIC = re.compile(r"^(?:contracts?|agreements?|deals?|合同|合约|协议|云服务|交易价值|交易金额)$", re.I)
 
 
 def financing_type(clause: str) -> tuple[str, str] | None:
@@ -270,10 +280,13 @@ def is_supplier_mention(sent: str, end: int) -> bool:
     return bool(PRODUCT_AFTER.search(tail) or SUPPLIER_AFTER.search(tail))
 
 
+#: A valuation word ("valuing the company at", 估值).
+VALUATION = re.compile(r"\bvalu(?:e|ed|ing|es|ation)\b|估值", re.I)
+
 #: A stock of debt (outstanding, on the balance sheet), not a new raise.
 DEBT_STOCK = re.compile(
     r"\boutstanding\b|\bended [^,;.]{0,30}\bwith\b|\bdebt (?:load|pile|burden)\b|\btotal debt\b"
-    r"|\bhad [^,;.]{0,30}\bof (?:long-term |total )?debt\b"
+    r"|\b(?:has|had|have|carr(?:y|ies|ied|ying)|sits? on|with)\b [^,;.]{0,30}\bof (?:long-term |total |net )?debt\b"
     r"|未偿|长期债务|债务总额|总债务|债务约为|债务约|负债总额|负债合计|背负",
     re.I,
 )
@@ -315,6 +328,14 @@ LEVEL_BEFORE = re.compile(
 
 #: A financing noun right after an amount is its object: "$2.5 billion of equity", 270亿美元债务.
 _OBJECTS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "funding_round",
+        re.compile(
+            r"^\s*(?:(?:funding|financing|fundraising|venture|equity|series [a-h])\s+)?rounds?\b"
+            r"|^\s*(?:的)?(?:[a-h]轮|新一轮|一轮)?(?:轮融资|融资轮)",
+            re.I,
+        ),
+    ),
     ("equity_investment", re.compile(r"^\s*(?:of\s+)?(?:new\s+)?equity\b|^\s*(?:的)?股权(?!投资)", re.I)),
     (
         "debt_raise",

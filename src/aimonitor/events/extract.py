@@ -48,7 +48,7 @@ import logging
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -591,12 +591,15 @@ TYPE_CUES: list[tuple[str, re.Pattern[str]]] = [
             "配股",
             "股票发行",
             "出售股份筹资",
-            r"share sale",
-            r"stock sale",
+            r"(?<!secondary )share sale",
+            r"(?<!secondary )stock sale",
             r"equity offering",
             r"sell(?:s|ing)? (?:new )?shares",
             r"equity raise",
             r"convertible",
+            r"initial public offering",
+            r"\bIPO\b",
+            "首次公开(?:发行|募股)",
         ),
     ),
     (
@@ -642,6 +645,12 @@ TYPE_CUES: list[tuple[str, re.Pattern[str]]] = [
             r"valued at",
             r"series [a-h]\b",
             r"raised? .{0,30}from investors",
+            # a private company's shares sold on to new investors (employees' stock): priced like a round
+            r"secondary (?:share |stock )?sale",
+            r"tender offer",
+            "二级市场(?:股票|股份)?(?:出售|交易|转让)",
+            "员工股(?:票|份)?(?:出售|转让)",
+            "老股(?:出售|转让)",
         ),
     ),
     (
@@ -708,6 +717,7 @@ TYPE_CUES: list[tuple[str, re.Pattern[str]]] = [
             "签订",
             "签署",
             "部署",
+            "交易(?:价值|金额)",
             "采购",
             r"contract",
             r"agreement",
@@ -861,6 +871,55 @@ _STAKE_AFTER = re.compile(
 _STAKE_BEFORE = re.compile(
     r"(?:占(?:公司|总股本)?|持有|持股|a|holds?|owns?)\s*(?:约|大约|about|roughly|up to|最多|高达)?\s*$", re.I
 )
+#: A percentage that is an interest rate, coupon or yield ("a 7.75% coupon", 票面利率5%) is a price of
+#: money, never a stake or a deal size.
+_RATE_PCT_AFTER = re.compile(
+    r"^\s*(?:annual\s+|fixed\s+)?(?:coupons?|yields?|interest|rates?\b|APR)|^\s*的?(?:票息|利率|收益率)", re.I
+)
+_RATE_PCT_BEFORE = re.compile(
+    r"(?:\bcoupons?|\byield(?:s|ed|ing)?|\binterest(?: rate)?|\brate|票面利率|票息|利率|收益率|殖利率|年息)"
+    r"\s*(?:of|at|to|is|was|为|是|达|约)?\s*(?:about|around|roughly|约|大约)?\s*$",
+    re.I,
+)
+#: A guarantee of someone else's obligations is credit support, not a financing of the guarantor:
+#: "Google has backstopped $1.8 billion of Fluidstack's lease obligations", 为其提供14亿美元担保.
+_BACKSTOP_BEFORE = re.compile(
+    r"(?:\bbackstop\w*|\bguarantee[sd]?|\bguaranteeing|担保|兜底|背书)\s*(?:up to|about|roughly|最多|约|高达)?\s*$",
+    re.I,
+)
+#: An earlier size of the same deal ("raising the deal from an initial $3 billion", 原计划30亿美元):
+#: it takes the type of the sentence's fact, never a type of its own.
+_EARLIER_SIZE_BEFORE = re.compile(
+    r"(?:\b(?:from|of) (?:an? )?(?:initial(?:ly)?|original(?:ly)?|earlier|planned|proposed)\s*(?:about |roughly )?"
+    r"|\bup from\s*(?:about |roughly )?|原计划|原先|原本|最初|初始规模|此前计划)\s*$",
+    re.I,
+)
+#: "agreements totalling $1.4 trillion": a total over several agreements is an aggregate.
+_TOTALLING_BEFORE = re.compile(
+    r"(?:\btotal(?:l)?ing\b|\bworth a combined\b|\bcombined\b|总计|合计)\s*(?:about |roughly |some |约|大约)?\s*$", re.I
+)
+#: Headline segments separated by a space ("xAI扩大融资至200亿美元 英伟达出资最多20亿美元") are
+#: separate statements: a sentence-level type never crosses them.
+_SEGMENT_GAP = re.compile(r"(?<=[\u4e00-\u9fff）)”*])\s+(?=[\u4e00-\u9fff（(“*])")
+#: A generic raising verb right before the amount ("扩大融资至200亿美元", "is raising $5 billion").
+_RAISE_BEFORE = re.compile(r"(?:融资|筹资|筹集|募资|募集|\braise[sd]?\b|\braising\b)[^，,。；;]{0,6}$", re.I)
+_DEBT_WORD = re.compile(r"债|贷款|\bdebt\b|\bloans?\b|\bbonds?\b|\bnotes\b", re.I)
+_EQUITY_WORD = re.compile(r"股权|股票|股份|\bequity\b|\bshares\b|\bstock\b", re.I)
+#: One contract, said so ("签署一份价值逾50亿美元的合约", "a contract worth more than $5 billion").
+_ONE_CONTRACT = re.compile(
+    r"(?:一份|一项|一纸|单份)[^，,。；;]{0,20}(?:合同|合约|协议)|\ban? (?:\w+[- ]?){0,3}(?:contract|agreement|deal)\b",
+    re.I,
+)
+#: A first tranche or batch of a deal ("首批1吉瓦", "首笔100亿美元投资", "the first $10 billion").
+_TRANCHE_BEFORE = re.compile(
+    r"(?:首批|首笔|第一笔|第一批|第一期|首期|\bfirst (?:tranche|batch|phase|instal?lment)s?(?: of)?|\bthe first)"
+    r"\s*(?:约|about|roughly)?\s*$",
+    re.I,
+)
+#: A modal hedge right before a vague amount ("可能超过数千亿美元", "could be worth tens of billions").
+_MODAL_BEFORE = re.compile(r"(?:可能|或将|或许|也许|\bmay\b|\bmight\b|\bcould\b)[^，,。；;]{0,12}$", re.I)
+#: An open list of parties ("甲骨文、微软和亚马逊等公司", "Oracle, Microsoft and others").
+_OPEN_LIST = re.compile(r"等(?:公司|企业|厂商|云服务商|合作伙伴)|\band others\b|\bamong others\b", re.I)
 #: Arithmetic ("20GW × 500亿美元/GW = 1万亿美元") illustrates, it reports no fact.
 _CALC_BEFORE = re.compile(r"(?:=|＝|等于|equals)\s*$")
 #: An amount used as a yardstick: "还不到OpenAI 20GW的一半", "twice the $10 billion".
@@ -892,6 +951,10 @@ _DEPLOY = re.compile(r"\bdeploy|\bchips?\b|\bGPUs?\b|\bsystems\b|部署|芯片|G
 _PRONOUN_IN = re.compile(r"\b(?:it|its|the company|the group)\b|该公司|该集团|这家公司|其", re.I)
 _OWN_BUILD = re.compile(r"\binfrastructure\b|\bdata[- ]cent(?:re|er)s?\b|基础设施|数据中心|园区", re.I)
 _CAPACITY_TYPES = frozenset({"compute_contract", "capex_project", "aggregate_commitment", "capex_guidance"})
+#: A mention typed by a generic deal word only (its explain names the cue).
+_GENERIC_EXPLAIN = re.compile(
+    r"from clause cue '(?:deals?|agreements?|contracts?|合同|合约|协议|交易价值|交易金额)'$", re.I
+)
 _STRONG_FIN = frozenset({"credit_move", "warrant_equity_for_orders", "equity_raise", "debt_raise", "funding_round"})
 
 
@@ -1102,7 +1165,12 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
     ]
     hypo_until = -1
     prev_sent_types: list[str] = []
+    nl = text.find("\n")
+    headline_end = nl if nl >= 0 else 0  # a one-line text has no headline of its own
+    n_headline: int | None = None
     for s0, s1 in split_sentences(text):
+        if n_headline is None and s0 >= headline_end:
+            n_headline = len(out)
         sent = text[s0:s1]
         quote = original[s0:s1]
         k = bisect.bisect_left(stamp_pos, last_end)
@@ -1169,6 +1237,8 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if q.unit == "pct"
             and (_STAKE_AFTER.search(sent[q.end :]) or _STAKE_BEFORE.search(sent[max(0, q.start - 12) : q.start]))
             and not cues.MOVE_NEAR.search(sent[max(0, q.start - 8) : q.start])
+            and not _RATE_PCT_AFTER.search(sent[q.end :])
+            and not _RATE_PCT_BEFORE.search(sent[max(0, q.start - 14) : q.start])
         ]
         seen_in_sentence: set = set()
         use = sorted(non_pct + stakes + vague, key=lambda q: q.start) if non_pct or vague else quants
@@ -1255,7 +1325,17 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 )
                 typ, cue = classify(own)
                 if typ is None:
-                    typ, cue = sent_type, sent_cue
+                    first_nl = text.find("\n")
+                    in_headline = s0 < (first_nl if first_nl >= 0 else len(text))
+                    segs = [(g.start(), g.end()) for g in _SEGMENT_GAP.finditer(masked)] if in_headline else []
+                    if segs:
+                        # a headline of several statements: only the amount's own segment speaks for it
+                        cuts = [0] + [e for _, e in segs]
+                        ends = [a for a, _ in segs] + [len(masked)]
+                        sa, sb = next((a, b) for a, b in zip(cuts, ends) if a <= q.start <= b)
+                        typ, cue = classify(masked[sa:sb])
+                    else:
+                        typ, cue = sent_type, sent_cue
                 level = "sentence"
                 fin = cues.financing_type(_GLOSS.sub("", own))
                 if fin is not None and fin[0] != typ and _fin_overrides(typ, cue, fin[0], q.unit):
@@ -1278,6 +1358,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if (
                 typ == "compute_contract"
                 and not counterparty
+                and not _ONE_CONTRACT.search(clause)
                 and (_AGG_PLURAL.search(_GLOSS.sub("", sent)) or _AGG_LOWER.search(before))
             ):
                 typ, cue, level = (
@@ -1327,6 +1408,17 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if obj is not None and typ in DEAL_TYPES and typ not in ("credit_move", "warrant_equity_for_orders"):
                 if obj[0] != typ:
                     typ, cue, level = obj[0], obj[1], "clause (object of the amount)"
+            if typ == "debt_raise" and cues.DEBT_STOCK.search(clause):
+                typ, cue, level = "other", _hit(cues.DEBT_STOCK, clause), "clause (debt outstanding, not a raise)"
+            if (
+                typ == "funding_round"
+                and cues.VALUATION.search(clause)
+                and tickers
+                and all(not getattr(ents_dict.get(n), "private", True) for n in names if not _is_source(ents_dict, n))
+                and _STOCK_CUE.search(_GLOSS.sub("", masked))
+            ):
+                # a listed company "valued at" X in a sentence about its shares: a market value, not a round
+                typ, cue, level = "stock_reaction", "market value", "sentence (listed company's valuation)"
             if q.unit in ("USD", "JPY", "HKD") and q.amount is not None and q.amount < 1e6 and typ in DEAL_TYPES:
                 typ, cue, level = "other", "small amount", "clause (a price, not a deal size)"
             gov = cues.governing_type(_GLOSS.sub("", clause), q.start - ca)
@@ -1402,6 +1494,32 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 typ, cue, level = prev_sent_types[-1], _hit(_CONTINUE, sent), "continues previous sentence"
             if q.amount is not None and (_CONSENSUS_BEFORE.search(before) or _CONSENSUS_AFTER.search(sent[q.end :])):
                 typ, cue, level = "analyst_report", "consensus", "clause (expectation figure)"
+            if typ in (None, "other") and q.unit in ("USD", "JPY", "HKD") and _RAISE_BEFORE.search(before):
+                private = [n for n in names if not _is_source(ents_dict, n)]
+                mixed = _DEBT_WORD.search(masked) and _EQUITY_WORD.search(masked)
+                if (
+                    private
+                    and not mixed  # a debt-and-equity total is no typed deal (devset convention: other)
+                    and all(getattr(ents_dict.get(n), "private", False) for n in private)
+                ):
+                    # "xAI扩大融资至200亿美元": a private company raising money without a debt word is a round
+                    typ, cue, level = "funding_round", _hit(_RAISE_BEFORE, before), "clause (private company raising)"
+            if q.unit == "pct" and (_RATE_PCT_AFTER.search(after) or _RATE_PCT_BEFORE.search(before)):
+                continue  # a coupon, a yield or an interest rate
+            if typ in DEAL_TYPES and _BACKSTOP_BEFORE.search(before):
+                typ, cue, level = "other", _hit(_BACKSTOP_BEFORE, before), f"clause (a guarantee, was {typ})"
+            if _EARLIER_SIZE_BEFORE.search(before) and (typ in DEAL_TYPES or typ in (None, "other")):
+                if cur_types and cur_types[-1] != typ:
+                    typ, cue, level = cur_types[-1], _hit(_EARLIER_SIZE_BEFORE, before), "earlier size of the same deal"
+            if typ == "compute_contract" and _TOTALLING_BEFORE.search(before) and _AGG_PLURAL.search(sent):
+                typ, cue, level = "aggregate_commitment", _hit(_TOTALLING_BEFORE, before), "total over agreements"
+            if typ in DEAL_TYPES and _TRANCHE_BEFORE.search(before):
+                continue  # "首批1吉瓦", "the first $10 billion": a part of a deal already stated
+            if q.amount is None and _MODAL_BEFORE.search(before):
+                continue  # "可能超过数千亿美元": a hedged guess at a size nobody disclosed
+            if typ == "compute_contract" and _OPEN_LIST.search(clause) and len(clause_parties) >= 2:
+                # "向甲骨文、微软和亚马逊等公司采购约1.4万亿美元的算力": an open list of counterparties is a total
+                typ, cue, level = "aggregate_commitment", _hit(_OPEN_LIST, clause), "clause (open list of parties)"
             if typ in DEAL_TYPES and _REQUIRE_BEFORE.search(before):
                 typ, cue, level = "other", _hit(_REQUIRE_BEFORE, before), f"clause (requirement, was {typ})"
             if typ in DEAL_TYPES and not any(not _is_source(ents_dict, n) for n in names):
@@ -1507,7 +1625,31 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             prev_subject = (
                 lead_ents[:1] if not subject else ([e for e in subject if not e.entity.is_source] or lead_ents[:1])
             )
-    return _dedupe(out)
+    return _dedupe(_drop_rounded_headline(out, n_headline if n_headline is not None else 0))
+
+
+def _drop_rounded_headline(mentions: list[Mention], n_headline: int) -> list[Mention]:
+    """Headlines round ("$14bn deal", body "$14.2 billion"): a headline amount within 5% of a body
+    amount of the same type and unit is that fact restated, and the body's precise figure stays."""
+    head, body = mentions[:n_headline], mentions[n_headline:]
+    keep = []
+    for h in head:
+        rounded = (
+            h.type in DEAL_TYPES
+            and h.amount
+            and any(
+                b.type == h.type
+                and b.unit == h.unit
+                and b.amount
+                and b.amount != h.amount
+                and abs(h.amount - b.amount) <= 0.05 * abs(b.amount)
+                for b in body
+            )
+        )
+        exact = any(b.amount == h.amount and b.unit == h.unit for b in body)
+        if not rounded or exact:
+            keep.append(h)
+    return keep + body
 
 
 _DATE_SPECIFICITY = {"day": 5, "month_part": 4, "week": 3, "month": 2, "year": 1, None: 0}
@@ -1565,17 +1707,69 @@ def _dedupe(mentions: list[Mention]) -> list[Mention]:
         if m.amount is not None and m.type != "stock_reaction":
             akey = (m.article, m.amount, m.unit)
             tick = frozenset(m.tickers)
-            if any(
-                tick <= frozenset(out[j].tickers)
-                and (out[j].type == m.type or out[j].type in DEAL_TYPES)
-                and _dates_compatible(out[j], m)
-                for j in first.get(akey, [])
-            ):
+            same = next(
+                (
+                    j
+                    for j in first.get(akey, [])
+                    if tick <= frozenset(out[j].tickers)
+                    and (out[j].type == m.type or out[j].type in DEAL_TYPES)
+                    and _dates_compatible(out[j], m)
+                ),
+                None,
+            )
+            if same is not None:
+                kept = out[same]
+                if (
+                    kept.type != m.type
+                    and m.type in _STRONG_FIN
+                    and _GENERIC_EXPLAIN.search(kept.explain)
+                    and m.confidence > kept.confidence + 0.05
+                ):
+                    # the same amount restated with a clearer financing cue ("Nebius to raise $3bn after
+                    # Microsoft deal" / "raise $3 billion through a share sale"): the clearer type wins
+                    out[same] = m
+                    if m.resolved_date is None:
+                        out[same] = replace(
+                            out[same],
+                            date_phrase=kept.date_phrase,
+                            resolved_date=kept.resolved_date,
+                            date_precision=kept.date_precision,
+                        )
+                    continue
+                if kept.resolved_date is None and m.resolved_date is not None and kept.type == m.type:
+                    # the headline states the deal, the body says when: keep the date
+                    out[same] = replace(
+                        kept,
+                        date_phrase=m.date_phrase,
+                        resolved_date=m.resolved_date,
+                        date_precision=m.date_precision,
+                    )
                 continue
             first.setdefault(akey, []).append(len(out))
         index.setdefault(key, []).append(len(out))
         out.append(m)
-    return out
+    return _drop_party_subsets(out)
+
+
+def _drop_party_subsets(mentions: list[Mention]) -> list[Mention]:
+    """One deal stated twice, once with fewer parties (a headline naming one side, the body both):
+    the mention whose listed parties are a strict subset of another's with the same type, amount
+    and unit goes, whichever came first."""
+    groups: dict[tuple, list[int]] = {}
+    for i, m in enumerate(mentions):
+        if (m.amount is not None or m.unit is not None) and m.type in DEAL_TYPES:  # amounts, vague amounts
+            groups.setdefault((m.article, m.type, m.amount, m.amount_high, m.unit), []).append(i)
+    drop: set[int] = set()
+    for idx in groups.values():
+        for i in idx:
+            ti = frozenset(mentions[i].tickers)
+            if any(
+                ti < frozenset(mentions[k].tickers) and _dates_compatible(mentions[i], mentions[k])
+                for k in idx
+                if k != i
+            ):
+                drop.add(i)
+    return [m for i, m in enumerate(mentions) if i not in drop]
 
 
 def _headline_topic(text: str, start: int, ents: EntityDictionary) -> EntityMatch | None:
