@@ -24,6 +24,7 @@ from typing import Any
 from aimonitor import calendar as cal
 from aimonitor.csvsafe import safe_cell
 from aimonitor.errors import DataError, DataWarning
+from aimonitor.events.types import EVENT_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -40,23 +41,8 @@ REQUIRED_COLUMNS = (
 OPTIONAL_COLUMNS = ("date_confirmed", "capacity_gw", "shares", "source_seed", "source_quote_zh", "date_source")
 TIMINGS = cal.TIMINGS
 #: Catalog event types: the extractor's types plus those curated by hand.
-CATALOG_TYPES = frozenset(
+CATALOG_TYPES = frozenset(EVENT_TYPES) | frozenset(
     {
-        "equity_investment",
-        "compute_contract",
-        "warrant_equity_for_orders",
-        "debt_raise",
-        "equity_raise",
-        "credit_move",
-        "earnings",
-        "capex_guidance",
-        "capex_project",
-        "stock_reaction",
-        "funding_round",
-        "analyst_report",
-        "aggregate_commitment",
-        "revenue_fact",
-        "other",
         "product_launch",
         "m_and_a",
         "market_move",

@@ -69,27 +69,10 @@ from aimonitor.events.scoring import (  # noqa: F401  (re-exported for callers o
     compute_extraction_quality,
     load_labels,
 )
+from aimonitor.events.types import UNITS
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = (
-    "equity_investment",
-    "compute_contract",
-    "warrant_equity_for_orders",
-    "debt_raise",
-    "equity_raise",
-    "credit_move",
-    "earnings",
-    "capex_guidance",
-    "capex_project",
-    "stock_reaction",
-    "funding_round",
-    "analyst_report",
-    "aggregate_commitment",
-    "revenue_fact",
-    "other",
-)
-UNITS = ("USD", "JPY", "HKD", "GW", "shares", "bp", "pct")
 
 # --------------------------------------------------------------------------- numbers
 

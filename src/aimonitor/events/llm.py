@@ -17,31 +17,13 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from aimonitor.errors import AimonitorError
+from aimonitor.events.types import EventType, Unit
 from aimonitor.schema import BaseModel, ConfigDict, Field, ValidationError
 
 log = logging.getLogger(__name__)
-
-EventType = Literal[
-    "equity_investment",
-    "compute_contract",
-    "warrant_equity_for_orders",
-    "debt_raise",
-    "equity_raise",
-    "credit_move",
-    "earnings",
-    "capex_guidance",
-    "capex_project",
-    "stock_reaction",
-    "funding_round",
-    "analyst_report",
-    "aggregate_commitment",
-    "revenue_fact",
-    "other",
-]
-Unit = Literal["USD", "JPY", "HKD", "GW", "shares", "bp", "pct"]
 
 
 class LLMFailure(AimonitorError):
