@@ -12,9 +12,8 @@ import pytest
 
 from aimonitor.errors import DataError, DataWarning
 from aimonitor.events.articles import find_publication_date, load_article
+
 from aimonitor.events.extract import (
-    EVENT_TYPES,
-    UNITS,
     compute_extraction_quality,
     extract_mentions,
     extract_paths,
@@ -22,6 +21,14 @@ from aimonitor.events.extract import (
     find_quantities,
     load_labels,
 )
+
+#: ../shared/CONTRACT.md, `events extract`: the mention types and units users script against
+EVENT_TYPES = set(
+    "equity_investment compute_contract warrant_equity_for_orders debt_raise equity_raise credit_move earnings "
+    "capex_guidance capex_project stock_reaction funding_round analyst_report aggregate_commitment revenue_fact "
+    "other".split()
+)
+UNITS = {"USD", "JPY", "HKD", "GW", "shares", "bp", "pct"}
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
@@ -432,3 +439,10 @@ def test_compilation_headline_names_the_subject(tmp_path):
     )
     ms = [m for m in extract_paths([p]).mentions if m.type == "capex_guidance"]
     assert ms and ms[0].tickers == ("MSFT",) and (ms[0].amount_low, ms[0].amount_high) == (140e9, 150e9)
+
+
+def test_the_type_and_unit_lists_are_the_contracts():
+    from aimonitor.events.types import EVENT_TYPES as CODE_TYPES
+    from aimonitor.events.types import UNITS as CODE_UNITS
+
+    assert set(CODE_TYPES) == EVENT_TYPES and set(CODE_UNITS) == UNITS
