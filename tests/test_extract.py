@@ -12,7 +12,6 @@ import pytest
 
 from aimonitor.errors import DataError, DataWarning
 from aimonitor.events.articles import find_publication_date, load_article
-
 from aimonitor.events.extract import (
     compute_extraction_quality,
     extract_mentions,
