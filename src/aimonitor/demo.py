@@ -22,7 +22,7 @@ from typing import Any
 from aimonitor import calendar
 from aimonitor.config import AppConfig, StorageConfig
 from aimonitor.ingest import run_fetch
-from aimonitor.pipeline import run_cycle
+from aimonitor.pipeline import alert_doc, run_cycle
 from aimonitor.report.eventstudy import write_study_report
 from aimonitor.reports import write_dashboard_report
 from aimonitor.services import import_events, spreads_charts, study_stored_events
@@ -134,20 +134,6 @@ def run_demo(
         reports["dashboard"] = str(
             write_dashboard_report(cfg, store, out, start=dt.date(2025, 1, 2), end=end, generated_at=generated_at)
         )
-    keys = (
-        "id",
-        "rule",
-        "symbol",
-        "severity",
-        "state",
-        "value",
-        "threshold",
-        "started",
-        "fired",
-        "resolved",
-        "summary",
-        "peak",
-    )
     return DemoResult(
         db=str(db_path),
         start=start,
@@ -156,6 +142,6 @@ def run_demo(
         seconds=time.perf_counter() - t0,
         alerts_dir=str(adir),
         fired=fired,
-        alerts=[{k: a.get(k) for k in keys} for a in alerts],
+        alerts=[alert_doc(a) for a in alerts],
         reports=reports,
     )

@@ -18,7 +18,7 @@ import dataclasses
 import datetime as dt
 import logging
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -406,7 +406,8 @@ class CycleResult:
         }
 
 
-_ALERT_KEYS = (
+#: The keys of an ALERT document (../shared/CONTRACT.md, plus ``resolution``).
+ALERT_KEYS = (
     "id",
     "rule",
     "symbol",
@@ -424,6 +425,11 @@ _ALERT_KEYS = (
 _STATE_ORDER = {"pending": 0, "firing": 1, "resolved": 2}
 
 
+def alert_doc(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The ALERT document of a stored alert row or transition payload."""
+    return {k: row.get(k) for k in ALERT_KEYS}
+
+
 def _session_alerts(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The ALERT documents of one session's stored transitions (latest state per alert).
 
@@ -437,7 +443,7 @@ def _session_alerts(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         cur = best.get(p["id"])
         if cur is None or _STATE_ORDER[p["state"]] >= _STATE_ORDER[cur["state"]]:
-            best[p["id"]] = {k: p.get(k) for k in _ALERT_KEYS}
+            best[p["id"]] = alert_doc(p)
     return sorted(best.values(), key=lambda a: (a["rule"], a["symbol"] or "", a["id"]))
 
 
@@ -782,7 +788,7 @@ def read_alert_docs(cfg: AppConfig, store: Store, state: str = "all") -> list[di
         for a in store.read_alerts(state):
             if a["state"] == "pending":  # rows left by older versions
                 continue
-            doc = {k: a.get(k) for k in _ALERT_KEYS}
+            doc = alert_doc(a)
             doc["resolution"] = resolutions.get(a["id"]) if a["state"] == "resolved" else None
             docs.append(doc)
     if state in ("all", "pending"):
