@@ -310,3 +310,27 @@ def test_unknown_signal_in_a_config_is_one_line_error(tmp_path):
     assert res.exit_code == 1
     assert 'signal: unknown signal "vol_20d_zz"' in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_fetch_reports_progress_with_counts(tmp_path):
+    from aimonitor.config import load_config
+    from aimonitor.ingest import run_fetch
+    from aimonitor.sources.snapshot import SnapshotSource
+    from aimonitor.store import Store
+
+    cfg = load_config(None, db=str(tmp_path / "p.db"))
+    calls: list[tuple] = []
+    with Store(tmp_path / "p.db") as store:
+        run_fetch(
+            cfg,
+            store,
+            SnapshotSource(),
+            as_of=dt.date(2026, 2, 27),
+            symbols=["ORCL", "CRWV", "AMD"],
+            fundamentals=False,
+            progress=lambda label, done=None, total=None: calls.append((label, done, total)),
+        )
+    counted = [c for c in calls if c[2] is not None]
+    # three symbols asked for: "stored ORCL" 1/3 ... 3/3, so a bar can show an ETA
+    assert [c[1:] for c in counted] == [(1, 3), (2, 3), (3, 3)]
+    assert {c[0] for c in counted} == {"stored ORCL", "stored CRWV", "stored AMD"}

@@ -21,7 +21,8 @@ from aimonitor.validate import validate_bars, validate_fred
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str], None]
+#: ``progress(label, done=None, total=None)``: a phase label, with a count where one is known.
+Progress = Callable[..., None]
 
 
 @dataclass
@@ -141,7 +142,7 @@ def _fetch(
         symbols = [s for s in wanted if s not in cfg.fred.series]
     end = min(end or as_of, as_of)
     report = FetchReport(source=source.name)
-    tick = progress or (lambda _label: None)
+    tick: Progress = progress or (lambda *_a, **_k: None)
 
     # ---- bars: one batch from the earliest start any symbol needs
     ranges = store.bar_ranges()
@@ -153,7 +154,7 @@ def _fetch(
         batch_start = min(starts)
         tick(f"downloading {len(symbols)} symbols from {source.name}")
         fetched = source.fetch_bars(symbols, batch_start, end, as_of)
-        for res in fetched:
+        for i, res in enumerate(fetched, 1):
             rep = SymbolReport()
             if res.error or res.frame is None:
                 rep.error = res.error or "no data"
@@ -165,7 +166,7 @@ def _fetch(
                 if good.empty:
                     rep.error = f"all {len(rejects)} rows rejected" + (f" (first: {rejects[0]})" if rejects else "")
             report.symbols[res.name] = rep
-            tick(f"stored {res.name}")
+            tick(f"stored {res.name}", i, len(symbols))
 
     # ---- FRED
     if series:
@@ -175,7 +176,7 @@ def _fetch(
             for s in series
         )
         tick(f"downloading {len(series)} FRED series")
-        for res in source.fetch_fred(series, fstart, end):
+        for i, res in enumerate(source.fetch_fred(series, fstart, end), 1):
             rep = SymbolReport(kind="fred")
             if res.error or res.frame is None:
                 rep.error = res.error or "no data"
@@ -185,7 +186,7 @@ def _fetch(
                 count = store.write_fred(res.name, good, unit=getattr(res, "unit", "bp"), source=source.name)
                 rep.rows_new, rep.rows_updated = count.rows_new, count.rows_updated
             report.symbols[res.name] = rep
-            tick(f"stored {res.name}")
+            tick(f"stored {res.name}", i, len(series))
 
     # ---- stored range of every series touched (one query each, after all writes)
     after = {**store.bar_ranges(), **store.fred_ranges()}
