@@ -121,7 +121,7 @@ def child(phase: str, config: str, data: str, as_of: str, replay_from: str) -> N
     import datetime as dt
     import resource
 
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0 = time.perf_counter()
     from aimonitor import pipeline
     from aimonitor.config import load_config
     from aimonitor.store import Store
