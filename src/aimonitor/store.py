@@ -196,7 +196,7 @@ def _plain(values: Any) -> np.ndarray:
         return arr
     if kind == "M":
         codes, uniques = pd.factorize(pd.DatetimeIndex(arr))
-        isos = np.append(_object_array(uniques.strftime("%Y-%m-%d")), None)
+        isos = _object_array([*uniques.strftime("%Y-%m-%d"), None])
         return isos[codes]  # code -1 (NaT) picks the trailing None
     if kind == "U":
         return arr.astype(object)
@@ -206,7 +206,7 @@ def _plain(values: Any) -> np.ndarray:
             return arr
         if types <= {dt.date, type(None)}:
             codes, uniques = pd.factorize(arr)
-            isos = np.append(_object_array(d.isoformat() for d in uniques), None)
+            isos = _object_array([*(d.isoformat() for d in uniques), None])
             return isos[codes]
     return _object_array(_clean(v) for v in arr)
 
