@@ -231,6 +231,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="10,100,500", help="symbols per universe, comma-separated")
     ap.add_argument("--base-sizes", default="10", help="sizes also run on the base implementation")
     ap.add_argument("--base-cap", type=float, default=180.0, help="seconds before a base phase is given up")
+    ap.add_argument("--cap", type=float, default=None, help="seconds before a current phase is given up")
     ap.add_argument("--demo", action="store_true", help="also time `aimonitor demo` (current and base)")
     ap.add_argument("--keep", help="keep the work folder here")
     a = ap.parse_args()
@@ -248,7 +249,7 @@ def main() -> None:
             t0 = time.perf_counter()
             days = build_universe(data, n)
             print(f"universe {n} symbols built in {time.perf_counter() - t0:.1f} s", flush=True)
-            cur = measure(REPO, tmp / f"u{n}" / "cur", n, data, days, None)
+            cur = measure(REPO, tmp / f"u{n}" / "cur", n, data, days, a.cap)
             for ph, r in cur.items():
                 rows.append(("cur", n, ph, r))
             if base is not None and n in base_sizes:
