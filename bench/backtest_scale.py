@@ -237,7 +237,7 @@ def main() -> None:
     a = ap.parse_args()
     sizes = [int(s) for s in a.sizes.split(",") if s.strip()]
     base_sizes = {int(s) for s in a.base_sizes.split(",") if s.strip()}
-    base = ensure_base() if base_sizes else None
+    base = ensure_base() if base_sizes or a.demo else None
     tmp = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="aimon-scale-"))
     sys.path.insert(0, str(REPO / "src"))
     print(f"{len(sessions_of())} sessions {FIRST}..{LAST}; work folder {tmp}")
@@ -265,7 +265,7 @@ def main() -> None:
                 d.mkdir(parents=True, exist_ok=True)
                 r = run_cli(
                     root / "src",
-                    ["--db", str(d / "demo.db"), "demo", "--out-dir", str(d)],
+                    ["--db", str(d / "demo.db"), "demo", "--out", str(d)],
                     d,
                     a.base_cap if name == "base" else None,
                 )
