@@ -17,18 +17,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aimonitor import calendar
-from aimonitor.config import AppConfig, StorageConfig
-from aimonitor.ingest import run_fetch
-from aimonitor.pipeline import alert_doc, run_cycle
-from aimonitor.report.eventstudy import write_study_report
-from aimonitor.reports import write_dashboard_report
-from aimonitor.services import import_events, spreads_charts, study_stored_events
-from aimonitor.sources.snapshot import SnapshotSource, snapshot_last_session
-from aimonitor.store import Store
-from aimonitor.study import StudyOptions
+
+if TYPE_CHECKING:  # the rest is imported by run_demo: `status` and `alerts list` read DEMO_DB only
+    from aimonitor.config import AppConfig
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +74,16 @@ def run_demo(
     ``alerts_dir`` defaults to ``out_dir/alerts``. ``progress(label, done=None, total=None)``
     is called per phase and per replayed session.
     """
+    from aimonitor.config import StorageConfig
+    from aimonitor.ingest import run_fetch
+    from aimonitor.pipeline import alert_doc, run_cycle
+    from aimonitor.report.eventstudy import write_study_report
+    from aimonitor.reports import write_dashboard_report
+    from aimonitor.services import import_events, spreads_charts, study_stored_events
+    from aimonitor.sources.snapshot import SnapshotSource, snapshot_last_session
+    from aimonitor.store import Store
+    from aimonitor.study import StudyOptions
+
     t0 = time.perf_counter()
     tick: Callable[..., None] = progress or (lambda *_a, **_k: None)
     out = Path(out_dir)

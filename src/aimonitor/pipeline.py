@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -33,12 +33,10 @@ from aimonitor.analytics.signals import (
     signal_catalog,
     signal_names,
 )
-from aimonitor.analytics.spreads import CreditParams, SpreadPanel, compute_spread_panel
 from aimonitor.config import AppConfig
 from aimonitor.errors import AimonitorError, ClockError, InsufficientData
 from aimonitor.events.catalog import load_catalog
 from aimonitor.ingest import FetchReport, run_fetch
-from aimonitor.loopdata import add_contagion, read_loop_exposure
 from aimonitor.notify import FILE_CHANNEL, DeliveryReport, FileSink, deliver
 from aimonitor.rules import (
     AlertState,
@@ -56,6 +54,10 @@ from aimonitor.sources.base import Source
 from aimonitor.sources.cdsquotes import tenor_years
 from aimonitor.store import Store
 
+if TYPE_CHECKING:  # imported where used: the credit model (scipy) and the loop graph (networkx) load only
+    # for the commands that derive signals or evaluate rules, not for `rules check`, `status`, `alerts list`
+    from aimonitor.analytics.spreads import CreditParams, SpreadPanel
+
 log = logging.getLogger(__name__)
 
 #: Sessions of history loaded before the first session whose signals are derived
@@ -65,6 +67,8 @@ PIPELINE_RULE = "pipeline"
 
 
 def credit_params(cfg: AppConfig) -> CreditParams:
+    from aimonitor.analytics.spreads import CreditParams
+
     c = cfg.credit
     return CreditParams(
         global_recovery=c.global_recovery,
@@ -122,6 +126,8 @@ def read_inputs(cfg: AppConfig, store: Store, through: dt.date, start: dt.date |
 
 def compute_panel(cfg: AppConfig, inputs: StoredInputs) -> SpreadPanel:
     """The equity-implied credit panel of the watchlist from stored inputs."""
+    from aimonitor.analytics.spreads import compute_spread_panel
+
     quotes = inputs.cds_quotes
     return compute_spread_panel(
         inputs.closes,
@@ -270,6 +276,8 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     hist_start = (
         first_bar if first_new <= first_bar else max(first_bar, calendar.session_offset(first_new, -HISTORY_SESSIONS))
     )
+    from aimonitor.loopdata import read_loop_exposure
+
     stored = read_inputs(cfg, store, through, start=hist_start)
     closes = stored.adj_closes.dropna(axis=1, how="all")
     proxy, recalibrations = _proxy_point_in_time(cfg, stored, first_new, through)
@@ -372,6 +380,8 @@ def evaluate_session(cfg: AppConfig, store: Store, as_of: dt.date) -> Evaluation
         max_stale_sessions=cfg.alerting.max_stale_sessions,
         inhibit_lower_severity=cfg.alerting.inhibit_lower_severity,
     )
+    from aimonitor.loopdata import add_contagion
+
     return add_contagion(cfg, store, ev)  # info alerts on the graph neighbours of critical names
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import itertools
 import json
 import logging
 import math
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlite_utils
 
@@ -45,6 +47,9 @@ from aimonitor.errors import DataError, StorageError
 log = logging.getLogger(__name__)
 
 BAR_COLUMNS = ("open", "high", "low", "close", "adj_close", "volume")
+#: Upserts of more rows than this write with a page cache of BULK_CACHE_KIB KiB.
+BULK_ROWS = 50_000
+BULK_CACHE_KIB = 128 * 1024
 
 
 @dataclass(frozen=True)
@@ -173,23 +178,76 @@ def _clean(v: Any) -> Any:
     return v
 
 
+def _object_array(values: Iterable[Any]) -> np.ndarray:
+    out = list(values)
+    arr = np.empty(len(out), dtype=object)
+    arr[:] = out
+    return arr
+
+
+def _plain(values: Any) -> np.ndarray:
+    """A whole column as SQLite-ready values (what :func:`_clean` gives one by one): a float
+    array (NaN is written as NULL), an integer array, or an object array of str/None/Python
+    scalars. Dates become ISO ``YYYY-MM-DD`` strings, one string per distinct date."""
+    if isinstance(values, (pd.Series, pd.Index)) and isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    arr = np.asarray(values)
+    kind = arr.dtype.kind
+    if kind == "f":
+        return arr.astype(float, copy=False)
+    if kind in "iub":
+        return arr
+    if kind == "M":
+        codes, uniques = pd.factorize(pd.DatetimeIndex(arr))
+        isos = _object_array([*uniques.strftime("%Y-%m-%d"), None])
+        return isos[codes]  # code -1 (NaT) picks the trailing None
+    if kind == "U":
+        return arr.astype(object)
+    if kind == "O" and len(arr):
+        types = set(map(type, arr))
+        if types <= {str, type(None)}:
+            return arr
+        if types <= {dt.date, type(None)}:
+            codes, uniques = pd.factorize(arr)
+            isos = _object_array([*(d.isoformat() for d in uniques), None])
+            return isos[codes]
+    return _object_array(_clean(v) for v in arr)
+
+
+def _broadcast(values: Any, n: int) -> np.ndarray:
+    if isinstance(values, np.ndarray):
+        return values
+    arr = np.empty(n, dtype=object)
+    arr[:] = [values] * n if isinstance(values, (tuple, list)) else values
+    return arr
+
+
+def _rows(columns: Sequence[Any], n: int, chunk: int = 50_000) -> Iterator[tuple[Any, ...]]:
+    """Row tuples of plain Python values, built a chunk at a time from column arrays (a column
+    that is not an array is one value for every row); float NaN becomes None."""
+    for i in range(0, n, chunk):
+        m = min(chunk, n - i)
+        parts: list[Iterable[Any]] = []
+        for c in columns:
+            if not isinstance(c, np.ndarray):
+                parts.append(itertools.repeat(c, m))
+                continue
+            part = c[i : i + m]
+            if part.dtype.kind == "f":
+                obj = part.astype(object)
+                obj[np.isnan(part)] = None
+                parts.append(obj.tolist())
+            else:
+                parts.append(part.tolist())
+        yield from zip(*parts)
+
+
 def _capped(doc: dict[str, Any]) -> dict[str, Any]:
     """``doc`` with its ``summary`` cut to :data:`MAX_SUMMARY_CHARS` characters."""
     summ = doc.get("summary")
     if isinstance(summ, str) and len(summ) > MAX_SUMMARY_CHARS:
         return {**doc, "summary": summ[: MAX_SUMMARY_CHARS - 1] + "…"}
     return doc
-
-
-def _same(a: Any, b: Any) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    if isinstance(a, float) or isinstance(b, float):
-        try:
-            return math.isclose(float(a), float(b), rel_tol=0, abs_tol=0) or float(a) == float(b)
-        except (TypeError, ValueError):
-            return False
-    return a == b
 
 
 def _where(start: Any = None, end: Any = None, **members: Iterable[str] | None) -> tuple[str, list[Any]]:
@@ -371,60 +429,83 @@ class Store:
         rows: list[dict[str, Any]],
         compare: Sequence[str],
     ) -> UpsertCount:
-        """Insert new keys, update rows whose ``compare`` columns changed, skip the rest.
-
-        The existing rows are read (by the distinct values of the first key column) inside
-        the same ``BEGIN IMMEDIATE`` transaction that writes, so a concurrent writer can never
-        insert a key between our read and our insert.
-        """
+        """:meth:`_upsert_columns` for a few rows given as dicts (events, filings)."""
         if not rows:
             return UpsertCount()
-        rows = [{k: _clean(v) for k, v in row.items()} for row in rows]
         cols = list(rows[0].keys())
+        data = {c: _object_array(_clean(r.get(c)) for r in rows) for c in cols}
+        return self._upsert_columns(table, key, data, len(rows), compare)
+
+    def _upsert_columns(
+        self,
+        table: str,
+        key: Sequence[str],
+        data: dict[str, Any],
+        n: int,
+        compare: Sequence[str],
+    ) -> UpsertCount:
+        """Insert new keys, update rows whose ``compare`` columns changed, skip the rest.
+
+        ``data`` maps each column to an array of ``n`` SQLite-ready values (see :func:`_plain`)
+        or to one value for every row. One ``INSERT ... ON CONFLICT DO UPDATE ... WHERE``
+        (changed) statement writes the batch through ``executemany`` over tuples built chunk by
+        chunk; the keys already stored are counted before and after (only the batch's key and
+        date range is read back) inside the same ``BEGIN IMMEDIATE`` transaction that writes,
+        so a concurrent writer can never insert a key between our count and our insert.
+        """
+        if n == 0:
+            return UpsertCount()
+        cols = list(data)
+        keys = {k: _broadcast(data[k], n) for k in key}
+        dup = pd.DataFrame(keys).duplicated(keep="first").to_numpy()
+        if dup.any():
+            i = int(np.argmax(dup))
+            raise StorageError(f"{table}: duplicate key {tuple(keys[k][i] for k in key)} in one batch")
         lead = key[0]
-        leads = sorted({r[lead] for r in rows}, key=str)
-        upd_cols = [c for c in cols if c not in key]
-        seen: set[tuple[Any, ...]] = set()
-        for row in rows:
-            kv = tuple(row[k] for k in key)
-            if kv in seen:
-                raise StorageError(f"{table}: duplicate key {kv} in one batch")
-            seen.add(kv)
-        where = " AND ".join(f"{k} = ?" for k in key)
+        leads = sorted((v for v in pd.unique(keys[lead]) if v is not None), key=str)
         # only the batch's date range is read back (a re-fetch window, not a symbol's history)
         span, span_params = "", []
         if "date" in key and lead != "date":
-            dates = [r["date"] for r in rows if r["date"] is not None]
-            if dates:
-                span, span_params = " AND date BETWEEN ? AND ?", [min(dates), max(dates)]
-        with self.transaction():
-            existing: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+            dates = pd.Series(keys["date"]).dropna()
+            if len(dates):
+                span, span_params = " AND date BETWEEN ? AND ?", [dates.min(), dates.max()]
+        upd_cols = [c for c in cols if c not in key]
+        changed = " OR ".join(f"{table}.{c} IS NOT excluded.{c}" for c in compare)
+        action = "DO NOTHING"
+        if upd_cols:
+            action = f"DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in upd_cols)}"
+            action += f" WHERE {changed}" if changed else ""
+        sql = (
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)}) "
+            f"ON CONFLICT ({', '.join(key)}) {action}"
+        )
+
+        def stored() -> int:
+            count = 0
             for i in range(0, len(leads), 500):
                 chunk = leads[i : i + 500]
-                cur = self.conn.execute(
-                    f"SELECT {', '.join(key)}, {', '.join(compare)} FROM {table} "
-                    f"WHERE {lead} IN ({', '.join('?' for _ in chunk)}){span}",
+                count += self.conn.execute(
+                    f"SELECT COUNT(*) FROM {table} WHERE {lead} IN ({', '.join('?' for _ in chunk)}){span}",
                     [*chunk, *span_params],
-                )
-                for rec in cur.fetchall():
-                    existing[tuple(rec[: len(key)])] = tuple(rec[len(key) :])
-            inserts, updates = [], []
-            for row in rows:
-                kv = tuple(row[k] for k in key)
-                old = existing.get(kv)
-                if old is None:
-                    inserts.append([row[c] for c in cols])
-                elif not all(_same(a, row[c]) for a, c in zip(old, compare)):
-                    updates.append([row[c] for c in upd_cols] + list(kv))
-            if inserts:
-                self.conn.executemany(
-                    f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})", inserts
-                )
-            if updates:
-                self.conn.executemany(
-                    f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in upd_cols)} WHERE {where}", updates
-                )
-        return UpsertCount(len(inserts), len(updates))
+                ).fetchone()[0]
+            return int(count)
+
+        # a large batch (a derivation over years) touches index pages all over the file: give
+        # this connection a bigger page cache while it writes (SQLite's default is 2 MB)
+        cache = self.conn.execute("PRAGMA cache_size").fetchone()[0] if n > BULK_ROWS else None
+        if cache is not None:
+            self.conn.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+        try:
+            with self.transaction():
+                before, changes = stored(), self.conn.total_changes
+                self.conn.executemany(sql, _rows([data[c] for c in cols], n))
+                written = self.conn.total_changes - changes
+                new = stored() - before
+        finally:
+            if cache is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
+        return UpsertCount(new, written - new)
 
     # ------------------------------------------------------------------ bars
 
@@ -434,18 +515,10 @@ class Store:
             return UpsertCount()
         f = frame.reset_index() if "date" not in frame.columns else frame
         stamp = fetched_at or _utc_now()
-        rows = []
-        for rec in f.to_dict("records"):
-            rows.append(
-                {
-                    "symbol": symbol,
-                    "date": _clean(rec["date"]),
-                    **{c: rec.get(c) for c in BAR_COLUMNS},
-                    "source": source,
-                    "fetched_at": stamp,
-                }
-            )
-        return self._upsert("bars", ("symbol", "date"), rows, compare=BAR_COLUMNS)
+        data: dict[str, Any] = {"symbol": symbol, "date": _plain(f["date"])}
+        data.update({c: _plain(f[c]) if c in f.columns else None for c in BAR_COLUMNS})
+        data.update(source=source, fetched_at=stamp)
+        return self._upsert_columns("bars", ("symbol", "date"), data, len(f), compare=BAR_COLUMNS)
 
     def read_prices(
         self,
@@ -484,18 +557,15 @@ class Store:
         if frame.empty:
             return UpsertCount()
         stamp = fetched_at or _utc_now()
-        rows = [
-            {
-                "series": series,
-                "date": _clean(r["date"]),
-                "value": r["value"],
-                "unit": unit,
-                "source": source,
-                "fetched_at": stamp,
-            }
-            for r in frame.to_dict("records")
-        ]
-        return self._upsert("fred", ("series", "date"), rows, compare=("value", "unit"))
+        data = {
+            "series": series,
+            "date": _plain(frame["date"]),
+            "value": _plain(frame["value"]),
+            "unit": unit,
+            "source": source,
+            "fetched_at": stamp,
+        }
+        return self._upsert_columns("fred", ("series", "date"), data, len(frame), compare=("value", "unit"))
 
     def read_fred(
         self, series: Iterable[str] | None = None, start: str | dt.date | None = None, end: str | dt.date | None = None
@@ -602,17 +672,16 @@ class Store:
             rejected = list(frame.attrs.get("rejected", []))
             detail = f" ({len(rejected)} rows rejected; first: {rejected[0]})" if rejected else ""
             raise DataError(f"no valid CDS quote rows to store{detail}")
-        rows = [
-            {
-                "entity": r["entity"],
-                "date": _clean(r["date"]),
-                "tenor": str(r["tenor"]),
-                "spread_bp": r["spread_bp"],
-                "source": str(r.get("source") or "user"),
-            }
-            for r in frame.to_dict("records")
-        ]
-        return self._upsert("cds_quotes", ("entity", "date", "tenor", "source"), rows, compare=("spread_bp",))
+        sources = frame["source"] if "source" in frame.columns else [None] * len(frame)
+        data = {
+            "entity": _plain(frame["entity"]),
+            "date": _plain(frame["date"]),
+            "tenor": _plain(frame["tenor"].astype(str)),
+            "spread_bp": _plain(frame["spread_bp"]),
+            "source": _object_array(str(v or "user") for v in sources),
+        }
+        key = ("entity", "date", "tenor", "source")
+        return self._upsert_columns("cds_quotes", key, data, len(frame), compare=("spread_bp",))
 
     def read_cds_quotes(self, entities: Iterable[str] | None = None) -> pd.DataFrame:
         sql, params = "SELECT * FROM cds_quotes", []
@@ -630,11 +699,13 @@ class Store:
         """Upsert a long frame with columns date, symbol, signal, value."""
         if frame.empty:
             return UpsertCount()
-        rows = [
-            {"date": _clean(r["date"]), "symbol": r["symbol"], "signal": r["signal"], "value": float(r["value"])}
-            for r in frame.to_dict("records")
-        ]
-        return self._upsert("signals", ("date", "symbol", "signal"), rows, compare=("value",))
+        data = {
+            "date": _plain(frame["date"]),
+            "symbol": _plain(frame["symbol"]),
+            "signal": _plain(frame["signal"]),
+            "value": _plain(np.asarray(frame["value"], dtype=float)),
+        }
+        return self._upsert_columns("signals", ("date", "symbol", "signal"), data, len(frame), compare=("value",))
 
     def read_signals(
         self,

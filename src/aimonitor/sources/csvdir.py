@@ -16,6 +16,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from aimonitor.errors import DataError, FetchError
@@ -48,17 +49,48 @@ def _read_text(path: Path) -> str:
 def load_bars_csv(path: Path) -> pd.DataFrame:
     """Read a bar CSV; raise :class:`DataError` naming the file and line on the first bad cell."""
     text = _read_text(path)
-    reader = csv.DictReader(text.splitlines())
-    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
+    reader = csv.reader(text.splitlines())
+    fields = [f.strip().lower() for f in next(reader, [])]
     need = {"date", "close"}
     if not need <= set(fields):
         raise DataError(
             f"{path}: line 1: missing column(s) {', '.join(sorted(need - set(fields)))} "
             f"(expected date,{','.join(BAR_FIELDS)})"
         )
-    reader.fieldnames = fields
+    records = [r for r in reader if r]  # as csv.DictReader: wholly empty lines are skipped
+    fast = _bars_columns(fields, records)
+    if fast is not None:
+        return fast
+    return _bars_rows(path, fields, records)
+
+
+def _bars_columns(fields: list[str], records: list[list[str]]) -> pd.DataFrame | None:
+    """The bar frame converted column by column, or None when a cell does not convert (the
+    row-by-row reader then names it)."""
+    if not records or any(len(r) != len(fields) for r in records):
+        return None
+    where = {name: i for i, name in enumerate(fields)}  # a repeated header: the last one wins
+    cols = list(zip(*records))
+    try:
+        dates = [dt.date.fromisoformat(d.strip()) for d in cols[where["date"]]]
+        out: dict[str, object] = {"date": dates}
+        for c in BAR_FIELDS:
+            if c not in where:
+                out[c] = np.full(len(records), np.nan)
+                continue
+            # float() of each cell (numpy's object-to-float cast calls it), blank cells NaN
+            out[c] = np.array([v.strip() or "nan" for v in cols[where[c]]], dtype=object).astype(float)
+    except ValueError:
+        return None
+    frame = pd.DataFrame(out, columns=["date", *BAR_FIELDS])
+    frame["adj_close"] = frame["adj_close"].fillna(frame["close"])
+    return frame
+
+
+def _bars_rows(path: Path, fields: list[str], records: list[list[str]]) -> pd.DataFrame:
     rows = []
-    for lineno, rec in enumerate(reader, start=2):
+    for lineno, values in enumerate(records, start=2):
+        rec = dict(zip(fields, values))
         try:
             d = dt.date.fromisoformat((rec.get("date") or "").strip())
         except ValueError:

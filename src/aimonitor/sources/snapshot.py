@@ -48,6 +48,19 @@ def load_snapshot_fred() -> pd.DataFrame:
     return _load_long("fred.csv.gz", "series")
 
 
+@functools.lru_cache(maxsize=1)
+def _bars_by_symbol() -> dict[str, pd.DataFrame]:
+    """The bundled bars split once by symbol (each symbol's rows in snapshot order)."""
+    bars = load_snapshot_bars()
+    return {str(sym): g for sym, g in bars.groupby("symbol", sort=False)}
+
+
+@functools.lru_cache(maxsize=1)
+def _fred_by_series() -> dict[str, pd.DataFrame]:
+    fred = load_snapshot_fred()
+    return {str(s): g for s, g in fred.groupby("series", sort=False)}
+
+
 def load_snapshot_fundamentals() -> pd.DataFrame:
     """Quarterly debt and share counts from filings (see the snapshot's PROVENANCE)."""
     return _snapshot_fundamentals().copy()
@@ -71,13 +84,14 @@ class SnapshotSource:
     name = "snapshot"
 
     def fetch_bars(self, symbols: Sequence[str], start: dt.date, end: dt.date, as_of: dt.date) -> list[SeriesFetch]:
-        bars = load_snapshot_bars()
+        by_symbol = _bars_by_symbol()
         hi = min(end, as_of)
         out = []
         for sym in symbols:
-            f = bars[(bars["symbol"] == sym) & (bars["date"] >= start) & (bars["date"] <= hi)]
-            if f.empty:
-                known = sym in set(bars["symbol"])
+            g = by_symbol.get(sym)
+            f = g[(g["date"] >= start) & (g["date"] <= hi)] if g is not None else None
+            if f is None or f.empty:
+                known = g is not None
                 err = (
                     f"no bars in the snapshot between {start} and {hi}"
                     if known
@@ -89,18 +103,17 @@ class SnapshotSource:
         return out
 
     def fetch_fred(self, series: Sequence[str], start: dt.date, end: dt.date) -> list[FredFetch]:
-        fred = load_snapshot_fred()
+        by_series = _fred_by_series()
         out = []
         for s in series:
-            f = fred[(fred["series"] == s) & (fred["date"] >= start) & (fred["date"] <= end)]
-            if f.empty:
+            g = by_series.get(s)
+            f = g[(g["date"] >= start) & (g["date"] <= end)] if g is not None else None
+            if f is None or f.empty:
                 out.append(
                     FredFetch(
                         s,
                         None,
-                        "not in the bundled snapshot"
-                        if s not in set(fred["series"])
-                        else f"no observations between {start} and {end}",
+                        "not in the bundled snapshot" if g is None else f"no observations between {start} and {end}",
                         unit=unit_of(s),
                     )
                 )
