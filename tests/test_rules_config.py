@@ -307,3 +307,14 @@ def test_default_rules_paste_into_the_app_config():
 
     cfg = parse_config(DEFAULT_RULES.read_text(encoding="utf-8"), "default_rules.toml")
     assert [r.name for r in cfg.rules] == [r.name for r in load_default_rules()]
+
+
+def test_default_drawdown_summaries_read_without_a_double_negative():
+    from aimonitor.rules import load_default_rules
+
+    rules = {r.name: r for r in load_default_rules()}
+    # ORCL closed 41.0 % under its 52-week high (the snapshot, 2025-12-12): no "-41.0% below"
+    assert (
+        rules["drawdown_warning"].render_summary("ORCL", -0.41) == "ORCL closed -41.0% from its 52-week high (< -25%)"
+    )
+    assert "below" not in rules["drawdown_critical"].render_summary("ORCL", -0.41)
