@@ -313,7 +313,7 @@ def test_default_drawdown_summaries_read_without_a_double_negative():
     from aimonitor.rules import load_default_rules
 
     rules = {r.name: r for r in load_default_rules()}
-    # ORCL closed 41.0 % under its 52-week high (the snapshot, 2025-12-12): no "-41.0% below"
+    # a drawdown of 41 % renders as a signed distance, not as "-41.0% below"
     assert (
         rules["drawdown_warning"].render_summary("ORCL", -0.41) == "ORCL closed -41.0% from its 52-week high (< -25%)"
     )
