@@ -50,6 +50,12 @@ class FakeChannel:
         self.delivered.append(body.rsplit("alert id ", 1)[-1])
 
 
+@pytest.fixture(autouse=True)
+def _work_in_tmp(tmp_path, monkeypatch):
+    """Cycles write alerts to the config's relative ``alerts/``: keep them out of the repository's."""
+    monkeypatch.chdir(tmp_path)
+
+
 def _bars() -> pd.DataFrame:
     with gzip.open(BARS, "rt", encoding="utf-8") as fh:
         return pd.read_csv(fh, parse_dates=["date"])

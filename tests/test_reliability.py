@@ -45,6 +45,12 @@ def _restore_logging():
     root.setLevel(level)
 
 
+@pytest.fixture(autouse=True)
+def _work_in_tmp(tmp_path, monkeypatch):
+    """Cycles write alerts to the config's relative ``alerts/``: keep them out of the repository's."""
+    monkeypatch.chdir(tmp_path)
+
+
 def invoke(db: Path, *args: str, config: Path = CONFIG, env: dict | None = None):
     return CliRunner().invoke(
         cli, ["--config", str(config), "--db", str(db), *args], env={**NO_ENV, **(env or {})}, catch_exceptions=False
