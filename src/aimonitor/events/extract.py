@@ -1116,6 +1116,26 @@ def _subject(sent: str, ents: Sequence[EntityMatch], clauses: Sequence[tuple[int
     return []
 
 
+def _amountless_mention(
+    path: str, quote: str, names: tuple[str, ...], tickers: tuple[str, ...], typ: str, dp: Any, explain: str
+) -> Mention:
+    """A mention with parties and a type but no amount (lower confidence than one with an amount)."""
+    return Mention(
+        article=path,
+        entities=names,
+        tickers=tickers,
+        type=typ,
+        amount=None,
+        unit=None,
+        date_phrase=quote[dp.start : dp.end] if dp else None,
+        resolved_date=dp.date if dp else None,
+        quote=quote,
+        date_precision=dp.precision if dp else None,
+        explain=explain,
+        confidence=_confidence("sentence", True, True, dp.precision if dp else None) * 0.8,
+    )
+
+
 def extract_mentions(article: Article, entities: EntityDictionary | None = None) -> list[Mention]:
     """All deal, financing, credit and market mentions of one article.
 
@@ -1562,42 +1582,29 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 # "英伟达还投资了CoreWeave": an investment between two named parties, no amount
                 typ, cue = "equity_investment", _hit(_INVESTED_IN, masked[: inv.start]).strip()
                 names, tickers = _tickers([e for e in (subject or ents[:1]) if e.entity != inv.entity] + [inv])
-                dp = _pick_date(dates, 0, len(sent))
                 if len(names) >= 2:
                     out.append(
-                        Mention(
-                            article=article.path,
-                            entities=names,
-                            tickers=tickers,
-                            type=typ,
-                            amount=None,
-                            unit=None,
-                            date_phrase=quote[dp.start : dp.end] if dp else None,
-                            resolved_date=dp.date if dp else None,
-                            quote=quote,
-                            date_precision=dp.precision if dp else None,
-                            explain=f"no amount; type {typ} from cue {cue!r}",
-                            confidence=_confidence("sentence", True, True, dp.precision if dp else None) * 0.8,
+                        _amountless_mention(
+                            article.path,
+                            quote,
+                            names,
+                            tickers,
+                            typ,
+                            _pick_date(dates, 0, len(sent)),
+                            f"no amount; type {typ} from cue {cue!r}",
                         )
                     )
             if typ in _AMOUNTLESS and any(not e.entity.is_source for e in ents) and _ACTION.search(masked):
                 names, tickers = _tickers(subject or ents)
-                dp = _pick_date(dates, 0, len(sent))
                 out.append(
-                    Mention(
-                        article=article.path,
-                        entities=names,
-                        tickers=tickers,
-                        type=typ,
-                        amount=None,
-                        unit=None,
-                        date_phrase=quote[dp.start : dp.end] if dp else None,
-                        resolved_date=dp.date if dp else None,
-                        quote=quote,
-                        amount_text=None,
-                        date_precision=dp.precision if dp else None,
-                        explain=f"no amount; type {typ} from sentence cue {cue!r}",
-                        confidence=_confidence("sentence", True, True, dp.precision if dp else None) * 0.8,
+                    _amountless_mention(
+                        article.path,
+                        quote,
+                        names,
+                        tickers,
+                        typ,
+                        _pick_date(dates, 0, len(sent)),
+                        f"no amount; type {typ} from sentence cue {cue!r}",
                     )
                 )
         prev_sent_types = cur_types
