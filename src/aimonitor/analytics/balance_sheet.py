@@ -17,7 +17,8 @@ Pure pandas (no I/O, no clock). Every value on session ``t`` uses only what was 
 * shares: the latest point-in-time count filed on or before ``t``; if none yet, the
   weighted-average basic count of the latest filing that has one (with a warning).
 
-All look-ups are one ``pandas.merge_asof`` per field.
+Every look-up is a binary search of the session dates in the filing dates (one sorted
+set of filing dates per field: the filings that report it).
 """
 
 from __future__ import annotations
@@ -70,6 +71,96 @@ def asof_join(dates: pd.DatetimeIndex, rows: pd.DataFrame, on: str, cols: Iterab
     return merged[[on, *cols]]
 
 
+def to_ns(values: Any) -> np.ndarray:
+    """Datetimes as int64 nanoseconds (NaT as the smallest int64, before every date)."""
+    return pd.DatetimeIndex(values).as_unit("ns").asi8
+
+
+def asof_positions(keys_ns: np.ndarray, dates_ns: np.ndarray) -> np.ndarray:
+    """Row of the last key ``<= date`` for each date (-1 if none), as :func:`asof_join` picks it.
+
+    ``keys_ns`` must be sorted (stably, NaT rows removed); among equal keys the last row wins.
+    """
+    return np.searchsorted(keys_ns, dates_ns, side="right") - 1
+
+
+def _take(values: np.ndarray, pos: np.ndarray, fill: Any) -> np.ndarray:
+    if len(values) == 0:
+        return np.full(len(pos), fill, dtype=values.dtype if values.dtype.kind == "M" else float)
+    out = values[np.maximum(pos, 0)]
+    if out.dtype.kind not in "fM":
+        out = out.astype(float)
+    out[pos < 0] = fill
+    return out
+
+
+def _asof_field(f: pd.DataFrame, field: str, dates_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Filing date (ns) and value of the last filing reporting ``field`` on each date."""
+    rows = f[f[field].notna() & f["filed_date"].notna()]
+    keys = to_ns(rows["filed_date"])
+    pos = asof_positions(keys, dates_ns)
+    return _take(keys.view("M8[ns]"), pos, np.datetime64("NaT")), _take(rows[field].to_numpy(), pos, np.nan)
+
+
+def balance_sheet_arrays(f: pd.DataFrame, symbol: str, dates: pd.DatetimeIndex) -> tuple[dict[str, Any], list[str]]:
+    """:func:`compute_balance_sheet_pit` as numpy arrays, from one company's typed filings.
+
+    ``f`` is :func:`fundamentals_of` for ``symbol``. Keys: ``total_debt``, ``default_point``,
+    ``debt_filed`` (datetime64[ns]), ``debt_period``, ``shares``, ``shares_kind`` (object:
+    ``"count"``, ``"weighted_avg"`` or None), ``shares_filed``, ``operating_leases``.
+    """
+    warns: list[str] = []
+    d_ns = to_ns(dates)
+    st, lt, tot = f["short_term_debt"], f["long_term_debt"], f["total_debt"]
+    total = tot.where(tot.notna(), st + lt)
+    dp = (st + 0.5 * lt).where(st.notna() & lt.notna(), total)
+    has = (total.notna() & f["filed_date"].notna()).to_numpy()
+    keys = to_ns(f["filed_date"][has])
+    pos = asof_positions(keys, d_ns)
+    debt_filed = _take(keys.view("M8[ns]"), pos, np.datetime64("NaT"))
+    per = f["period_end"][has]
+    debt_period = _take(per.to_numpy(), pos, np.datetime64("NaT"))
+    total_d = _take(total[has].to_numpy(dtype=float), pos, np.nan)
+    dp_d = _take(dp[has].to_numpy(dtype=float), pos, np.nan)
+    any_rows = f[f["filed_date"].notna()]
+    any_keys = to_ns(any_rows["filed_date"])
+    any_pos = asof_positions(any_keys, d_ns)
+    stale = np.zeros(len(dates), dtype=bool)
+    if len(keys):  # a later filing without debt than the one whose debt is in use
+        stale = (pos >= 0) & (any_keys[np.maximum(any_pos, 0)] > keys[np.maximum(pos, 0)])
+    if stale.any():
+        latest_period = pd.DatetimeIndex(any_rows["period_end"].to_numpy()[any_pos[stale]])
+        periods = sorted({p.date().isoformat() for p in latest_period})
+        on = dates[stale]
+        warns.append(
+            f"{symbol}: filing(s) for period {', '.join(periods)} report no debt; the previous "
+            f"filing's debt is used from {on[0].date()} to {on[-1].date()}"
+        )
+    c_filed, count = _asof_field(f, "shares_outstanding", d_ns)
+    w_filed, wavg = _asof_field(f, "weighted_avg_basic_shares", d_ns)
+    _, leases = _asof_field(f, "operating_lease_liabilities", d_ns)
+    use_w = np.isnan(count) & ~np.isnan(wavg)
+    if use_w.any():
+        on = dates[use_w]
+        warns.append(
+            f"{symbol}: no point-in-time share count filed yet; weighted-average basic shares used "
+            f"from {on[0].date()} to {on[-1].date()}"
+        )
+    kind = np.full(len(dates), None, dtype=object)
+    kind[~np.isnan(count)] = "count"
+    kind[use_w] = "weighted_avg"
+    return {
+        "total_debt": total_d,
+        "default_point": dp_d,
+        "debt_filed": debt_filed,
+        "debt_period": debt_period,
+        "shares": np.where(use_w, wavg, count),
+        "shares_kind": kind,
+        "shares_filed": np.where(use_w, w_filed, c_filed),
+        "operating_leases": np.where(np.isnan(leases), 0.0, leases),
+    }, warns
+
+
 def compute_balance_sheet_pit(
     fundamentals: pd.DataFrame, symbol: str, dates: pd.DatetimeIndex
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -93,57 +184,18 @@ def compute_balance_sheet_pit(
         ``operating_leases`` (latest filed operating lease liabilities, 0 if none); and
         the warnings raised (stale debt, weighted-average shares). NaN before any filing.
     """
-    f = fundamentals_of(fundamentals, symbol)
-    warns: list[str] = []
-    st, lt, tot = f["short_term_debt"], f["long_term_debt"], f["total_debt"]
-    f["_total"] = tot.where(tot.notna(), st + lt)
-    f["_dp"] = (st + 0.5 * lt).where(st.notna() & lt.notna(), f["_total"])
-    debt_rows = f[f["_total"].notna()].rename(columns={"filed_date": "debt_filed", "period_end": "debt_period"})
-    d = asof_join(dates, debt_rows, "debt_filed", ["debt_period", "_total", "_dp"])
-    latest = asof_join(dates, f.rename(columns={"filed_date": "any_filed"}), "any_filed", ["period_end"])
-    stale = d["debt_filed"].notna() & (latest["any_filed"] > d["debt_filed"])
-    if stale.any():
-        periods = sorted({p.date().isoformat() for p in latest.loc[stale, "period_end"]})
-        warns.append(
-            f"{symbol}: filing(s) for period {', '.join(periods)} report no debt; the previous "
-            f"filing's debt is used from {stale[stale].index[0].date()} to {stale[stale].index[-1].date()}"
-        )
-    c = asof_join(
-        dates,
-        f[f["shares_outstanding"].notna()].rename(columns={"filed_date": "count_filed"}),
-        "count_filed",
-        ["shares_outstanding"],
-    )
-    w = asof_join(
-        dates,
-        f[f["weighted_avg_basic_shares"].notna()].rename(columns={"filed_date": "w_filed"}),
-        "w_filed",
-        ["weighted_avg_basic_shares"],
-    )
-    leases = asof_join(
-        dates,
-        f[f["operating_lease_liabilities"].notna()].rename(columns={"filed_date": "l_filed"}),
-        "l_filed",
-        ["operating_lease_liabilities"],
-    )["operating_lease_liabilities"]
-    use_w = c["shares_outstanding"].isna() & w["weighted_avg_basic_shares"].notna()
-    if use_w.any():
-        warns.append(
-            f"{symbol}: no point-in-time share count filed yet; weighted-average basic shares used "
-            f"from {use_w[use_w].index[0].date()} to {use_w[use_w].index[-1].date()}"
-        )
+    dates = pd.DatetimeIndex(dates)
+    a, warns = balance_sheet_arrays(fundamentals_of(fundamentals, symbol), symbol, dates)
     out = pd.DataFrame(
         {
-            "total_debt": d["_total"].astype(float),
-            "default_point": d["_dp"].astype(float),
-            "debt_filed": d["debt_filed"],
-            "debt_period": d["debt_period"],
-            "shares": c["shares_outstanding"].where(~use_w, w["weighted_avg_basic_shares"]).astype(float),
-            "shares_kind": pd.Series("count", index=dates)
-            .where(c["shares_outstanding"].notna(), None)
-            .where(~use_w, "weighted_avg"),
-            "shares_filed": c["count_filed"].where(~use_w, w["w_filed"]),
-            "operating_leases": leases.astype(float).fillna(0.0),
+            "total_debt": a["total_debt"],
+            "default_point": a["default_point"],
+            "debt_filed": a["debt_filed"],
+            "debt_period": a["debt_period"],
+            "shares": a["shares"],
+            "shares_kind": pd.Series(a["shares_kind"], index=dates, dtype=pd.Series(["count"]).dtype),
+            "shares_filed": a["shares_filed"],
+            "operating_leases": a["operating_leases"],
         },
         index=dates,
     )
@@ -221,17 +273,30 @@ def compute_debt_bridge(
         (``;``-joined, empty string when none).
     """
     dates = pd.DatetimeIndex(balance_sheet.index)
+    ev = events[events["symbol"] == symbol] if len(events) else events
+    total, ids = bridge_arrays(ev, dates, to_ns(balance_sheet["debt_period"]), include_unconfirmed=include_unconfirmed)
+    return pd.Series(total, index=dates), pd.Series(ids, index=dates)
+
+
+def bridge_arrays(
+    events: pd.DataFrame, dates: pd.DatetimeIndex, period_ns: np.ndarray, *, include_unconfirmed: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`compute_debt_bridge` on arrays: ``events`` are one company's, ``period_ns`` the
+    period end (int64 ns, NaT smallest) of the filing in use on each of ``dates``."""
     total = np.zeros(len(dates))
     ids = np.array([""] * len(dates), dtype=object)
-    ev = events[events["symbol"] == symbol] if len(events) else events
-    period = pd.to_datetime(balance_sheet["debt_period"])
-    for e in ev.itertuples(index=False):
+    if len(events) == 0:
+        return total, ids
+    rows = np.arange(len(dates))
+    for e in events.itertuples(index=False):
         if not (e.confirmed or include_unconfirmed):
             continue
         day = pd.Timestamp(e.announce_date)
         side = "left" if e.timing in ("pre", "intraday") else "right"
         first = dates.searchsorted(day, side=side)
-        on = (np.arange(len(dates)) >= first) & ~(period >= day).to_numpy()
+        # a filing whose period ends on or after the announcement includes the raise (NaT: no filing)
+        included = (period_ns >= day.as_unit("ns").value) & (period_ns != np.iinfo(np.int64).min)
+        on = (rows >= first) & ~included
         total[on] += e.amount_usd
         ids[on] = [f"{x};{e.event_id}" if x else e.event_id for x in ids[on]]
-    return pd.Series(total, index=dates), pd.Series(ids, index=dates)
+    return total, ids

@@ -51,8 +51,6 @@ TRADING_DAYS = 252
 #: has a removable 0/0 singularity at r = 0).
 MIN_RATE = 1e-6
 
-ArrayLike = "np.ndarray | float | pd.Series"
-
 
 def _arr(x: object) -> np.ndarray:
     return np.asarray(x, dtype=float)
@@ -171,14 +169,92 @@ def creditgrades_spread(
     rr = np.maximum(_arr(r), MIN_RATE)
     ln_d, sigma_star, lm, rr = np.broadcast_arrays(ln_d, sigma_star, lm, rr)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        p0 = _survival_from(ln_d, lm)
+        disc = np.exp(-rr * tenor)
+    return _spread_bp(ln_d, sigma_star, lm, rr, p0, disc, tenor, recovery)
+
+
+def _spread_bp(
+    ln_d: np.ndarray,
+    sigma_star: np.ndarray,
+    lm: np.ndarray,
+    rr: np.ndarray,
+    p0: np.ndarray,
+    disc: np.ndarray,
+    tenor: float,
+    recovery: float,
+) -> np.ndarray:
+    """Eq. 2.16 from the prepared inputs (``p0 = P(0)``, ``disc = e^{-rT}``; see :func:`creditgrades_spread`)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         xi = lm**2 / sigma_star**2
         z = np.sqrt(0.25 + 2.0 * rr / sigma_star**2)
-        p0 = _survival_from(ln_d, lm)
         pt = _survival_from(ln_d, np.sqrt(sigma_star**2 * tenor + lm**2))
         h = np.exp(rr * xi) * (_g(tenor + xi, ln_d, sigma_star, z) - _g(xi, ln_d, sigma_star, z))
-        c = rr * (1.0 - recovery) * (1.0 - p0 + h) / (p0 - pt * np.exp(-rr * tenor) - h)
+        c = rr * (1.0 - recovery) * (1.0 - p0 + h) / (p0 - pt * disc - h)
     c = np.where(np.isfinite(c), np.maximum(c, 0.0), np.nan)
     return c * 1e4
+
+
+def creditgrades_implied_vol(
+    price: object,
+    dps: object,
+    r: object,
+    spread_bp: object,
+    *,
+    tenor: float = 5.0,
+    lbar: float = 0.5,
+    lam: float = 0.3,
+    recovery: float = 0.4,
+    bounds: tuple[float, float] = (0.02, 4.0),
+    iterations: int = 50,
+) -> np.ndarray:
+    """Equity volatility at which :func:`creditgrades_spread` equals ``spread_bp`` (bisection).
+
+    Parameters
+    ----------
+    price, dps, r : array_like
+        Share price, debt per share and continuously compounded rate.
+    spread_bp : array_like
+        Target spread (bp).
+    tenor, lbar, lam, recovery
+        As in :func:`creditgrades_spread`.
+    bounds : (float, float)
+        Search interval; targets outside the model's reach return the nearer bound.
+    iterations : int
+        Halvings of the interval.
+
+    Returns
+    -------
+    numpy.ndarray
+        The midpoint of the last interval (the spread increases with σ); NaN where an input
+        is missing or the target is not positive. Every element is bisected on its own, so
+        the result of one element does not depend on the others in the call; the parts of
+        the spread that do not depend on σ are computed once, with the same operations as
+        :func:`creditgrades_spread`, so each step evaluates exactly the spread that
+        function returns.
+    """
+    p, d, rr0, tgt = np.broadcast_arrays(*(_arr(x) for x in (price, dps, r, spread_bp)))
+    lb, lm0 = _arr(lbar), _arr(lam)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        barrier = lb * d
+        bad = ~((p > 0) & (barrier > 0) & (lm0 >= 0))  # σ > 0 throughout the search
+        ln_d = np.where(bad, np.nan, np.log((p + barrier) / barrier) + lm0**2)
+        lm = np.where(bad, np.nan, np.broadcast_to(lm0, p.shape))
+        above = p + barrier
+        rr = np.maximum(rr0, MIN_RATE)
+        p0 = _survival_from(ln_d, lm)
+        disc = np.exp(-rr * tenor)
+        lo = np.full(p.shape, bounds[0])
+        hi = np.full(p.shape, bounds[1])
+        for _ in range(iterations):
+            mid = 0.5 * (lo + hi)
+            sigma_star = np.where(bad, np.nan, mid * p / above)
+            m = _spread_bp(ln_d, sigma_star, lm, rr, p0, disc, tenor, recovery)
+            up = m < tgt
+            lo = np.where(up, mid, lo)
+            hi = np.where(up, hi, mid)
+    out = 0.5 * (lo + hi)
+    return np.where(np.isfinite(p + d + rr0 + tgt) & (tgt > 0), out, np.nan)
 
 
 # ---------------------------------------------------------------------------- Merton
@@ -260,19 +336,27 @@ def merton_solve(
     sv = np.where(valid, se * e / (e + f), np.nan)
     sq = np.sqrt(t)
     converged = ~valid
+    # only the elements still iterating are updated: each element's sequence is the same
+    # as if the whole array were iterated, and a long array costs what its slow elements cost
+    flat_v, flat_sv = v.reshape(-1), sv.reshape(-1)
+    fe, fse, ff, fr = (x.reshape(-1) for x in (e, se, f, rr))
+    active = np.flatnonzero(~converged.reshape(-1))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for _ in range(max_iter):
-            d1 = (np.log(v / f) + (rr + 0.5 * sv**2) * t) / (sv * sq)
-            d2 = d1 - sv * sq
-            n1 = ndtr(d1)
-            v_new = (e + f * np.exp(-rr * t) * ndtr(d2)) / n1
-            sv_new = se * e / (v_new * n1)
-            done = (np.abs(v_new - v) <= tol * np.abs(v)) & (np.abs(sv_new - sv) <= tol * np.abs(sv))
-            v = np.where(converged, v, v_new)
-            sv = np.where(converged, sv, sv_new)
-            converged = converged | done
-            if converged.all():
+            if active.size == 0:
                 break
+            va, sva, ea, sea, fa, ra = (x[active] for x in (flat_v, flat_sv, fe, fse, ff, fr))
+            d1 = (np.log(va / fa) + (ra + 0.5 * sva**2) * t) / (sva * sq)
+            d2 = d1 - sva * sq
+            n1 = ndtr(d1)
+            v_new = (ea + fa * np.exp(-ra * t) * ndtr(d2)) / n1
+            sv_new = sea * ea / (v_new * n1)
+            done = (np.abs(v_new - va) <= tol * np.abs(va)) & (np.abs(sv_new - sva) <= tol * np.abs(sva))
+            flat_v[active] = v_new
+            flat_sv[active] = sv_new
+            active = active[~done]
+    converged = np.ones(v.shape, dtype=bool)
+    converged.reshape(-1)[active] = False
     todo = np.flatnonzero(~converged & valid)
     for i in todo:  # rare: very high leverage or volatility
         ei, sei, fi, ri = e.flat[i], se.flat[i], f.flat[i], rr.flat[i]
@@ -592,45 +676,6 @@ def compute_return_count(prices: pd.Series, *, window: int, skip_first: int = 0)
     return (n - skip_first).clip(lower=0, upper=window).astype(float)
 
 
-def compute_peer_vol(
-    prices: pd.DataFrame,
-    *,
-    method: VolMethod = "blend",
-    window: int = 250,
-    halflife: float = 30.0,
-    estimator: VolEstimator = "squared",
-    jump_threshold: float = 4.0,
-) -> pd.Series:
-    """Cross-sectional average volatility of peers that have a full window, point in time.
-
-    Parameters
-    ----------
-    prices : DataFrame
-        Daily closes of the peer stocks (a column each).
-    method, window, halflife, estimator, jump_threshold
-        Estimator of each peer's volatility (as in :func:`compute_equity_vol`).
-
-    Returns
-    -------
-    Series
-        ``sqrt(mean_i σ_i²)`` over the peers with at least ``window`` returns on that date
-        (the root of the average *variance*, the usual way to pool volatilities); NaN on
-        dates where no peer has a full window.
-    """
-    if prices.shape[1] == 0:
-        return pd.Series(np.nan, index=prices.index, dtype=float)
-    vol = compute_equity_vol(
-        prices,
-        method=method,
-        window=window,
-        halflife=halflife,
-        min_obs=window,
-        estimator=estimator,
-        jump_threshold=jump_threshold,
-    )
-    return np.sqrt((vol**2).mean(axis=1, skipna=True)).where(vol.notna().any(axis=1))
-
-
 def shrink_vol_to_prior(vol: object, n_obs: object, prior_vol: object, target_obs: float) -> np.ndarray:
     """Pool a short-history volatility with a prior, the prior worth the missing sessions.
 
@@ -641,7 +686,7 @@ def shrink_vol_to_prior(vol: object, n_obs: object, prior_vol: object, target_ob
     n_obs : array_like
         Returns behind ``vol`` (see :func:`compute_return_count`).
     prior_vol : array_like
-        Prior volatility, e.g. :func:`compute_peer_vol` of comparable stocks. NaN = no prior.
+        Prior volatility, e.g. the root-mean variance of comparable stocks. NaN = no prior.
     target_obs : float
         Length of the long-horizon window the proxy is meant to use (sessions).
 

@@ -60,10 +60,13 @@ from scipy import optimize
 
 from aimonitor.analytics import credit
 from aimonitor.analytics.balance_sheet import (
-    asof_join,
+    asof_positions,
+    balance_sheet_arrays,
+    bridge_arrays,
     compute_balance_sheet_pit,
-    compute_debt_bridge,
     debt_raise_events,
+    fundamentals_of,
+    to_ns,
 )
 from aimonitor.analytics.benchmarks import (
     ETF_DURATIONS,
@@ -73,7 +76,7 @@ from aimonitor.analytics.benchmarks import (
     compute_benchmarks,
     compute_etf_spread_proxy,
 )
-from aimonitor.errors import DataError, InsufficientData
+from aimonitor.errors import AimonitorError, DataError, InsufficientData
 
 log = logging.getLogger(__name__)
 
@@ -275,13 +278,27 @@ def lag_to_sessions(frame: pd.DataFrame, sessions: pd.DatetimeIndex, lag: int) -
     return out.groupby(level=0).last()
 
 
-def _rate_cc(rates: pd.DataFrame, series: str, dates: pd.DatetimeIndex) -> pd.Series:
+def _asof_series(s: pd.Series, dates_ns: np.ndarray) -> np.ndarray:
+    """Values of ``s`` (date index) as of each date: the last observation on or before it."""
+    s = s[s.index.notna()]
+    keys = to_ns(s.index)
+    order = np.argsort(keys, kind="stable")
+    pos = asof_positions(keys[order], dates_ns)
+    vals = s.to_numpy(dtype=float)[order]
+    return np.where(pos >= 0, vals[np.maximum(pos, 0)] if len(vals) else np.nan, np.nan)
+
+
+def _rate_cc_values(rates: pd.DataFrame, series: str, dates: pd.DatetimeIndex) -> np.ndarray:
     """Continuously compounded rate (fraction) from a FRED bond-equivalent yield in bp."""
     if series not in rates.columns:
         raise InsufficientData(f"risk-free series {series} not found in the rates; fetch FRED {series} first")
-    s = rates[series].dropna().astype(float)
-    y = asof_join(dates, pd.DataFrame({"d": s.index, "y": s.values}), "d", ["y"])["y"] / 1e4
+    y = _asof_series(rates[series].dropna().astype(float), to_ns(dates)) / 1e4
     return 2.0 * np.log1p(y / 2.0)
+
+
+def _rate_cc(rates: pd.DataFrame, series: str, dates: pd.DatetimeIndex) -> pd.Series:
+    """:func:`_rate_cc_values` as a Series on ``dates``."""
+    return pd.Series(_rate_cc_values(rates, series, dates), index=dates, name="y")
 
 
 def _quotes_of(quotes: pd.DataFrame | None, symbol: str, tenor: float) -> pd.DataFrame:
@@ -302,6 +319,31 @@ def _quotes_of(quotes: pd.DataFrame | None, symbol: str, tenor: float) -> pd.Dat
     return q.dropna(subset=["spread_bp"]).sort_values("date")[
         ["date", "spread_bp", *(["source"] if "source" in q else [])]
     ]
+
+
+def _quotes_by_symbol(quotes: pd.DataFrame | None, symbols: Sequence[str], tenor: float) -> dict[str, pd.DataFrame]:
+    """:func:`_quotes_of` of each symbol, the quote frame parsed once."""
+    if quotes is None or len(quotes) == 0:
+        return {}
+    q = quotes
+    ent = "entity" if "entity" in q.columns else "symbol"
+    if "tenor_years" in q.columns:
+        yrs = pd.to_numeric(q["tenor_years"], errors="coerce")
+    elif "tenor" in q.columns:
+        yrs = pd.to_numeric(q["tenor"].astype(str).str.upper().str.rstrip("Y"), errors="coerce")
+    else:
+        yrs = pd.Series(tenor, index=q.index)
+    q = q[np.isclose(yrs.astype(float), tenor)]
+    key = q[ent].astype(str).str.upper()
+    want = set(symbols)
+    q = q[key.isin(want)]
+    try:
+        q = q.assign(date=pd.to_datetime(q["date"]), spread_bp=pd.to_numeric(q["spread_bp"], errors="coerce"))
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"CDS quotes: unreadable date ({exc}); fix the quote file and import it again") from exc
+    q = q.dropna(subset=["spread_bp"])
+    cols = ["date", "spread_bp", *(["source"] if "source" in q else [])]
+    return {str(s): g.sort_values("date")[cols] for s, g in q.groupby(key[q.index], sort=False)}
 
 
 # ---------------------------------------------------------------------------- calibration
@@ -363,13 +405,23 @@ def _calibrate_name(
 ) -> tuple[float, float, pd.Timestamp | None, list[str]]:
     """The calibration in force on the last session of ``inputs`` (k, residual, quote date)."""
     dates = pd.DatetimeIndex(inputs.index)
+    cols = {c: inputs[c].to_numpy(dtype=float) for c in ("px", "vol", "dps", "r")}
+    return _calibrate_arrays(q, dates, cols, params, symbol)
+
+
+def _calibrate_arrays(
+    q: pd.DataFrame, dates: pd.DatetimeIndex, inputs: Mapping[str, np.ndarray], params: CreditParams, symbol: str
+) -> tuple[float, float, pd.Timestamp | None, list[str]]:
+    """:func:`_calibrate_name` with the model inputs as arrays on ``dates``."""
     q = q[(q["date"] >= dates[0]) & (q["date"] <= dates[-1])]
     if q.empty:
         return math.nan, math.nan, None, []
     qd = pd.Timestamp(q["date"].iloc[-1])
     win = q[q["date"] > qd - pd.Timedelta(days=params.calibration_lookback_days)]
-    x = asof_join(pd.DatetimeIndex(win["date"]), inputs.reset_index(names="d"), "d", ["px", "vol", "dps", "r"])
-    age = (qd - pd.DatetimeIndex(win["date"])).days.to_numpy().astype(float)
+    wd = pd.DatetimeIndex(win["date"])
+    pos = asof_positions(to_ns(dates), to_ns(wd))
+    x = {c: np.where(pos >= 0, v[np.maximum(pos, 0)], np.nan) for c, v in inputs.items()}
+    age = (qd - wd).days.to_numpy().astype(float)
     k, resid = calibrate_vol_scale(
         x["px"],
         x["vol"],
@@ -415,26 +467,27 @@ def implied_equity_vol(
     -------
     numpy.ndarray
         σ with ``creditgrades_spread(price, σ, dps, r) = spread_bp`` (the spread increases
-        with σ); NaN where an input is missing.
+        with σ; 50 halvings of ``bounds``, :func:`aimonitor.analytics.credit.creditgrades_implied_vol`);
+        NaN where an input is missing.
     """
-    p, d, rr, tgt = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (price, dps, r, spread_bp)))
-    lo = np.full(p.shape, bounds[0])
-    hi = np.full(p.shape, bounds[1])
-    for _ in range(50):
-        mid = 0.5 * (lo + hi)
-        m = credit.creditgrades_spread(p, mid, d, rr, lbar=params.global_recovery, **params.cg_kwargs())
-        up = m < tgt
-        lo = np.where(up, mid, lo)
-        hi = np.where(up, hi, mid)
-    out = 0.5 * (lo + hi)
-    return np.where(np.isfinite(p + d + rr + tgt) & (tgt > 0), out, np.nan)
+    return credit.creditgrades_implied_vol(
+        price,
+        dps,
+        r,
+        spread_bp,
+        tenor=params.tenor_years,
+        lbar=params.global_recovery,
+        lam=params.barrier_uncertainty,
+        recovery=params.cds_recovery,
+        bounds=bounds,
+    )
 
 
 # ---------------------------------------------------------------------------- band, term structure
 
 
 def compute_band(
-    price: object, sigma_s: object, dps: object, r: object, params: CreditParams, *, vol_scale: float = 1.0
+    price: object, sigma_s: object, dps: object, r: object, params: CreditParams, *, vol_scale: object = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lowest and highest proxy over the documented parameter box (bp).
 
@@ -444,7 +497,7 @@ def compute_band(
         Model inputs (``sigma_s`` before any calibrated scale).
     params : CreditParams
         ``band_vol_scale``, ``band_lbar``, ``band_lambda`` and the point parameters.
-    vol_scale : float, default 1.0
+    vol_scale : float or array_like, default 1.0
         Calibrated volatility scale applied before the band's own scale.
 
     Returns
@@ -454,15 +507,26 @@ def compute_band(
         itself (so ``low <= spread <= high``). CreditGrades is monotone in each of σ, L̄
         and λ, so the corners bound the box.
     """
-    sig = np.asarray(sigma_s, dtype=float) * vol_scale
-    corners = [(1.0, params.global_recovery, params.barrier_uncertainty)]
+    return _band(price, np.asarray(sigma_s, dtype=float) * vol_scale, dps, r, params)
+
+
+def _band(
+    price: object, sig: np.ndarray, dps: object, r: object, params: CreditParams, point: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`compute_band` of the scaled volatility ``sig``; ``point`` is the spread at the
+    point parameters when already computed (the same numbers the point corner gives)."""
+    point_corner = (1.0, params.global_recovery, params.barrier_uncertainty)
+    corners = [point_corner]
     for a in params.band_vol_scale:
         for b in params.band_lbar:
             for c in params.band_lambda:
-                corners.append((a, b, c))
+                if (a, b, c) not in corners:  # a repeated corner cannot move the min or the max
+                    corners.append((a, b, c))
     vals = np.stack(
         [
-            credit.creditgrades_spread(
+            point
+            if point is not None and (a, b, c) == point_corner
+            else credit.creditgrades_spread(
                 price, sig * a, dps, r, tenor=params.tenor_years, lbar=b, lam=c, recovery=params.cds_recovery
             )
             for a, b, c in corners
@@ -523,88 +587,343 @@ def compute_term_structure(
     return out
 
 
-# ---------------------------------------------------------------------------- one name
+# ---------------------------------------------------------------------------- one name, many names
+
+#: Columns of :func:`compute_name_proxy` (and of ``SpreadPanel.names`` after ``date, symbol``).
+NAME_COLUMNS = (
+    "close",
+    "equity_vol",
+    "equity_vol_own",
+    "vol_prior_weight",
+    "total_debt",
+    "debt_bridged",
+    "debt_bridge_events",
+    "operating_leases",
+    "debt_cg",
+    "default_point",
+    "shares",
+    "shares_kind",
+    "market_cap",
+    "debt_per_share",
+    "rate",
+    "spread_uncal_bp",
+    "vol_scale",
+    "fit_residual",
+    "calibrated_on",
+    "spread_bp",
+    "spread_bp_low",
+    "spread_bp_high",
+    "method",
+    "lbar",
+    "dd_merton",
+    "pd1y_merton",
+    "dd_naive",
+    "pd1y_naive",
+    "debt_filed",
+)
+_STR_COLUMNS = ("debt_bridge_events", "shares_kind", "method")
+#: pandas' dtype of a column of text (``str`` with pandas 3, ``object`` before).
+_STR_DTYPE = pd.Series(["x"]).dtype
 
 
-def _name_volatility(
-    px: pd.Series, symbol: str, params: CreditParams, vol_prior: pd.Series | None, new_listing: bool
-) -> tuple[pd.Series, pd.Series, pd.Series, list[str]]:
-    """Own volatility, pooled volatility and prior weight of one name (see module notes)."""
-    dates = pd.DatetimeIndex(px.index)
-    warns: list[str] = []
-    skip = params.listing_exclude_sessions if new_listing else 0
-    vol_own = credit.compute_equity_vol(
-        px,
-        method=params.vol_method,  # type: ignore[arg-type]
-        window=params.vol_window,
-        halflife=params.vol_halflife,
-        min_obs=params.min_vol_observations,
-        skip_first=skip,
-        estimator=params.vol_estimator,  # type: ignore[arg-type]
-        jump_threshold=params.vol_jump_threshold,
-    )
-    assert isinstance(vol_own, pd.Series)
-    if vol_own.isna().all():
+@dataclass
+class _Name:
+    """One name's inputs on its own sessions (those with a close) and, as they are computed,
+    its daily columns (``cols``) and warnings."""
+
+    symbol: str
+    dates: pd.DatetimeIndex
+    px: np.ndarray
+    r: np.ndarray
+    prior: np.ndarray | None  # same-class peer volatility on ``dates`` (None: no peer prior)
+    oas: np.ndarray | None  # rating-bucket OAS (bp) on ``dates`` (None: no bucket series)
+    new_listing: bool
+    warns: list[str] = dataclasses.field(default_factory=list)
+    cols: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def _check_closes(n: _Name) -> None:
+    if len(n.px) == 0:
+        raise InsufficientData(f"{n.symbol}: no closes; fetch its prices first")
+    bad = n.px <= 0
+    if bad.any():
+        raise DataError(
+            f"{n.symbol}: close <= 0 on {n.dates[bad][0].date()}: equity value must be positive; fix the price data"
+        )
+
+
+def _name_debt(n: _Name, filings: pd.DataFrame, events: pd.DataFrame, params: CreditParams) -> None:
+    """Point-in-time balance sheet plus the debt bridged between filings (into ``n.cols``)."""
+    bs, warns = balance_sheet_arrays(filings, n.symbol, n.dates)
+    total, shares = bs["total_debt"], bs["shares"]
+    if np.isnan(total).all():
         raise InsufficientData(
-            f"{symbol}: only {len(px)} closes; the equity volatility needs "
+            f"{n.symbol}: no filing with debt on or before {n.dates[-1].date()}; "
+            f"add total_debt (or short+long-term debt) to the fundamentals"
+        )
+    if np.isnan(shares).all():
+        raise InsufficientData(
+            f"{n.symbol}: no share count filed on or before {n.dates[-1].date()}; "
+            f"add shares_outstanding or weighted_avg_basic_shares to the fundamentals"
+        )
+    if (shares <= 0).any():
+        raise DataError(f"{n.symbol}: share count <= 0 in the fundamentals: equity value must be positive")
+    if (total <= 0).any():
+        zero = n.dates[total <= 0]
+        warns.append(f"{n.symbol}: debt is zero from {zero[0].date()}: no default barrier, proxy is blank there")
+    bridged, ids = bridge_arrays(
+        events, n.dates, to_ns(bs["debt_period"]), include_unconfirmed=params.debt_include_unconfirmed
+    )
+    leases = bs["operating_leases"] if params.debt_includes_leases else 0.0
+    n.cols.update(
+        total_debt=total,
+        debt_bridged=bridged,
+        debt_bridge_events=ids,
+        operating_leases=bs["operating_leases"],
+        debt_cg=total + bridged + leases,
+        # the default point of the diagnostics: a new bond or loan is long-term debt
+        default_point=bs["default_point"] + 0.5 * bridged,
+        shares=shares,
+        shares_kind=bs["shares_kind"],
+        debt_filed=bs["debt_filed"],
+    )
+    n.cols["debt_per_share"] = n.cols["debt_cg"] / shares
+    n.warns += warns
+
+
+def _vol_kwargs(params: CreditParams) -> dict[str, Any]:
+    return {
+        "method": params.vol_method,
+        "window": params.vol_window,
+        "halflife": params.vol_halflife,
+        "estimator": params.vol_estimator,
+        "jump_threshold": params.vol_jump_threshold,
+    }
+
+
+def _own_vols(names: Sequence[_Name], params: CreditParams, skip: int) -> list[np.ndarray]:
+    """Each name's own equity volatility on its sessions, in one call for all of them.
+
+    The closes are stacked right-aligned (NaN above a shorter history): the rolling window,
+    the EWMA and the counts of :func:`aimonitor.analytics.credit.compute_equity_vol` work
+    column by column and a leading NaN changes none of them, so every column equals that
+    function applied to the name's own close series.
+    """
+    if not names:
+        return []
+    rows = max(len(n.px) for n in names)
+    mat = np.full((rows, len(names)), np.nan)
+    for j, n in enumerate(names):
+        mat[rows - len(n.px) :, j] = n.px
+    vol = credit.compute_equity_vol(
+        pd.DataFrame(mat), min_obs=params.min_vol_observations, skip_first=skip, **_vol_kwargs(params)
+    ).to_numpy()
+    return [vol[rows - len(n.px) :, j] for j, n in enumerate(names)]
+
+
+def _return_count(px: np.ndarray, window: int, skip: int) -> np.ndarray:
+    """:func:`aimonitor.analytics.credit.compute_return_count` of a gap-free close array."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ok = np.concatenate([[False], ~np.isnan(np.diff(np.log(px)))]) if len(px) else np.zeros(0, dtype=bool)
+    return np.clip(np.cumsum(ok) - skip, 0, window).astype(float)
+
+
+def _name_volatility(n: _Name, vol_own: np.ndarray, params: CreditParams) -> None:
+    """Own volatility, pooled volatility and prior weight of one name (see module notes)."""
+    symbol = n.symbol
+    skip = params.listing_exclude_sessions if n.new_listing else 0
+    if np.isnan(vol_own).all():
+        raise InsufficientData(
+            f"{symbol}: only {len(n.px)} closes; the equity volatility needs "
             f"{params.min_vol_observations + 1}"
             f"{f' (the first {skip} returns after the listing are left out)' if skip else ''}; "
             f"wait for more sessions"
         )
-    n_obs = credit.compute_return_count(px, window=params.vol_window, skip_first=skip)
-    prior_w = pd.Series(0.0, index=dates)
+    n_obs = _return_count(n.px, params.vol_window, skip)
+    prior_w = np.zeros(len(n.px))
     vol = vol_own
-    if vol_prior is not None and params.vol_prior != "none":
-        pr = vol_prior.reindex(dates)
-        vol = pd.Series(
-            credit.shrink_vol_to_prior(vol_own.values, n_obs.values, pr.values, params.vol_window), index=dates
-        ).where(vol_own.notna())
-        prior_w = (1.0 - n_obs / params.vol_window).clip(lower=0.0).where(pr.notna() & vol_own.notna(), 0.0)
-        used = prior_w > 0
-        if used.any():
-            last = used[used].index[-1]
-            warns.append(
+    if n.prior is not None and params.vol_prior != "none":
+        pr = n.prior
+        own_ok = ~np.isnan(vol_own)
+        vol = np.where(own_ok, credit.shrink_vol_to_prior(vol_own, n_obs, pr, params.vol_window), np.nan)
+        prior_w = np.where(~np.isnan(pr) & own_ok, np.maximum(1.0 - n_obs / params.vol_window, 0.0), 0.0)
+        used = np.flatnonzero(prior_w > 0)
+        if used.size:
+            last = used[-1]
+            n.warns.append(
                 f"{symbol}: fewer than {params.vol_window} returns: equity volatility pooled with its "
-                f"{params.risk_class(symbol)} peers ({pr.loc[last]:.0%} on {last.date()}, weight "
-                f"{prior_w.loc[last]:.0%}) from {used[used].index[0].date()} to {last.date()}"
+                f"{params.risk_class(symbol)} peers ({pr[last]:.0%} on {n.dates[last].date()}, weight "
+                f"{prior_w[last]:.0%}) from {n.dates[used[0]].date()} to {n.dates[last].date()}"
             )
-    if vol.notna().iloc[-1] and n_obs.iloc[-1] < params.vol_window and prior_w.iloc[-1] == 0:
-        warns.append(
-            f"{symbol}: short history ({int(n_obs.iloc[-1])} returns) and no "
+    if not np.isnan(vol[-1]) and n_obs[-1] < params.vol_window and prior_w[-1] == 0:
+        n.warns.append(
+            f"{symbol}: short history ({int(n_obs[-1])} returns) and no "
             f"{params.risk_class(symbol) or 'same-class'} peer with {params.vol_window}: own volatility used"
         )
-    return vol, vol_own, prior_w, warns
+    n.cols.update(equity_vol=vol, equity_vol_own=vol_own, vol_prior_weight=prior_w)
 
 
-def _name_debt(
-    fundamentals: pd.DataFrame, events: pd.DataFrame | None, symbol: str, dates: pd.DatetimeIndex, params: CreditParams
-) -> tuple[pd.DataFrame, list[str]]:
-    """Point-in-time balance sheet plus the debt bridged between filings."""
-    bs, warns = compute_balance_sheet_pit(fundamentals, symbol, dates)
-    if bs["total_debt"].isna().all():
-        raise InsufficientData(
-            f"{symbol}: no filing with debt on or before {dates[-1].date()}; "
-            f"add total_debt (or short+long-term debt) to the fundamentals"
+def _stack(names: Sequence[_Name], *cols: str) -> list[np.ndarray]:
+    return [np.concatenate([np.broadcast_to(n.cols[c], len(n.px)) for n in names]) for c in cols]
+
+
+def _split(values: np.ndarray, names: Sequence[_Name]) -> list[np.ndarray]:
+    return np.split(values, np.cumsum([len(n.px) for n in names])[:-1]) if names else []
+
+
+def _model_names(
+    names: Sequence[_Name],
+    fund: Mapping[str, pd.DataFrame],
+    events: Mapping[str, pd.DataFrame],
+    quotes: Mapping[str, pd.DataFrame],
+    params: CreditParams,
+) -> tuple[list[_Name], dict[str, AimonitorError]]:
+    """The daily proxy of every name, vectorised across names (each step one call for all).
+
+    Returns the modelled names (``cols`` filled, in the given order) and, for the others, the
+    reason (the first check a name fails, in the order :func:`compute_name_proxy` checks).
+    """
+    failed: dict[str, AimonitorError] = {}
+    ok: list[_Name] = []
+    empty_events = debt_raise_events(None)
+    for n in names:
+        try:
+            _check_closes(n)
+            n.cols["close"] = n.px
+            filings = fund.get(n.symbol)
+            if filings is None:
+                filings = fundamentals_of(pd.DataFrame(columns=["symbol", "period_end", "filed_date"]), n.symbol)
+            _name_debt(n, filings, events.get(n.symbol, empty_events), params)
+        except (InsufficientData, DataError) as exc:
+            failed[n.symbol] = exc
+            continue
+        n.cols["rate"] = n.r
+        ok.append(n)
+    # the rating bucket's implied volatility: the prior of a name without a peer, and the
+    # variance every name is shrunk toward (one bisection for all names)
+    has_oas = [n for n in ok if n.oas is not None]
+    want_prior = params.vol_prior == "peers_or_oas"
+    need = [
+        n
+        for n in has_oas
+        if params.oas_prior_weight > 0 or (want_prior and (n.prior is None or np.isnan(n.prior).all()))
+    ]
+    s_oas: dict[str, np.ndarray] = {}
+    if need:
+        px, dps, r = _stack(need, "close", "debt_per_share", "rate")
+        oas = np.concatenate([n.oas for n in need if n.oas is not None])
+        s_oas = {n.symbol: v for n, v in zip(need, _split(implied_equity_vol(px, dps, r, oas, params), need))}
+    for n in has_oas:
+        if want_prior and (n.prior is None or np.isnan(n.prior).all()):
+            n.prior = s_oas[n.symbol]
+            n.warns.append(
+                f"{n.symbol}: no {params.risk_class(n.symbol) or 'same-class'} peer with a full window: the prior "
+                f"volatility is implied by its bucket OAS"
+            )
+    skip = params.listing_exclude_sessions
+    vols: dict[str, np.ndarray] = {}
+    for group in ([n for n in ok if not n.new_listing], [n for n in ok if n.new_listing]):
+        g_skip = skip if group and group[0].new_listing else 0
+        vols.update({n.symbol: v for n, v in zip(group, _own_vols(group, params, g_skip))})
+    modelled: list[_Name] = []
+    for n in ok:
+        try:
+            _name_volatility(n, vols[n.symbol], params)
+        except InsufficientData as exc:
+            failed[n.symbol] = exc
+            continue
+        if params.oas_prior_weight > 0 and n.symbol in s_oas:
+            so = s_oas[n.symbol]
+            wo = params.oas_prior_weight
+            vol = n.cols["equity_vol"]
+            n.cols["equity_vol"] = np.where(np.isnan(so), vol, np.sqrt((1.0 - wo) * vol**2 + wo * so**2))
+        n.cols["market_cap"] = n.px * n.cols["shares"]  # unadjusted close × share count (module notes)
+        modelled.append(n)
+    if not modelled:
+        return [], failed
+    lb = params.global_recovery
+    px, vol, dps, r = _stack(modelled, "close", "equity_vol", "debt_per_share", "rate")
+    uncal = credit.creditgrades_spread(px, vol, dps, r, lbar=lb, **params.cg_kwargs())
+    for n, u in zip(modelled, _split(uncal, modelled)):
+        n.cols.update(spread_uncal_bp=u, vol_scale=1.0, fit_residual=math.nan, calibrated_on=None)
+        q = quotes.get(n.symbol)
+        if params.calibrate and q is not None and not q.empty:
+            inputs = {"px": n.px, "vol": n.cols["equity_vol"], "dps": n.cols["debt_per_share"], "r": n.r}
+            k_fit, resid_fit, on, w = _calibrate_arrays(q, n.dates, inputs, params, n.symbol)
+            n.warns += w
+            if on is not None:
+                n.cols.update(vol_scale=k_fit, fit_residual=resid_fit, calibrated_on=on)
+    (k,) = _stack(modelled, "vol_scale")
+    cal = np.concatenate([np.full(len(n.px), n.cols["calibrated_on"] is not None) for n in modelled])
+    spread = uncal.copy()
+    if cal.any():
+        spread[cal] = credit.creditgrades_spread(
+            px[cal], k[cal] * vol[cal], dps[cal], r[cal], lbar=lb, **params.cg_kwargs()
         )
-    if bs["shares"].isna().all():
-        raise InsufficientData(
-            f"{symbol}: no share count filed on or before {dates[-1].date()}; "
-            f"add shares_outstanding or weighted_avg_basic_shares to the fundamentals"
+    low, high = _band(px, vol * k, dps, r, params, point=spread)
+    mcap, dp = _stack(modelled, "market_cap", "default_point")
+    dd_m, pd_m = credit.merton_distance_to_default(mcap, vol, dp, r, 1.0)
+    lag = credit.TRADING_DAYS
+    drifts = []
+    for n in modelled:
+        past = np.full(len(n.px), np.nan)
+        past[lag:] = n.px[lag:] / n.px[:-lag] - 1.0
+        if np.isnan(past).all() and not np.isnan(n.cols["equity_vol"]).all():
+            n.warns.append(f"{n.symbol}: less than a year of closes: the naive DD uses the risk-free rate as drift")
+        drifts.append(np.where(np.isnan(past), n.r, past))
+    dd_n, pd_n = credit.naive_distance_to_default(mcap, vol, dp, np.concatenate(drifts), 1.0)
+    parts = {
+        "spread_bp": spread,
+        "spread_bp_low": low,
+        "spread_bp_high": high,
+        "dd_merton": dd_m,
+        "pd1y_merton": pd_m,
+        "dd_naive": dd_n,
+        "pd1y_naive": pd_n,
+    }
+    for c, values in parts.items():
+        for n, v in zip(modelled, _split(values, modelled)):
+            n.cols[c] = v
+    for n in modelled:
+        cal_on = n.cols["calibrated_on"]
+        n.cols.update(
+            method="creditgrades" if cal_on is None else "creditgrades_calibrated",
+            lbar=lb,
+            calibrated_on=cal_on if cal_on is not None else pd.NaT,
         )
-    if (bs["shares"] <= 0).any():
-        raise DataError(f"{symbol}: share count <= 0 in the fundamentals: equity value must be positive")
-    if (bs["total_debt"] <= 0).any():
-        zero = bs.index[bs["total_debt"] <= 0]
-        warns.append(f"{symbol}: debt is zero from {zero[0].date()}: no default barrier, proxy is blank there")
-    ev = events if events is not None else debt_raise_events(None)
-    bridged, ids = compute_debt_bridge(ev, bs, symbol, include_unconfirmed=params.debt_include_unconfirmed)
-    bs["debt_bridged"] = bridged
-    bs["debt_bridge_events"] = ids
-    leases = bs["operating_leases"] if params.debt_includes_leases else 0.0
-    bs["debt_cg"] = bs["total_debt"] + bridged + leases
-    # the default point of the diagnostics: a new bond or loan is long-term debt
-    bs["default_point"] = bs["default_point"] + 0.5 * bridged
-    return bs, warns
+    return modelled, failed
+
+
+def _name_frame(n: _Name) -> pd.DataFrame:
+    """One modelled name's daily frame (index ``date``), as :func:`compute_name_proxy` returns it."""
+    data: dict[str, Any] = {}
+    for c in NAME_COLUMNS:
+        v = n.cols[c]
+        data[c] = pd.Series(v, index=n.dates, dtype=_STR_DTYPE) if c in _STR_COLUMNS and np.ndim(v) else v
+    out = pd.DataFrame(data, index=n.dates)
+    out.index.name = "date"
+    return out
+
+
+def _long_frame(names: Sequence[_Name]) -> pd.DataFrame:
+    """The modelled names' columns stacked (``date, symbol`` first), as concatenating every
+    :func:`_name_frame` with its ``symbol`` gives it, built in one step."""
+    lengths = np.array([len(n.px) for n in names])
+    data: dict[str, Any] = {
+        "date": np.concatenate([n.dates.to_numpy() for n in names]),
+        "symbol": pd.array(np.repeat(np.array([n.symbol for n in names], dtype=object), lengths), dtype=_STR_DTYPE),
+    }
+    for c in NAME_COLUMNS:
+        vals = [n.cols[c] for n in names]
+        if all(np.ndim(v) == 1 for v in vals):
+            col = np.concatenate(vals)
+        elif c == "calibrated_on":  # NaT or the quote date: the finest unit of the names' columns
+            stamps = [np.datetime64("NaT", "ns") if v is pd.NaT else pd.Timestamp(v).to_datetime64() for v in vals]
+            col = np.repeat(np.array(stamps, dtype=np.result_type(*stamps)), lengths)
+        else:  # one value per name, repeated over its sessions
+            col = np.repeat(np.array(vals, dtype=object if c in _STR_COLUMNS else float), lengths)
+        data[c] = pd.array(col, dtype=_STR_DTYPE) if c in _STR_COLUMNS else col
+    return pd.DataFrame(data)
 
 
 def compute_name_proxy(
@@ -666,92 +985,26 @@ def compute_name_proxy(
         Non-positive prices or share counts.
     """
     px = close.dropna().astype(float)
-    if px.empty:
-        raise InsufficientData(f"{symbol}: no closes; fetch its prices first")
-    if (px <= 0).any():
-        raise DataError(
-            f"{symbol}: close <= 0 on {px[px <= 0].index[0].date()}: equity value must be positive; fix the price data"
-        )
     dates = pd.DatetimeIndex(px.index)
-    bs, warns = _name_debt(fundamentals, events, symbol, dates, params)
-    r = rate_cc.reindex(dates)
-    dps = bs["debt_cg"] / bs["shares"]
-    no_peer = vol_prior is None or vol_prior.reindex(dates).isna().all()
-    if params.vol_prior == "peers_or_oas" and no_peer and bucket_oas is not None and not bucket_oas.empty:
-        oas = asof_join(dates, pd.DataFrame({"d": bucket_oas.index, "v": bucket_oas.values}), "d", ["v"])["v"]
-        vol_prior = pd.Series(implied_equity_vol(px.values, dps.values, r.values, oas.values, params), index=dates)
-        warns.append(
-            f"{symbol}: no {params.risk_class(symbol) or 'same-class'} peer with a full window: the prior "
-            f"volatility is implied by its bucket OAS"
-        )
-    vol, vol_own, prior_w, w = _name_volatility(px, symbol, params, vol_prior, new_listing)
-    warns += w
-    if params.oas_prior_weight > 0 and bucket_oas is not None and not bucket_oas.empty:
-        oas = asof_join(dates, pd.DataFrame({"d": bucket_oas.index, "v": bucket_oas.values}), "d", ["v"])["v"]
-        s_oas = pd.Series(implied_equity_vol(px.values, dps.values, r.values, oas.values, params), index=dates)
-        wo = params.oas_prior_weight
-        vol = np.sqrt((1.0 - wo) * vol**2 + wo * s_oas**2).where(s_oas.notna(), vol)
-    mcap = px * bs["shares"]  # unadjusted close × share count (see module notes)
-    lb = params.global_recovery
-    uncal = credit.creditgrades_spread(px.values, vol.values, dps.values, r.values, lbar=lb, **params.cg_kwargs())
-    k, resid, cal_on = 1.0, math.nan, None
-    q = _quotes_of(quotes, symbol, params.tenor_years) if quotes is not None else None
-    if params.calibrate and q is not None and not q.empty:
-        inputs = pd.DataFrame({"px": px, "vol": vol, "dps": dps, "r": r})
-        k_fit, resid_fit, on, w = _calibrate_name(q, inputs, params, symbol)
-        warns += w
-        if on is not None:
-            k, resid, cal_on = k_fit, resid_fit, on
-    spread = (
-        uncal
-        if cal_on is None
-        else credit.creditgrades_spread(px.values, k * vol.values, dps.values, r.values, lbar=lb, **params.cg_kwargs())
+    oas = None
+    if bucket_oas is not None and not bucket_oas.empty:
+        oas = _asof_series(bucket_oas, to_ns(dates))
+    n = _Name(
+        symbol,
+        dates,
+        px.to_numpy(),
+        rate_cc.reindex(dates).to_numpy(dtype=float),
+        None if vol_prior is None else vol_prior.reindex(dates).to_numpy(dtype=float),
+        oas,
+        new_listing,
     )
-    low, high = compute_band(px.values, vol.values, dps.values, r.values, params, vol_scale=k)
-    dd_m, pd_m = credit.merton_distance_to_default(mcap.values, vol.values, bs["default_point"].values, r.values, 1.0)
-    past = px / px.shift(credit.TRADING_DAYS) - 1.0
-    if past.isna().all() and vol.notna().any():
-        warns.append(f"{symbol}: less than a year of closes: the naive DD uses the risk-free rate as drift")
-    drift = past.where(past.notna(), r)
-    dd_n, pd_n = credit.naive_distance_to_default(
-        mcap.values, vol.values, bs["default_point"].values, drift.values, 1.0
-    )
-    out = pd.DataFrame(
-        {
-            "close": px,
-            "equity_vol": vol,
-            "equity_vol_own": vol_own,
-            "vol_prior_weight": prior_w,
-            "total_debt": bs["total_debt"],
-            "debt_bridged": bs["debt_bridged"],
-            "debt_bridge_events": bs["debt_bridge_events"],
-            "operating_leases": bs["operating_leases"],
-            "debt_cg": bs["debt_cg"],
-            "default_point": bs["default_point"],
-            "shares": bs["shares"],
-            "shares_kind": bs["shares_kind"],
-            "market_cap": mcap,
-            "debt_per_share": dps,
-            "rate": r,
-            "spread_uncal_bp": uncal,
-            "vol_scale": k,
-            "fit_residual": resid,
-            "calibrated_on": cal_on if cal_on is not None else pd.NaT,
-            "spread_bp": spread,
-            "spread_bp_low": low,
-            "spread_bp_high": high,
-            "method": "creditgrades" if cal_on is None else "creditgrades_calibrated",
-            "lbar": lb,
-            "dd_merton": dd_m,
-            "pd1y_merton": pd_m,
-            "dd_naive": dd_n,
-            "pd1y_naive": pd_n,
-            "debt_filed": bs["debt_filed"],
-        },
-        index=dates,
-    )
-    out.index.name = "date"
-    return out, warns
+    ev = events if events is not None else debt_raise_events(None)
+    fund = {symbol: fundamentals_of(fundamentals, symbol)}
+    quotes_by = _quotes_by_symbol(quotes, [symbol], params.tenor_years)
+    done, failed = _model_names([n], fund, {symbol: ev[ev["symbol"] == symbol] if len(ev) else ev}, quotes_by, params)
+    if failed:
+        raise failed[symbol]
+    return _name_frame(done[0]), done[0].warns
 
 
 # ---------------------------------------------------------------------------- panel
@@ -806,38 +1059,44 @@ class SpreadPanel:
         return self.benchmarks[series].dropna().rename(series)
 
 
-def _class_peer_vols(c: pd.DataFrame, syms: Sequence[str], params: CreditParams) -> dict[str, pd.Series]:
+def _class_peer_vols(c: pd.DataFrame, syms: Sequence[str], params: CreditParams) -> dict[str, np.ndarray]:
     """Leave-one-out root-mean variance of each name's same-class full-window peers.
 
-    Every candidate peer's volatility is computed once (O(N)); a name's prior is the mean
-    of its class's variances without its own.
+    Every candidate peer's volatility is computed once, in one call (O(N)); per class, the
+    sum and the count of the members' variances are taken once and a name's prior is
+    ``sqrt((sum - own) / (count - 1))`` on every session (matrix form, O(N) again). Returns
+    arrays on ``c``'s index.
     """
     if params.vol_prior not in ("peers", "peers_or_oas"):
         return {}
     cands = [p for p in dict.fromkeys(params.vol_prior_symbols) if p in c.columns and params.risk_class(p)]
     if not cands:
         return {}
-    vol = credit.compute_equity_vol(
-        c[cands],
-        method=params.vol_method,  # type: ignore[arg-type]
-        window=params.vol_window,
-        halflife=params.vol_halflife,
-        min_obs=params.vol_window,
-        estimator=params.vol_estimator,  # type: ignore[arg-type]
-        jump_threshold=params.vol_jump_threshold,
-    )
-    var = vol**2
-    out: dict[str, pd.Series] = {}
-    for cls in {params.risk_class(p) for p in cands}:
-        members = [p for p in cands if params.risk_class(p) == cls]
-        tot, cnt = var[members].sum(axis=1, min_count=1), var[members].notna().sum(axis=1)
-        for s in syms:
-            if params.risk_class(s) != cls:
-                continue
-            own = var[s] if s in members else pd.Series(np.nan, index=var.index)
-            n = cnt - own.notna()
-            t = tot - own.fillna(0.0)
-            out[s] = np.sqrt(t / n.where(n > 0))
+    vol = credit.compute_equity_vol(c[cands], min_obs=params.vol_window, **_vol_kwargs(params))
+    var = vol.to_numpy() ** 2
+    col = {p: j for j, p in enumerate(cands)}
+    out: dict[str, np.ndarray] = {}
+    for cls in dict.fromkeys(params.risk_class(p) for p in cands):
+        members = [col[p] for p in cands if params.risk_class(p) == cls]
+        sub = var[:, members]
+        have = ~np.isnan(sub)
+        cnt = have.sum(axis=1)
+        tot = np.zeros(len(var))
+        for j in range(len(members)):  # member by member, in order (as pandas' row sum adds them)
+            tot += np.where(have[:, j], sub[:, j], 0.0)
+        tot[cnt == 0] = np.nan
+        targets = [s for s in syms if params.risk_class(s) == cls]
+        if not targets:
+            continue
+        own = np.full((len(var), len(targets)), np.nan)
+        for j, s in enumerate(targets):
+            if s in col and params.risk_class(s) == cls:
+                own[:, j] = var[:, col[s]]
+        n = cnt[:, None] - ~np.isnan(own)
+        t = tot[:, None] - np.where(np.isnan(own), 0.0, own)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            prior = np.sqrt(t / np.where(n > 0, n, np.nan))
+        out.update({s: prior[:, j] for j, s in enumerate(targets)})
     return out
 
 
@@ -883,53 +1142,91 @@ def compute_spread_panel(
     -------
     SpreadPanel
         Names that cannot be modelled are in ``skipped`` with the reason.
+
+    Raises
+    ------
+    DataError
+        A date that cannot be read in the closes, rates, FRED series, fundamentals or quotes.
+
+    Notes
+    -----
+    Every step runs once for all names (one volatility call, one bisection, one CreditGrades
+    evaluation per parameter set), so the cost grows linearly with the number of names; the
+    numbers are those of modelling each name on its own (:func:`compute_name_proxy`).
     """
     params = params or CreditParams()
     buckets = dict(DEFAULT_BUCKETS if bucket_map is None else bucket_map)
-    c = _wide(closes)
+    try:
+        c = _wide(closes)
+        rt = _wide(rates)
+        fr = _wide(fred)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"credit panel: a date in the closes or FRED series cannot be read ({exc})") from exc
     sessions = pd.DatetimeIndex(c.index)
-    rt = _wide(rates)
-    fr = _wide(fred)
     if params.rate_series not in rt.columns and params.rate_series in fr.columns:
         rt = fr
     rt = lag_to_sessions(rt, sessions, params.fred_lag_sessions)
     fr = lag_to_sessions(fr, sessions, params.fred_lag_sessions)
     syms = [s.upper() for s in symbols] if symbols else [s for s in DEFAULT_SYMBOLS if s in c.columns]
     ev = debt_raise_events(events)
+    ev_by = {str(s): g for s, g in ev.groupby("symbol", sort=False)} if len(ev) else {}
+    fund = fundamentals if fundamentals is not None else pd.DataFrame(columns=["symbol"])
+    present = [s for s in syms if s in c.columns]
+    try:
+        fund_by = _fundamentals_by_symbol(fund, present)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"fundamentals: a period_end or filed_date cannot be read ({exc})") from exc
+    quotes_by = _quotes_by_symbol(cds_quotes, present, params.tenor_years)
+    priors = _class_peer_vols(c, present, params)
+    s_ns = to_ns(sessions)
+    try:
+        rate_all: np.ndarray | None = _rate_cc_values(rt, params.rate_series, sessions)
+        rate_err = ""
+    except InsufficientData as exc:
+        rate_all, rate_err = None, str(exc)
+    oas_all = {
+        b: _asof_series(fr[b].dropna().astype(float), s_ns)
+        for b in dict.fromkeys(buckets.get(s) for s in present)
+        if b and b in fr.columns and fr[b].notna().any()
+    }
+    first_session = sessions[0] if len(sessions) else None
+    reasons: dict[str, str] = {}
+    todo: list[_Name] = []
+    for sym in syms:
+        if sym not in c.columns:
+            reasons[sym] = f"{sym}: no closes; fetch its prices first"
+            continue
+        if rate_all is None:
+            reasons[sym] = rate_err
+            continue
+        col = c[sym].to_numpy(dtype=float)
+        pos = np.flatnonzero(~np.isnan(col))
+        prior = priors.get(sym)
+        oas = oas_all.get(buckets.get(sym) or "")
+        todo.append(
+            _Name(
+                sym,
+                sessions[pos],
+                col[pos],
+                rate_all[pos],
+                None if prior is None else prior[pos],
+                None if oas is None else oas[pos],
+                bool(len(pos) and first_session is not None and sessions[pos[0]] > first_session),
+            )
+        )
+    done, failed = _model_names(todo, fund_by, ev_by, quotes_by, params)
+    reasons.update({s: str(e) for s, e in failed.items()})
+    by_sym = {n.symbol: n for n in done}
     warns: list[str] = []
     skipped: dict[str, str] = {}
-    frames = []
-    fund = fundamentals if fundamentals is not None else pd.DataFrame(columns=["symbol"])
-    first_session = sessions[0] if len(sessions) else None
-    priors = _class_peer_vols(c, [s for s in syms if s in c.columns], params)
     for sym in syms:
-        try:
-            if sym not in c.columns:
-                raise InsufficientData(f"{sym}: no closes; fetch its prices first")
-            px = c[sym]
-            r = _rate_cc(rt, params.rate_series, pd.DatetimeIndex(px.dropna().index))
-            first = px.first_valid_index()
-            new_listing = bool(first is not None and first_session is not None and first > first_session)
-            bser = buckets.get(sym)
-            df, w = compute_name_proxy(
-                px,
-                fund,
-                r,
-                sym,
-                cds_quotes,
-                params,
-                vol_prior=priors.get(sym),
-                new_listing=new_listing,
-                events=ev,
-                bucket_oas=fr[bser].dropna().astype(float) if bser and bser in fr.columns else None,
-            )
-        except (InsufficientData, DataError) as exc:
-            skipped[sym] = str(exc)
-            log.info("%s", exc)  # returned in SpreadPanel.skipped; the caller reports it
-            continue
-        warns.extend(w)
-        frames.append(df.reset_index().assign(symbol=sym))
-    names = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["date", "symbol"])
+        if sym in by_sym:
+            warns.extend(by_sym[sym].warns)
+        elif sym in reasons:
+            skipped[sym] = reasons[sym]
+            log.info("%s", reasons[sym])  # returned in SpreadPanel.skipped; the caller reports it
+    modelled = [by_sym[s] for s in syms if s in by_sym]
+    names = _long_frame(modelled) if modelled else pd.DataFrame(columns=["date", "symbol"])
     names = names[["date", "symbol"] + [x for x in names.columns if x not in ("date", "symbol")]]
     bench = compute_benchmarks(fr, c, adj_closes=adj_closes)
     q = (
@@ -944,6 +1241,14 @@ def compute_spread_panel(
     for msg in warns:
         log.info("%s", msg)
     return SpreadPanel(names, bench, q, buckets, skipped, tuple(warns), params)
+
+
+def _fundamentals_by_symbol(fundamentals: pd.DataFrame, symbols: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """:func:`aimonitor.analytics.balance_sheet.fundamentals_of` of each symbol."""
+    if len(fundamentals) == 0 or "symbol" not in fundamentals.columns:
+        return {}
+    want = fundamentals[fundamentals["symbol"].isin(list(symbols))]
+    return {str(s): fundamentals_of(g, str(s)) for s, g in want.groupby("symbol", sort=False)}
 
 
 # ---------------------------------------------------------------------------- widening
