@@ -94,42 +94,84 @@ def _take(values: np.ndarray, pos: np.ndarray, fill: Any) -> np.ndarray:
     return out
 
 
-def _asof_field(f: pd.DataFrame, field: str, dates_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+_NAT = np.iinfo(np.int64).min
+
+
+def filing_arrays(filings: pd.DataFrame) -> dict[str, np.ndarray]:
+    """One company's typed, sorted filings (:func:`fundamentals_of`) as numpy arrays:
+    ``filed`` (int64 ns, NaT smallest), ``period`` (datetime64) and the numeric fields."""
+    out = {c: filings[c].to_numpy(dtype=float) for c in _NUMERIC}
+    out["filed"] = to_ns(filings["filed_date"])
+    out["period"] = filings["period_end"].to_numpy()
+    return out
+
+
+def filing_arrays_by_symbol(fundamentals: pd.DataFrame, symbols: Iterable[str]) -> dict[str, dict[str, np.ndarray]]:
+    """:func:`filing_arrays` of :func:`fundamentals_of` for each symbol, the frame typed once."""
+    want = list(symbols)
+    if len(fundamentals) == 0 or "symbol" not in fundamentals.columns:
+        return {}
+    f = fundamentals[fundamentals["symbol"].isin(want)]
+    period = pd.to_datetime(f["period_end"]).to_numpy() if "period_end" in f.columns else None
+    filed = to_ns(pd.to_datetime(f["filed_date"])) if "filed_date" in f.columns else None
+    if period is None or filed is None:
+        raise KeyError("period_end" if period is None else "filed_date")
+    nums = {
+        c: pd.to_numeric(f[c], errors="coerce").to_numpy(dtype=float) if c in f.columns else np.full(len(f), np.nan)
+        for c in _NUMERIC
+    }
+    sym = f["symbol"].to_numpy()
+    big = np.iinfo(np.int64).max
+    per_key = np.where(pd.isna(period), big, to_ns(period))
+    fil_key = np.where(filed == _NAT, big, filed)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for s in dict.fromkeys(want):
+        rows = np.flatnonzero(sym == s)
+        if not len(rows):
+            continue
+        # as fundamentals_of sorts: by filing date, then period end, NaT last, ties kept in order
+        rows = rows[np.lexsort((per_key[rows], fil_key[rows]))]
+        out[s] = {c: v[rows] for c, v in nums.items()} | {"filed": filed[rows], "period": period[rows]}
+    return out
+
+
+def _asof_field(f: Mapping[str, np.ndarray], field: str, dates_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Filing date (ns) and value of the last filing reporting ``field`` on each date."""
-    rows = f[f[field].notna() & f["filed_date"].notna()]
-    keys = to_ns(rows["filed_date"])
+    rows = ~np.isnan(f[field]) & (f["filed"] != _NAT)
+    keys = f["filed"][rows]
     pos = asof_positions(keys, dates_ns)
-    return _take(keys.view("M8[ns]"), pos, np.datetime64("NaT")), _take(rows[field].to_numpy(), pos, np.nan)
+    return _take(keys.view("M8[ns]"), pos, np.datetime64("NaT")), _take(f[field][rows], pos, np.nan)
 
 
-def balance_sheet_arrays(f: pd.DataFrame, symbol: str, dates: pd.DatetimeIndex) -> tuple[dict[str, Any], list[str]]:
-    """:func:`compute_balance_sheet_pit` as numpy arrays, from one company's typed filings.
+def balance_sheet_arrays(
+    f: Mapping[str, np.ndarray], symbol: str, dates: pd.DatetimeIndex
+) -> tuple[dict[str, Any], list[str]]:
+    """:func:`compute_balance_sheet_pit` as numpy arrays, from one company's :func:`filing_arrays`.
 
-    ``f`` is :func:`fundamentals_of` for ``symbol``. Keys: ``total_debt``, ``default_point``,
-    ``debt_filed`` (datetime64[ns]), ``debt_period``, ``shares``, ``shares_kind`` (object:
-    ``"count"``, ``"weighted_avg"`` or None), ``shares_filed``, ``operating_leases``.
+    Keys: ``total_debt``, ``default_point``, ``debt_filed`` (datetime64[ns]), ``debt_period``,
+    ``shares``, ``shares_kind`` (object: ``"count"``, ``"weighted_avg"`` or None),
+    ``shares_filed``, ``operating_leases``.
     """
     warns: list[str] = []
     d_ns = to_ns(dates)
     st, lt, tot = f["short_term_debt"], f["long_term_debt"], f["total_debt"]
-    total = tot.where(tot.notna(), st + lt)
-    dp = (st + 0.5 * lt).where(st.notna() & lt.notna(), total)
-    has = (total.notna() & f["filed_date"].notna()).to_numpy()
-    keys = to_ns(f["filed_date"][has])
+    total = np.where(np.isnan(tot), st + lt, tot)
+    dp = np.where(~np.isnan(st) & ~np.isnan(lt), st + 0.5 * lt, total)
+    filed_ok = f["filed"] != _NAT
+    has = ~np.isnan(total) & filed_ok
+    keys = f["filed"][has]
     pos = asof_positions(keys, d_ns)
     debt_filed = _take(keys.view("M8[ns]"), pos, np.datetime64("NaT"))
-    per = f["period_end"][has]
-    debt_period = _take(per.to_numpy(), pos, np.datetime64("NaT"))
-    total_d = _take(total[has].to_numpy(dtype=float), pos, np.nan)
-    dp_d = _take(dp[has].to_numpy(dtype=float), pos, np.nan)
-    any_rows = f[f["filed_date"].notna()]
-    any_keys = to_ns(any_rows["filed_date"])
+    debt_period = _take(f["period"][has], pos, np.datetime64("NaT"))
+    total_d = _take(total[has], pos, np.nan)
+    dp_d = _take(dp[has], pos, np.nan)
+    any_keys = f["filed"][filed_ok]
     any_pos = asof_positions(any_keys, d_ns)
     stale = np.zeros(len(dates), dtype=bool)
     if len(keys):  # a later filing without debt than the one whose debt is in use
         stale = (pos >= 0) & (any_keys[np.maximum(any_pos, 0)] > keys[np.maximum(pos, 0)])
     if stale.any():
-        latest_period = pd.DatetimeIndex(any_rows["period_end"].to_numpy()[any_pos[stale]])
+        latest_period = pd.DatetimeIndex(f["period"][filed_ok][any_pos[stale]])
         periods = sorted({p.date().isoformat() for p in latest_period})
         on = dates[stale]
         warns.append(
@@ -185,7 +227,7 @@ def compute_balance_sheet_pit(
         the warnings raised (stale debt, weighted-average shares). NaN before any filing.
     """
     dates = pd.DatetimeIndex(dates)
-    a, warns = balance_sheet_arrays(fundamentals_of(fundamentals, symbol), symbol, dates)
+    a, warns = balance_sheet_arrays(filing_arrays(fundamentals_of(fundamentals, symbol)), symbol, dates)
     out = pd.DataFrame(
         {
             "total_debt": a["total_debt"],

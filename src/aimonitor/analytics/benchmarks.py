@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from aimonitor.analytics import credit
@@ -32,6 +33,19 @@ def _wide(frame: pd.DataFrame | None) -> pd.DataFrame:
     idx = pd.DatetimeIndex(pd.to_datetime(f.index))
     f.index = idx.tz_localize(None) if idx.tz is not None else idx
     return f.sort_index()
+
+
+def _shift1(x: np.ndarray) -> np.ndarray:
+    """``Series.shift(1)`` of a float array."""
+    return np.concatenate([[np.nan], x[:-1]]) if len(x) else x
+
+
+def _bfill(x: np.ndarray) -> np.ndarray:
+    """``Series.bfill()`` of a float array: each NaN takes the next non-NaN value."""
+    n = len(x)
+    nxt = np.where(np.isnan(x), n, np.arange(n))
+    nxt = np.minimum.accumulate(nxt[::-1])[::-1]
+    return np.where(nxt < n, x[np.minimum(nxt, n - 1)], np.nan) if n else x
 
 
 def compute_etf_spread_proxy(
@@ -67,14 +81,17 @@ def compute_etf_spread_proxy(
 
     def returns(px: pd.Series, tr: pd.Series | None) -> pd.Series:
         px = px.dropna().astype(float)
+        p = px.to_numpy()
+        r_px = p / _shift1(p) - 1.0
         if tr is None:
-            return px.pct_change()
-        tr = tr.reindex(px.index).astype(float)
-        r_tr = tr.pct_change()
+            return pd.Series(r_px, index=px.index)
+        t = tr.reindex(px.index).astype(float).to_numpy()
+        r_tr = t / _shift1(t) - 1.0
         # distribution per share on each day: total return minus price return, times price
-        dist = ((r_tr - px.pct_change()) * px.shift(1)).clip(lower=0.0)
-        yld = dist.rolling(credit.TRADING_DAYS, min_periods=20).sum() / px
-        return r_tr - yld.shift(1).bfill() / credit.TRADING_DAYS
+        dist = (r_tr - r_px) * _shift1(p)
+        dist = np.where(dist < 0.0, 0.0, dist)  # as Series.clip(lower=0): NaN and -0.0 kept
+        yld = pd.Series(dist).rolling(credit.TRADING_DAYS, min_periods=20).sum().to_numpy() / p
+        return pd.Series(r_tr - _bfill(_shift1(yld)) / credit.TRADING_DAYS, index=px.index)
 
     use_tr = credit_tr is not None and treasury_tr is not None
     rc = returns(credit_px, credit_tr if use_tr else None)

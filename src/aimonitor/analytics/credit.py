@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -234,27 +235,52 @@ def creditgrades_implied_vol(
         function returns.
     """
     p, d, rr0, tgt = np.broadcast_arrays(*(_arr(x) for x in (price, dps, r, spread_bp)))
+    spread_at = creditgrades_spread_of_vol(p, d, rr0, tenor=tenor, lbar=lbar, lam=lam, recovery=recovery)
+    lo = np.full(p.shape, bounds[0])
+    hi = np.full(p.shape, bounds[1])
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        up = spread_at(mid) < tgt
+        lo = np.where(up, mid, lo)
+        hi = np.where(up, hi, mid)
+    out = 0.5 * (lo + hi)
+    return np.where(np.isfinite(p + d + rr0 + tgt) & (tgt > 0), out, np.nan)
+
+
+def creditgrades_spread_of_vol(
+    price: object,
+    dps: object,
+    r: object,
+    *,
+    tenor: float = 5.0,
+    lbar: object = 0.5,
+    lam: object = 0.3,
+    recovery: float = 0.4,
+) -> Callable[[object], np.ndarray]:
+    """:func:`creditgrades_spread` as a function of the volatility alone, the rest prepared once.
+
+    Returns ``f`` with ``f(σ) == creditgrades_spread(price, σ, dps, r, ...)`` element for
+    element (the same operations in the same order), for solvers that evaluate many
+    volatilities on the same inputs. ``σ`` must be positive; it broadcasts against the inputs.
+    """
+    p, d = np.broadcast_arrays(_arr(price), _arr(dps))
     lb, lm0 = _arr(lbar), _arr(lam)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         barrier = lb * d
-        bad = ~((p > 0) & (barrier > 0) & (lm0 >= 0))  # σ > 0 throughout the search
+        bad = ~((p > 0) & (barrier > 0) & (lm0 >= 0))
         ln_d = np.where(bad, np.nan, np.log((p + barrier) / barrier) + lm0**2)
-        lm = np.where(bad, np.nan, np.broadcast_to(lm0, p.shape))
+        lm = np.where(bad, np.nan, np.broadcast_to(lm0, bad.shape))
         above = p + barrier
-        rr = np.maximum(rr0, MIN_RATE)
+        rr = np.maximum(_arr(r), MIN_RATE)
         p0 = _survival_from(ln_d, lm)
         disc = np.exp(-rr * tenor)
-        lo = np.full(p.shape, bounds[0])
-        hi = np.full(p.shape, bounds[1])
-        for _ in range(iterations):
-            mid = 0.5 * (lo + hi)
-            sigma_star = np.where(bad, np.nan, mid * p / above)
-            m = _spread_bp(ln_d, sigma_star, lm, rr, p0, disc, tenor, recovery)
-            up = m < tgt
-            lo = np.where(up, mid, lo)
-            hi = np.where(up, hi, mid)
-    out = 0.5 * (lo + hi)
-    return np.where(np.isfinite(p + d + rr0 + tgt) & (tgt > 0), out, np.nan)
+
+    def spread_at(sigma: object) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            sigma_star = np.where(bad, np.nan, _arr(sigma) * p / above)
+        return _spread_bp(ln_d, sigma_star, lm, rr, p0, disc, tenor, recovery)
+
+    return spread_at
 
 
 # ---------------------------------------------------------------------------- Merton

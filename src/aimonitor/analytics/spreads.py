@@ -65,6 +65,8 @@ from aimonitor.analytics.balance_sheet import (
     bridge_arrays,
     compute_balance_sheet_pit,
     debt_raise_events,
+    filing_arrays,
+    filing_arrays_by_symbol,
     fundamentals_of,
     to_ns,
 )
@@ -385,13 +387,17 @@ def calibrate_vol_scale(
         return math.nan, math.nan
     p, s, d, rr, lq, wt = p[ok], s[ok], d[ok], rr[ok], np.log(q[ok]), wt[ok]
 
+    spread_at = credit.creditgrades_spread_of_vol(p, d, rr, lbar=params.global_recovery, **params.cg_kwargs())
+
     def loss(k: float) -> float:
-        m = credit.creditgrades_spread(p, k * s, d, rr, lbar=params.global_recovery, **params.cg_kwargs())
+        m = spread_at(k * s)
         return float(np.sum(wt * (np.log(np.maximum(m, 1e-6)) - lq) ** 2))
 
     lo, hi = params.vol_scale_bounds
     grid = np.linspace(lo, hi, 26)
-    vals = [loss(g) for g in grid]
+    # the grid in one evaluation: row i is loss(grid[i])'s sum, element for element
+    m_grid = spread_at(grid[:, None] * s)
+    vals = list(np.sum(wt * (np.log(np.maximum(m_grid, 1e-6)) - lq) ** 2, axis=1).astype(float))
     i = int(np.argmin(vals))
     res = optimize.minimize_scalar(
         loss, bounds=(grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]), method="bounded"
@@ -622,6 +628,7 @@ NAME_COLUMNS = (
     "debt_filed",
 )
 _STR_COLUMNS = ("debt_bridge_events", "shares_kind", "method")
+_NO_FILINGS = pd.DataFrame(columns=["symbol", "period_end", "filed_date"])
 #: pandas' dtype of a column of text (``str`` with pandas 3, ``object`` before).
 _STR_DTYPE = pd.Series(["x"]).dtype
 
@@ -652,7 +659,7 @@ def _check_closes(n: _Name) -> None:
         )
 
 
-def _name_debt(n: _Name, filings: pd.DataFrame, events: pd.DataFrame, params: CreditParams) -> None:
+def _name_debt(n: _Name, filings: Mapping[str, np.ndarray], events: pd.DataFrame, params: CreditParams) -> None:
     """Point-in-time balance sheet plus the debt bridged between filings (into ``n.cols``)."""
     bs, warns = balance_sheet_arrays(filings, n.symbol, n.dates)
     total, shares = bs["total_debt"], bs["shares"]
@@ -773,7 +780,7 @@ def _split(values: np.ndarray, names: Sequence[_Name]) -> list[np.ndarray]:
 
 def _model_names(
     names: Sequence[_Name],
-    fund: Mapping[str, pd.DataFrame],
+    fund: Mapping[str, Mapping[str, np.ndarray]],
     events: Mapping[str, pd.DataFrame],
     quotes: Mapping[str, pd.DataFrame],
     params: CreditParams,
@@ -792,7 +799,7 @@ def _model_names(
             n.cols["close"] = n.px
             filings = fund.get(n.symbol)
             if filings is None:
-                filings = fundamentals_of(pd.DataFrame(columns=["symbol", "period_end", "filed_date"]), n.symbol)
+                filings = filing_arrays(fundamentals_of(_NO_FILINGS, n.symbol))
             _name_debt(n, filings, events.get(n.symbol, empty_events), params)
         except (InsufficientData, DataError) as exc:
             failed[n.symbol] = exc
@@ -999,7 +1006,7 @@ def compute_name_proxy(
         new_listing,
     )
     ev = events if events is not None else debt_raise_events(None)
-    fund = {symbol: fundamentals_of(fundamentals, symbol)}
+    fund = {symbol: filing_arrays(fundamentals_of(fundamentals, symbol))}
     quotes_by = _quotes_by_symbol(quotes, [symbol], params.tenor_years)
     done, failed = _model_names([n], fund, {symbol: ev[ev["symbol"] == symbol] if len(ev) else ev}, quotes_by, params)
     if failed:
@@ -1173,9 +1180,9 @@ def compute_spread_panel(
     fund = fundamentals if fundamentals is not None else pd.DataFrame(columns=["symbol"])
     present = [s for s in syms if s in c.columns]
     try:
-        fund_by = _fundamentals_by_symbol(fund, present)
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"fundamentals: a period_end or filed_date cannot be read ({exc})") from exc
+        fund_by = filing_arrays_by_symbol(fund, present)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise DataError(f"fundamentals: a period_end or filed_date is missing or unreadable ({exc})") from exc
     quotes_by = _quotes_by_symbol(cds_quotes, present, params.tenor_years)
     priors = _class_peer_vols(c, present, params)
     s_ns = to_ns(sessions)
@@ -1241,14 +1248,6 @@ def compute_spread_panel(
     for msg in warns:
         log.info("%s", msg)
     return SpreadPanel(names, bench, q, buckets, skipped, tuple(warns), params)
-
-
-def _fundamentals_by_symbol(fundamentals: pd.DataFrame, symbols: Sequence[str]) -> dict[str, pd.DataFrame]:
-    """:func:`aimonitor.analytics.balance_sheet.fundamentals_of` of each symbol."""
-    if len(fundamentals) == 0 or "symbol" not in fundamentals.columns:
-        return {}
-    want = fundamentals[fundamentals["symbol"].isin(list(symbols))]
-    return {str(s): fundamentals_of(g, str(s)) for s, g in want.groupby("symbol", sort=False)}
 
 
 # ---------------------------------------------------------------------------- widening
