@@ -132,21 +132,37 @@ def test_vol_skip_first_equals_hand_std_after_the_ipo_month():
     assert credit.compute_return_count(px, window=50).iloc[-1] == 50  # capped at the window
 
 
-def test_peer_vol_is_root_mean_variance_of_full_window_peers():
+def test_peer_prior_is_leave_one_out_root_mean_variance_of_full_window_peers():
+    # the credit panel's prior of a name: sqrt(mean variance) of its same-class peers that
+    # have a full window, the name itself left out (computed once for all names)
+    from aimonitor.analytics.spreads import CreditParams, _class_peer_vols
+
     rng = np.random.default_rng(11)
-    idx = pd.bdate_range("2024-01-01", periods=400)
-    ra, rb = rng.normal(0, 0.02, 399), rng.normal(0, 0.03, 399)
-    a = pd.Series(100 * np.exp(np.concatenate([[0.0], np.cumsum(ra)])), index=idx)
-    b = pd.Series(100 * np.exp(np.concatenate([[0.0], np.cumsum(rb)])), index=idx)
-    b.iloc[:200] = np.nan  # peer B lists later: no full window until 250 returns after
-    pv = credit.compute_peer_vol(pd.DataFrame({"A": a, "B": b}), method="window", window=250)
-    va = np.var(ra[-250:], ddof=1) * 252
-    vb = np.var(rb[-250:], ddof=1) * 252  # B: 199 returns only -> not yet a peer
-    assert pv.iloc[-1] == pytest.approx(math.sqrt(va), rel=1e-10)
-    assert np.isnan(pv.iloc[249]) and pv.iloc[250] == pytest.approx(np.std(ra[:250], ddof=1) * math.sqrt(252))
-    b2 = pd.Series(100 * np.exp(np.concatenate([[0.0], np.cumsum(rb)])), index=idx)
-    pv2 = credit.compute_peer_vol(pd.DataFrame({"A": a, "B": b2}), method="window", window=250)
-    assert pv2.iloc[-1] == pytest.approx(math.sqrt((va + vb) / 2), rel=1e-10)
+    idx = pd.bdate_range("2024-01-01", periods=500)
+    r = {k: rng.normal(0, s, 499) for k, s in (("A", 0.02), ("B", 0.03), ("C", 0.025), ("X", 0.04))}
+    px = pd.DataFrame({k: 100 * np.exp(np.concatenate([[0.0], np.cumsum(v)])) for k, v in r.items()}, index=idx)
+    px.iloc[:200, 1] = np.nan  # B lists later: its first full window 250 returns after
+    params = CreditParams(
+        vol_method="window",
+        vol_estimator="squared",
+        vol_window=250,
+        vol_prior_symbols=("A", "B", "C", "X"),
+        risk_classes=(("A", "ig"), ("B", "ig"), ("C", "ig"), ("D", "ig"), ("X", "hy")),
+    )
+    prior = _class_peer_vols(px, ["A", "B", "C", "D", "X"], params)
+
+    def var(k: str, end: int) -> float:  # annualised sample variance of the 250 returns to `end`
+        return float(np.var(r[k][end - 250 : end], ddof=1) * 252)
+
+    va, vb, vc = var("A", 499), var("B", 499), var("C", 499)
+    assert prior["A"][-1] == pytest.approx(math.sqrt((vb + vc) / 2), rel=1e-10)
+    assert prior["B"][-1] == pytest.approx(math.sqrt((va + vc) / 2), rel=1e-10)
+    assert prior["C"][-1] == pytest.approx(math.sqrt((va + vb) / 2), rel=1e-10)
+    assert prior["D"][-1] == pytest.approx(math.sqrt((va + vb + vc) / 3), rel=1e-10)  # not a candidate itself
+    assert np.isnan(prior["X"]).all()  # alone in its class: no peer at all
+    # session 250: A and C have their first full window, B only 50 returns
+    assert np.isnan(prior["A"][249]) and prior["A"][250] == pytest.approx(math.sqrt(var("C", 250)), rel=1e-10)
+    assert prior["B"][250] == pytest.approx(math.sqrt((var("A", 250) + var("C", 250)) / 2), rel=1e-10)
 
 
 # ---------------------------------------------------------------- jump-robust volatility

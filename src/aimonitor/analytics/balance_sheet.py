@@ -23,6 +23,7 @@ set of filing dates per field: the filings that report it).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -247,6 +248,20 @@ def compute_balance_sheet_pit(
 # ---------------------------------------------------------------------------- debt between filings
 
 
+@functools.lru_cache(maxsize=4096)
+def _parse_day_cached(value: Any) -> pd.Timestamp:
+    return pd.to_datetime(value, errors="coerce")
+
+
+def _parse_day(value: Any) -> pd.Timestamp:
+    """``pd.to_datetime(value, errors="coerce")``, remembered for the same text or date
+    (the same catalog is read on every cycle)."""
+    try:
+        return _parse_day_cached(value)
+    except TypeError:  # unhashable
+        return pd.to_datetime(value, errors="coerce")
+
+
 def debt_raise_events(events: Iterable[Mapping[str, Any]] | pd.DataFrame | None) -> pd.DataFrame:
     """Normalise catalog/imported events to the debt raises that can enter ``D``.
 
@@ -280,7 +295,7 @@ def debt_raise_events(events: Iterable[Mapping[str, Any]] | pd.DataFrame | None)
             amt = float(str(e.get("amount_usd")))
         except (TypeError, ValueError):
             continue
-        day = pd.to_datetime(e.get("announce_date"), errors="coerce")
+        day = _parse_day(e.get("announce_date"))
         if len(ticks) != 1 or not math.isfinite(amt) or amt <= 0 or pd.isna(day):
             continue
         conf = str(e.get("date_confirmed")).strip().lower() not in ("no", "0", "0.0", "false")

@@ -79,36 +79,42 @@ def compute_etf_spread_proxy(
         a spread.
     """
 
-    def returns(px: pd.Series, tr: pd.Series | None) -> pd.Series:
-        px = px.dropna().astype(float)
-        p = px.to_numpy()
+    def returns(px: pd.Series, tr: pd.Series | None) -> tuple[pd.Index, np.ndarray]:
+        v = px.to_numpy(dtype=float)
+        keep = ~np.isnan(v)
+        idx, p = px.index[keep], v[keep]
         r_px = p / _shift1(p) - 1.0
         if tr is None:
-            return pd.Series(r_px, index=px.index)
-        t = tr.reindex(px.index).astype(float).to_numpy()
+            return idx, r_px
+        t = tr.reindex(idx).to_numpy(dtype=float)
         r_tr = t / _shift1(t) - 1.0
         # distribution per share on each day: total return minus price return, times price
         dist = (r_tr - r_px) * _shift1(p)
         dist = np.where(dist < 0.0, 0.0, dist)  # as Series.clip(lower=0): NaN and -0.0 kept
         yld = pd.Series(dist).rolling(credit.TRADING_DAYS, min_periods=20).sum().to_numpy() / p
-        return pd.Series(r_tr - _bfill(_shift1(yld)) / credit.TRADING_DAYS, index=px.index)
+        return idx, r_tr - _bfill(_shift1(yld)) / credit.TRADING_DAYS
 
     use_tr = credit_tr is not None and treasury_tr is not None
-    rc = returns(credit_px, credit_tr if use_tr else None)
-    rt = returns(treasury_px, treasury_tr if use_tr else None)
-    both = pd.concat([rc, rt], axis=1, join="inner").dropna()
-    if both.empty:
+    ci, rc = returns(credit_px, credit_tr if use_tr else None)
+    ti, rt = returns(treasury_px, treasury_tr if use_tr else None)
+    # the sessions both have (in the credit ETF's order), then rows with both returns
+    if ci.equals(ti):
+        common, a, b = ci, rc, rt
+    else:
+        common = ci.intersection(ti, sort=False)
+        a, b = rc[ci.get_indexer(common)], rt[ti.get_indexer(common)]
+    keep = ~np.isnan(a) & ~np.isnan(b)
+    if not keep.any():
         return pd.Series(dtype=float)
+    common, a, b = common[keep], a[keep], b[keep]
     beta = credit_duration / treasury_duration
-    excess = both.iloc[:, 0] - beta * both.iloc[:, 1]
-    idx = -1e4 * excess.cumsum() / credit_duration
+    excess = a - beta * b
+    idx = -1e4 * np.cumsum(excess) / credit_duration
     # the index is 0 on the session before the first return, then accumulates
-    start = both.index[0]
-    prev = credit_px.dropna().index
-    prev = prev[prev < start]
+    prev = ci[ci < common[0]]
     if len(prev):
-        idx = pd.concat([pd.Series([0.0], index=[prev[-1]]), idx])
-    return idx.rename(None)
+        return pd.Series(np.concatenate([[0.0], idx]), index=common.insert(0, prev[-1]).rename(None))
+    return pd.Series(idx, index=common)
 
 
 def compute_benchmarks(

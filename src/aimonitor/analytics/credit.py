@@ -637,6 +637,130 @@ def compute_equity_vol(
     """
     if estimator not in _LAGS:
         raise ValueError(f"unknown volatility estimator {estimator!r}; use one of {', '.join(VOL_ESTIMATORS)}")
+    if estimator in ("truncated", "truncated_up"):
+        return _equity_vol_truncated(
+            prices,
+            method=method,
+            window=window,
+            halflife=halflife,
+            min_obs=min_obs,
+            skip_first=skip_first,
+            side="both" if estimator == "truncated" else "up",
+            jump_threshold=jump_threshold,
+        )
+    values = np.asarray(prices, dtype=float)
+    out = equity_vol_matrix(
+        values[:, None] if values.ndim == 1 else values,
+        method=method,
+        window=window,
+        halflife=halflife,
+        min_obs=min_obs,
+        skip_first=skip_first,
+        estimator=estimator,
+    )
+    if isinstance(prices, pd.DataFrame):
+        return pd.DataFrame(out, index=prices.index, columns=prices.columns)
+    return pd.Series(out[:, 0], index=prices.index, name=prices.name)
+
+
+def _daily_variance_array(rets: np.ndarray, estimator: str) -> np.ndarray:
+    """:func:`compute_daily_variance` of a (sessions × names) array (the same operations)."""
+    a = np.abs(rets)
+    if estimator == "squared":
+        return rets**2
+    if estimator == "bipower":
+        return BIPOWER_SCALE * a * _shift_rows(a, 1)
+    if estimator == "downside":
+        return 2.0 * np.where(rets > 0.0, 0.0, rets) ** 2  # clip(upper=0), NaN kept
+    stacked = np.stack([_shift_rows(a, k) for k in (0, 1, 2)], axis=0)
+    with np.errstate(invalid="ignore"):
+        med = np.median(stacked, axis=0)  # NaN if any of the three is missing
+    return MEDRV_SCALE * med**2
+
+
+def _shift_rows(x: np.ndarray, k: int) -> np.ndarray:
+    if k == 0:
+        return x
+    out = np.full(x.shape, np.nan)
+    out[k:] = x[:-k]
+    return out
+
+
+def equity_vol_matrix(
+    prices: np.ndarray,
+    *,
+    method: str = "blend",
+    window: int = 250,
+    halflife: float = 30.0,
+    min_obs: int = 60,
+    skip_first: int = 0,
+    estimator: str = "squared",
+) -> np.ndarray:
+    """:func:`compute_equity_vol` of a (sessions × names) array of closes, for every estimator
+    but the truncated ones.
+
+    The element-wise steps run in numpy; the rolling window and the EWMA are pandas' own
+    (one call each for all columns), so every value equals :func:`compute_equity_vol`'s.
+    """
+    if method not in ("window", "ewma", "blend"):
+        raise ValueError(f"unknown volatility method {method!r}; use window, ewma or blend")
+    if estimator not in _LAGS or estimator in ("truncated", "truncated_up"):
+        raise ValueError(f"equity_vol_matrix does not compute the {estimator!r} estimator")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logp = np.log(prices)
+    rets = np.full(logp.shape, np.nan)
+    rets[1:] = logp[1:] - logp[:-1]
+    count = np.cumsum(~np.isnan(rets), axis=0)
+    kept_min = min_obs
+    if skip_first > 0:
+        rets = np.where(count > skip_first, rets, np.nan)
+        kept_min = max(min_obs - skip_first, min(min_obs, 20))
+    kept = np.cumsum(~np.isnan(rets), axis=0)
+    lag = _LAGS[estimator]
+    term_min = max(kept_min - lag, 1)
+    want_w, want_e = method in ("window", "blend"), method in ("ewma", "blend")
+
+    def rolling(x: np.ndarray, n: int, minp: int, stat: str) -> np.ndarray:
+        r = pd.DataFrame(x).rolling(n, min_periods=minp)
+        return (r.var() if stat == "var" else r.mean()).to_numpy()
+
+    def ewm(x: np.ndarray, minp: int) -> np.ndarray:
+        return pd.DataFrame(x).ewm(halflife=halflife, min_periods=minp, ignore_na=True).mean().to_numpy()
+
+    var_w = var_e = np.empty(0)
+    if estimator in ("squared", "medrv_ewma"):
+        if want_w:
+            var_w = rolling(rets, window, min(kept_min, window), "var")
+        if want_e:
+            # EWMA of squared returns (zero mean, RiskMetrics style), or of MedRV terms
+            sq = estimator == "squared"
+            var_e = ewm(rets**2 if sq else _daily_variance_array(rets, "medrv"), kept_min if sq else term_min)
+    else:
+        terms = _daily_variance_array(rets, estimator)
+        # the window covers the last `window` returns: its terms start `lag` returns later
+        n_terms = max(window - lag, 1)
+        if want_w:
+            var_w = rolling(terms, n_terms, min(term_min, n_terms), "mean")
+        if want_e:
+            var_e = ewm(terms, term_min)
+    var = var_w if method == "window" else var_e if method == "ewma" else 0.5 * (var_w + var_e)
+    with np.errstate(invalid="ignore"):
+        vol = np.sqrt(var * TRADING_DAYS)
+    return np.where((count >= min_obs) & (kept >= kept_min), vol, np.nan)
+
+
+def _equity_vol_truncated(
+    prices: pd.Series | pd.DataFrame,
+    *,
+    method: str,
+    window: int,
+    halflife: float,
+    min_obs: int,
+    skip_first: int,
+    side: Literal["both", "up"],
+    jump_threshold: float,
+) -> pd.Series | pd.DataFrame:
+    """:func:`compute_equity_vol` with the ``truncated``/``truncated_up`` estimators."""
     with np.errstate(divide="ignore", invalid="ignore"):
         rets = np.log(prices).diff()
     count = rets.notna().cumsum()
@@ -645,28 +769,9 @@ def compute_equity_vol(
         rets = rets.where(count > skip_first)
         kept_min = max(min_obs - skip_first, min(min_obs, 20))
     kept = rets.notna().cumsum()
-    lag = _LAGS[estimator]
-    term_min = max(kept_min - lag, 1)
-    if estimator in ("truncated", "truncated_up"):
-        side: Literal["both", "up"] = "both" if estimator == "truncated" else "up"
-        terms = (rets**2).where(~compute_jump_mask(rets, threshold=jump_threshold, halflife=halflife, side=side))
-        var_w = terms.rolling(window, min_periods=1).mean()
-        var_e = terms.ewm(halflife=halflife, min_periods=1, ignore_na=True).mean()
-    elif estimator == "medrv_ewma":
-        var_w = rets.rolling(window, min_periods=min(kept_min, window)).var()
-        var_e = (
-            compute_daily_variance(rets, "medrv").ewm(halflife=halflife, min_periods=term_min, ignore_na=True).mean()
-        )
-    elif estimator == "squared":
-        var_w = rets.rolling(window, min_periods=min(kept_min, window)).var()
-        # EWMA of squared returns (zero mean, RiskMetrics style)
-        var_e = (rets**2).ewm(halflife=halflife, min_periods=kept_min, ignore_na=True).mean()
-    else:
-        terms = compute_daily_variance(rets, estimator)  # type: ignore[arg-type]
-        # the window covers the last `window` returns: its terms start `lag` returns later
-        n_terms = max(window - lag, 1)
-        var_w = terms.rolling(n_terms, min_periods=min(term_min, n_terms)).mean()
-        var_e = terms.ewm(halflife=halflife, min_periods=term_min, ignore_na=True).mean()
+    terms = (rets**2).where(~compute_jump_mask(rets, threshold=jump_threshold, halflife=halflife, side=side))
+    var_w = terms.rolling(window, min_periods=1).mean()
+    var_e = terms.ewm(halflife=halflife, min_periods=1, ignore_na=True).mean()
     if method == "window":
         var = var_w
     elif method == "ewma":

@@ -698,14 +698,22 @@ def _name_debt(n: _Name, filings: Mapping[str, np.ndarray], events: pd.DataFrame
     n.warns += warns
 
 
-def _vol_kwargs(params: CreditParams) -> dict[str, Any]:
-    return {
+def _vol_array(prices: np.ndarray, params: CreditParams, *, min_obs: int, skip: int = 0) -> np.ndarray:
+    """:func:`aimonitor.analytics.credit.compute_equity_vol` of a (sessions × names) array."""
+    kw: dict[str, Any] = {
         "method": params.vol_method,
         "window": params.vol_window,
         "halflife": params.vol_halflife,
-        "estimator": params.vol_estimator,
-        "jump_threshold": params.vol_jump_threshold,
+        "min_obs": min_obs,
+        "skip_first": skip,
     }
+    if params.vol_estimator in ("truncated", "truncated_up"):
+        est: Any = params.vol_estimator
+        vol = credit.compute_equity_vol(
+            pd.DataFrame(prices), estimator=est, jump_threshold=params.vol_jump_threshold, **kw
+        )
+        return vol.to_numpy()
+    return credit.equity_vol_matrix(prices, estimator=params.vol_estimator, **kw)
 
 
 def _own_vols(names: Sequence[_Name], params: CreditParams, skip: int) -> list[np.ndarray]:
@@ -722,9 +730,7 @@ def _own_vols(names: Sequence[_Name], params: CreditParams, skip: int) -> list[n
     mat = np.full((rows, len(names)), np.nan)
     for j, n in enumerate(names):
         mat[rows - len(n.px) :, j] = n.px
-    vol = credit.compute_equity_vol(
-        pd.DataFrame(mat), min_obs=params.min_vol_observations, skip_first=skip, **_vol_kwargs(params)
-    ).to_numpy()
+    vol = _vol_array(mat, params, min_obs=params.min_vol_observations, skip=skip)
     return [vol[rows - len(n.px) :, j] for j, n in enumerate(names)]
 
 
@@ -1079,8 +1085,7 @@ def _class_peer_vols(c: pd.DataFrame, syms: Sequence[str], params: CreditParams)
     cands = [p for p in dict.fromkeys(params.vol_prior_symbols) if p in c.columns and params.risk_class(p)]
     if not cands:
         return {}
-    vol = credit.compute_equity_vol(c[cands], min_obs=params.vol_window, **_vol_kwargs(params))
-    var = vol.to_numpy() ** 2
+    var = _vol_array(c[cands].to_numpy(dtype=float), params, min_obs=params.vol_window) ** 2
     col = {p: j for j, p in enumerate(cands)}
     out: dict[str, np.ndarray] = {}
     for cls in dict.fromkeys(params.risk_class(p) for p in cands):
