@@ -163,7 +163,8 @@ def balance_sheet_arrays(
     keys = f["filed"][has]
     pos = asof_positions(keys, d_ns)
     debt_filed = _take(keys.view("M8[ns]"), pos, np.datetime64("NaT"))
-    debt_period = _take(f["period"][has], pos, np.datetime64("NaT"))
+    # no filing with debt at all: a float NaN column, as the merge of no rows gave it
+    debt_period = _take(f["period"][has], pos, np.datetime64("NaT")) if len(keys) else np.full(len(dates), np.nan)
     total_d = _take(total[has], pos, np.nan)
     dp_d = _take(dp[has], pos, np.nan)
     any_keys = f["filed"][filed_ok]
