@@ -233,18 +233,33 @@ def creditgrades_implied_vol(
         the spread that do not depend on σ are computed once, with the same operations as
         :func:`creditgrades_spread`, so each step evaluates exactly the spread that
         function returns.
+
+    Notes
+    -----
+    The bisection is kept rather than a faster root search: where the closed form is
+    noisy (very low rates, high leverage, tiny σ*) its result depends on the exact path of
+    comparisons, and a root search guided to the same answer still missed it by ~1e-12
+    for a few elements in 200,000, which a later calibration could amplify.
     """
-    p, d, rr0, tgt = np.broadcast_arrays(*(_arr(x) for x in (price, dps, r, spread_bp)))
-    spread_at = creditgrades_spread_of_vol(p, d, rr0, tenor=tenor, lbar=lbar, lam=lam, recovery=recovery)
-    lo = np.full(p.shape, bounds[0])
-    hi = np.full(p.shape, bounds[1])
-    for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
-        up = spread_at(mid) < tgt
-        lo = np.where(up, mid, lo)
-        hi = np.where(up, hi, mid)
-    out = 0.5 * (lo + hi)
-    return np.where(np.isfinite(p + d + rr0 + tgt) & (tgt > 0), out, np.nan)
+    arrays = np.broadcast_arrays(*(_arr(x) for x in (price, dps, r, spread_bp)))
+    shape = arrays[0].shape
+    p, d, rr0, tgt = (x.reshape(-1) for x in arrays)
+    out = np.full(p.shape, np.nan)
+    with np.errstate(invalid="ignore"):
+        ok = np.flatnonzero(np.isfinite(p + d + rr0 + tgt) & (tgt > 0))
+    if ok.size:
+        kw = {"tenor": tenor, "lbar": lbar, "lam": lam, "recovery": recovery}
+        spread_at = creditgrades_spread_of_vol(p[ok], d[ok], rr0[ok], **kw)
+        t = tgt[ok]
+        lo = np.full(ok.size, bounds[0])
+        hi = np.full(ok.size, bounds[1])
+        for _ in range(iterations):
+            mid = 0.5 * (lo + hi)
+            up = spread_at(mid) < t
+            lo = np.where(up, mid, lo)
+            hi = np.where(up, hi, mid)
+        out[ok] = 0.5 * (lo + hi)
+    return out.reshape(shape)
 
 
 def creditgrades_spread_of_vol(
@@ -256,12 +271,13 @@ def creditgrades_spread_of_vol(
     lbar: object = 0.5,
     lam: object = 0.3,
     recovery: float = 0.4,
-) -> Callable[[object], np.ndarray]:
+) -> Callable[..., np.ndarray]:
     """:func:`creditgrades_spread` as a function of the volatility alone, the rest prepared once.
 
     Returns ``f`` with ``f(σ) == creditgrades_spread(price, σ, dps, r, ...)`` element for
     element (the same operations in the same order), for solvers that evaluate many
     volatilities on the same inputs. ``σ`` must be positive; it broadcasts against the inputs.
+    ``f(σ, rows)`` evaluates only the elements ``rows`` of one-dimensional inputs.
     """
     p, d = np.broadcast_arrays(_arr(price), _arr(dps))
     lb, lm0 = _arr(lbar), _arr(lam)
@@ -271,14 +287,18 @@ def creditgrades_spread_of_vol(
         ln_d = np.where(bad, np.nan, np.log((p + barrier) / barrier) + lm0**2)
         lm = np.where(bad, np.nan, np.broadcast_to(lm0, bad.shape))
         above = p + barrier
-        rr = np.maximum(_arr(r), MIN_RATE)
+        rr = np.broadcast_to(np.maximum(_arr(r), MIN_RATE), bad.shape)
         p0 = _survival_from(ln_d, lm)
         disc = np.exp(-rr * tenor)
 
-    def spread_at(sigma: object) -> np.ndarray:
+    def spread_at(sigma: object, rows: np.ndarray | None = None) -> np.ndarray:
+        if rows is None:
+            b_, p_, ab_, ln_, lm_, rr_, p0_, dc_ = bad, p, above, ln_d, lm, rr, p0, disc
+        else:
+            b_, p_, ab_, ln_, lm_, rr_, p0_, dc_ = (v[rows] for v in (bad, p, above, ln_d, lm, rr, p0, disc))
         with np.errstate(invalid="ignore"):
-            sigma_star = np.where(bad, np.nan, _arr(sigma) * p / above)
-        return _spread_bp(ln_d, sigma_star, lm, rr, p0, disc, tenor, recovery)
+            sigma_star = np.where(b_, np.nan, _arr(sigma) * p_ / ab_)
+        return _spread_bp(ln_, sigma_star, lm_, rr_, p0_, dc_, tenor, recovery)
 
     return spread_at
 

@@ -812,8 +812,14 @@ def _model_names(
             continue
         n.cols["rate"] = n.r
         ok.append(n)
+    skip = params.listing_exclude_sessions
+    vols: dict[str, np.ndarray] = {}
+    for group in ([n for n in ok if not n.new_listing], [n for n in ok if n.new_listing]):
+        g_skip = skip if group and group[0].new_listing else 0
+        vols.update({n.symbol: v for n, v in zip(group, _own_vols(group, params, g_skip))})
     # the rating bucket's implied volatility: the prior of a name without a peer, and the
-    # variance every name is shrunk toward (one bisection for all names)
+    # variance every name is shrunk toward (one bisection for all names). Only the sessions
+    # with an own volatility use it (the pooled and shrunk volatilities are NaN elsewhere).
     has_oas = [n for n in ok if n.oas is not None]
     want_prior = params.vol_prior == "peers_or_oas"
     need = [
@@ -824,7 +830,7 @@ def _model_names(
     s_oas: dict[str, np.ndarray] = {}
     if need:
         px, dps, r = _stack(need, "close", "debt_per_share", "rate")
-        oas = np.concatenate([n.oas for n in need if n.oas is not None])
+        oas = np.concatenate([np.where(np.isnan(vols[n.symbol]), np.nan, n.oas) for n in need if n.oas is not None])
         s_oas = {n.symbol: v for n, v in zip(need, _split(implied_equity_vol(px, dps, r, oas, params), need))}
     for n in has_oas:
         if want_prior and (n.prior is None or np.isnan(n.prior).all()):
@@ -833,11 +839,6 @@ def _model_names(
                 f"{n.symbol}: no {params.risk_class(n.symbol) or 'same-class'} peer with a full window: the prior "
                 f"volatility is implied by its bucket OAS"
             )
-    skip = params.listing_exclude_sessions
-    vols: dict[str, np.ndarray] = {}
-    for group in ([n for n in ok if not n.new_listing], [n for n in ok if n.new_listing]):
-        g_skip = skip if group and group[0].new_listing else 0
-        vols.update({n.symbol: v for n, v in zip(group, _own_vols(group, params, g_skip))})
     modelled: list[_Name] = []
     for n in ok:
         try:
