@@ -323,29 +323,46 @@ def _quotes_of(quotes: pd.DataFrame | None, symbol: str, tenor: float) -> pd.Dat
     ]
 
 
-def _quotes_by_symbol(quotes: pd.DataFrame | None, symbols: Sequence[str], tenor: float) -> dict[str, pd.DataFrame]:
-    """:func:`_quotes_of` of each symbol, the quote frame parsed once."""
+def _quotes_by_symbol(
+    quotes: pd.DataFrame | None, symbols: Sequence[str], tenor: float
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """:func:`_quotes_of` of each symbol as (dates, spreads) arrays, the quote frame read once.
+
+    The dates keep their datetime64 unit and the rows their order (sorted by date as
+    ``sort_values`` sorts them: the same quicksort of the non-missing dates, NaT last).
+    """
     if quotes is None or len(quotes) == 0:
         return {}
     q = quotes
     ent = "entity" if "entity" in q.columns else "symbol"
+    key = q[ent].astype(str).str.upper().to_numpy()
+    want = np.isin(key, list(symbols))
+    if not want.any():
+        return {}
+    q, key = q[want], key[want]
     if "tenor_years" in q.columns:
         yrs = pd.to_numeric(q["tenor_years"], errors="coerce")
     elif "tenor" in q.columns:
         yrs = pd.to_numeric(q["tenor"].astype(str).str.upper().str.rstrip("Y"), errors="coerce")
     else:
         yrs = pd.Series(tenor, index=q.index)
-    q = q[np.isclose(yrs.astype(float), tenor)]
-    key = q[ent].astype(str).str.upper()
-    want = set(symbols)
-    q = q[key.isin(want)]
+    keep = np.isclose(yrs.to_numpy(dtype=float), tenor)
     try:
-        q = q.assign(date=pd.to_datetime(q["date"]), spread_bp=pd.to_numeric(q["spread_bp"], errors="coerce"))
+        dates = pd.to_datetime(q["date"][keep]).to_numpy()
     except (ValueError, TypeError) as exc:
         raise DataError(f"CDS quotes: unreadable date ({exc}); fix the quote file and import it again") from exc
-    q = q.dropna(subset=["spread_bp"])
-    cols = ["date", "spread_bp", *(["source"] if "source" in q else [])]
-    return {str(s): g.sort_values("date")[cols] for s, g in q.groupby(key[q.index], sort=False)}
+    spread = pd.to_numeric(q["spread_bp"][keep], errors="coerce").to_numpy(dtype=float)
+    key = key[keep]
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for s in dict.fromkeys(key[~np.isnan(spread)]):
+        rows = np.flatnonzero((key == s) & ~np.isnan(spread))
+        d = dates[rows]
+        nat = np.isnat(d)
+        order = np.concatenate(
+            [np.flatnonzero(~nat)[d[~nat].view("i8").argsort(kind="quicksort")], np.flatnonzero(nat)]
+        )
+        out[str(s)] = (d[order], spread[rows][order])
+    return out
 
 
 # ---------------------------------------------------------------------------- calibration
@@ -412,28 +429,41 @@ def _calibrate_name(
     """The calibration in force on the last session of ``inputs`` (k, residual, quote date)."""
     dates = pd.DatetimeIndex(inputs.index)
     cols = {c: inputs[c].to_numpy(dtype=float) for c in ("px", "vol", "dps", "r")}
-    return _calibrate_arrays(q, dates, cols, params, symbol)
+    quotes = (q["date"].to_numpy(), q["spread_bp"].to_numpy(dtype=float))
+    return _calibrate_arrays(quotes, dates, cols, params, symbol)
 
 
 def _calibrate_arrays(
-    q: pd.DataFrame, dates: pd.DatetimeIndex, inputs: Mapping[str, np.ndarray], params: CreditParams, symbol: str
+    quotes: tuple[np.ndarray, np.ndarray],
+    dates: pd.DatetimeIndex,
+    inputs: Mapping[str, np.ndarray],
+    params: CreditParams,
+    symbol: str,
 ) -> tuple[float, float, pd.Timestamp | None, list[str]]:
-    """:func:`_calibrate_name` with the model inputs as arrays on ``dates``."""
-    q = q[(q["date"] >= dates[0]) & (q["date"] <= dates[-1])]
-    if q.empty:
+    """:func:`_calibrate_name` with the quotes (dates, spreads sorted by date) and the model
+    inputs on ``dates`` as arrays."""
+    qdates, qspread = quotes
+    d_ns = to_ns(dates)
+    q_ns = to_ns(qdates)
+    inside = (q_ns >= d_ns[0]) & (q_ns <= d_ns[-1]) & ~np.isnat(qdates)
+    if not inside.any():
         return math.nan, math.nan, None, []
-    qd = pd.Timestamp(q["date"].iloc[-1])
-    win = q[q["date"] > qd - pd.Timedelta(days=params.calibration_lookback_days)]
-    wd = pd.DatetimeIndex(win["date"])
-    pos = asof_positions(to_ns(dates), to_ns(wd))
+    qdates, qspread, q_ns = qdates[inside], qspread[inside], q_ns[inside]
+    qd = pd.Timestamp(qdates[-1])
+    lookback = pd.Timedelta(days=params.calibration_lookback_days)
+    win = q_ns > (qd - lookback).as_unit("ns").value
+    wd_ns = q_ns[win]
+    pos = asof_positions(d_ns, wd_ns)
     x = {c: np.where(pos >= 0, v[np.maximum(pos, 0)], np.nan) for c, v in inputs.items()}
+    win_spread = qspread[win]
+    wd = pd.DatetimeIndex(qdates[win])
     age = (qd - wd).days.to_numpy().astype(float)
     k, resid = calibrate_vol_scale(
         x["px"],
         x["vol"],
         x["dps"],
         x["r"],
-        win["spread_bp"],
+        win_spread,
         params,
         weights=0.5 ** (age / params.calibration_halflife_days),
     )
@@ -788,7 +818,7 @@ def _model_names(
     names: Sequence[_Name],
     fund: Mapping[str, Mapping[str, np.ndarray]],
     events: Mapping[str, pd.DataFrame],
-    quotes: Mapping[str, pd.DataFrame],
+    quotes: Mapping[str, tuple[np.ndarray, np.ndarray]],
     params: CreditParams,
 ) -> tuple[list[_Name], dict[str, AimonitorError]]:
     """The daily proxy of every name, vectorised across names (each step one call for all).
@@ -861,7 +891,7 @@ def _model_names(
     for n, u in zip(modelled, _split(uncal, modelled)):
         n.cols.update(spread_uncal_bp=u, vol_scale=1.0, fit_residual=math.nan, calibrated_on=None)
         q = quotes.get(n.symbol)
-        if params.calibrate and q is not None and not q.empty:
+        if params.calibrate and q is not None:
             inputs = {"px": n.px, "vol": n.cols["equity_vol"], "dps": n.cols["debt_per_share"], "r": n.r}
             k_fit, resid_fit, on, w = _calibrate_arrays(q, n.dates, inputs, params, n.symbol)
             n.warns += w
