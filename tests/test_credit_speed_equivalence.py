@@ -386,3 +386,16 @@ def test_one_name_alone_is_the_same_as_in_a_wide_panel(universe):
     b = alone.frame("N014").reset_index(drop=True).astype({"calibrated_on": "datetime64[ns]"})
     assert_same_frame(a, b, "N014")
     assert math.isfinite(float(b["spread_bp"].iloc[-1]))
+
+
+def test_panel_series_is_the_names_frame_filtered(universe):
+    # SpreadPanel.series reads positions kept per symbol: the same Series as filtering
+    u = universe
+    panel = spreads.compute_spread_panel(
+        u["closes"], u["fund"], u["fred"], u["fred"], u["quotes"], symbols=u["symbols"][:20], params=u["params"]
+    )
+    for sym in [*panel.symbols, "ABSENT"]:
+        for col in ("spread_bp", "equity_vol", "dd_merton", "method", "calibrated_on"):
+            n = panel.names[panel.names["symbol"] == sym]
+            want = n.set_index("date")[col].dropna().rename(sym)
+            pd.testing.assert_series_equal(panel.series(sym, col), want, check_exact=True)

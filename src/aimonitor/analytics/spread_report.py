@@ -75,7 +75,6 @@ class SpreadRow:
     fit_residual: float | None = None
     equity_vol: float | None = None
     debt_per_share: float | None = None
-    market_cap: float | None = None
     debt_filed: dt.date | None = None
     last_quote: tuple[dt.date, float] | None = None
 
@@ -338,7 +337,6 @@ def _name_row(
         fit_residual=last["fit_residual"],
         equity_vol=last["equity_vol"],
         debt_per_share=last["debt_per_share"],
-        market_cap=last["market_cap"],
         debt_filed=pd.Timestamp(last["debt_filed"]).date() if pd.notna(last["debt_filed"]) else None,
         last_quote=lq,
     )

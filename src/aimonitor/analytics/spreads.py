@@ -48,6 +48,7 @@ Models and choices (evidence and the declared selection protocol: ``bench/spread
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -298,11 +299,6 @@ def _rate_cc_values(rates: pd.DataFrame, series: str, dates: pd.DatetimeIndex) -
     return 2.0 * np.log1p(y / 2.0)
 
 
-def _rate_cc(rates: pd.DataFrame, series: str, dates: pd.DatetimeIndex) -> pd.Series:
-    """:func:`_rate_cc_values` as a Series on ``dates``."""
-    return pd.Series(_rate_cc_values(rates, series, dates), index=dates, name="y")
-
-
 def _quotes_of(quotes: pd.DataFrame | None, symbol: str, tenor: float) -> pd.DataFrame:
     """One name's quotes in the model tenor (``tenor_years`` column, else ``tenor`` like "5Y")."""
     if quotes is None or len(quotes) == 0:
@@ -423,16 +419,6 @@ def calibrate_vol_scale(
     return k, math.sqrt(loss(k) / float(np.sum(wt)))
 
 
-def _calibrate_name(
-    q: pd.DataFrame, inputs: pd.DataFrame, params: CreditParams, symbol: str
-) -> tuple[float, float, pd.Timestamp | None, list[str]]:
-    """The calibration in force on the last session of ``inputs`` (k, residual, quote date)."""
-    dates = pd.DatetimeIndex(inputs.index)
-    cols = {c: inputs[c].to_numpy(dtype=float) for c in ("px", "vol", "dps", "r")}
-    quotes = (q["date"].to_numpy(), q["spread_bp"].to_numpy(dtype=float))
-    return _calibrate_arrays(quotes, dates, cols, params, symbol)
-
-
 def _calibrate_arrays(
     quotes: tuple[np.ndarray, np.ndarray],
     dates: pd.DatetimeIndex,
@@ -440,8 +426,11 @@ def _calibrate_arrays(
     params: CreditParams,
     symbol: str,
 ) -> tuple[float, float, pd.Timestamp | None, list[str]]:
-    """:func:`_calibrate_name` with the quotes (dates, spreads sorted by date) and the model
-    inputs on ``dates`` as arrays."""
+    """The calibration in force on the last of ``dates`` (k, residual, quote date, warnings).
+
+    ``quotes`` are one name's (dates, spreads) sorted by date; ``inputs`` its model inputs
+    ``px, vol, dps, r`` on ``dates``.
+    """
     qdates, qspread = quotes
     d_ns = to_ns(dates)
     q_ns = to_ns(qdates)
@@ -1087,10 +1076,24 @@ class SpreadPanel:
     def symbols(self) -> list[str]:
         return list(dict.fromkeys(self.names["symbol"])) if not self.names.empty else []
 
+    @functools.cached_property
+    def _rows(self) -> dict[str, np.ndarray]:
+        """Row positions of each symbol in ``names`` (computed once per panel)."""
+        if self.names.empty:
+            return {}
+        return {str(k): v for k, v in self.names.groupby("symbol", sort=False).indices.items()}
+
     def series(self, symbol: str, column: str = "spread_bp") -> pd.Series:
         """One name's daily column (date index), NaN rows dropped."""
-        n = self.names[self.names["symbol"] == symbol]
-        return n.set_index("date")[column].dropna().rename(symbol)
+        col = self.names[column] if column in self.names.columns else None
+        if col is None or col.dtype.kind != "f" or self.names["date"].dtype.kind != "M":
+            n = self.names[self.names["symbol"] == symbol]
+            return n.set_index("date")[column].dropna().rename(symbol)
+        rows = self._rows.get(symbol, np.zeros(0, dtype=np.intp))
+        values = col.to_numpy()[rows]
+        keep = ~np.isnan(values)
+        dates = self.names["date"].to_numpy()[rows][keep]
+        return pd.Series(values[keep], index=pd.DatetimeIndex(dates, name="date"), name=symbol)
 
     def frame(self, symbol: str) -> pd.DataFrame:
         """One name's daily frame (date index)."""
