@@ -12,9 +12,10 @@ Run from the repository root::
   (``tests/test_credit_speed_equivalence.synthetic_universe``).
 
 "old" is main's code frozen in ``tests/credit_speed_reference`` (commit 6070c04), run in
-the same process on the same inputs; each case also checks that both panels agree (to
-1e-9 relative, the test's criterion). Times are the median of ``--repeat`` runs (one run
-for the old path above 50 names). Nothing is written anywhere but a temporary folder.
+the same process on the same inputs, run by run alternately with the new one (the machine
+may be shared); each case also checks that both panels agree (to 1e-9 relative, the
+test's criterion). Times are medians of ``--repeat`` runs (a single old run above 50
+names). Nothing is written anywhere but a temporary folder.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +34,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 import credit_speed_reference.spreads as old_spreads  # noqa: E402  (needs tests/ on the path)
 from aimonitor.analytics import spreads  # noqa: E402
 from test_credit_speed_equivalence import assert_same_panel, synthetic_universe  # noqa: E402
-
-
-def _median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def snapshot_inputs() -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -83,15 +74,25 @@ def synthetic_inputs(n: int, sessions: int) -> tuple[tuple[Any, ...], dict[str, 
 
 
 def run_case(label: str, args: tuple[Any, ...], kw: dict[str, Any], repeat: int, with_old: bool) -> None:
-    spreads.compute_spread_panel(*args, **kw)  # warm-up (imports, caches of parsed dates)
-    t_new, new = _median_time(lambda: spreads.compute_spread_panel(*args, **kw), repeat)
+    """Median times of new and old, interleaved run by run so both see the same machine load."""
+    new = spreads.compute_spread_panel(*args, **kw)  # warm-up (imports, caches of parsed dates)
     names = len(kw["symbols"])
-    line = f"{label:<22} names={names:<4} sessions={len(args[0]):<5} new {t_new:8.3f} s ({t_new / names * 1e3:6.1f} ms/name)"
-    if with_old:
-        old_repeat = repeat if names <= 50 else 1
-        t_old, old = _median_time(lambda: old_spreads.compute_spread_panel(*args, **kw), old_repeat)
+    old_runs = (repeat if names <= 50 else 1) if with_old else 0
+    t_new, t_old, old = [], [], None
+    for i in range(repeat):
+        t0 = time.perf_counter()
+        new = spreads.compute_spread_panel(*args, **kw)
+        t_new.append(time.perf_counter() - t0)
+        if i < old_runs:
+            t0 = time.perf_counter()
+            old = old_spreads.compute_spread_panel(*args, **kw)
+            t_old.append(time.perf_counter() - t0)
+    tn = statistics.median(t_new)
+    line = f"{label:<22} names={names:<4} sessions={len(args[0]):<5} new {tn:8.3f} s ({tn / names * 1e3:6.1f} ms/name)"
+    if old is not None:
         assert_same_panel(old, new)
-        line += f"   old {t_old:8.3f} s   speed-up {t_old / t_new:6.1f}x   equal: yes"
+        to = statistics.median(t_old)
+        line += f"   old {to:8.3f} s   speed-up {to / tn:6.1f}x   equal: yes"
     else:
         line += "   old (skipped: --old-max)"
     print(line, flush=True)

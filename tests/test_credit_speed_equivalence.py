@@ -399,3 +399,18 @@ def test_panel_series_is_the_names_frame_filtered(universe):
             n = panel.names[panel.names["symbol"] == sym]
             want = n.set_index("date")[col].dropna().rename(sym)
             pd.testing.assert_series_equal(panel.series(sym, col), want, check_exact=True)
+
+
+def test_lag_to_sessions_equals_the_old_path():
+    # daily observations (several land on one session after a holiday or weekend) or
+    # business-day ones (one per session): the same frame either way
+    rng = np.random.default_rng(0)
+    sessions = pd.bdate_range("2024-01-01", periods=300).delete([20, 21, 50])
+    fr = pd.DataFrame(
+        rng.normal(size=(400, 3)), index=pd.date_range("2023-12-20", periods=400, freq="D"), columns=list("abc")
+    )
+    fr.iloc[::7, 1] = np.nan
+    for lag in (0, 1, 2):
+        for f in (fr, fr.iloc[::3], fr[fr.index.day_of_week < 5]):
+            want = old_spreads.lag_to_sessions(f, sessions, lag)
+            pd.testing.assert_frame_equal(spreads.lag_to_sessions(f, sessions, lag), want, check_exact=True)

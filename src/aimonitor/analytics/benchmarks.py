@@ -163,6 +163,15 @@ def compute_benchmarks(
             parts.append(s.rename(name))
     if not parts:
         return pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
-    out = pd.concat(parts, axis=1, sort=True).sort_index()
+    if all(p.index.is_unique for p in parts):
+        # the outer join of pd.concat(parts, axis=1, sort=True): the sorted union of the dates
+        union = parts[0].index
+        for p in parts[1:]:
+            if not union.equals(p.index):
+                union = union.union(p.index)
+        union = union.sort_values()
+        out = pd.DataFrame({p.name: p.reindex(union).to_numpy() for p in parts}, index=union)
+    else:
+        out = pd.concat(parts, axis=1, sort=True).sort_index()
     out.index.name = "date"
     return out
