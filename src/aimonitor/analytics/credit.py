@@ -117,13 +117,22 @@ def creditgrades_survival(
     return _survival_from(ln_d, a_t)
 
 
-def _g(u: np.ndarray, ln_d: np.ndarray, sigma_star: np.ndarray, z: np.ndarray) -> np.ndarray:
+def _g(
+    u: np.ndarray,
+    ln_d: np.ndarray,
+    sigma_star: np.ndarray,
+    z: np.ndarray,
+    neg_ln_d: np.ndarray,
+    z_plus: np.ndarray,
+    z_minus: np.ndarray,
+) -> np.ndarray:
+    """``G(u)`` of eq. 2.16, with ``-ln d``, ``z + 1/2`` and ``1/2 - z`` computed once by the caller."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         su = sigma_star * np.sqrt(u)
-        a = -ln_d / su
+        a = neg_ln_d / su
         b = z * su
-        term1 = np.exp((z + 0.5) * ln_d + log_ndtr(a - b))
-        term2 = np.exp((0.5 - z) * ln_d + log_ndtr(a + b))
+        term1 = np.exp(z_plus * ln_d + log_ndtr(a - b))
+        term2 = np.exp(z_minus * ln_d + log_ndtr(a + b))
     return term1 + term2
 
 
@@ -187,10 +196,12 @@ def _spread_bp(
 ) -> np.ndarray:
     """Eq. 2.16 from the prepared inputs (``p0 = P(0)``, ``disc = e^{-rT}``; see :func:`creditgrades_spread`)."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        xi = lm**2 / sigma_star**2
-        z = np.sqrt(0.25 + 2.0 * rr / sigma_star**2)
-        pt = _survival_from(ln_d, np.sqrt(sigma_star**2 * tenor + lm**2))
-        h = np.exp(rr * xi) * (_g(tenor + xi, ln_d, sigma_star, z) - _g(xi, ln_d, sigma_star, z))
+        s2, lm2 = sigma_star**2, lm**2  # each used more than once (the same values as recomputing them)
+        xi = lm2 / s2
+        z = np.sqrt(0.25 + 2.0 * rr / s2)
+        pt = _survival_from(ln_d, np.sqrt(s2 * tenor + lm2))
+        parts = (-ln_d, z + 0.5, 0.5 - z)
+        h = np.exp(rr * xi) * (_g(tenor + xi, ln_d, sigma_star, z, *parts) - _g(xi, ln_d, sigma_star, z, *parts))
         c = rr * (1.0 - recovery) * (1.0 - p0 + h) / (p0 - pt * disc - h)
     c = np.where(np.isfinite(c), np.maximum(c, 0.0), np.nan)
     return c * 1e4
