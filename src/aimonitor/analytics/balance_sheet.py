@@ -74,6 +74,10 @@ def asof_join(dates: pd.DatetimeIndex, rows: pd.DataFrame, on: str, cols: Iterab
 
 def to_ns(values: Any) -> np.ndarray:
     """Datetimes as int64 nanoseconds (NaT as the smallest int64, before every date)."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":
+        return values.astype("datetime64[ns]").view("i8")
+    if isinstance(values, pd.DatetimeIndex) and values.tz is None:
+        return values.as_unit("ns").asi8
     return pd.DatetimeIndex(values).as_unit("ns").asi8
 
 

@@ -289,9 +289,18 @@ def lag_to_sessions(frame: pd.DataFrame, sessions: pd.DatetimeIndex, lag: int) -
     out = frame[keep].copy()
     out.index = sessions[np.maximum(pos[keep], 0)]
     out = out[pos[keep] >= 0]
-    if out.index.is_unique and out.index.is_monotonic_increasing:  # one row per session: groupby returns it
+    idx = out.index
+    if not idx.is_monotonic_increasing or not all(t.kind == "f" for t in out.dtypes):
+        return out.groupby(level=0).last()
+    if idx.is_unique:  # one row per session: the groupby returns it as is
         return out
-    return out.groupby(level=0).last()
+    # groupby(level=0).last() of sorted float rows: each column's last non-NaN value per session
+    vals = out.to_numpy(dtype=float)
+    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+    row = np.where(np.isnan(vals), -1, np.arange(len(vals))[:, None])
+    last = np.maximum.reduceat(row, starts, axis=0)
+    res = np.where(last >= 0, vals[np.maximum(last, 0), np.arange(vals.shape[1])], np.nan)
+    return pd.DataFrame(res, index=idx[starts], columns=out.columns)
 
 
 def _asof_series(s: pd.Series, dates_ns: np.ndarray) -> np.ndarray:
@@ -661,6 +670,7 @@ NAME_COLUMNS = (
 )
 _STR_COLUMNS = ("debt_bridge_events", "shares_kind", "method")
 _NO_FILINGS = pd.DataFrame(columns=["symbol", "period_end", "filed_date"])
+_NO_EVENTS = debt_raise_events(None)
 #: pandas' dtype of a column of text (``str`` with pandas 3, ``object`` before).
 _STR_DTYPE = pd.Series(["x"]).dtype
 
@@ -830,7 +840,6 @@ def _model_names(
     """
     failed: dict[str, AimonitorError] = {}
     ok: list[_Name] = []
-    empty_events = debt_raise_events(None)
     for n in names:
         try:
             _check_closes(n)
@@ -838,7 +847,7 @@ def _model_names(
             filings = fund.get(n.symbol)
             if filings is None:
                 filings = filing_arrays(fundamentals_of(_NO_FILINGS, n.symbol))
-            _name_debt(n, filings, events.get(n.symbol, empty_events), params)
+            _name_debt(n, filings, events.get(n.symbol, _NO_EVENTS), params)
         except (InsufficientData, DataError) as exc:
             failed[n.symbol] = exc
             continue
