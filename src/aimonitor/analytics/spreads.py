@@ -255,6 +255,10 @@ def _wide(frame: pd.DataFrame | None) -> pd.DataFrame:
     """A copy with a sorted tz-naive DatetimeIndex (accepts a ``date`` column too)."""
     if frame is None or len(frame) == 0:
         return pd.DataFrame(index=pd.DatetimeIndex([]))
+    idx = frame.index
+    wide = "date" not in frame.columns and isinstance(idx, pd.DatetimeIndex) and idx.tz is None
+    if wide and idx.is_monotonic_increasing:
+        return frame  # already wide and sorted: read as is (never modified here)
     f = frame.copy()
     if "date" in f.columns:
         f = f.set_index("date")
