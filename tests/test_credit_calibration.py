@@ -164,6 +164,8 @@ def test_vol_scale_calibration_recovers_a_known_scale_and_stays_bounded():
     assert k2 == pytest.approx(3.0, rel=1e-3) and resid2 > 1.0
     with pytest.raises(ValueError, match="economic range"):
         CreditParams(global_recovery=1.2)
+    with pytest.raises(ValueError, match="vol_scale_bounds"):  # reversed: the fit could not bracket k
+        CreditParams(vol_scale_bounds=(3.0, 0.5))
 
 
 def test_implied_vol_reproduces_the_target_spread():

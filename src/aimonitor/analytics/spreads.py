@@ -232,6 +232,9 @@ class CreditParams:
             )
         if self.fred_lag_sessions < 0:
             raise ValueError("fred_lag_sessions must be >= 0")
+        lo, hi = self.vol_scale_bounds
+        if not 0 < lo <= hi:
+            raise ValueError(f"vol_scale_bounds {self.vol_scale_bounds} must be two positive numbers, low <= high")
 
     def replace(self, **kw: Any) -> CreditParams:
         return dataclasses.replace(self, **kw)
