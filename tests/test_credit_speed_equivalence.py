@@ -414,3 +414,25 @@ def test_lag_to_sessions_equals_the_old_path():
         for f in (fr, fr.iloc[::3], fr[fr.index.day_of_week < 5]):
             want = old_spreads.lag_to_sessions(f, sessions, lag)
             pd.testing.assert_frame_equal(spreads.lag_to_sessions(f, sessions, lag), want, check_exact=True)
+
+
+def test_implied_vol_memo_returns_what_the_bisection_returns(monkeypatch):
+    # a second call with overlapping inputs takes the shared elements from the memo: the
+    # numbers are the bisection's, and the memo never grows past its size
+    rng = np.random.default_rng(9)
+    p, d = rng.lognormal(3, 0.5, 300), rng.lognormal(2, 1, 300)
+    r, t = rng.uniform(0, 0.05, 300), rng.uniform(50, 900, 300)
+    t[:3] = [np.nan, 0.0, -1.0]
+    params = CreditParams()
+    monkeypatch.setattr(spreads, "_IMPLIED_MEMO", {})
+    monkeypatch.setattr(spreads, "IMPLIED_MEMO_SIZE", 400)
+
+    def direct(sl: slice) -> np.ndarray:
+        return credit.creditgrades_implied_vol(p[sl], d[sl], r[sl], t[sl])
+
+    first = spreads.implied_equity_vol(p[:200], d[:200], r[:200], t[:200], params)
+    again = spreads.implied_equity_vol(p[100:], d[100:], r[100:], t[100:], params)  # half remembered
+    np.testing.assert_array_equal(first, direct(slice(0, 200)))
+    np.testing.assert_array_equal(again, direct(slice(100, 300)))
+    assert sum(len(m) for m in spreads._IMPLIED_MEMO.values()) <= 400
+    np.testing.assert_array_equal(first, old_spreads.implied_equity_vol(p[:200], d[:200], r[:200], t[:200], params))

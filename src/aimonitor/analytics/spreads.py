@@ -495,6 +495,16 @@ def _calibrate_arrays(
     return k, resid, qd if math.isfinite(k) else None, warns
 
 
+#: Implied volatilities already solved, per parameter set: (price, dps, r, target) bytes → σ.
+#: The pipeline models the same history again on every cycle and calibration segment (the
+#: window moves by a session), so most sessions' bisections are the previous call's. A
+#: pure function of its inputs, so a remembered value is the value the bisection returns.
+_IMPLIED_MEMO: dict[tuple[float, ...], dict[bytes, float]] = {}
+#: Entries kept per parameter set (about 100 bytes each); a call with more elements than
+#: this is solved without the memo.
+IMPLIED_MEMO_SIZE = 100_000
+
+
 def implied_equity_vol(
     price: object,
     dps: object,
@@ -522,19 +532,41 @@ def implied_equity_vol(
     numpy.ndarray
         σ with ``creditgrades_spread(price, σ, dps, r) = spread_bp`` (the spread increases
         with σ; 50 halvings of ``bounds``, :func:`aimonitor.analytics.credit.creditgrades_implied_vol`);
-        NaN where an input is missing.
+        NaN where an input is missing. Elements solved by an earlier call with the same
+        inputs and parameters are taken from :data:`_IMPLIED_MEMO` (the same numbers).
     """
-    return credit.creditgrades_implied_vol(
-        price,
-        dps,
-        r,
-        spread_bp,
-        tenor=params.tenor_years,
-        lbar=params.global_recovery,
-        lam=params.barrier_uncertainty,
-        recovery=params.cds_recovery,
-        bounds=bounds,
+    arrays = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (price, dps, r, spread_bp)))
+    shape = arrays[0].shape
+    flat = np.ascontiguousarray(np.stack([x.reshape(-1) for x in arrays], axis=1))
+
+    def solve(rows: np.ndarray) -> np.ndarray:
+        return credit.creditgrades_implied_vol(
+            rows[:, 0],
+            rows[:, 1],
+            rows[:, 2],
+            rows[:, 3],
+            tenor=params.tenor_years,
+            lbar=params.global_recovery,
+            lam=params.barrier_uncertainty,
+            recovery=params.cds_recovery,
+            bounds=bounds,
+        )
+
+    if len(flat) > IMPLIED_MEMO_SIZE:
+        return solve(flat).reshape(shape)
+    memo = _IMPLIED_MEMO.setdefault(
+        (params.tenor_years, params.global_recovery, params.barrier_uncertainty, params.cds_recovery, *bounds), {}
     )
+    keys = [row.tobytes() for row in flat]
+    out = np.array([memo.get(k, math.nan) for k in keys])
+    todo = np.array([k not in memo for k in keys], dtype=bool)
+    if todo.any():
+        solved = solve(flat[todo])
+        out[todo] = solved
+        if len(memo) + len(solved) > IMPLIED_MEMO_SIZE:
+            memo.clear()
+        memo.update(zip((k for k, t in zip(keys, todo) if t), solved.tolist()))
+    return out.reshape(shape)
 
 
 # ---------------------------------------------------------------------------- band, term structure
