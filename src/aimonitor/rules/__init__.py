@@ -15,7 +15,15 @@ from aimonitor.rules.backtest import (
     compare,
     episodes_of,
 )
-from aimonitor.rules.engine import AlertState, Evaluation, Transition, evaluate, fingerprint, prepare_signals
+from aimonitor.rules.engine import (
+    AlertState,
+    Evaluation,
+    Transition,
+    evaluate,
+    fingerprint,
+    open_episode,
+    prepare_signals,
+)
 from aimonitor.rules.model import (
     DEFAULT_SUMMARY,
     MARKET_SYMBOL,
@@ -59,6 +67,7 @@ __all__ = [
     "evaluate",
     "fingerprint",
     "load_default_rules",
+    "open_episode",
     "parse_rules",
     "prepare_signals",
 ]

@@ -252,11 +252,6 @@ class Evaluation:
     states: Mapping[str, AlertState]
     transitions: tuple[Transition, ...]
 
-    @property
-    def notifications(self) -> list[Transition]:
-        """The transitions to send."""
-        return [t for t in self.transitions if t.notify]
-
     def alerts(self, state: str | None = None) -> list[AlertState]:
         """States that are alerts (not inactive), optionally of one ``state``; sorted by id."""
         out = [s for s in self.states.values() if s.state != "inactive" and (state is None or s.state == state)]
