@@ -130,9 +130,11 @@ class _Panel:
             self.first_seen[sig] = first
             r = rows[exact[rows] & finite[rows]]
             keys = sym_codes[r].astype(np.int64) * n_days + vis[r]
-            last = _last_per_key(keys)
+            if len(keys) and np.bincount(keys, minlength=n_sym * n_days).max() > 1:
+                last = _last_per_key(keys)
+                keys, r = keys[last], r[last]
             mat = np.full(n_sym * n_days, np.nan)
-            mat[keys[last]] = vals[r[last]]
+            mat[keys] = vals[r]
             self.values[sig] = mat.reshape(n_sym, n_days)
 
         # last row date per symbol and session (staleness_sessions rows aside), carried forward
@@ -193,8 +195,9 @@ class _Replayer:
         n_sym, n_days = len(panel.names), len(panel.days)
         self.n_days = n_days
         self.critical = np.zeros((n_sym, n_days), dtype=bool)  # a critical rule alert is firing
-        self.emitted: list[tuple[tuple[int, int, int], Transition]] = []
-        self.created: dict[str, tuple[tuple[int, int, int], AlertState]] = {}
+        self.width = max([n_sym, *(len(r.symbols) for r in self.rules if r.symbols != "all")])
+        self.emitted: list[tuple[int, Transition]] = []
+        self.created: dict[str, tuple[int, AlertState]] = {}
 
     # -- per-cell masks
 
@@ -236,12 +239,16 @@ class _Replayer:
 
     # -- output
 
+    def _key(self, day: int, ri: int, rank: int) -> int:
+        """The engine's order: session, then rule (``nodata`` last), then the rule's scope order."""
+        return (day * (len(self.rules) + 1) + ri) * self.width + rank
+
     def _emit(self, day: int, ri: int, rank: int, t: Transition) -> None:
-        self.emitted.append(((day, ri, rank), t))
+        self.emitted.append((self._key(day, ri, rank), t))
 
     def _create(self, day: int, ri: int, rank: int, fp: str) -> None:
         if fp not in self.created:
-            self.created[fp] = ((day, ri, rank), _PLACEHOLDER)
+            self.created[fp] = (self._key(day, ri, rank), _PLACEHOLDER)
 
     # -- one (rule, symbol)
 
@@ -267,28 +274,30 @@ class _Replayer:
         rc: _RuleCells,
         u: int,
         rank: int,
-        sidx: np.ndarray,
-        xs: np.ndarray,
-        bs: np.ndarray,
-        cs: np.ndarray,
-        muted: np.ndarray,
+        sidx_a: np.ndarray,
+        xs_a: np.ndarray,
+        bs_a: np.ndarray,
+        cs_a: np.ndarray,
+        muted_a: np.ndarray,
         silenced_upto: int,
     ) -> None:
-        """The engine's ``_step`` and notification logic over the usable sessions ``sidx``."""
+        """The engine's ``_step`` and notification logic over the usable sessions ``sidx_a``
+        (step ``t`` is session ``sidx_a[t]``); each snapshot is built once, when it is emitted."""
         rule, ri = rc.rule, rc.index
+        name, severity, threshold = rule.name, rule.severity, rule.threshold
         sym = self.p.names[u]
-        fp = fingerprint(rule.name, sym)
+        fp = fingerprint(name, sym)
         days = self.p.days
+        sidx: list[int] = sidx_a.tolist()
+        xs: list[float] = xs_a.tolist()
+        bs, muted = bs_a, muted_a  # numpy, read at events only
+        cp = self.p.cr_day[sidx_a]
+        breaches: list[int] = np.flatnonzero(bs_a).tolist()
+        not_clear = np.flatnonzero(~cs_a)
+        unmuted = np.flatnonzero(~muted_a)
         n_steps = len(sidx)
         need = max(rule.for_sessions, 1)
-        breaches = np.flatnonzero(bs)
-        not_clear = np.flatnonzero(~cs)
-        unmuted = np.flatnonzero(~muted)
-        cp = self.p.cr_day[sidx]
-        is_critical = rule.severity == "critical"
-
-        def day(t: int) -> dt.date:
-            return days[int(sidx[t])]
+        repeat = rule.repeat_sessions
 
         def why_muted(t: int) -> str | None:
             if not muted[t]:
@@ -296,110 +305,97 @@ class _Replayer:
             return "silenced" if sidx[t] < silenced_upto else "inhibited"
 
         def emit(t: int, tr: Transition) -> None:
-            self._emit(int(sidx[t]), ri, rank, tr)
+            self.emitted.append((self._key(sidx[t], ri, rank), tr))
 
-        cur: AlertState | None = None
+        last: AlertState | None = None  # the latest snapshot (the final state once updated)
         t = 0
         while True:
-            k = int(np.searchsorted(breaches, t, side="left"))
+            k = bisect.bisect_left(breaches, t)
             if k >= len(breaches):
                 break  # idle to the end
-            t = int(breaches[k])
-            self._create(int(sidx[t]), ri, rank, fp)
-            from_state = cur.state if cur is not None else "inactive"
-            d, v = day(t), float(xs[t])
-            snap = open_episode(
-                rule.name,
-                sym,
-                d,
-                severity=rule.severity,
-                value=v,
-                threshold=rule.threshold,
-                summary=rule.render_summary(sym, v),
-                firing=need <= 1,
-                peak=v,
-            )
+            t = breaches[k]
+            self._create(sidx[t], ri, rank, fp)
+            from_state = last.state if last is not None else "inactive"
+            started, v = days[sidx[t]], xs[t]
+            ep_id = f"{fp}:{started.isoformat()}"
+            summary, peak, n = rule.render_summary(sym, v), v, 1
             f = t
             if need > 1:  # pending: the next sessions decide
-                emit(t, Transition(fp, from_state, "pending", d, v, False, None, snap))
-                n, f, from_state = 1, -1, "pending"
+                pend = open_episode(
+                    name, sym, started, severity=severity, value=v, threshold=threshold, summary=summary, firing=False,
+                    peak=v,
+                )  # fmt: skip
+                emit(t, Transition(fp, from_state, "pending", started, v, False, None, pend))
+                last, f, from_state, dropped = pend, -1, "pending", False
                 while t + 1 < n_steps:
                     t += 1
-                    d, v = day(t), float(xs[t])
+                    d, v = days[sidx[t]], xs[t]
                     if not bs[t]:  # the episode is dropped
-                        snap = dataclasses.replace(snap, state="inactive", consecutive=0, value=v, last_evaluated=d)
-                        emit(t, Transition(fp, "pending", "inactive", d, v, False, None, snap))
+                        last = AlertState(
+                            fp, ep_id, name, sym, severity, "inactive", v, threshold, started, None, None, 0, None, d,
+                            summary, peak,
+                        )  # fmt: skip
+                        emit(t, Transition(fp, "pending", "inactive", d, v, False, None, last))
+                        dropped = True
                         break
                     n += 1
-                    fire = n >= need
-                    snap = dataclasses.replace(
-                        snap,
-                        state="firing" if fire else "pending",
-                        fired=d if fire else None,
-                        consecutive=n,
-                        value=v,
-                        peak=rule.more_extreme(snap.peak, v),
-                        last_evaluated=d,
-                        summary=rule.render_summary(sym, v),
-                    )
-                    if fire:
+                    peak = rule.more_extreme(peak, v)
+                    summary = rule.render_summary(sym, v)  # rendered with the latest breaching value
+                    if n >= need:
                         f = t
                         break
-                cur = snap
                 if f < 0:
-                    if snap.state == "pending":
-                        break  # still pending on the last session
+                    if not dropped:  # still pending on the last session
+                        last = AlertState(
+                            fp, ep_id, name, sym, severity, "pending", v, threshold, started, None, None, n, None,
+                            days[sidx[t]], summary, peak,
+                        )  # fmt: skip
+                        break
                     t += 1
                     continue
-            # firing on step f
+            # firing on step f, with n consecutive breaches, value v, this peak and summary (frozen now)
+            fired = days[sidx[f]]
             reason = why_muted(f)
-            if reason is None:
-                snap = dataclasses.replace(snap, last_notified=day(f))
-            emit(f, Transition(fp, from_state, "firing", day(f), snap.value, reason is None, reason, snap))
+            notified = fired if reason is None else None
+            snap = AlertState(
+                fp, ep_id, name, sym, severity, "firing", v, threshold, started, fired, None, n, notified, fired,
+                summary, peak,
+            )  # fmt: skip
+            emit(f, Transition(fp, from_state, "firing", fired, v, reason is None, reason, snap))
             last_n = f if reason is None else -1
-            q = int(np.searchsorted(not_clear, f, side="right"))
+            q = int(not_clear.searchsorted(f, side="right"))
             end = int(not_clear[q]) if q < len(not_clear) else n_steps  # the resolving step
-            if is_critical:
-                stop = int(sidx[end]) if end < n_steps else self.n_days
-                self.critical[u, int(sidx[f]) : stop] = True
-            peak, peak_at = snap.peak, f
+            if severity == "critical":
+                self.critical[u, sidx[f] : sidx[end] if end < n_steps else self.n_days] = True
+            peak_at = f
             while True:  # reminders: the first unmuted session, then every repeat_sessions
                 if last_n < 0:
                     start = f + 1
-                elif rule.repeat_sessions > 0:
-                    start = int(np.searchsorted(cp, cp[last_n] + rule.repeat_sessions, side="left"))
+                elif repeat > 0:
+                    start = int(cp.searchsorted(cp[last_n] + repeat, side="left"))
                 else:
                     break
-                q = int(np.searchsorted(unmuted, start, side="left"))
+                q = int(unmuted.searchsorted(start, side="left"))
                 if q >= len(unmuted) or int(unmuted[q]) >= end:
                     break
                 c = int(unmuted[q])
-                peak, peak_at = _peak(rule, peak, xs[peak_at + 1 : c + 1]), c
-                dc = day(c)
-                rem = dataclasses.replace(
-                    snap,
-                    value=float(xs[c]),
-                    peak=peak,
-                    consecutive=snap.consecutive + c - f,
-                    last_evaluated=dc,
-                    last_notified=dc,
-                )
-                why = "unmuted" if last_n < 0 else "repeat"
-                emit(c, Transition(fp, "firing", "firing", dc, rem.value, True, why, rem))
+                peak, peak_at = _peak(rule, peak, xs_a[peak_at + 1 : c + 1]), c
+                dc = days[sidx[c]]
+                rem = AlertState(
+                    fp, ep_id, name, sym, severity, "firing", xs[c], threshold, started, fired, None, n + c - f, dc, dc,
+                    summary, peak,
+                )  # fmt: skip
+                emit(c, Transition(fp, "firing", "firing", dc, xs[c], True, "unmuted" if last_n < 0 else "repeat", rem))
                 last_n = c
-            notified = day(last_n) if last_n >= 0 else None
+                notified = dc
             if end >= n_steps:  # still firing on the last session
-                last = n_steps - 1
-                cur = dataclasses.replace(
-                    snap,
-                    value=float(xs[last]),
-                    peak=_peak(rule, peak, xs[peak_at + 1 :]),
-                    consecutive=snap.consecutive + last - f,
-                    last_evaluated=day(last),
-                    last_notified=notified,
-                )
+                e = n_steps - 1
+                last = AlertState(
+                    fp, ep_id, name, sym, severity, "firing", xs[e], threshold, started, fired, None, n + e - f,
+                    notified, days[sidx[e]], summary, _peak(rule, peak, xs_a[peak_at + 1 :]),
+                )  # fmt: skip
                 break
-            de, ve = day(end), float(xs[end])
+            de, ve = days[sidx[end]], xs[end]
             reason = why_muted(end)
             notify = False
             if reason is None:
@@ -407,23 +403,18 @@ class _Replayer:
                     reason = "never_notified"
                 else:
                     notify = True
-            cur = dataclasses.replace(
-                snap,
-                state="resolved",
-                resolved=de,
-                consecutive=0,
-                value=ve,
-                peak=_peak(rule, peak, xs[peak_at + 1 : end]),
-                last_evaluated=de,
-                last_notified=de if notify else notified,
-                resolution=rule.render_resolution(sym, ve, de),
-            )
-            emit(end, Transition(fp, "firing", "resolved", de, ve, notify, reason, cur))
+            last = AlertState(
+                fp, ep_id, name, sym, severity, "resolved", ve, threshold, started, fired, de, 0,
+                de if notify else notified, de, summary, _peak(rule, peak, xs_a[peak_at + 1 : end]),
+                rule.render_resolution(sym, ve, de),
+            )  # fmt: skip
+            emit(end, Transition(fp, "firing", "resolved", de, ve, notify, reason, last))
             t = end + 1
-        assert cur is not None
-        if cur.state in ("inactive", "resolved"):  # idle sessions after it only mark last_evaluated
-            cur = dataclasses.replace(cur, consecutive=0, last_evaluated=day(n_steps - 1))
-        self.created[fp] = (self.created[fp][0], cur)
+        assert last is not None
+        final = days[sidx[-1]]
+        if last.state in ("inactive", "resolved") and last.last_evaluated != final:
+            last = dataclasses.replace(last, last_evaluated=final)  # idle sessions only mark last_evaluated
+        self.created[fp] = (self.created[fp][0], last)
 
     # -- nodata
 
@@ -458,54 +449,37 @@ class _Replayer:
             rank = int(self.p.rank[u])
             silenced_upto = self._silenced_through(NODATA_RULE, sym)
             edges = np.diff(np.concatenate(([0], (count[u] > 0).astype(np.int8), [0])))
-            cur: AlertState | None = None
+            last: AlertState | None = None
             for a, b in zip(map(int, np.flatnonzero(edges == 1)), map(int, np.flatnonzero(edges == -1))):
                 self._create(a, ri, rank, fp)
+                started = days[a]
+                ep_id = f"{fp}:{started.isoformat()}"
                 n, text = self._nodata_text(u, a, cells)
-                muted = a < silenced_upto
+                notified = None if a < silenced_upto else started
                 snap = open_episode(
-                    NODATA_RULE,
-                    sym,
-                    days[a],
-                    severity="warning",
-                    value=n,
-                    threshold=0.0,
-                    summary=text,
-                    peak=n,
-                    last_notified=None if muted else days[a],
-                )
-                from_state = cur.state if cur is not None else "inactive"
-                why = "silenced" if muted else None
-                opened = Transition(fp, from_state, "firing", days[a], n, not muted, why, snap)
-                self._emit(a, ri, rank, opened)
-                notified = None if muted else days[a]
+                    NODATA_RULE, sym, started, severity="warning", value=n, threshold=0.0, summary=text, peak=n,
+                    last_notified=notified,
+                )  # fmt: skip
+                from_state = last.state if last is not None else "inactive"
+                why = "silenced" if notified is None else None
+                self._emit(a, ri, rank, Transition(fp, from_state, "firing", started, n, why is None, why, snap))
                 c = max(a + 1, silenced_upto)
                 if notified is None and c < b:  # first notice once the silence ends
                     n, text = self._nodata_text(u, c, cells)
-                    rem = dataclasses.replace(
-                        snap,
-                        value=n,
-                        peak=float(count[u, a : c + 1].max()),
-                        consecutive=c - a + 1,
-                        last_evaluated=days[c],
-                        last_notified=days[c],
-                        summary=text,
-                    )
-                    self._emit(c, ri, rank, Transition(fp, "firing", "firing", days[c], n, True, "unmuted", rem))
-                    notified = days[c]
-                last = b - 1
-                n, text = self._nodata_text(u, last, cells)
-                snap = dataclasses.replace(
-                    snap,
-                    value=n,
-                    peak=float(count[u, a:b].max()),
-                    consecutive=b - a,
-                    last_evaluated=days[last],
-                    last_notified=notified,
-                    summary=text,
-                )
-                if b >= self.n_days:
-                    cur = snap
+                    dc = days[c]
+                    rem = AlertState(
+                        fp, ep_id, NODATA_RULE, sym, "warning", "firing", n, 0.0, started, started, None, c - a + 1,
+                        dc, dc, text, float(count[u, a : c + 1].max()),
+                    )  # fmt: skip
+                    self._emit(c, ri, rank, Transition(fp, "firing", "firing", dc, n, True, "unmuted", rem))
+                    notified = dc
+                n, text = self._nodata_text(u, b - 1, cells)
+                peak = float(count[u, a:b].max())
+                if b >= self.n_days:  # still firing on the last session
+                    last = AlertState(
+                        fp, ep_id, NODATA_RULE, sym, "warning", "firing", n, 0.0, started, started, None, b - a,
+                        notified, days[b - 1], text, peak,
+                    )  # fmt: skip
                     break
                 reason: str | None = "silenced" if b < silenced_upto else None
                 notify = False
@@ -514,19 +488,13 @@ class _Replayer:
                         reason = "never_notified"
                     else:
                         notify = True
-                cur = dataclasses.replace(
-                    snap,
-                    state="resolved",
-                    resolved=days[b],
-                    value=0.0,
-                    consecutive=0,
-                    last_evaluated=days[b],
-                    last_notified=days[b] if notify else notified,
-                    resolution=nodata_resolution(sym, days[b]),
-                )
-                self._emit(b, ri, rank, Transition(fp, "firing", "resolved", days[b], 0.0, notify, reason, cur))
-            assert cur is not None
-            self.created[fp] = (self.created[fp][0], cur)
+                last = AlertState(
+                    fp, ep_id, NODATA_RULE, sym, "warning", "resolved", 0.0, 0.0, started, started, days[b], 0,
+                    days[b] if notify else notified, days[b], text, peak, nodata_resolution(sym, days[b]),
+                )  # fmt: skip
+                self._emit(b, ri, rank, Transition(fp, "firing", "resolved", days[b], 0.0, notify, reason, last))
+            assert last is not None
+            self.created[fp] = (self.created[fp][0], last)
 
 
 #: Stands for a state until the series that created it has run to its end.
@@ -535,9 +503,12 @@ _PLACEHOLDER = AlertState("", "", "", "", "info", "inactive", 0.0, 0.0, _EPOCH)
 
 def _peak(rule: Rule, peak: float | None, values: np.ndarray) -> float:
     """``rule.more_extreme`` folded over ``values`` (the first most extreme value wins ties)."""
-    if len(values) == 0:
-        assert peak is not None
-        return peak
+    if len(values) < 16:  # a numpy call costs more than a short fold
+        out = peak
+        for v in values.tolist():
+            out = rule.more_extreme(out, v)
+        assert out is not None
+        return out
     if rule.absolute:
         i = int(np.argmax(np.abs(values)))
     elif rule.op in (">", ">="):
@@ -584,6 +555,7 @@ def replay(
     rp.run_nodata(cells)
     if progress is not None:
         progress(len(days), len(days))
-    transitions = tuple(t for _, t in sorted(rp.emitted, key=lambda e: e[0]))
+    rp.emitted.sort(key=lambda e: e[0])
+    transitions = tuple(t for _, t in rp.emitted)
     states = {fp: s for fp, (_, s) in sorted(rp.created.items(), key=lambda kv: kv[1][0])}
     return Replay(transitions, states)
