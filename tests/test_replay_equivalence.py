@@ -241,6 +241,18 @@ def test_replayed_sessions_need_not_be_every_session():
     assert_same(RULES, df, days, live=True, silences=SILENCES)
 
 
+def test_compare_is_the_same_either_way():
+    from aimonitor.rules import compare
+
+    df = universe()
+    kw = dict(overrides=["warn.threshold=6", "low.for_sessions=1"], marks=[S[60]], silences=SILENCES)
+    new = compare(RULES, df, S, **kw)
+    old = compare(RULES, df, S, vectorised=False, **kw)
+    assert new.to_json() == old.to_json()
+    assert new.diff() and new.diff() == old.diff()
+    assert new.result.transitions == old.result.transitions and new.baseline.transitions == old.baseline.transitions
+
+
 def test_empty_inputs():
     df = universe()
     assert_same(RULES, df, [])

@@ -61,6 +61,10 @@ value, peak, summary
 idempotency
     A state whose ``last_evaluated`` is on or after ``as_of`` is left untouched, so
     evaluating the same session twice yields no new transition.
+
+:mod:`aimonitor.rules.replay` applies these same semantics to a whole history at once
+(what ``rules backtest`` runs); tests/test_replay_equivalence.py checks it against
+:func:`evaluate_inputs` session by session.
 """
 
 from __future__ import annotations
