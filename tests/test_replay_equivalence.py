@@ -241,6 +241,20 @@ def test_replayed_sessions_need_not_be_every_session():
     assert_same(RULES, df, days, live=True, silences=SILENCES)
 
 
+def test_off_midnight_timestamps_and_text_values():
+    """Rows stamped at midday (seen from the next session, never a value) and values the engine
+    reads with float(): numbers as text, None."""
+    df = universe()
+    df["date"] = pd.to_datetime(df["date"])
+    df.loc[df.index % 97 == 0, "date"] += pd.Timedelta(hours=12)
+    assert_same(RULES, df, S, silences=SILENCES)
+    df = universe()
+    df["value"] = df["value"].astype(object)
+    df.loc[df.index % 50 == 0, "value"] = "1.5"
+    df.loc[df.index % 51 == 0, "value"] = None
+    assert_same(RULES, df, S, silences=SILENCES)
+
+
 def test_compare_is_the_same_either_way():
     from aimonitor.rules import compare
 
