@@ -25,6 +25,7 @@ from aimonitor.rules import (
     Rule,
     Silence,
     Transition,
+    change_notice,
     fingerprint,
     open_episode,
 )
@@ -151,6 +152,7 @@ def apply_contagion(
         value = float(sum(e.amount_usd or 0.0 for e in _near_edges(sym, links)))
         muted = _muted(sym, day, silences, inhibit_lower_severity, critical)
         if links and (prior is None or prior.state != "firing"):
+            notify, reason = change_notice("firing", muted, False)
             new = open_episode(
                 CONTAGION_RULE,
                 sym,
@@ -159,9 +161,9 @@ def apply_contagion(
                 value=value,
                 threshold=0.0,
                 summary=_summary(sym, links, usd),
-                last_notified=None if muted else day,
+                last_notified=day if notify else None,
             )
-            transitions.append(Transition(fp, "inactive", "firing", day, value, muted is None, muted, new))
+            transitions.append(Transition(fp, "inactive", "firing", day, value, notify, reason, new))
         elif links:
             assert prior is not None
             new = dataclasses.replace(
@@ -176,17 +178,16 @@ def apply_contagion(
                 transitions.append(Transition(fp, "firing", "firing", day, value, True, "unmuted", new))
         else:
             assert prior is not None
-            notified = prior.last_notified is not None
+            notify, reason = change_notice("resolved", muted, prior.last_notified is not None)
             new = dataclasses.replace(
                 prior,
                 state="resolved",
                 resolved=day,
                 consecutive=0,
                 last_evaluated=day,
-                last_notified=day if notified and muted is None else prior.last_notified,
+                last_notified=day if notify else prior.last_notified,
             )
-            reason = muted if muted else (None if notified else "never_notified")
-            transitions.append(Transition(fp, "firing", "resolved", day, new.value, reason is None, reason, new))
+            transitions.append(Transition(fp, "firing", "resolved", day, new.value, notify, reason, new))
         states[fp] = new
     return Evaluation(as_of=day, states=states, transitions=tuple(transitions))
 

@@ -99,6 +99,7 @@ __all__ = [
     "InputCursor",
     "SessionInputs",
     "Transition",
+    "change_notice",
     "evaluate",
     "evaluate_inputs",
     "fingerprint",
@@ -558,6 +559,21 @@ def _nodata_state(
     return dataclasses.replace(prior, consecutive=0, last_evaluated=as_of)
 
 
+def change_notice(to_state: str, muted: str | None, was_notified: bool) -> tuple[bool, str | None]:
+    """``(notify, reason)`` of a state change to ``to_state``: a firing is sent unless muted
+    (``silenced``/``inhibited``); a resolution only if not muted and the firing was notified
+    (else ``never_notified``); pending and inactive never."""
+    if to_state == "firing":
+        return muted is None, muted
+    if to_state == "resolved":
+        if muted is not None:
+            return False, muted
+        if not was_notified:
+            return False, "never_notified"
+        return True, None
+    return False, None
+
+
 def evaluate(
     rules: Sequence[Rule],
     signals: pd.DataFrame,
@@ -707,17 +723,7 @@ def evaluate_inputs(
             muted = "inhibited"
         changed = new.state != old_state or (prior is not None and new.id != prior.id)
         if changed:
-            notify = False
-            reason: str | None = None
-            if new.state == "firing":
-                notify, reason = muted is None, muted
-            elif new.state == "resolved":
-                if muted is not None:
-                    reason = muted
-                elif prior is not None and prior.last_notified is None:
-                    reason = "never_notified"
-                else:
-                    notify = True
+            notify, reason = change_notice(new.state, muted, prior is None or prior.last_notified is not None)
             if notify:
                 new = dataclasses.replace(new, last_notified=day)
                 states[fp] = new

@@ -39,6 +39,7 @@ from aimonitor.calendar import sessions_through, to_date
 from aimonitor.rules.engine import (
     AlertState,
     Transition,
+    change_notice,
     fingerprint,
     frozen_why,
     nodata_resolution,
@@ -355,14 +356,14 @@ class _Replayer:
                     continue
             # firing on step f, with n consecutive breaches, value v, this peak and summary (frozen now)
             fired = days[sidx[f]]
-            reason = why_muted(f)
-            notified = fired if reason is None else None
+            notify, reason = change_notice("firing", why_muted(f), False)
+            notified = fired if notify else None
             snap = AlertState(
                 fp, ep_id, name, sym, severity, "firing", v, threshold, started, fired, None, n, notified, fired,
                 summary, peak,
             )  # fmt: skip
-            emit(f, Transition(fp, from_state, "firing", fired, v, reason is None, reason, snap))
-            last_n = f if reason is None else -1
+            emit(f, Transition(fp, from_state, "firing", fired, v, notify, reason, snap))
+            last_n = f if notify else -1
             q = int(not_clear.searchsorted(f, side="right"))
             end = int(not_clear[q]) if q < len(not_clear) else n_steps  # the resolving step
             if severity == "critical":
@@ -396,13 +397,7 @@ class _Replayer:
                 )  # fmt: skip
                 break
             de, ve = days[sidx[end]], xs[end]
-            reason = why_muted(end)
-            notify = False
-            if reason is None:
-                if notified is None:
-                    reason = "never_notified"
-                else:
-                    notify = True
+            notify, reason = change_notice("resolved", why_muted(end), notified is not None)
             last = AlertState(
                 fp, ep_id, name, sym, severity, "resolved", ve, threshold, started, fired, de, 0,
                 de if notify else notified, de, summary, _peak(rule, peak, xs_a[peak_at + 1 : end]),
@@ -455,14 +450,14 @@ class _Replayer:
                 started = days[a]
                 ep_id = f"{fp}:{started.isoformat()}"
                 n, text = self._nodata_text(u, a, cells)
-                notified = None if a < silenced_upto else started
+                notify, why = change_notice("firing", "silenced" if a < silenced_upto else None, False)
+                notified = started if notify else None
                 snap = open_episode(
                     NODATA_RULE, sym, started, severity="warning", value=n, threshold=0.0, summary=text, peak=n,
                     last_notified=notified,
                 )  # fmt: skip
                 from_state = last.state if last is not None else "inactive"
-                why = "silenced" if notified is None else None
-                self._emit(a, ri, rank, Transition(fp, from_state, "firing", started, n, why is None, why, snap))
+                self._emit(a, ri, rank, Transition(fp, from_state, "firing", started, n, notify, why, snap))
                 c = max(a + 1, silenced_upto)
                 if notified is None and c < b:  # first notice once the silence ends
                     n, text = self._nodata_text(u, c, cells)
@@ -481,18 +476,12 @@ class _Replayer:
                         notified, days[b - 1], text, peak,
                     )  # fmt: skip
                     break
-                reason: str | None = "silenced" if b < silenced_upto else None
-                notify = False
-                if reason is None:
-                    if notified is None:
-                        reason = "never_notified"
-                    else:
-                        notify = True
+                notify, why = change_notice("resolved", "silenced" if b < silenced_upto else None, notified is not None)
                 last = AlertState(
                     fp, ep_id, NODATA_RULE, sym, "warning", "resolved", 0.0, 0.0, started, started, days[b], 0,
                     days[b] if notify else notified, days[b], text, peak, nodata_resolution(sym, days[b]),
                 )  # fmt: skip
-                self._emit(b, ri, rank, Transition(fp, "firing", "resolved", days[b], 0.0, notify, reason, last))
+                self._emit(b, ri, rank, Transition(fp, "firing", "resolved", days[b], 0.0, notify, why, last))
             assert last is not None
             self.created[fp] = (self.created[fp][0], last)
 
