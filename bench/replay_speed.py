@@ -89,7 +89,8 @@ def signal_frame(n: int, seed: int = 14) -> tuple[pd.DataFrame, list]:
     add("fred_oas_change_20d_bp", fred, _ar1(rng, t, 2, 0.95, 8.0, 0.0), np.ones((t, 2), dtype=bool))
     for sig, (phi, scale, offset) in MARKET.items():
         add(sig, ["LOOP"], _ar1(rng, t, 1, phi, scale, offset), np.ones((t, 1), dtype=bool))
-    df = pd.concat(parts, ignore_index=True).sort_values("date", kind="stable", ignore_index=True)
+    # the order Store.read_signals returns (ORDER BY date, symbol, signal)
+    df = pd.concat(parts, ignore_index=True).sort_values(["date", "symbol", "signal"], ignore_index=True)
     return df, days
 
 
