@@ -1,8 +1,11 @@
-"""How backtest time grows with the number of replayed sessions: linear cursor vs live path.
+"""How backtest time grows with the number of replayed sessions: vectorised replay, the
+session-by-session cursor and the live path.
 
 Synthetic long signal frame (12 symbols x 6 signals per session, plus staleness rows),
-default-like rules. Prints seconds per replay and the ratio; the linear replay should grow
-about in proportion to sessions, the live path (whole-frame scan per session) faster.
+default-like rules. Prints seconds per replay and the ratios to the vectorised replay
+(``backtest()``'s default, rules/replay.py); the cursor (``vectorised=False``) should grow
+about in proportion to sessions, the live path (``linear=False``: whole-frame scan per
+session) faster. bench/replay_speed.py times 10 to 500 symbols over ten years.
 
     python bench/backtest_scaling.py
 """
@@ -41,20 +44,22 @@ RULES = [
 ]
 
 
-def timed(days: list, df: pd.DataFrame, linear: bool) -> float:
+def timed(days: list, df: pd.DataFrame, **kw: bool) -> float:
     t0 = time.perf_counter()
-    backtest(RULES, df, days, linear=linear)
+    backtest(RULES, df, days, **kw)
     return time.perf_counter() - t0
 
 
 def main() -> None:
     all_days = sessions("2023-01-03", "2026-02-27")
-    print(f"{'sessions':>8} {'rows':>8} {'linear s':>9} {'live s':>8} {'live/linear':>11}")
+    print(
+        f"{'sessions':>8} {'rows':>8} {'vector s':>9} {'cursor s':>9} {'live s':>8} {'cursor/vec':>10} {'live/vec':>9}"
+    )
     for n in (100, 200, 400):
         days = all_days[-n:]
         df = frame(days)
-        fast, slow = timed(days, df, True), timed(days, df, False)
-        print(f"{n:>8} {len(df):>8} {fast:>9.2f} {slow:>8.2f} {slow / fast:>11.1f}")
+        vec, cur, live = timed(days, df), timed(days, df, vectorised=False), timed(days, df, linear=False)
+        print(f"{n:>8} {len(df):>8} {vec:>9.2f} {cur:>9.2f} {live:>8.2f} {cur / vec:>10.1f} {live / vec:>9.1f}")
 
 
 if __name__ == "__main__":

@@ -205,16 +205,18 @@ def test_cli_backtest_marks_and_unknown_rule(snap_db):
     assert "Traceback" not in bad.output
 
 
-# --------------------------------------------------------------------------- linear replay == live path
+# --------------------------------------------------------------------------- vectorised == cursor == live path
 
 
 def _same_replay(rules, df, days, **kw):
-    fast = backtest(rules, df, days, linear=True, **kw)
-    slow = backtest(rules, df, days, linear=False, **kw)
-    assert [t.to_json() for t in fast.transitions] == [t.to_json() for t in slow.transitions]
-    assert [a.to_json() for a in fast.alerts] == [a.to_json() for a in slow.alerts]
-    assert dict(fast.states) == dict(slow.states)
-    assert fast.summary == slow.summary
+    """The vectorised replay (default), the cursor session by session and the live path agree."""
+    fast = backtest(rules, df, days, **kw)
+    for slow in (backtest(rules, df, days, vectorised=False, **kw), backtest(rules, df, days, linear=False, **kw)):
+        assert [t.to_json() for t in fast.transitions] == [t.to_json() for t in slow.transitions]
+        assert fast.transitions == slow.transitions
+        assert [a.to_json() for a in fast.alerts] == [a.to_json() for a in slow.alerts]
+        assert list(fast.states.items()) == list(slow.states.items())
+        assert fast.summary == slow.summary
     return fast
 
 

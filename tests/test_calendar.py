@@ -51,6 +51,29 @@ def test_offsets_and_counts():
         calendar.session_offset("2025-01-09", 1)
 
 
+def test_sessions_between_counts_the_listed_sessions():
+    """sessions_between (a bisection) and sessions_through (vectorised) count what sessions() lists."""
+    import random
+
+    import numpy as np
+
+    # hand-checked: 2024-12-24 (half day), 26 and 27 are sessions; Christmas is not
+    assert calendar.sessions_between("2024-12-23", "2024-12-27") == 3
+    assert calendar.sessions_between("2024-12-27", "2024-12-23") == 0
+    rng = random.Random(14)
+    base = D(1999, 12, 1)
+    pairs = [(base + dt.timedelta(days=rng.randint(0, 13500)), base + dt.timedelta(days=rng.randint(0, 13500)))]
+    pairs += [(a, a + dt.timedelta(days=rng.randint(0, 12))) for a, _ in pairs for _ in range(3)]
+    for _ in range(200):
+        a = base + dt.timedelta(days=rng.randint(0, 13500))
+        pairs.append((a, a + dt.timedelta(days=rng.randint(-5, 400))))
+    for a, b in pairs:
+        listed = len(calendar.sessions(a + dt.timedelta(days=1), b)) if b > a else 0
+        assert calendar.sessions_between(a, b) == listed
+        through = calendar.sessions_through(np.array([a, b], dtype="datetime64[D]"))
+        assert max(int(through[1] - through[0]), 0) == listed
+
+
 def test_last_completed_session_respects_the_close():
     ny = dt.timezone(dt.timedelta(hours=-4))  # EDT in October
     before_close = dt.datetime(2025, 10, 6, 15, 59, tzinfo=ny)

@@ -10,6 +10,7 @@ so callers never deal with time zones for session dates.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import logging
@@ -67,6 +68,18 @@ def _calendar() -> xcals.ExchangeCalendar:
 def _session_index() -> pd.DatetimeIndex:
     """All sessions as tz-naive midnight timestamps (sorted)."""
     return pd.DatetimeIndex(_calendar().sessions).tz_localize(None)
+
+
+@functools.lru_cache(maxsize=1)
+def _session_ordinals() -> tuple[int, ...]:
+    """All sessions as proleptic Gregorian ordinals (``date.toordinal()``), sorted."""
+    return tuple(t.toordinal() for t in _session_index().date)
+
+
+@functools.lru_cache(maxsize=1)
+def _session_days() -> np.ndarray:
+    """All sessions as a sorted ``datetime64[D]`` array."""
+    return _session_index().to_numpy().astype("datetime64[D]")
 
 
 def _ts(day: dt.date) -> pd.Timestamp:
@@ -162,7 +175,19 @@ def sessions_between(start: dt.date | str | pd.Timestamp, end: dt.date | str | p
     s, e = to_date(start), to_date(end)
     if e <= s:
         return 0
-    return len(sessions(s + dt.timedelta(days=1), e))
+    # sessions on or before e minus those on or before s (a bisection; no list of dates is built)
+    ords = _session_ordinals()
+    return bisect.bisect_right(ords, e.toordinal()) - bisect.bisect_right(ords, s.toordinal())
+
+
+def sessions_through(days: np.ndarray | list[dt.date]) -> np.ndarray:
+    """Number of sessions on or before each date (vectorised), as an int64 array.
+
+    ``sessions_through([b])[0] - sessions_through([a])[0]`` is ``sessions_between(a, b)``
+    whenever ``a <= b``; dates need not be sessions.
+    """
+    arr = np.asarray(days, dtype="datetime64[D]")
+    return np.searchsorted(_session_days(), arr, side="right").astype(np.int64)
 
 
 def day0(announce_date: dt.date | str | pd.Timestamp, timing: str) -> dt.date:

@@ -14,11 +14,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from aimonitor.analytics.graph import FlowEdge, LoopGraph
-from aimonitor.rules import NODATA_RULE, AlertState, Evaluation, Rule, Silence, Transition, fingerprint
+from aimonitor.rules import (
+    NODATA_RULE,
+    AlertState,
+    Evaluation,
+    Rule,
+    Silence,
+    Transition,
+    change_notice,
+    fingerprint,
+    open_episode,
+)
 
 CONTAGION_RULE = "contagion"
 #: Signals whose critical alerts spread: credit (proxy, its change and z-score, CDS quotes) and drawdown.
@@ -34,28 +44,13 @@ _EDGE_WORDS = {
 
 @dataclass(frozen=True)
 class Link:
-    """How ``target`` is linked to a stressed ``source``: the edges on the way and the amount at stake."""
+    """How ``target`` is linked to a stressed ``source``: the edges on the way (through ``via``,
+    an unlisted party, or directly when ``via`` is None)."""
 
     source: str
     target: str
     via: str | None
     edges: tuple[FlowEdge, ...]
-
-    usd: Callable[[float | None], str] = str
-
-    @property
-    def at_stake_usd(self) -> float:
-        """The stated amount on the edge touching ``target`` (what the linked name has riding on it)."""
-        near = [e for e in self.edges if self.target in (e.source, e.target)]
-        return float(sum(e.amount_usd or 0.0 for e in near))
-
-    def describe(self) -> str:
-        near = [e for e in self.edges if self.target in (e.source, e.target)]
-        far = [e for e in self.edges if e not in near]
-        parts = [_edge_text(e, self.usd) for e in near]
-        if self.via is not None:
-            parts += [_edge_text(e, self.usd) for e in far]
-        return "; ".join(parts)
 
 
 def _edge_text(e: FlowEdge, usd: Callable[[float | None], str]) -> str:
@@ -63,22 +58,19 @@ def _edge_text(e: FlowEdge, usd: Callable[[float | None], str]) -> str:
     return f"{e.source} -> {e.target} {_EDGE_WORDS.get(e.type, e.type)} {amount}"
 
 
-def graph_links(graph: LoopGraph, source: str, usd: Callable[[float | None], str] = str) -> list[Link]:
-    """Listed names linked to ``source``: by an edge, or through one unlisted party (OpenAI, xAI...).
-
-    ``usd`` formats amounts in the descriptions (pass ``aimonitor.report.formatting.format_usd``).
-    """
+def graph_links(graph: LoopGraph, source: str) -> list[Link]:
+    """Listed names linked to ``source``: by an edge, or through one unlisted party (OpenAI, xAI...)."""
     listed = {n.id for n in graph.nodes if n.ticker}
     out: dict[str, Link] = {}
     for nb in graph.neighbours(source):
         direct = tuple(graph.edges_between(source, nb))
         if nb in listed:
-            out[nb] = Link(source, nb, None, direct, usd)
+            out[nb] = Link(source, nb, None, direct)
             continue
         for nb2 in graph.neighbours(nb):
             if nb2 == source or nb2 not in listed or nb2 in out:
                 continue
-            out[nb2] = Link(source, nb2, nb, direct + tuple(graph.edges_between(nb, nb2)), usd)
+            out[nb2] = Link(source, nb2, nb, direct + tuple(graph.edges_between(nb, nb2)))
     return [out[k] for k in sorted(out)]
 
 
@@ -143,7 +135,7 @@ def apply_contagion(
     )
     wanted: dict[str, list[Link]] = {}
     for src in stressed:
-        for lk in graph_links(graph, src, usd):
+        for lk in graph_links(graph, src):
             if lk.target != src:
                 wanted.setdefault(lk.target, []).append(lk)
     critical = {
@@ -160,23 +152,18 @@ def apply_contagion(
         value = float(sum(e.amount_usd or 0.0 for e in _near_edges(sym, links)))
         muted = _muted(sym, day, silences, inhibit_lower_severity, critical)
         if links and (prior is None or prior.state != "firing"):
-            new = AlertState(
-                fingerprint=fp,
-                id=f"{fp}:{day.isoformat()}",
-                rule=CONTAGION_RULE,
-                symbol=sym,
+            notify, reason = change_notice("firing", muted, False)
+            new = open_episode(
+                CONTAGION_RULE,
+                sym,
+                day,
                 severity="info",
-                state="firing",
                 value=value,
                 threshold=0.0,
-                started=day,
-                fired=day,
-                consecutive=1,
-                last_evaluated=day,
-                last_notified=None if muted else day,
                 summary=_summary(sym, links, usd),
+                last_notified=day if notify else None,
             )
-            transitions.append(Transition(fp, "inactive", "firing", day, value, muted is None, muted, new))
+            transitions.append(Transition(fp, "inactive", "firing", day, value, notify, reason, new))
         elif links:
             assert prior is not None
             new = dataclasses.replace(
@@ -191,17 +178,16 @@ def apply_contagion(
                 transitions.append(Transition(fp, "firing", "firing", day, value, True, "unmuted", new))
         else:
             assert prior is not None
-            notified = prior.last_notified is not None
+            notify, reason = change_notice("resolved", muted, prior.last_notified is not None)
             new = dataclasses.replace(
                 prior,
                 state="resolved",
                 resolved=day,
                 consecutive=0,
                 last_evaluated=day,
-                last_notified=day if notified and muted is None else prior.last_notified,
+                last_notified=day if notify else prior.last_notified,
             )
-            reason = muted if muted else (None if notified else "never_notified")
-            transitions.append(Transition(fp, "firing", "resolved", day, new.value, reason is None, reason, new))
+            transitions.append(Transition(fp, "firing", "resolved", day, new.value, notify, reason, new))
         states[fp] = new
     return Evaluation(as_of=day, states=states, transitions=tuple(transitions))
 
@@ -212,10 +198,3 @@ def _muted(symbol: str, day: dt.date, silences: Iterable[Silence], inhibit: bool
     if inhibit and symbol in critical:
         return "inhibited"
     return None
-
-
-def stressed_links(
-    graph: LoopGraph, statuses: Mapping[str, str], usd: Callable[[float | None], str] = str
-) -> dict[str, list[Link]]:
-    """For display: links of every name whose status is critical."""
-    return {s: graph_links(graph, s, usd) for s, st in statuses.items() if st == "critical"}

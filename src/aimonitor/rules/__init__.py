@@ -15,7 +15,16 @@ from aimonitor.rules.backtest import (
     compare,
     episodes_of,
 )
-from aimonitor.rules.engine import AlertState, Evaluation, Transition, evaluate, fingerprint, prepare_signals
+from aimonitor.rules.engine import (
+    AlertState,
+    Evaluation,
+    Transition,
+    change_notice,
+    evaluate,
+    fingerprint,
+    open_episode,
+    prepare_signals,
+)
 from aimonitor.rules.model import (
     DEFAULT_SUMMARY,
     MARKET_SYMBOL,
@@ -52,6 +61,7 @@ __all__ = [
     "Transition",
     "apply_overrides",
     "backtest",
+    "change_notice",
     "check_signals",
     "check_unique",
     "compare",
@@ -59,6 +69,7 @@ __all__ = [
     "evaluate",
     "fingerprint",
     "load_default_rules",
+    "open_episode",
     "parse_rules",
     "prepare_signals",
 ]

@@ -1,7 +1,9 @@
 """Replaying rules over history, and comparing two replays (the threshold-tuning tool).
 
-:func:`backtest` runs the engine (:func:`aimonitor.rules.engine.evaluate`) session by
-session from an empty state, exactly as the live cycle would, without notifying anyone.
+:func:`backtest` replays the rules from an empty state with the live cycle's exact
+semantics, without notifying anyone: by default all sessions at once
+(:mod:`aimonitor.rules.replay`), or session by session through the engine
+(:func:`aimonitor.rules.engine.evaluate`) as the live cycle does.
 :func:`compare` runs it twice, with and without ``--set`` overrides (or on two rule
 sets), and :class:`BacktestComparison` says per rule and symbol which episodes appear
 only in one run (fired date, peak, duration), how many sessions before user-named dates
@@ -27,6 +29,7 @@ from aimonitor.rules.engine import (
     prepare_signals,
 )
 from aimonitor.rules.model import MARKET_SYMBOL, Rule, Silence, apply_overrides, check_unique
+from aimonitor.rules.replay import replay
 
 __all__ = [
     "BacktestComparison",
@@ -135,8 +138,10 @@ def backtest(
     inhibit_lower_severity: bool = True,
     progress: Callable[[int, int], None] | None = None,
     linear: bool = True,
+    vectorised: bool = True,
 ) -> BacktestResult:
-    """Replay :func:`~aimonitor.rules.engine.evaluate` session by session from an empty state.
+    """Replay the rules over ``sessions`` from an empty state, exactly as the live cycle would
+    evaluate them session by session (:func:`~aimonitor.rules.engine.evaluate`).
 
     Parameters
     ----------
@@ -152,12 +157,17 @@ def backtest(
     last_data : mapping, optional
         Passed to every evaluation; normally left out so staleness comes from the history.
     progress : callable(done, total), optional
-        Called after each replayed session.
+        Called as the replay advances (``total`` is the number of sessions).
+    vectorised : bool
+        True (default): :func:`~aimonitor.rules.replay.replay`, every session at once with
+        numpy, visiting only the sessions where an alert can change.
     linear : bool
-        Read each session's inputs with one forward pass over the frame
-        (:class:`~aimonitor.rules.engine.InputCursor`); False calls the live
-        :func:`~aimonitor.rules.engine.evaluate` on the whole frame every session (same
-        results, quadratic cost; kept to prove the equivalence).
+        With ``vectorised=False``: read each session's inputs with one forward pass over the
+        frame (:class:`~aimonitor.rules.engine.InputCursor`) and call
+        :func:`~aimonitor.rules.engine.evaluate_inputs` session by session. ``linear=False``
+        (whatever ``vectorised``) calls the live :func:`~aimonitor.rules.engine.evaluate` on
+        the whole frame every session (quadratic cost). All three give the same result; the
+        session-by-session paths are kept to prove it.
 
     Returns
     -------
@@ -167,27 +177,37 @@ def backtest(
     check_unique(rules)
     days = sorted({to_date(s) for s in sessions})
     frame = prepare_signals(signals_history)
+    opts: dict[str, Any] = dict(
+        silences=silences,
+        last_data=last_data,
+        max_stale_sessions=max_stale_sessions,
+        inhibit_lower_severity=inhibit_lower_severity,
+    )
+    if vectorised and linear:
+        done = replay(rules, frame, days, progress=progress, **opts)
+        return _result(rules, days, done.transitions, done.states)
     state: Mapping[str, AlertState] = {}
     transitions: list[Transition] = []
-    episodes: dict[str, AlertState] = {}
     cursor = InputCursor(frame) if linear else None
     for i, day in enumerate(days, 1):
-        opts: dict[str, Any] = dict(
-            silences=silences,
-            last_data=last_data,
-            max_stale_sessions=max_stale_sessions,
-            inhibit_lower_severity=inhibit_lower_severity,
-        )
         if cursor is not None:
             ev = evaluate_inputs(rules, cursor.read(day), state, day, **opts)
         else:  # the live path, session by session (quadratic in sessions; kept for comparison)
             ev = evaluate(rules, frame, state, day, **opts)
         state = ev.states
         transitions.extend(ev.transitions)
-        for t in ev.transitions:
-            episodes[t.alert.id] = t.alert
         if progress is not None:
             progress(i, len(days))
+    return _result(rules, days, transitions, state)
+
+
+def _result(
+    rules: Sequence[Rule], days: list[dt.date], transitions: Sequence[Transition], state: Mapping[str, AlertState]
+) -> BacktestResult:
+    """The result of a replay from its transitions and final states."""
+    episodes: dict[str, AlertState] = {}
+    for t in transitions:
+        episodes[t.alert.id] = t.alert
     for s in state.values():
         if s.id in episodes:
             episodes[s.id] = s

@@ -61,6 +61,10 @@ value, peak, summary
 idempotency
     A state whose ``last_evaluated`` is on or after ``as_of`` is left untouched, so
     evaluating the same session twice yields no new transition.
+
+:mod:`aimonitor.rules.replay` applies these same semantics to a whole history at once
+(what ``rules backtest`` runs); tests/test_replay_equivalence.py checks it against
+:func:`evaluate_inputs` session by session.
 """
 
 from __future__ import annotations
@@ -95,9 +99,11 @@ __all__ = [
     "InputCursor",
     "SessionInputs",
     "Transition",
+    "change_notice",
     "evaluate",
     "evaluate_inputs",
     "fingerprint",
+    "open_episode",
     "prepare_signals",
 ]
 
@@ -251,11 +257,6 @@ class Evaluation:
     states: Mapping[str, AlertState]
     transitions: tuple[Transition, ...]
 
-    @property
-    def notifications(self) -> list[Transition]:
-        """The transitions to send."""
-        return [t for t in self.transitions if t.notify]
-
     def alerts(self, state: str | None = None) -> list[AlertState]:
         """States that are alerts (not inactive), optionally of one ``state``; sorted by id."""
         out = [s for s in self.states.values() if s.state != "inactive" and (state is None or s.state == state)]
@@ -389,22 +390,55 @@ def _staleness(
     return sessions_between(seen, as_of), seen
 
 
-def _new_episode(rule: Rule, symbol: str, value: float, as_of: dt.date, fire: bool) -> AlertState:
-    fp = fingerprint(rule.name, symbol)
+def open_episode(
+    rule: str,
+    symbol: str,
+    day: dt.date,
+    *,
+    severity: str,
+    value: float,
+    threshold: float,
+    summary: str,
+    firing: bool = True,
+    peak: float | None = None,
+    last_notified: dt.date | None = None,
+) -> AlertState:
+    """The first state of a new episode of ``(rule, symbol)`` started on ``day``.
+
+    Its ``id`` is ``fingerprint:day``; it is ``firing`` (``fired`` = ``day``) or ``pending``,
+    with ``consecutive`` 1 and ``last_evaluated`` = ``day``. The one constructor of rule,
+    ``nodata`` and ``contagion`` episodes.
+    """
+    fp = fingerprint(rule, symbol)
     return AlertState(
         fingerprint=fp,
-        id=f"{fp}:{as_of.isoformat()}",
-        rule=rule.name,
+        id=f"{fp}:{day.isoformat()}",
+        rule=rule,
         symbol=symbol,
+        severity=severity,
+        state="firing" if firing else "pending",
+        value=value,
+        threshold=threshold,
+        started=day,
+        fired=day if firing else None,
+        consecutive=1,
+        last_notified=last_notified,
+        last_evaluated=day,
+        summary=summary,
+        peak=peak,
+    )
+
+
+def _new_episode(rule: Rule, symbol: str, value: float, as_of: dt.date, fire: bool) -> AlertState:
+    return open_episode(
+        rule.name,
+        symbol,
+        as_of,
         severity=rule.severity,
-        state="firing" if fire else "pending",
         value=value,
         threshold=rule.threshold,
-        started=as_of,
-        fired=as_of if fire else None,
-        consecutive=1,
-        last_evaluated=as_of,
         summary=rule.render_summary(symbol, value),
+        firing=fire,
         peak=value,
     )
 
@@ -466,15 +500,38 @@ def _step(rule: Rule, symbol: str, prior: AlertState | None, value: float, as_of
     return dataclasses.replace(prior, consecutive=0, last_evaluated=as_of, severity=rule.severity)
 
 
+def frozen_why(
+    signal: str, stale_n: int | None, last_day: dt.date | None, is_stale: bool, max_stale_sessions: int
+) -> str | None:
+    """Why a (rule, symbol) without a usable value is frozen and reported by ``nodata``;
+    None when it is a tolerated lag (a missing value 1..max_stale sessions behind)."""
+    if stale_n is None:
+        return "no data at all"
+    if is_stale:
+        since = f"last data {last_day.isoformat()}, " if last_day is not None else "last data "
+        return f"{since}{stale_n} sessions ago (limit {max_stale_sessions})"
+    if stale_n == 0:
+        return f"signal {signal} missing"
+    return None
+
+
+def nodata_summary(symbol: str, as_of: dt.date, details: Sequence[str], frozen: Sequence[str]) -> str:
+    """The ``nodata`` alert's text: why the symbol's data is unusable and which rules are kept."""
+    return f"no usable data for {symbol} on {as_of.isoformat()}: {'; '.join(details)}; rules kept in their state: " + (
+        ", ".join(frozen)
+    )
+
+
+def nodata_resolution(symbol: str, as_of: dt.date) -> str:
+    return f"{symbol}: resolved on {as_of.isoformat()}: data usable again"
+
+
 def _nodata_state(
-    symbol: str, prior: AlertState | None, as_of: dt.date, frozen: list[str], detail: str
+    symbol: str, prior: AlertState | None, as_of: dt.date, frozen: list[str], details: list[str]
 ) -> AlertState | None:
-    fp = fingerprint(NODATA_RULE, symbol)
     n = float(len(frozen))
     if frozen:
-        summary = f"no usable data for {symbol} on {as_of.isoformat()}: {detail}; rules kept in their state: " + (
-            ", ".join(frozen)
-        )
+        summary = nodata_summary(symbol, as_of, details, frozen)
         if prior is not None and prior.state in ("pending", "firing"):
             return dataclasses.replace(
                 prior,
@@ -484,21 +541,8 @@ def _nodata_state(
                 last_evaluated=as_of,
                 summary=summary,
             )
-        return AlertState(
-            fingerprint=fp,
-            id=f"{fp}:{as_of.isoformat()}",
-            rule=NODATA_RULE,
-            symbol=symbol,
-            severity="warning",
-            state="firing",
-            value=n,
-            threshold=0.0,
-            started=as_of,
-            fired=as_of,
-            consecutive=1,
-            last_evaluated=as_of,
-            summary=summary,
-            peak=n,
+        return open_episode(
+            NODATA_RULE, symbol, as_of, severity="warning", value=n, threshold=0.0, summary=summary, peak=n
         )
     if prior is None:
         return None
@@ -510,9 +554,24 @@ def _nodata_state(
             value=0.0,
             consecutive=0,
             last_evaluated=as_of,
-            resolution=f"{symbol}: resolved on {as_of.isoformat()}: data usable again",
+            resolution=nodata_resolution(symbol, as_of),
         )
     return dataclasses.replace(prior, consecutive=0, last_evaluated=as_of)
+
+
+def change_notice(to_state: str, muted: str | None, was_notified: bool) -> tuple[bool, str | None]:
+    """``(notify, reason)`` of a state change to ``to_state``: a firing is sent unless muted
+    (``silenced``/``inhibited``); a resolution only if not muted and the firing was notified
+    (else ``never_notified``); pending and inactive never."""
+    if to_state == "firing":
+        return muted is None, muted
+    if to_state == "resolved":
+        if muted is not None:
+            return False, muted
+        if not was_notified:
+            return False, "never_notified"
+        return True, None
+    return False, None
 
 
 def evaluate(
@@ -618,14 +677,8 @@ def evaluate_inputs(
             value = inputs.values.get((rule.signal, sym))
             is_stale = rule.signal != STALENESS_SIGNAL and stale_n is not None and stale_n > max_stale_sessions
             if value is None or is_stale:
-                if stale_n is None:
-                    why = "no data at all"
-                elif is_stale:
-                    since = f"last data {last_day.isoformat()}, " if last_day is not None else "last data "
-                    why = f"{since}{stale_n} sessions ago (limit {max_stale_sessions})"
-                elif stale_n == 0:
-                    why = f"signal {rule.signal} missing"
-                else:
+                why = frozen_why(rule.signal, stale_n, last_day, is_stale, max_stale_sessions)
+                if why is None:
                     log.debug("%s: %s late by %d session(s); rule kept in its state", rule.name, sym, stale_n)
                     continue  # tolerated lag
                 frozen.setdefault(sym, []).append(rule.name)
@@ -646,7 +699,7 @@ def evaluate_inputs(
         prior = states.get(fp)
         if prior is not None and prior.last_evaluated is not None and prior.last_evaluated >= day:
             continue
-        new = _nodata_state(sym, prior, day, frozen.get(sym, []), "; ".join(details.get(sym, [])))
+        new = _nodata_state(sym, prior, day, frozen.get(sym, []), details.get(sym, []))
         if new is not None:
             states[fp] = new
             touched[fp] = (prior, new)
@@ -670,17 +723,7 @@ def evaluate_inputs(
             muted = "inhibited"
         changed = new.state != old_state or (prior is not None and new.id != prior.id)
         if changed:
-            notify = False
-            reason: str | None = None
-            if new.state == "firing":
-                notify, reason = muted is None, muted
-            elif new.state == "resolved":
-                if muted is not None:
-                    reason = muted
-                elif prior is not None and prior.last_notified is None:
-                    reason = "never_notified"
-                else:
-                    notify = True
+            notify, reason = change_notice(new.state, muted, prior is None or prior.last_notified is not None)
             if notify:
                 new = dataclasses.replace(new, last_notified=day)
                 states[fp] = new
