@@ -14,8 +14,10 @@ nothing twice. ``demo`` and ``rules backtest`` use the same functions, session b
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -271,11 +273,8 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     start = calendar.next_session(last_done) if last_done else first_bar
     if start > through:
         return 0
-    # enough history before the first new session for the longest rolling window
     first_new = calendar.session_on_or_after(start)
-    hist_start = (
-        first_bar if first_new <= first_bar else max(first_bar, calendar.session_offset(first_new, -HISTORY_SESSIONS))
-    )
+    hist_start = _history_start(first_bar, first_new)
     from aimonitor.loopdata import read_loop_exposure
 
     stored = read_inputs(cfg, store, through, start=hist_start)
@@ -303,6 +302,52 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     written = store.write_signals(frame)
     log.info("signals %s..%s: %d rows", start, through, written.rows_new + written.rows_updated)
     return written.rows_new + written.rows_updated
+
+
+def _history_start(first_bar: dt.date, first_new: dt.date) -> dt.date:
+    """Where a derivation whose first new session is ``first_new`` starts reading: enough
+    history before it for the longest rolling window (:data:`HISTORY_SESSIONS`)."""
+    if first_new <= first_bar:
+        return first_bar
+    return max(first_bar, calendar.session_offset(first_new, -HISTORY_SESSIONS))
+
+
+def update_signals_stepwise(cfg: AppConfig, store: Store, days: Sequence[dt.date]) -> dict[dt.date, int]:
+    """Store what :func:`update_signals` through each of ``days`` (increasing) in turn stores,
+    with as few derivations as that allows; returns the rows written per day.
+
+    A derivation reads from :func:`_history_start` of its first new session. While that is
+    the first stored bar, one derivation over many sessions stores what deriving them one
+    by one stores (point in time, see :func:`update_signals`), so those sessions are
+    derived together. Once the look-back no longer reaches the first bar, every session
+    read from its own start, and rolling statistics depend (in their last digits, and the
+    credit model's EWMA volatility a little more) on where their history starts: those
+    sessions are derived one at a time, as the cycles did.
+    """
+    days = sorted(set(days))
+    out: dict[dt.date, int] = {}
+    if not days:
+        return out
+    out[days[0]] = update_signals(cfg, store, days[0])
+    rest = days[1:]
+    ranges = store.bar_ranges()
+    if not rest or not ranges:
+        return out
+    first_bar = min(calendar.to_date(r[0]) for r in ranges.values())
+    done = store.signal_sessions()
+    last_done = calendar.to_date(done[-1]) if done else None
+    # the days whose own derivation would still read from the first bar go in one derivation
+    batch = []
+    for day in rest:
+        first_new = calendar.next_session(last_done) if last_done is not None and last_done < day else day
+        if _history_start(first_bar, first_new) != first_bar or _history_start(first_bar, day) != first_bar:
+            break
+        batch.append(day)
+    if batch:
+        out[batch[-1]] = update_signals(cfg, store, batch[-1])
+    for day in rest[len(batch) :]:
+        out[day] = update_signals(cfg, store, day)
+    return out
 
 
 def _signals_for(store: Store, as_of: dt.date, lookback: int = 30) -> pd.DataFrame:
@@ -367,8 +412,62 @@ def last_data_dates(store: Store, as_of: dt.date, derived: Sequence[str] = ()) -
     return out
 
 
-def evaluate_session(cfg: AppConfig, store: Store, as_of: dt.date) -> Evaluation:
-    """Evaluate the configured rules on ``as_of`` against the stored alert state (no writes)."""
+class DataDates:
+    """Every stored bar date per symbol and observation date per FRED series, read once.
+
+    For a replay over data stored up front: :meth:`last_on_or_before` gives for each
+    session what :func:`last_data_dates` gives when only the data known on that session
+    is stored (the last bar or observation on or before it; a symbol with nothing yet is
+    absent).
+    """
+
+    def __init__(self, bars: Mapping[str, Sequence[str]], fred: Mapping[str, Sequence[str]]) -> None:
+        self._bars = {s: sorted(d) for s, d in bars.items()}
+        self._fred = {s: sorted(d) for s, d in fred.items()}
+
+    @classmethod
+    def read(cls, store: Store) -> DataDates:
+        closes = store.read_prices(list(store.bar_ranges()), "close")
+        fred = store.read_fred(None)
+        return cls(_dates_by_column(closes), _dates_by_column(fred))
+
+    def last_on_or_before(self, as_of: dt.date, derived: Sequence[str] = ()) -> dict[str, dt.date]:
+        key = as_of.isoformat()
+        out: dict[str, dt.date] = {}
+        bar_syms = []
+        for by, is_bars in ((self._bars, True), (self._fred, False)):
+            for sym, dates in by.items():
+                i = bisect.bisect_right(dates, key)
+                if i:
+                    out[sym] = calendar.to_date(dates[i - 1])
+                    if is_bars:
+                        bar_syms.append(sym)
+        bars = [out[s] for s in bar_syms]
+        if bars:
+            for sym in derived:
+                out.setdefault(sym, max(bars))
+        return out
+
+
+def _dates_by_column(wide: pd.DataFrame) -> dict[str, list[str]]:
+    """ISO dates of the non-missing values of each column of a wide (DatetimeIndex) frame."""
+    if wide.empty:
+        return {}
+    iso = wide.index.strftime("%Y-%m-%d").to_numpy()
+    return {str(c): list(iso[wide[c].notna().to_numpy()]) for c in wide.columns}
+
+
+def _derived_symbols(cfg: AppConfig) -> list[str]:
+    return [sym for r in cfg.rules if r.symbols != "all" for sym in r.symbols]
+
+
+def evaluate_session(
+    cfg: AppConfig, store: Store, as_of: dt.date, last_data: Mapping[str, dt.date] | None = None
+) -> Evaluation:
+    """Evaluate the configured rules on ``as_of`` against the stored alert state (no writes).
+
+    ``last_data`` (symbol -> last session with data) defaults to :func:`last_data_dates`.
+    """
     prior = {fp: AlertState.from_record(rec) for fp, rec in store.read_alert_state().items()}
     ev = evaluate(
         checked_rules(cfg),
@@ -376,7 +475,7 @@ def evaluate_session(cfg: AppConfig, store: Store, as_of: dt.date) -> Evaluation
         prior,
         as_of,
         silences=cfg.silences,
-        last_data=last_data_dates(store, as_of, [sym for r in cfg.rules if r.symbols != "all" for sym in r.symbols]),
+        last_data=last_data if last_data is not None else last_data_dates(store, as_of, _derived_symbols(cfg)),
         max_stale_sessions=cfg.alerting.max_stale_sessions,
         inhibit_lower_severity=cfg.alerting.inhibit_lower_severity,
     )
@@ -481,39 +580,132 @@ def run_cycle(
     as_of = calendar.session_on_or_before(as_of)
     with store.writer_lock(kind, cfg.storage.lock_wait_seconds):
         store.abort_stale_runs()
-        last = store.last_evaluated_session()
         start: dt.date | None = None
         if rebuild_from is not None:
             start = calendar.session_on_or_after(rebuild_from)
             if start > as_of:
                 raise ClockError(f"--rebuild-from {rebuild_from} is after the session to run, {as_of}")
-        elif last is not None and as_of.isoformat() < last:
-            raise ClockError(
-                f"{store.path}: session {as_of} is before the last evaluated session {last}; alert state only "
-                f"moves forward (pass --rebuild-from {as_of} to replay the alerts from there)"
+        else:
+            _check_forward(store, as_of)
+        return _recorded(
+            store, kind, as_of, lambda: _cycle(cfg, store, source, as_of, channels, alerts_dir, progress, start)
+        )
+
+
+def replay_cycles(
+    cfg: AppConfig,
+    store: Store,
+    source: Source | None,
+    days: Sequence[dt.date],
+    *,
+    channels: Sequence[Any] = (),
+    alerts_dir: str | Path | None = None,
+    kind: str = "replay",
+    progress: Callable[..., None] | None = None,
+) -> list[CycleResult]:
+    """The monitoring cycle of each of ``days`` (increasing sessions) in turn, with one fetch
+    and one signal derivation for all of them.
+
+    Stores, writes to the alerts folder and sends what :func:`run_cycle` on each session
+    in turn does, provided the source delivers on the last session, for every earlier one,
+    what it delivered on that session (true of the snapshot, which never revises a row):
+    the derivation is point in time (see :func:`update_signals`), each session is evaluated
+    on the signals up to it, and its staleness on the data dated on or before it
+    (:class:`DataDates`). One run is recorded per session, as :func:`run_cycle` does; the
+    first one also fetches and derives. ``progress(label, done=None, total=None)`` is called per
+    phase and per session.
+    """
+    days = sorted({calendar.session_on_or_before(d) for d in days})
+    if not days:
+        return []
+    tick: Callable[..., None] = progress or (lambda *_a, **_k: None)
+    results: list[CycleResult] = []
+    with store.writer_lock(kind, cfg.storage.lock_wait_seconds):
+        store.abort_stale_runs()
+        _check_forward(store, days[0])
+        fetched: FetchReport | None = None
+        dates: DataDates | None = None
+        derived = _derived_symbols(cfg)
+        counts: dict[dt.date, int] = {}
+
+        def step(i: int, day: dt.date) -> CycleResult:
+            nonlocal fetched, dates
+            if dates is None:  # the first session: fetch and derive for all of them
+                tick(f"fetching through {days[-1]}")
+                fetched = _fetch_for_cycle(cfg, store, source, days[-1], None)
+                tick(f"deriving the signals through {days[-1]}")
+                counts.update(update_signals_stepwise(cfg, store, days))
+                dates = DataDates.read(store)
+            tick(f"replaying {day}", i, len(days))
+            return _session_step(
+                cfg,
+                store,
+                day,
+                channels,
+                alerts_dir,
+                fetched=fetched,
+                n_signals=counts.get(day, 0),
+                last_data=dates.last_on_or_before(day, derived),
             )
-        run_id = store.start_run(kind, as_of.isoformat())
-        try:
-            res = _cycle(cfg, store, source, as_of, channels, alerts_dir, progress, start)
-        except AimonitorError as exc:
-            store.finish_run(run_id, "error", {"error": str(exc)})
-            raise
-        except Exception as exc:
-            store.finish_run(run_id, "error", {"error": f"{type(exc).__name__}: {exc}"})
-            raise
-        except BaseException:
-            store.finish_run(run_id, "aborted", {"error": "interrupted"})
-            raise
-        status = "partial" if res.exit_code == 3 else "ok"
-        detail: dict[str, Any] = {
-            "signals": res.signals,
-            "transitions": len(res.transitions),
-            "new_transitions": res.new_transitions,
-        }
-        if res.delivery is not None and res.delivery.failed:
-            detail["delivery_failed"] = res.delivery.failed
-        store.finish_run(run_id, status, detail)
+
+        for i, day in enumerate(days, 1):
+            results.append(_recorded(store, kind, day, functools.partial(step, i, day)))
+    return results
+
+
+def _check_forward(store: Store, as_of: dt.date) -> None:
+    """Alert state only moves forward: refuse a session before the last evaluated one."""
+    last = store.last_evaluated_session()
+    if last is not None and as_of.isoformat() < last:
+        raise ClockError(
+            f"{store.path}: session {as_of} is before the last evaluated session {last}; alert state only "
+            f"moves forward (pass --rebuild-from {as_of} to replay the alerts from there)"
+        )
+
+
+def _recorded(store: Store, kind: str, as_of: dt.date, work: Callable[[], CycleResult]) -> CycleResult:
+    """Run one cycle's ``work`` recorded in the runs table (ok, partial, error or aborted)."""
+    run_id = store.start_run(kind, as_of.isoformat())
+    try:
+        res = work()
+    except AimonitorError as exc:
+        store.finish_run(run_id, "error", {"error": str(exc)})
+        raise
+    except Exception as exc:
+        store.finish_run(run_id, "error", {"error": f"{type(exc).__name__}: {exc}"})
+        raise
+    except BaseException:
+        store.finish_run(run_id, "aborted", {"error": "interrupted"})
+        raise
+    status = "partial" if res.exit_code == 3 else "ok"
+    detail: dict[str, Any] = {
+        "signals": res.signals,
+        "transitions": len(res.transitions),
+        "new_transitions": res.new_transitions,
+    }
+    if res.delivery is not None and res.delivery.failed:
+        detail["delivery_failed"] = res.delivery.failed
+    store.finish_run(run_id, status, detail)
     return res
+
+
+def _fetch_for_cycle(
+    cfg: AppConfig,
+    store: Store,
+    source: Source | None,
+    as_of: dt.date,
+    progress: Callable[[str], None] | None,
+) -> FetchReport | None:
+    """Fetch up to ``as_of``; a revised bar in the re-fetch window forgets that window's signals."""
+    if source is None:
+        return None
+    fetched = run_fetch(cfg, store, source, as_of=as_of, progress=progress)
+    if any(r.rows_updated for r in fetched.symbols.values()):
+        # a revised bar in the re-fetch window: derive that window's signals again
+        redo = calendar.session_offset(as_of, -cfg.source.refetch_sessions)
+        log.info("revised bars: signals from %s are derived again", redo)
+        store.delete_signals_from(redo)
+    return fetched
 
 
 def _cycle(
@@ -526,13 +718,7 @@ def _cycle(
     progress: Callable[[str], None] | None,
     rebuild_start: dt.date | None,
 ) -> CycleResult:
-    fetched = run_fetch(cfg, store, source, as_of=as_of, progress=progress) if source is not None else None
-    if fetched is not None and any(r.rows_updated for r in fetched.symbols.values()):
-        # a revised bar in the re-fetch window: derive that window's signals again
-        redo = calendar.session_offset(as_of, -cfg.source.refetch_sessions)
-        log.info("revised bars: signals from %s are derived again", redo)
-        store.delete_signals_from(redo)
-    ids = [c.id for c in channels]
+    fetched = _fetch_for_cycle(cfg, store, source, as_of, progress)
     added = 0
     if rebuild_start is not None:
         undone = store.rewind_alerts(rebuild_start.isoformat())
@@ -543,16 +729,34 @@ def _cycle(
             undone["signals"],
         )
         update_signals(cfg, store, as_of)
+        ids = [c.id for c in channels]
         for day in calendar.sessions(rebuild_start, as_of)[:-1]:
             added += _persist(cfg, store, evaluate_session(cfg, store, day), ids)
     n_signals = update_signals(cfg, store, as_of)
-    ev = evaluate_session(cfg, store, as_of)
+    return _session_step(cfg, store, as_of, channels, alerts_dir, fetched=fetched, n_signals=n_signals, added=added)
+
+
+def _session_step(
+    cfg: AppConfig,
+    store: Store,
+    as_of: dt.date,
+    channels: Sequence[Any],
+    alerts_dir: str | Path | None,
+    *,
+    fetched: FetchReport | None,
+    n_signals: int,
+    added: int = 0,
+    last_data: Mapping[str, dt.date] | None = None,
+) -> CycleResult:
+    """Steps 3-5 of a cycle on derived signals: evaluate ``as_of``, persist, deliver."""
+    ids = [c.id for c in channels]
+    ev = evaluate_session(cfg, store, as_of, last_data)
     added += _persist(cfg, store, ev, ids)
     added += _resolve_pipeline_alerts(store, as_of, ids)
     folder = Path(alerts_dir or cfg.notify.alerts_dir)
     sink = FileSink(folder)
     delivery = deliver(store, sink, list(channels), prefix=cfg.notify.title_prefix)
-    stored = [t for t in store.read_transitions() if t["session"] == as_of.isoformat()]
+    stored = _session_transitions(store, as_of)
     if FILE_CHANNEL not in delivery.failed:
         try:
             sink.write_digest(as_of.isoformat(), [t for t in stored if t["notify"]])
@@ -587,6 +791,12 @@ def _cycle(
         delivery=delivery,
         new_transitions=added,
     )
+
+
+def _session_transitions(store: Store, as_of: dt.date) -> list[dict[str, Any]]:
+    """The stored transitions of session ``as_of`` (of this run and of earlier runs of it)."""
+    sid = as_of.isoformat()
+    return [t for t in store.read_transitions() if t["session"] == sid]
 
 
 #: What a ``pipeline`` alert is about: a failed cycle (``*``) or the alerts folder.
