@@ -314,43 +314,41 @@ def _history_start(first_bar: dt.date, first_new: dt.date) -> dt.date:
 
 def update_signals_stepwise(cfg: AppConfig, store: Store, days: Sequence[dt.date]) -> dict[dt.date, int]:
     """Store what :func:`update_signals` through each of ``days`` (increasing) in turn stores,
-    with as few derivations as that allows; returns the rows written per day.
+    with as few derivations as that allows; returns the rows written per day (a derivation
+    over several days counts on the first of them).
 
     A derivation reads from :func:`_history_start` of its first new session. While that is
     the first stored bar, one derivation over many sessions stores what deriving them one
-    by one stores (point in time, see :func:`update_signals`), so those sessions are
-    derived together. Once the look-back no longer reaches the first bar, every session
-    read from its own start, and rolling statistics depend (in their last digits, and the
-    credit model's EWMA volatility a little more) on where their history starts: those
-    sessions are derived one at a time, as the cycles did.
+    by one stores (point in time, see :func:`update_signals`), so those days are derived
+    together. Once the look-back no longer reaches the first bar, every session is read
+    from its own start, and rolling statistics depend (in their last digits, and the credit
+    model's EWMA volatility a little more) on where their history starts: those days are
+    derived one at a time, as the cycles did.
     """
     days = sorted(set(days))
     out: dict[dt.date, int] = {}
     if not days:
         return out
-    out[days[0]] = update_signals(cfg, store, days[0])
-    rest = days[1:]
     ranges = store.bar_ranges()
-    if not rest or not ranges:
-        return out
-    first_bar = min(calendar.to_date(r[0]) for r in ranges.values())
-    done = store.signal_sessions()
-    last_done = calendar.to_date(done[-1]) if done else None
-    # the days whose own derivation would still read from the first bar go in one derivation
-    batch = []
-    for day in rest:
-        first_new = calendar.next_session(last_done) if last_done is not None and last_done < day else day
-        if _history_start(first_bar, first_new) != first_bar or _history_start(first_bar, day) != first_bar:
-            break
-        batch.append(day)
+    batch: list[dt.date] = []
+    if ranges:
+        first_bar = min(calendar.to_date(r[0]) for r in ranges.values())
+        done = store.signal_sessions()
+        first_new = calendar.next_session(calendar.to_date(done[-1])) if done else first_bar
+        if _history_start(first_bar, first_new) == first_bar:
+            batch = [d for d in days if _history_start(first_bar, d) == first_bar]
     if batch:
-        out[batch[-1]] = update_signals(cfg, store, batch[-1])
-    for day in rest[len(batch) :]:
+        out[batch[0]] = update_signals(cfg, store, batch[-1])
+    for day in days[len(batch) :]:
         out[day] = update_signals(cfg, store, day)
     return out
 
 
-def _signals_for(store: Store, as_of: dt.date, lookback: int = 30) -> pd.DataFrame:
+#: Sessions of signals before the evaluated one the rules see (which symbols a rule covers).
+SIGNAL_LOOKBACK = 30
+
+
+def _signals_for(store: Store, as_of: dt.date, lookback: int = SIGNAL_LOOKBACK) -> pd.DataFrame:
     start = calendar.session_offset(calendar.session_on_or_before(as_of), -lookback)
     return store.read_signals(start=start, end=as_of)
 
@@ -461,27 +459,55 @@ def _derived_symbols(cfg: AppConfig) -> list[str]:
     return [sym for r in cfg.rules if r.symbols != "all" for sym in r.symbols]
 
 
-def evaluate_session(
-    cfg: AppConfig, store: Store, as_of: dt.date, last_data: Mapping[str, dt.date] | None = None
-) -> Evaluation:
+class ReplayData:
+    """What a replay over data stored up front reads once instead of every session: the
+    stored data dates (:class:`DataDates`), every derived signal and the stored events.
+
+    Valid while no signal, bar, FRED row or event is written (the replay derives first).
+    """
+
+    def __init__(self, cfg: AppConfig, store: Store) -> None:
+        from aimonitor.loopdata import stored_events
+
+        self.dates = DataDates.read(store)
+        self.derived = _derived_symbols(cfg)
+        self.signals = store.read_signals()
+        self._days = pd.to_datetime(self.signals["date"]).to_numpy() if not self.signals.empty else None
+        self.events = stored_events(cfg, store)
+
+    def last_data(self, as_of: dt.date) -> dict[str, dt.date]:
+        return self.dates.last_on_or_before(as_of, self.derived)
+
+    def signals_for(self, as_of: dt.date, lookback: int = SIGNAL_LOOKBACK) -> pd.DataFrame:
+        """What :func:`_signals_for` reads from the store, sliced from memory."""
+        if self._days is None:
+            return self.signals
+        start = calendar.session_offset(calendar.session_on_or_before(as_of), -lookback)
+        lo = int(self._days.searchsorted(pd.Timestamp(start).to_datetime64(), side="left"))
+        hi = int(self._days.searchsorted(pd.Timestamp(as_of).to_datetime64(), side="right"))
+        return self.signals.iloc[lo:hi].reset_index(drop=True)
+
+
+def evaluate_session(cfg: AppConfig, store: Store, as_of: dt.date, data: ReplayData | None = None) -> Evaluation:
     """Evaluate the configured rules on ``as_of`` against the stored alert state (no writes).
 
-    ``last_data`` (symbol -> last session with data) defaults to :func:`last_data_dates`.
+    ``data`` (a replay's) replaces the per-session reads of signals, data dates and events.
     """
     prior = {fp: AlertState.from_record(rec) for fp, rec in store.read_alert_state().items()}
     ev = evaluate(
         checked_rules(cfg),
-        _signals_for(store, as_of),
+        data.signals_for(as_of) if data is not None else _signals_for(store, as_of),
         prior,
         as_of,
         silences=cfg.silences,
-        last_data=last_data if last_data is not None else last_data_dates(store, as_of, _derived_symbols(cfg)),
+        last_data=data.last_data(as_of) if data is not None else last_data_dates(store, as_of, _derived_symbols(cfg)),
         max_stale_sessions=cfg.alerting.max_stale_sessions,
         inhibit_lower_severity=cfg.alerting.inhibit_lower_severity,
     )
     from aimonitor.loopdata import add_contagion
 
-    return add_contagion(cfg, store, ev)  # info alerts on the graph neighbours of critical names
+    # info alerts on the graph neighbours of critical names
+    return add_contagion(cfg, store, ev, data.events if data is not None else None)
 
 
 @dataclass
@@ -624,18 +650,17 @@ def replay_cycles(
         store.abort_stale_runs()
         _check_forward(store, days[0])
         fetched: FetchReport | None = None
-        dates: DataDates | None = None
-        derived = _derived_symbols(cfg)
+        data: ReplayData | None = None
         counts: dict[dt.date, int] = {}
 
         def step(i: int, day: dt.date) -> CycleResult:
-            nonlocal fetched, dates
-            if dates is None:  # the first session: fetch and derive for all of them
+            nonlocal fetched, data
+            if data is None:  # the first session: fetch and derive for all of them
                 tick(f"fetching through {days[-1]}")
                 fetched = _fetch_for_cycle(cfg, store, source, days[-1], None)
                 tick(f"deriving the signals through {days[-1]}")
                 counts.update(update_signals_stepwise(cfg, store, days))
-                dates = DataDates.read(store)
+                data = ReplayData(cfg, store)
             tick(f"replaying {day}", i, len(days))
             return _session_step(
                 cfg,
@@ -645,7 +670,7 @@ def replay_cycles(
                 alerts_dir,
                 fetched=fetched,
                 n_signals=counts.get(day, 0),
-                last_data=dates.last_on_or_before(day, derived),
+                data=data,
             )
 
         for i, day in enumerate(days, 1):
@@ -746,11 +771,11 @@ def _session_step(
     fetched: FetchReport | None,
     n_signals: int,
     added: int = 0,
-    last_data: Mapping[str, dt.date] | None = None,
+    data: ReplayData | None = None,
 ) -> CycleResult:
     """Steps 3-5 of a cycle on derived signals: evaluate ``as_of``, persist, deliver."""
     ids = [c.id for c in channels]
-    ev = evaluate_session(cfg, store, as_of, last_data)
+    ev = evaluate_session(cfg, store, as_of, data)
     added += _persist(cfg, store, ev, ids)
     added += _resolve_pipeline_alerts(store, as_of, ids)
     folder = Path(alerts_dir or cfg.notify.alerts_dir)
