@@ -19,6 +19,11 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
+import os
+import pickle
+import subprocess
+import sys
+import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -249,11 +254,32 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
 
     A FRED value stored after the sessions that use it were derived (a late print or a
     revision) restarts the derivation at the first of those sessions. Each session's spread
-    proxy and its 20-session change use the calibration in force on that session, so one
-    derivation over many sessions stores what deriving them one by one stores.
+    proxy and its 20-session change use the calibration in force on that session, and
+    every value dated ``t`` uses data dated ``<= t`` only, so one derivation over many
+    sessions stores what deriving them one by one stores, as long as both read their
+    history from the same first session (see :func:`update_signals_stepwise`).
 
     Returns the number of signal rows written (0 when already up to date).
     """
+    plan = _plan_derivation(cfg, store, through)
+    if plan is None:
+        return 0
+    return _write_derived(store, plan, derive_signals(cfg, store, plan))
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """One derivation: the signals of sessions ``start..through`` from the stored data of
+    ``hist_start..through``."""
+
+    start: dt.date
+    through: dt.date
+    hist_start: dt.date
+
+
+def _plan_derivation(cfg: AppConfig, store: Store, through: dt.date) -> Derivation | None:
+    """What :func:`update_signals` derives next (None when up to date); forgets the signals a
+    late FRED value made stale first."""
     done = store.signal_sessions()
     if done:
         first_done, last_derived = calendar.to_date(done[0]), calendar.to_date(done[-1])
@@ -265,21 +291,25 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
             done = store.signal_sessions()
     last_done = calendar.to_date(done[-1]) if done else None
     if last_done is not None and last_done >= through:
-        return 0
+        return None
     ranges = store.bar_ranges()
     if not ranges:
         raise InsufficientData("no prices stored; run `aimonitor fetch` first")
     first_bar = min(calendar.to_date(r[0]) for r in ranges.values())
     start = calendar.next_session(last_done) if last_done else first_bar
     if start > through:
-        return 0
-    first_new = calendar.session_on_or_after(start)
-    hist_start = _history_start(first_bar, first_new)
+        return None
+    return Derivation(start, through, _history_start(first_bar, calendar.session_on_or_after(start)))
+
+
+def derive_signals(cfg: AppConfig, store: Store, plan: Derivation) -> pd.DataFrame:
+    """The signals of ``plan`` from the stored data (nothing written)."""
     from aimonitor.loopdata import read_loop_exposure
 
+    start, through, hist_start = plan.start, plan.through, plan.hist_start
     stored = read_inputs(cfg, store, through, start=hist_start)
     closes = stored.adj_closes.dropna(axis=1, how="all")
-    proxy, recalibrations = _proxy_point_in_time(cfg, stored, first_new, through)
+    proxy, recalibrations = _proxy_point_in_time(cfg, stored, calendar.session_on_or_after(start), through)
     oas_cols = [c for c in _oas_series(cfg) if c in stored.fred.columns]
     oas = stored.fred[oas_cols].dropna(how="all")
     quotes = stored.cds_quotes
@@ -298,9 +328,12 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
         spread_recalibrations=recalibrations,
         loop_exposure=read_loop_exposure(cfg, store, calendar.sessions_index(hist_start, through)),
     )
-    frame = compute_signals(inputs, start=start, end=through)
+    return compute_signals(inputs, start=start, end=through)
+
+
+def _write_derived(store: Store, plan: Derivation, frame: pd.DataFrame) -> int:
     written = store.write_signals(frame)
-    log.info("signals %s..%s: %d rows", start, through, written.rows_new + written.rows_updated)
+    log.info("signals %s..%s: %d rows", plan.start, plan.through, written.rows_new + written.rows_updated)
     return written.rows_new + written.rows_updated
 
 
@@ -315,33 +348,172 @@ def _history_start(first_bar: dt.date, first_new: dt.date) -> dt.date:
 def update_signals_stepwise(cfg: AppConfig, store: Store, days: Sequence[dt.date]) -> dict[dt.date, int]:
     """Store what :func:`update_signals` through each of ``days`` (increasing) in turn stores,
     with as few derivations as that allows; returns the rows written per day (a derivation
-    over several days counts on the first of them).
+    over several days counts on the first of them). See :class:`StepwiseSignals`."""
+    steps = StepwiseSignals(cfg, store, days)
+    if days:
+        steps.derive_through(max(days))
+    return steps.counts
 
-    A derivation reads from :func:`_history_start` of its first new session. While that is
-    the first stored bar, one derivation over many sessions stores what deriving them one
-    by one stores (point in time, see :func:`update_signals`), so those days are derived
-    together. Once the look-back no longer reaches the first bar, every session is read
-    from its own start, and rolling statistics depend (in their last digits, and the credit
-    model's EWMA volatility a little more) on where their history starts: those days are
-    derived one at a time, as the cycles did.
+
+class StepwiseSignals:
+    """The signals a replay of ``days`` needs, as :func:`update_signals` through each day in
+    turn stores them, with as few derivations as that allows.
+
+    A derivation reads its history from :func:`_history_start` of its first new session.
+    While that is the first stored bar, one derivation over many sessions stores what
+    deriving them one by one stores, so the leading days whose look-back reaches the first
+    bar are derived together, at once. After them every session reads from its own start,
+    and rolling statistics depend (in their last digits, and the credit model's EWMA
+    volatility a little more) on where their history starts: those days are derived one at
+    a time, as the cycles did, when :meth:`derive_through` reaches them. With ``workers``,
+    the later half of them is derived ahead in a worker process (on a file database), each
+    result used only when it was derived under the very plan :func:`update_signals` makes
+    for that day once the earlier days are stored.
     """
-    days = sorted(set(days))
-    out: dict[dt.date, int] = {}
-    if not days:
-        return out
-    ranges = store.bar_ranges()
-    batch: list[dt.date] = []
-    if ranges:
-        first_bar = min(calendar.to_date(r[0]) for r in ranges.values())
-        done = store.signal_sessions()
-        first_new = calendar.next_session(calendar.to_date(done[-1])) if done else first_bar
-        if _history_start(first_bar, first_new) == first_bar:
-            batch = [d for d in days if _history_start(first_bar, d) == first_bar]
-    if batch:
-        out[batch[0]] = update_signals(cfg, store, batch[-1])
-    for day in days[len(batch) :]:
-        out[day] = update_signals(cfg, store, day)
-    return out
+
+    def __init__(self, cfg: AppConfig, store: Store, days: Sequence[dt.date], *, workers: int = 0) -> None:
+        self.cfg, self.store = cfg, store
+        self.counts: dict[dt.date, int] = {}
+        days = sorted(set(days))
+        ranges = store.bar_ranges()
+        batch: list[dt.date] = []
+        if days and ranges:
+            first_bar = min(calendar.to_date(r[0]) for r in ranges.values())
+            done = store.signal_sessions()
+            last_done = calendar.to_date(done[-1]) if done else None
+            first_new = calendar.next_session(last_done) if last_done else first_bar
+            if _history_start(first_bar, first_new) == first_bar:
+                batch = [d for d in days if _history_start(first_bar, d) == first_bar]
+        if batch:
+            self.counts[batch[0]] = update_signals(cfg, store, batch[-1])
+        self._queue = days[len(batch) :]
+        self._ahead: dict[dt.date, Derivation] = {}
+        self._worker: _DeriveWorker | None = None
+        if workers > 0 and len(self._queue) > 1 and ranges and store.path != ":memory:":
+            self._derive_ahead(self._queue[len(self._queue) // 2 :], first_bar)
+
+    def _derive_ahead(self, days: Sequence[dt.date], first_bar: dt.date) -> None:
+        """Derive ``days`` in a worker under the plans :func:`update_signals` will make for them
+        when each earlier day has been derived (checked again when each is used)."""
+        i = self._queue.index(days[0])
+        prev = self._queue[i - 1] if i else None
+        for day in days:
+            start = calendar.next_session(prev) if prev is not None else day
+            self._ahead[day] = Derivation(start, day, _history_start(first_bar, calendar.session_on_or_after(start)))
+            prev = day
+        try:
+            self._worker = _DeriveWorker(self.cfg, self.store.path, list(self._ahead.values()))
+        except OSError as exc:  # no second process here: the days are derived in this one
+            log.info("signals derived in this process only (%s)", exc)
+            self._ahead.clear()
+
+    def derive_through(self, day: dt.date) -> dt.date | None:
+        """Derive every replay day up to ``day`` not derived yet, in order; returns the first
+        session whose signals were (re)written, None when nothing was."""
+        since: dt.date | None = None
+        while self._queue and self._queue[0] <= day:
+            d = self._queue.pop(0)
+            plan = _plan_derivation(self.cfg, self.store, d)
+            ahead = self._ahead.pop(d, None)
+            if plan is None:
+                self.counts[d] = 0
+                continue
+            frame = self._worker.result(ahead) if self._worker is not None and ahead == plan else None
+            if frame is None:
+                frame = derive_signals(self.cfg, self.store, plan)
+            self.counts[d] = _write_derived(self.store, plan, frame)
+            since = plan.start if since is None else min(since, plan.start)
+        if not self._queue:
+            self.close()
+        return since
+
+    def close(self) -> None:
+        """Stop the worker (what it has not delivered yet is dropped)."""
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+        self._ahead.clear()
+
+
+class _DeriveWorker:
+    """A second Python process running :func:`derive_signals` for ``plans`` in order, on its
+    own connection to the database ``db`` (it writes nothing).
+
+    Started as ``python -c`` on this package (never by re-running the caller's main module,
+    as a multiprocessing ``spawn`` would); the plans go in pickled on its stdin and the
+    frames come back pickled on its stdout, collected by a reader thread as they arrive.
+    """
+
+    def __init__(self, cfg: AppConfig, db: str, plans: Sequence[Derivation]) -> None:
+        import aimonitor
+
+        pkg_root = str(Path(aimonitor.__file__).resolve().parents[1])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (pkg_root, os.environ.get("PYTHONPATH")) if p)}
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", "from aimonitor.pipeline import derive_worker_main; derive_worker_main()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        self._results: dict[Derivation, pd.DataFrame] = {}
+        self._done = False
+        self._cond = threading.Condition()
+        assert self._proc.stdin is not None
+        try:
+            pickle.dump((cfg, db, list(plans)), self._proc.stdin)
+            self._proc.stdin.close()
+        except OSError:
+            self.close()
+            raise
+        self._reader = threading.Thread(target=self._read, name="derive-worker", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        try:
+            while True:
+                plan, frame = pickle.load(self._proc.stdout)
+                with self._cond:
+                    self._results[plan] = frame
+                    self._cond.notify_all()
+        except (EOFError, OSError, pickle.UnpicklingError, ValueError):
+            pass  # the worker ended (done, failed or stopped): what is missing is derived here
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def result(self, plan: Derivation) -> pd.DataFrame | None:
+        """The worker's frame for ``plan`` (waits for it); None when it will not come."""
+        with self._cond:
+            self._cond.wait_for(lambda: plan in self._results or self._done)
+            frame = self._results.pop(plan, None)
+        if frame is None:
+            log.info(
+                "the worker did not derive %s..%s (exit %s); deriving it here",
+                plan.start,
+                plan.through,
+                self._proc.poll(),
+            )
+        return frame
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+
+
+def derive_worker_main() -> None:
+    """The worker process of :class:`_DeriveWorker`: plans from stdin, frames to stdout."""
+    cfg, db, plans = pickle.load(sys.stdin.buffer)
+    out = sys.stdout.buffer
+    with Store(db) as store:
+        for plan in plans:
+            pickle.dump((plan, derive_signals(cfg, store, plan)), out)
+            out.flush()
 
 
 #: Sessions of signals before the evaluated one the rules see (which symbols a rule covers).
@@ -471,9 +643,25 @@ class ReplayData:
 
         self.dates = DataDates.read(store)
         self.derived = _derived_symbols(cfg)
-        self.signals = store.read_signals()
-        self._days = pd.to_datetime(self.signals["date"]).to_numpy() if not self.signals.empty else None
         self.events = stored_events(cfg, store)
+        self._set_signals(store.read_signals())
+
+    def _set_signals(self, frame: pd.DataFrame) -> None:
+        self.signals = frame
+        self._days = pd.to_datetime(frame["date"]).to_numpy() if not frame.empty else None
+
+    def signals_written(self, store: Store, since: dt.date) -> None:
+        """Signals dated ``since`` or later were (re)written: read those again."""
+        if self._days is None:
+            self._set_signals(store.read_signals())
+            return
+        keep = int(self._days.searchsorted(pd.Timestamp(since).to_datetime64(), side="left"))
+        more = store.read_signals(start=since)
+        self._set_signals(
+            pd.concat([self.signals.iloc[:keep], more], ignore_index=True)
+            if len(more)
+            else self.signals.iloc[:keep].reset_index(drop=True)
+        )
 
     def last_data(self, as_of: dt.date) -> dict[str, dt.date]:
         return self.dates.last_on_or_before(as_of, self.derived)
@@ -628,6 +816,7 @@ def replay_cycles(
     alerts_dir: str | Path | None = None,
     kind: str = "replay",
     progress: Callable[..., None] | None = None,
+    workers: int = 0,
 ) -> list[CycleResult]:
     """The monitoring cycle of each of ``days`` (increasing sessions) in turn, with one fetch
     and one signal derivation for all of them.
@@ -639,7 +828,8 @@ def replay_cycles(
     on the signals up to it, and its staleness on the data dated on or before it
     (:class:`DataDates`). One run is recorded per session, as :func:`run_cycle` does; the
     first one also fetches and derives. ``progress(label, done=None, total=None)`` is called per
-    phase and per session.
+    phase and per session. ``workers`` (0 or 1) lets a worker process derive signals ahead
+    (:class:`StepwiseSignals`).
     """
     days = sorted({calendar.session_on_or_before(d) for d in days})
     if not days:
@@ -651,16 +841,21 @@ def replay_cycles(
         _check_forward(store, days[0])
         fetched: FetchReport | None = None
         data: ReplayData | None = None
-        counts: dict[dt.date, int] = {}
+        steps: StepwiseSignals | None = None
 
         def step(i: int, day: dt.date) -> CycleResult:
-            nonlocal fetched, data
-            if data is None:  # the first session: fetch and derive for all of them
+            nonlocal fetched, data, steps
+            if steps is None or data is None:  # the first session: fetch and derive for all of them
                 tick(f"fetching through {days[-1]}")
                 fetched = _fetch_for_cycle(cfg, store, source, days[-1], None)
                 tick(f"deriving the signals through {days[-1]}")
-                counts.update(update_signals_stepwise(cfg, store, days))
+                steps = StepwiseSignals(cfg, store, days, workers=workers)
+                steps.derive_through(day)
                 data = ReplayData(cfg, store)
+            else:
+                since = steps.derive_through(day)
+                if since is not None:
+                    data.signals_written(store, since)
             tick(f"replaying {day}", i, len(days))
             return _session_step(
                 cfg,
@@ -669,12 +864,16 @@ def replay_cycles(
                 channels,
                 alerts_dir,
                 fetched=fetched,
-                n_signals=counts.get(day, 0),
+                n_signals=steps.counts.get(day, 0),
                 data=data,
             )
 
-        for i, day in enumerate(days, 1):
-            results.append(_recorded(store, kind, day, functools.partial(step, i, day)))
+        try:
+            for i, day in enumerate(days, 1):
+                results.append(_recorded(store, kind, day, functools.partial(step, i, day)))
+        finally:
+            if steps is not None:
+                steps.close()
     return results
 
 
