@@ -135,3 +135,25 @@ def test_replay_signal_window_equals_the_store_read(cfg, db_1128, db_copy):
         data = ReplayData(cfg, store)
         for day in (D(2025, 11, 3), D(2025, 11, 26), D(2025, 11, 28), D(2025, 12, 1)):
             pd.testing.assert_frame_equal(data.signals_for(day), _signals_for(store, day), check_exact=True)
+
+
+def test_history_read_once_gives_each_derivation_what_it_reads_itself(cfg, db_prices, db_copy):
+    """The inputs of derivations sliced from one read equal what each reads from the store."""
+    from aimonitor.loopdata import read_loop_exposure
+    from aimonitor.pipeline import StoredHistory, read_inputs
+
+    with Store(db_copy(db_prices, "h.db")) as store:
+        history = StoredHistory(cfg, store, D(2024, 1, 3), D(2026, 2, 27))
+        for hist_start, through in (
+            (D(2024, 1, 3), D(2026, 1, 30)),
+            (D(2024, 3, 1), D(2026, 2, 27)),
+            (D(2025, 12, 24), D(2026, 1, 2)),
+        ):
+            want, got = read_inputs(cfg, store, through, start=hist_start), history.inputs(through, hist_start)
+            for name in ("closes", "adj_closes", "fred", "fundamentals", "cds_quotes"):
+                pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name), check_exact=True, obj=name)
+            assert got.events == want.events
+            sessions = calendar.sessions_index(hist_start, through)
+            pd.testing.assert_frame_equal(
+                history.loop_exposure(sessions), read_loop_exposure(cfg, store, sessions), check_exact=True
+            )

@@ -111,24 +111,95 @@ class StoredInputs:
 def read_inputs(cfg: AppConfig, store: Store, through: dt.date, start: dt.date | None = None) -> StoredInputs:
     """Prices, FRED series, filings and CDS quotes known on ``through`` (prices from ``start``)."""
     syms = list(cfg.watchlist.all_symbols)
-    fund = store.read_fundamentals(cfg.watchlist.symbols)
-    if not fund.empty:
-        fund = fund[fund["filed_date"] <= pd.Timestamp(through)]
-    quotes = store.read_cds_quotes()
-    if not quotes.empty:
-        quotes = quotes[quotes["date"] <= pd.Timestamp(through)]
-        quotes = quotes.assign(tenor_years=[tenor_years(t) for t in quotes["tenor"].astype(str)])
-    # debt raised between filings: stored (imported) events, else the configured catalog
-    stored_events = store.read_events() or [r.to_row() for r in load_catalog(cfg.events.catalog)]
-    known = [e for e in stored_events if e.get("announce_date") and str(e["announce_date"]) <= str(through)]
-    return StoredInputs(
+    return _known_on(
+        through,
         closes=store.read_prices(syms, "close", start=start, end=through),
         adj_closes=store.read_prices(syms, "adj_close", start=start, end=through),
         fred=store.read_fred(None, start=start, end=through),
+        fundamentals=store.read_fundamentals(cfg.watchlist.symbols),
+        cds_quotes=store.read_cds_quotes(),
+        # debt raised between filings: stored (imported) events, else the configured catalog
+        events=store.read_events() or [r.to_row() for r in load_catalog(cfg.events.catalog)],
+    )
+
+
+def _known_on(
+    through: dt.date,
+    *,
+    closes: pd.DataFrame,
+    adj_closes: pd.DataFrame,
+    fred: pd.DataFrame,
+    fundamentals: pd.DataFrame,
+    cds_quotes: pd.DataFrame,
+    events: Sequence[dict[str, Any]],
+) -> StoredInputs:
+    """The inputs with the filings, quotes and events known on ``through`` (prices and FRED
+    rows are read up to it)."""
+    fund = fundamentals
+    if not fund.empty:
+        fund = fund[fund["filed_date"] <= pd.Timestamp(through)]
+    quotes = cds_quotes
+    if not quotes.empty:
+        quotes = quotes[quotes["date"] <= pd.Timestamp(through)]
+        quotes = quotes.assign(tenor_years=[tenor_years(t) for t in quotes["tenor"].astype(str)])
+    known = [e for e in events if e.get("announce_date") and str(e["announce_date"]) <= str(through)]
+    return StoredInputs(
+        closes=closes,
+        adj_closes=adj_closes,
+        fred=fred,
         fundamentals=fund,
         cds_quotes=quotes,
         events=tuple(known),
     )
+
+
+class StoredHistory:
+    """What derivations with history in ``start..through`` read, read once: each derivation
+    gets exactly the frames :func:`read_inputs` and :func:`aimonitor.loopdata.read_loop_exposure`
+    would read for it (rows sliced from memory), without a store query of its own."""
+
+    def __init__(self, cfg: AppConfig, store: Store, start: dt.date, through: dt.date) -> None:
+        from aimonitor.loopdata import read_loop_exposure
+
+        self.start, self.through = start, through
+        self._syms = list(cfg.watchlist.all_symbols)
+        self._closes = store.read_prices(self._syms, "close", start=start, end=through)
+        self._adj = store.read_prices(self._syms, "adj_close", start=start, end=through)
+        self._fred = store.read_fred(None, start=start, end=through)
+        self._fund = store.read_fundamentals(cfg.watchlist.symbols)
+        self._quotes = store.read_cds_quotes()
+        self._events = store.read_events() or [r.to_row() for r in load_catalog(cfg.events.catalog)]
+        self._exposure = read_loop_exposure(cfg, store, calendar.sessions_index(start, through))
+
+    def covers(self, plan: Derivation) -> bool:
+        return self.start <= plan.hist_start and plan.through <= self.through
+
+    def inputs(self, through: dt.date, start: dt.date) -> StoredInputs:
+        """What ``read_inputs(cfg, store, through, start)`` reads."""
+        fred = _rows_between(self._fred, start, through)
+        fred = fred.loc[:, fred.notna().any(axis=0)]  # a series without rows there is not read
+        return _known_on(
+            through,
+            closes=_rows_between(self._closes, start, through, self._syms),
+            adj_closes=_rows_between(self._adj, start, through, self._syms),
+            fred=fred if len(fred) else pd.DataFrame(columns=[], dtype=float),
+            fundamentals=self._fund,
+            cds_quotes=self._quotes,
+            events=self._events,
+        )
+
+    def loop_exposure(self, sessions: pd.DatetimeIndex) -> pd.DataFrame:
+        """What ``read_loop_exposure(cfg, store, sessions)`` reads (point in time per session)."""
+        return self._exposure.loc[sessions]
+
+
+def _rows_between(wide: pd.DataFrame, start: dt.date, end: dt.date, columns: list[str] | None = None) -> pd.DataFrame:
+    """The rows of a wide store read dated ``start..end`` (the store's empty frame when none)."""
+    if len(wide):
+        rows = wide.loc[(wide.index >= pd.Timestamp(start)) & (wide.index <= pd.Timestamp(end))]
+        if len(rows):
+            return rows
+    return pd.DataFrame(columns=columns or [], dtype=float)
 
 
 def compute_panel(cfg: AppConfig, inputs: StoredInputs) -> SpreadPanel:
@@ -277,11 +348,11 @@ class Derivation:
     hist_start: dt.date
 
 
-def _plan_derivation(cfg: AppConfig, store: Store, through: dt.date) -> Derivation | None:
+def _plan_derivation(cfg: AppConfig, store: Store, through: dt.date, check_fred: bool = True) -> Derivation | None:
     """What :func:`update_signals` derives next (None when up to date); forgets the signals a
-    late FRED value made stale first."""
+    late FRED value made stale first (``check_fred=False``: known not to be any)."""
     done = store.signal_sessions()
-    if done:
+    if done and check_fred:
         first_done, last_derived = calendar.to_date(done[0]), calendar.to_date(done[-1])
         stale = _first_stale_fred_session(cfg, store, first_done, last_derived)
         if stale is not None:
@@ -302,12 +373,23 @@ def _plan_derivation(cfg: AppConfig, store: Store, through: dt.date) -> Derivati
     return Derivation(start, through, _history_start(first_bar, calendar.session_on_or_after(start)))
 
 
-def derive_signals(cfg: AppConfig, store: Store, plan: Derivation) -> pd.DataFrame:
-    """The signals of ``plan`` from the stored data (nothing written)."""
+def derive_signals(
+    cfg: AppConfig, store: Store, plan: Derivation, history: StoredHistory | None = None
+) -> pd.DataFrame:
+    """The signals of ``plan`` from the stored data (nothing written); ``history`` (covering
+    the plan) spares the store reads."""
     from aimonitor.loopdata import read_loop_exposure
 
     start, through, hist_start = plan.start, plan.through, plan.hist_start
-    stored = read_inputs(cfg, store, through, start=hist_start)
+    if history is not None and not history.covers(plan):
+        history = None
+    sessions = calendar.sessions_index(hist_start, through)
+    if history is not None:
+        stored = history.inputs(through, hist_start)
+        exposure = history.loop_exposure(sessions)
+    else:
+        stored = read_inputs(cfg, store, through, start=hist_start)
+        exposure = read_loop_exposure(cfg, store, sessions)
     closes = stored.adj_closes.dropna(axis=1, how="all")
     proxy, recalibrations = _proxy_point_in_time(cfg, stored, calendar.session_on_or_after(start), through)
     oas_cols = [c for c in _oas_series(cfg) if c in stored.fred.columns]
@@ -322,11 +404,11 @@ def derive_signals(cfg: AppConfig, store: Store, plan: Derivation) -> pd.DataFra
         watchlist=[s for s in cfg.watchlist.symbols if s in closes.columns],
         spread_proxy=proxy,
         fred_oas=oas if not oas.empty else None,
-        sessions=calendar.sessions_index(hist_start, through),
+        sessions=sessions,
         cds_quotes=quotes if not quotes.empty else None,
         fred_lag_sessions=cfg.credit.fred_lag_sessions,
         spread_recalibrations=recalibrations,
-        loop_exposure=read_loop_exposure(cfg, store, calendar.sessions_index(hist_start, through)),
+        loop_exposure=exposure,
     )
     return compute_signals(inputs, start=start, end=through)
 
@@ -386,7 +468,12 @@ class StepwiseSignals:
                 batch = [d for d in days if _history_start(first_bar, d) == first_bar]
         if batch:
             self.counts[batch[0]] = update_signals(cfg, store, batch[-1])
+        # FRED rows are not stored during a replay: once a derivation has compared the stored
+        # FRED values with the derived ones, every later one finds them equal
+        self._fred_checked = bool(batch)
+        self._history: StoredHistory | None = None
         self._queue = days[len(batch) :]
+        self._last = days[-1] if days else dt.date.min
         self._ahead: dict[dt.date, Derivation] = {}
         self._worker: _DeriveWorker | None = None
         if workers > 0 and len(self._queue) > 1 and ranges and store.path != ":memory:":
@@ -413,14 +500,17 @@ class StepwiseSignals:
         since: dt.date | None = None
         while self._queue and self._queue[0] <= day:
             d = self._queue.pop(0)
-            plan = _plan_derivation(self.cfg, self.store, d)
+            plan = _plan_derivation(self.cfg, self.store, d, check_fred=not self._fred_checked)
+            self._fred_checked = True
             ahead = self._ahead.pop(d, None)
             if plan is None:
                 self.counts[d] = 0
                 continue
             frame = self._worker.result(ahead) if self._worker is not None and ahead == plan else None
             if frame is None:
-                frame = derive_signals(self.cfg, self.store, plan)
+                if self._history is None or not self._history.covers(plan):
+                    self._history = StoredHistory(self.cfg, self.store, plan.hist_start, max(plan.through, self._last))
+                frame = derive_signals(self.cfg, self.store, plan, self._history)
             self.counts[d] = _write_derived(self.store, plan, frame)
             since = plan.start if since is None else min(since, plan.start)
         if not self._queue:
@@ -511,8 +601,9 @@ def derive_worker_main() -> None:
     cfg, db, plans = pickle.load(sys.stdin.buffer)
     out = sys.stdout.buffer
     with Store(db) as store:
+        history = StoredHistory(cfg, store, min(p.hist_start for p in plans), max(p.through for p in plans))
         for plan in plans:
-            pickle.dump((plan, derive_signals(cfg, store, plan)), out)
+            pickle.dump((plan, derive_signals(cfg, store, plan, history)), out)
             out.flush()
 
 
