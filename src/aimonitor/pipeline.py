@@ -9,7 +9,10 @@ One cycle for session ``as_of`` (passed in, never read from the clock here):
 5. deliver: ``alerts/`` first, then the apprise channels (failures retried next cycle).
 
 Every step is idempotent, so running the same cycle twice changes nothing and sends
-nothing twice. ``demo`` and ``rules backtest`` use the same functions, session by session.
+nothing twice. ``rules backtest`` uses the same functions, session by session; ``demo``
+runs :func:`replay_cycles`, which fetches and derives once for many sessions and then runs
+steps 3-5 of every session with the cycle's own code (storing what a cycle per session
+stores, see ``tests/test_demo_equivalence.py``).
 """
 
 from __future__ import annotations
