@@ -132,9 +132,9 @@ def test_data_dates_give_each_sessions_last_stored_data(cfg, tmp_path):
 
 def test_replay_signal_window_equals_the_store_read(cfg, db_1128, db_copy):
     with Store(db_copy(db_1128, "w.db")) as store:
-        data = ReplayData(cfg, store)
-        for day in (D(2025, 11, 3), D(2025, 11, 26), D(2025, 11, 28), D(2025, 12, 1)):
-            pd.testing.assert_frame_equal(data.signals_for(day), _signals_for(store, day), check_exact=True)
+        for data in (ReplayData(cfg, store), ReplayData(cfg, store, D(2025, 11, 3))):
+            for day in (D(2025, 11, 3), D(2025, 11, 26), D(2025, 11, 28), D(2025, 12, 1)):
+                pd.testing.assert_frame_equal(data.signals_for(day), _signals_for(store, day), check_exact=True)
 
 
 def test_history_read_once_gives_each_derivation_what_it_reads_itself(cfg, db_prices, db_copy):

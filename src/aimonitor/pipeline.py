@@ -614,9 +614,13 @@ def derive_worker_main() -> None:
 SIGNAL_LOOKBACK = 30
 
 
+def _window_start(as_of: dt.date, lookback: int = SIGNAL_LOOKBACK) -> dt.date:
+    """The first session of the signals the rules see on ``as_of``."""
+    return calendar.session_offset(calendar.session_on_or_before(as_of), -lookback)
+
+
 def _signals_for(store: Store, as_of: dt.date, lookback: int = SIGNAL_LOOKBACK) -> pd.DataFrame:
-    start = calendar.session_offset(calendar.session_on_or_before(as_of), -lookback)
-    return store.read_signals(start=start, end=as_of)
+    return store.read_signals(start=_window_start(as_of, lookback), end=as_of)
 
 
 def _persist(cfg: AppConfig, store: Store, ev: Evaluation, channels: Sequence[str]) -> int:
@@ -727,18 +731,21 @@ def _derived_symbols(cfg: AppConfig) -> list[str]:
 
 class ReplayData:
     """What a replay over data stored up front reads once instead of every session: the
-    stored data dates (:class:`DataDates`), every derived signal and the stored events.
+    stored data dates (:class:`DataDates`), the derived signals the rules of sessions from
+    ``first`` on see (all of them without ``first``) and the stored events.
 
-    Valid while no signal, bar, FRED row or event is written (the replay derives first).
+    Valid while no bar, FRED row or event is written; signals written meanwhile are read
+    again through :meth:`signals_written`.
     """
 
-    def __init__(self, cfg: AppConfig, store: Store) -> None:
+    def __init__(self, cfg: AppConfig, store: Store, first: dt.date | None = None) -> None:
         from aimonitor.loopdata import stored_events
 
         self.dates = DataDates.read(store)
         self.derived = _derived_symbols(cfg)
         self.events = stored_events(cfg, store)
-        self._set_signals(store.read_signals())
+        self.since = _window_start(first) if first is not None else None
+        self._set_signals(store.read_signals(start=self.since))
 
     def _set_signals(self, frame: pd.DataFrame) -> None:
         self.signals = frame
@@ -747,7 +754,7 @@ class ReplayData:
     def signals_written(self, store: Store, since: dt.date) -> None:
         """Signals dated ``since`` or later were (re)written: read those again."""
         if self._days is None:
-            self._set_signals(store.read_signals())
+            self._set_signals(store.read_signals(start=self.since))
             return
         keep = int(self._days.searchsorted(pd.Timestamp(since).to_datetime64(), side="left"))
         more = store.read_signals(start=since)
@@ -762,9 +769,11 @@ class ReplayData:
 
     def signals_for(self, as_of: dt.date, lookback: int = SIGNAL_LOOKBACK) -> pd.DataFrame:
         """What :func:`_signals_for` reads from the store, sliced from memory."""
+        start = _window_start(as_of, lookback)
+        if self.since is not None and start < self.since:
+            raise ValueError(f"signals before {self.since} were not read (session {as_of})")
         if self._days is None:
             return self.signals
-        start = calendar.session_offset(calendar.session_on_or_before(as_of), -lookback)
         lo = int(self._days.searchsorted(pd.Timestamp(start).to_datetime64(), side="left"))
         hi = int(self._days.searchsorted(pd.Timestamp(as_of).to_datetime64(), side="right"))
         return self.signals.iloc[lo:hi].reset_index(drop=True)
@@ -945,7 +954,7 @@ def replay_cycles(
                 tick(f"deriving the signals through {days[-1]}")
                 steps = StepwiseSignals(cfg, store, days, workers=workers)
                 steps.derive_through(day)
-                data = ReplayData(cfg, store)
+                data = ReplayData(cfg, store, days[0])
             else:
                 since = steps.derive_through(day)
                 if since is not None:
