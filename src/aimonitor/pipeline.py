@@ -451,9 +451,10 @@ class StepwiseSignals:
     and rolling statistics depend (in their last digits, and the credit model's EWMA
     volatility a little more) on where their history starts: those days are derived one at
     a time, as the cycles did, when :meth:`derive_through` reaches them. With ``workers``,
-    the later half of them is derived ahead in a worker process (on a file database), each
-    result used only when it was derived under the very plan :func:`update_signals` makes
-    for that day once the earlier days are stored.
+    a worker process (on a file database) derives them too, from the last one down, while
+    this one goes up from the first; each of its results is used only when it was derived
+    under the very plan :func:`update_signals` makes for that day once the earlier days
+    are stored.
     """
 
     def __init__(self, cfg: AppConfig, store: Store, days: Sequence[dt.date], *, workers: int = 0) -> None:
@@ -480,19 +481,20 @@ class StepwiseSignals:
         self._ahead: dict[dt.date, Derivation] = {}
         self._worker: _DeriveWorker | None = None
         if workers > 0 and len(self._queue) > 1 and ranges and store.path != ":memory:":
-            self._derive_ahead(self._queue[len(self._queue) // 2 :], first_bar)
+            self._derive_ahead(first_bar)
 
-    def _derive_ahead(self, days: Sequence[dt.date], first_bar: dt.date) -> None:
-        """Derive ``days`` in a worker under the plans :func:`update_signals` will make for them
-        when each earlier day has been derived (checked again when each is used)."""
-        i = self._queue.index(days[0])
-        prev = self._queue[i - 1] if i else None
-        for day in days:
+    def _derive_ahead(self, first_bar: dt.date) -> None:
+        """Derive the queued days in a worker, from the last one down, under the plans
+        :func:`update_signals` will make for them when each earlier day has been derived
+        (checked again when each is used). This process derives from the first one up, so
+        the two meet wherever their speeds make them meet."""
+        prev = None
+        for day in self._queue:
             start = calendar.next_session(prev) if prev is not None else day
             self._ahead[day] = Derivation(start, day, _history_start(first_bar, calendar.session_on_or_after(start)))
             prev = day
         try:
-            self._worker = _DeriveWorker(self.cfg, self.store.path, list(self._ahead.values()))
+            self._worker = _DeriveWorker(self.cfg, self.store.path, list(reversed(self._ahead.values())))
         except OSError as exc:  # no second process here: the days are derived in this one
             log.info("signals derived in this process only (%s)", exc)
             self._ahead.clear()
@@ -509,8 +511,11 @@ class StepwiseSignals:
             if plan is None:
                 self.counts[d] = 0
                 continue
-            frame = self._worker.result(ahead) if self._worker is not None and ahead == plan else None
-            if frame is None:
+            worker = self._worker if ahead == plan else None
+            frame = worker.take(plan) if worker is not None else None
+            if worker is not None and frame is not None:
+                worker.close()  # it is past this day, on days derived here already
+            else:
                 if self._history is None or not self._history.covers(plan):
                     self._history = StoredHistory(self.cfg, self.store, plan.hist_start, max(plan.through, self._last))
                 frame = derive_signals(self.cfg, self.store, plan, self._history)
@@ -529,8 +534,8 @@ class StepwiseSignals:
 
 
 class _DeriveWorker:
-    """A second Python process running :func:`derive_signals` for ``plans`` in order, on its
-    own connection to the database ``db`` (it writes nothing).
+    """A second Python process running :func:`derive_signals` for ``plans`` in the order given,
+    on its own connection to the database ``db`` (it writes nothing).
 
     Started as ``python -c`` on this package (never by re-running the caller's main module,
     as a multiprocessing ``spawn`` would); the plans go in pickled on its stdin and the
@@ -549,6 +554,8 @@ class _DeriveWorker:
             stderr=subprocess.DEVNULL,
             env=env,
         )
+        self._order = list(plans)
+        self._delivered: set[Derivation] = set()
         self._results: dict[Derivation, pd.DataFrame] = {}
         self._done = False
         self._cond = threading.Condition()
@@ -569,6 +576,7 @@ class _DeriveWorker:
                 plan, frame = pickle.load(self._proc.stdout)
                 with self._cond:
                     self._results[plan] = frame
+                    self._delivered.add(plan)
                     self._cond.notify_all()
         except (EOFError, OSError, pickle.UnpicklingError, ValueError):
             pass  # the worker ended (done, failed or stopped): what is missing is derived here
@@ -577,21 +585,19 @@ class _DeriveWorker:
                 self._done = True
                 self._cond.notify_all()
 
-    def result(self, plan: Derivation) -> pd.DataFrame | None:
-        """The worker's frame for ``plan`` (waits for it); None when it will not come."""
+    def take(self, plan: Derivation) -> pd.DataFrame | None:
+        """The worker's frame for ``plan`` if it has it, or is deriving it now (then this waits
+        for it); None when it will not have it before this process could derive it."""
         with self._cond:
+            if plan not in self._results and not self._done:
+                deriving = next((p for p in self._order if p not in self._delivered), None)
+                if deriving != plan:
+                    return None
             self._cond.wait_for(lambda: plan in self._results or self._done)
-            frame = self._results.pop(plan, None)
-        if frame is None:
-            log.info(
-                "the worker did not derive %s..%s (exit %s); deriving it here",
-                plan.start,
-                plan.through,
-                self._proc.poll(),
-            )
-        return frame
+            return self._results.pop(plan, None)
 
     def close(self) -> None:
+        """Stop the process (the frames it delivered stay available)."""
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.wait()
