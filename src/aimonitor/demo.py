@@ -1,10 +1,11 @@
 """``aimonitor demo``: the whole product offline on the bundled real snapshot.
 
 A fresh database (never the user's configured one unless ``--db`` is given) is loaded
-with the snapshot up to the session before ``start`` and the curated event catalog;
-then the monitoring cycle (:func:`aimonitor.pipeline.run_cycle`, the same code the
-daemon runs) is replayed session by session from ``start`` to ``end``, each session
-fetching from the snapshot as of that session. Fired alerts land in ``out/alerts/`` (never
+with the curated event catalog; then the monitoring cycle is replayed session by session
+from ``start`` to ``end`` (:func:`aimonitor.pipeline.replay_cycles`: the snapshot is
+fetched and the signals derived once, then each session is evaluated, persisted and
+delivered by the same code the daemon's :func:`~aimonitor.pipeline.run_cycle` runs; it
+stores what running that cycle on each session in turn stores). Fired alerts land in ``out/alerts/`` (never
 in the configured ``[notify].alerts_dir``, which belongs to the live daemon); the
 dashboard, the event study of every catalog event and the spread charts land in ``out``.
 """
@@ -75,8 +76,7 @@ def run_demo(
     is called per phase and per replayed session.
     """
     from aimonitor.config import StorageConfig
-    from aimonitor.ingest import run_fetch
-    from aimonitor.pipeline import alert_doc, run_cycle
+    from aimonitor.pipeline import alert_doc, replay_cycles
     from aimonitor.report.eventstudy import write_study_report
     from aimonitor.reports import write_dashboard_report
     from aimonitor.services import import_events, spreads_charts, study_stored_events
@@ -107,11 +107,9 @@ def run_demo(
     days = calendar.sessions(start, end)
     with Store(db_path) as store:
         tick("loading the snapshot")
-        run_fetch(cfg, store, source, as_of=calendar.previous_session(start))
         import_events(store, cfg.events.catalog)
-        for i, day in enumerate(days, 1):
-            tick(f"replaying {day}", i, len(days))
-            run_cycle(cfg, store, source, day, channels=(), alerts_dir=adir, kind="demo")
+        # a second process derives the sessions that need their own derivation ahead
+        replay_cycles(cfg, store, source, days, channels=(), alerts_dir=adir, kind="demo", progress=tick, workers=1)
         fired: dict[str, dict[str, Any]] = {}
         for tr in store.read_transitions():
             if tr["to_state"] == "firing" and tr["from_state"] != "firing":

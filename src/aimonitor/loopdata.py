@@ -9,15 +9,17 @@ nothing above the store, so :mod:`aimonitor.pipeline` can use it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
 from aimonitor.analytics.graph import LoopGraph, Party, PartyResolver, compute_loop_exposure_panel, compute_loop_graph
 from aimonitor.config import AppConfig
 from aimonitor.events.catalog import EventRecord, load_catalog
-from aimonitor.events.entities import load_entities
+from aimonitor.events.entities import default_entities_path, load_entities
 from aimonitor.rules import Evaluation
 from aimonitor.store import Store
 
@@ -25,8 +27,30 @@ log = logging.getLogger(__name__)
 
 
 def party_resolver(cfg: AppConfig) -> PartyResolver:
-    """Counterparty names -> graph nodes, from the configured entity dictionary."""
-    ents = load_entities(cfg.events.entities)
+    """Counterparty names -> graph nodes, from the configured entity dictionary.
+
+    The dictionary is parsed once per file version (path, size and modification time), so
+    a replay or a daemon asks for it every session without reading the TOML each time, and
+    an edited dictionary is read again.
+    """
+    path = Path(cfg.events.entities) if cfg.events.entities is not None else default_entities_path()
+    try:
+        st = path.stat()
+        version: tuple[int, int] | None = (st.st_size, st.st_mtime_ns)
+    except OSError:
+        version = None  # missing: load_entities says so
+    if version is None:
+        return _party_resolver(str(path))
+    return _cached_party_resolver(str(path), version)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_party_resolver(path: str, version: tuple[int, int]) -> PartyResolver:
+    return _party_resolver(path)
+
+
+def _party_resolver(path: str) -> PartyResolver:
+    ents = load_entities(path)
     aliases: dict[str, Party] = {}
     for e in ents:
         node = Party(e.ticker or e.name.lower(), e.ticker, e.name, "source" if e.is_source else "company")
@@ -116,14 +140,20 @@ def event_label(e: EventRecord) -> str:
     return " ".join(p for p in (who, kind, format_usd(e.amount_usd)) if p)
 
 
-def add_contagion(cfg: AppConfig, store: Store, ev: Evaluation) -> Evaluation:
-    """The evaluation plus ``contagion`` info alerts on names linked to a critical one (:mod:`aimonitor.contagion`)."""
+def add_contagion(
+    cfg: AppConfig, store: Store, ev: Evaluation, events: Sequence[EventRecord] | None = None
+) -> Evaluation:
+    """The evaluation plus ``contagion`` info alerts on names linked to a critical one (:mod:`aimonitor.contagion`).
+
+    ``events`` (what :func:`stored_events` returns) spares a replay reading them every session.
+    """
     from aimonitor.contagion import apply_contagion
     from aimonitor.report.formatting import format_usd
 
     if not any(s.state == "firing" for s in ev.states.values()):
         return ev
-    graph = compute_loop_graph(stored_events(cfg, store), ev.as_of, resolver=party_resolver(cfg))
+    known = list(events) if events is not None else stored_events(cfg, store)
+    graph = compute_loop_graph(known, ev.as_of, resolver=party_resolver(cfg))
     return apply_contagion(
         ev,
         cfg.rules,

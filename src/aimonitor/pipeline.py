@@ -9,14 +9,24 @@ One cycle for session ``as_of`` (passed in, never read from the clock here):
 5. deliver: ``alerts/`` first, then the apprise channels (failures retried next cycle).
 
 Every step is idempotent, so running the same cycle twice changes nothing and sends
-nothing twice. ``demo`` and ``rules backtest`` use the same functions, session by session.
+nothing twice. ``rules backtest`` uses the same functions, session by session; ``demo``
+runs :func:`replay_cycles`, which fetches and derives once for many sessions and then runs
+steps 3-5 of every session with the cycle's own code (storing what a cycle per session
+stores, see ``tests/test_demo_equivalence.py``).
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
+import functools
 import logging
+import os
+import pickle
+import subprocess
+import sys
+import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -104,24 +114,95 @@ class StoredInputs:
 def read_inputs(cfg: AppConfig, store: Store, through: dt.date, start: dt.date | None = None) -> StoredInputs:
     """Prices, FRED series, filings and CDS quotes known on ``through`` (prices from ``start``)."""
     syms = list(cfg.watchlist.all_symbols)
-    fund = store.read_fundamentals(cfg.watchlist.symbols)
-    if not fund.empty:
-        fund = fund[fund["filed_date"] <= pd.Timestamp(through)]
-    quotes = store.read_cds_quotes()
-    if not quotes.empty:
-        quotes = quotes[quotes["date"] <= pd.Timestamp(through)]
-        quotes = quotes.assign(tenor_years=[tenor_years(t) for t in quotes["tenor"].astype(str)])
-    # debt raised between filings: stored (imported) events, else the configured catalog
-    stored_events = store.read_events() or [r.to_row() for r in load_catalog(cfg.events.catalog)]
-    known = [e for e in stored_events if e.get("announce_date") and str(e["announce_date"]) <= str(through)]
-    return StoredInputs(
+    return _known_on(
+        through,
         closes=store.read_prices(syms, "close", start=start, end=through),
         adj_closes=store.read_prices(syms, "adj_close", start=start, end=through),
         fred=store.read_fred(None, start=start, end=through),
+        fundamentals=store.read_fundamentals(cfg.watchlist.symbols),
+        cds_quotes=store.read_cds_quotes(),
+        # debt raised between filings: stored (imported) events, else the configured catalog
+        events=store.read_events() or [r.to_row() for r in load_catalog(cfg.events.catalog)],
+    )
+
+
+def _known_on(
+    through: dt.date,
+    *,
+    closes: pd.DataFrame,
+    adj_closes: pd.DataFrame,
+    fred: pd.DataFrame,
+    fundamentals: pd.DataFrame,
+    cds_quotes: pd.DataFrame,
+    events: Sequence[dict[str, Any]],
+) -> StoredInputs:
+    """The inputs with the filings, quotes and events known on ``through`` (prices and FRED
+    rows are read up to it)."""
+    fund = fundamentals
+    if not fund.empty:
+        fund = fund[fund["filed_date"] <= pd.Timestamp(through)]
+    quotes = cds_quotes
+    if not quotes.empty:
+        quotes = quotes[quotes["date"] <= pd.Timestamp(through)]
+        quotes = quotes.assign(tenor_years=[tenor_years(t) for t in quotes["tenor"].astype(str)])
+    known = [e for e in events if e.get("announce_date") and str(e["announce_date"]) <= str(through)]
+    return StoredInputs(
+        closes=closes,
+        adj_closes=adj_closes,
+        fred=fred,
         fundamentals=fund,
         cds_quotes=quotes,
         events=tuple(known),
     )
+
+
+class StoredHistory:
+    """What derivations with history in ``start..through`` read, read once: each derivation
+    gets exactly the frames :func:`read_inputs` and :func:`aimonitor.loopdata.read_loop_exposure`
+    would read for it (rows sliced from memory), without a store query of its own."""
+
+    def __init__(self, cfg: AppConfig, store: Store, start: dt.date, through: dt.date) -> None:
+        from aimonitor.loopdata import read_loop_exposure
+
+        self.start, self.through = start, through
+        self._syms = list(cfg.watchlist.all_symbols)
+        self._closes = store.read_prices(self._syms, "close", start=start, end=through)
+        self._adj = store.read_prices(self._syms, "adj_close", start=start, end=through)
+        self._fred = store.read_fred(None, start=start, end=through)
+        self._fund = store.read_fundamentals(cfg.watchlist.symbols)
+        self._quotes = store.read_cds_quotes()
+        self._events = store.read_events() or [r.to_row() for r in load_catalog(cfg.events.catalog)]
+        self._exposure = read_loop_exposure(cfg, store, calendar.sessions_index(start, through))
+
+    def covers(self, plan: Derivation) -> bool:
+        return self.start <= plan.hist_start and plan.through <= self.through
+
+    def inputs(self, through: dt.date, start: dt.date) -> StoredInputs:
+        """What ``read_inputs(cfg, store, through, start)`` reads."""
+        fred = _rows_between(self._fred, start, through)
+        fred = fred.loc[:, fred.notna().any(axis=0)]  # a series without rows there is not read
+        return _known_on(
+            through,
+            closes=_rows_between(self._closes, start, through, self._syms),
+            adj_closes=_rows_between(self._adj, start, through, self._syms),
+            fred=fred if len(fred) else pd.DataFrame(columns=[], dtype=float),
+            fundamentals=self._fund,
+            cds_quotes=self._quotes,
+            events=self._events,
+        )
+
+    def loop_exposure(self, sessions: pd.DatetimeIndex) -> pd.DataFrame:
+        """What ``read_loop_exposure(cfg, store, sessions)`` reads (point in time per session)."""
+        return self._exposure.loc[sessions]
+
+
+def _rows_between(wide: pd.DataFrame, start: dt.date, end: dt.date, columns: list[str] | None = None) -> pd.DataFrame:
+    """The rows of a wide store read dated ``start..end`` (the store's empty frame when none)."""
+    if len(wide):
+        rows = wide.loc[(wide.index >= pd.Timestamp(start)) & (wide.index <= pd.Timestamp(end))]
+        if len(rows):
+            return rows
+    return pd.DataFrame(columns=columns or [], dtype=float)
 
 
 def compute_panel(cfg: AppConfig, inputs: StoredInputs) -> SpreadPanel:
@@ -247,13 +328,34 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
 
     A FRED value stored after the sessions that use it were derived (a late print or a
     revision) restarts the derivation at the first of those sessions. Each session's spread
-    proxy and its 20-session change use the calibration in force on that session, so one
-    derivation over many sessions stores what deriving them one by one stores.
+    proxy and its 20-session change use the calibration in force on that session, and
+    every value dated ``t`` uses data dated ``<= t`` only, so one derivation over many
+    sessions stores what deriving them one by one stores, as long as both read their
+    history from the same first session (see :func:`update_signals_stepwise`).
 
     Returns the number of signal rows written (0 when already up to date).
     """
+    plan = _plan_derivation(cfg, store, through)
+    if plan is None:
+        return 0
+    return _write_derived(store, plan, derive_signals(cfg, store, plan))
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """One derivation: the signals of sessions ``start..through`` from the stored data of
+    ``hist_start..through``."""
+
+    start: dt.date
+    through: dt.date
+    hist_start: dt.date
+
+
+def _plan_derivation(cfg: AppConfig, store: Store, through: dt.date, check_fred: bool = True) -> Derivation | None:
+    """What :func:`update_signals` derives next (None when up to date); forgets the signals a
+    late FRED value made stale first (``check_fred=False``: known not to be any)."""
     done = store.signal_sessions()
-    if done:
+    if done and check_fred:
         first_done, last_derived = calendar.to_date(done[0]), calendar.to_date(done[-1])
         stale = _first_stale_fred_session(cfg, store, first_done, last_derived)
         if stale is not None:
@@ -263,24 +365,36 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
             done = store.signal_sessions()
     last_done = calendar.to_date(done[-1]) if done else None
     if last_done is not None and last_done >= through:
-        return 0
+        return None
     ranges = store.bar_ranges()
     if not ranges:
         raise InsufficientData("no prices stored; run `aimonitor fetch` first")
     first_bar = min(calendar.to_date(r[0]) for r in ranges.values())
     start = calendar.next_session(last_done) if last_done else first_bar
     if start > through:
-        return 0
-    # enough history before the first new session for the longest rolling window
-    first_new = calendar.session_on_or_after(start)
-    hist_start = (
-        first_bar if first_new <= first_bar else max(first_bar, calendar.session_offset(first_new, -HISTORY_SESSIONS))
-    )
+        return None
+    return Derivation(start, through, _history_start(first_bar, calendar.session_on_or_after(start)))
+
+
+def derive_signals(
+    cfg: AppConfig, store: Store, plan: Derivation, history: StoredHistory | None = None
+) -> pd.DataFrame:
+    """The signals of ``plan`` from the stored data (nothing written); ``history`` (covering
+    the plan) spares the store reads."""
     from aimonitor.loopdata import read_loop_exposure
 
-    stored = read_inputs(cfg, store, through, start=hist_start)
+    start, through, hist_start = plan.start, plan.through, plan.hist_start
+    if history is not None and not history.covers(plan):
+        history = None
+    sessions = calendar.sessions_index(hist_start, through)
+    if history is not None:
+        stored = history.inputs(through, hist_start)
+        exposure = history.loop_exposure(sessions)
+    else:
+        stored = read_inputs(cfg, store, through, start=hist_start)
+        exposure = read_loop_exposure(cfg, store, sessions)
     closes = stored.adj_closes.dropna(axis=1, how="all")
-    proxy, recalibrations = _proxy_point_in_time(cfg, stored, first_new, through)
+    proxy, recalibrations = _proxy_point_in_time(cfg, stored, calendar.session_on_or_after(start), through)
     oas_cols = [c for c in _oas_series(cfg) if c in stored.fred.columns]
     oas = stored.fred[oas_cols].dropna(how="all")
     quotes = stored.cds_quotes
@@ -293,21 +407,226 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
         watchlist=[s for s in cfg.watchlist.symbols if s in closes.columns],
         spread_proxy=proxy,
         fred_oas=oas if not oas.empty else None,
-        sessions=calendar.sessions_index(hist_start, through),
+        sessions=sessions,
         cds_quotes=quotes if not quotes.empty else None,
         fred_lag_sessions=cfg.credit.fred_lag_sessions,
         spread_recalibrations=recalibrations,
-        loop_exposure=read_loop_exposure(cfg, store, calendar.sessions_index(hist_start, through)),
+        loop_exposure=exposure,
     )
-    frame = compute_signals(inputs, start=start, end=through)
+    return compute_signals(inputs, start=start, end=through)
+
+
+def _write_derived(store: Store, plan: Derivation, frame: pd.DataFrame) -> int:
     written = store.write_signals(frame)
-    log.info("signals %s..%s: %d rows", start, through, written.rows_new + written.rows_updated)
+    log.info("signals %s..%s: %d rows", plan.start, plan.through, written.rows_new + written.rows_updated)
     return written.rows_new + written.rows_updated
 
 
-def _signals_for(store: Store, as_of: dt.date, lookback: int = 30) -> pd.DataFrame:
-    start = calendar.session_offset(calendar.session_on_or_before(as_of), -lookback)
-    return store.read_signals(start=start, end=as_of)
+def _history_start(first_bar: dt.date, first_new: dt.date) -> dt.date:
+    """Where a derivation whose first new session is ``first_new`` starts reading: enough
+    history before it for the longest rolling window (:data:`HISTORY_SESSIONS`)."""
+    if first_new <= first_bar:
+        return first_bar
+    return max(first_bar, calendar.session_offset(first_new, -HISTORY_SESSIONS))
+
+
+def update_signals_stepwise(cfg: AppConfig, store: Store, days: Sequence[dt.date]) -> dict[dt.date, int]:
+    """Store what :func:`update_signals` through each of ``days`` (increasing) in turn stores,
+    with as few derivations as that allows; returns the rows written per day (a derivation
+    over several days counts on the first of them). See :class:`StepwiseSignals`."""
+    steps = StepwiseSignals(cfg, store, days)
+    if days:
+        steps.derive_through(max(days))
+    return steps.counts
+
+
+class StepwiseSignals:
+    """The signals a replay of ``days`` needs, as :func:`update_signals` through each day in
+    turn stores them, with as few derivations as that allows.
+
+    A derivation reads its history from :func:`_history_start` of its first new session.
+    While that is the first stored bar, one derivation over many sessions stores what
+    deriving them one by one stores, so the leading days whose look-back reaches the first
+    bar are derived together, at once. After them every session reads from its own start,
+    and rolling statistics depend (in their last digits, and the credit model's EWMA
+    volatility a little more) on where their history starts: those days are derived one at
+    a time, as the cycles did, when :meth:`derive_through` reaches them. With ``workers``,
+    a worker process (on a file database) derives them too, from the last one down, while
+    this one goes up from the first; each of its results is used only when it was derived
+    under the very plan :func:`update_signals` makes for that day once the earlier days
+    are stored.
+    """
+
+    def __init__(self, cfg: AppConfig, store: Store, days: Sequence[dt.date], *, workers: int = 0) -> None:
+        self.cfg, self.store = cfg, store
+        self.counts: dict[dt.date, int] = {}
+        days = sorted(set(days))
+        ranges = store.bar_ranges()
+        batch: list[dt.date] = []
+        if days and ranges:
+            first_bar = min(calendar.to_date(r[0]) for r in ranges.values())
+            done = store.signal_sessions()
+            last_done = calendar.to_date(done[-1]) if done else None
+            first_new = calendar.next_session(last_done) if last_done else first_bar
+            if _history_start(first_bar, first_new) == first_bar:
+                batch = [d for d in days if _history_start(first_bar, d) == first_bar]
+        if batch:
+            self.counts[batch[0]] = update_signals(cfg, store, batch[-1])
+        # FRED rows are not stored during a replay: once a derivation has compared the stored
+        # FRED values with the derived ones, every later one finds them equal
+        self._fred_checked = bool(batch)
+        self._history: StoredHistory | None = None
+        self._queue = days[len(batch) :]
+        self._last = days[-1] if days else dt.date.min
+        self._ahead: dict[dt.date, Derivation] = {}
+        self._worker: _DeriveWorker | None = None
+        if workers > 0 and len(self._queue) > 1 and ranges and store.path != ":memory:":
+            self._derive_ahead(first_bar)
+
+    def _derive_ahead(self, first_bar: dt.date) -> None:
+        """Derive the queued days in a worker, from the last one down, under the plans
+        :func:`update_signals` will make for them when each earlier day has been derived
+        (checked again when each is used). This process derives from the first one up, so
+        the two meet wherever their speeds make them meet."""
+        prev = None
+        for day in self._queue:
+            start = calendar.next_session(prev) if prev is not None else day
+            self._ahead[day] = Derivation(start, day, _history_start(first_bar, calendar.session_on_or_after(start)))
+            prev = day
+        try:
+            self._worker = _DeriveWorker(self.cfg, self.store.path, list(reversed(self._ahead.values())))
+        except OSError as exc:  # no second process here: the days are derived in this one
+            log.info("signals derived in this process only (%s)", exc)
+            self._ahead.clear()
+
+    def derive_through(self, day: dt.date) -> dt.date | None:
+        """Derive every replay day up to ``day`` not derived yet, in order; returns the first
+        session whose signals were (re)written, None when nothing was."""
+        since: dt.date | None = None
+        while self._queue and self._queue[0] <= day:
+            d = self._queue.pop(0)
+            plan = _plan_derivation(self.cfg, self.store, d, check_fred=not self._fred_checked)
+            self._fred_checked = True
+            ahead = self._ahead.pop(d, None)
+            if plan is None:
+                self.counts[d] = 0
+                continue
+            worker = self._worker if ahead == plan else None
+            frame = worker.take(plan) if worker is not None else None
+            if worker is not None and frame is not None:
+                worker.close()  # it is past this day, on days derived here already
+            else:
+                if self._history is None or not self._history.covers(plan):
+                    self._history = StoredHistory(self.cfg, self.store, plan.hist_start, max(plan.through, self._last))
+                frame = derive_signals(self.cfg, self.store, plan, self._history)
+            self.counts[d] = _write_derived(self.store, plan, frame)
+            since = plan.start if since is None else min(since, plan.start)
+        if not self._queue:
+            self.close()
+        return since
+
+    def close(self) -> None:
+        """Stop the worker (what it has not delivered yet is dropped)."""
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+        self._ahead.clear()
+
+
+class _DeriveWorker:
+    """A second Python process running :func:`derive_signals` for ``plans`` in the order given,
+    on its own connection to the database ``db`` (it writes nothing).
+
+    Started as ``python -c`` on this package (never by re-running the caller's main module,
+    as a multiprocessing ``spawn`` would); the plans go in pickled on its stdin and the
+    frames come back pickled on its stdout, collected by a reader thread as they arrive.
+    """
+
+    def __init__(self, cfg: AppConfig, db: str, plans: Sequence[Derivation]) -> None:
+        import aimonitor
+
+        pkg_root = str(Path(aimonitor.__file__).resolve().parents[1])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (pkg_root, os.environ.get("PYTHONPATH")) if p)}
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", "from aimonitor.pipeline import derive_worker_main; derive_worker_main()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        self._order = list(plans)
+        self._delivered: set[Derivation] = set()
+        self._results: dict[Derivation, pd.DataFrame] = {}
+        self._done = False
+        self._cond = threading.Condition()
+        assert self._proc.stdin is not None
+        try:
+            pickle.dump((cfg, db, list(plans)), self._proc.stdin)
+            self._proc.stdin.close()
+        except OSError:
+            self.close()
+            raise
+        self._reader = threading.Thread(target=self._read, name="derive-worker", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        try:
+            while True:
+                plan, frame = pickle.load(self._proc.stdout)
+                with self._cond:
+                    self._results[plan] = frame
+                    self._delivered.add(plan)
+                    self._cond.notify_all()
+        except (EOFError, OSError, pickle.UnpicklingError, ValueError):
+            pass  # the worker ended (done, failed or stopped): what is missing is derived here
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def take(self, plan: Derivation) -> pd.DataFrame | None:
+        """The worker's frame for ``plan`` if it has it, or is deriving it now (then this waits
+        for it); None when it will not have it before this process could derive it."""
+        with self._cond:
+            if plan not in self._results and not self._done:
+                deriving = next((p for p in self._order if p not in self._delivered), None)
+                if deriving != plan:
+                    return None
+            self._cond.wait_for(lambda: plan in self._results or self._done)
+            return self._results.pop(plan, None)
+
+    def close(self) -> None:
+        """Stop the process (the frames it delivered stay available)."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+
+
+def derive_worker_main() -> None:
+    """The worker process of :class:`_DeriveWorker`: plans from stdin, frames to stdout."""
+    cfg, db, plans = pickle.load(sys.stdin.buffer)
+    out = sys.stdout.buffer
+    with Store(db) as store:
+        history = StoredHistory(cfg, store, min(p.hist_start for p in plans), max(p.through for p in plans))
+        for plan in plans:
+            pickle.dump((plan, derive_signals(cfg, store, plan, history)), out)
+            out.flush()
+
+
+#: Sessions of signals before the evaluated one the rules see (which symbols a rule covers).
+SIGNAL_LOOKBACK = 30
+
+
+def _window_start(as_of: dt.date, lookback: int = SIGNAL_LOOKBACK) -> dt.date:
+    """The first session of the signals the rules see on ``as_of``."""
+    return calendar.session_offset(calendar.session_on_or_before(as_of), -lookback)
+
+
+def _signals_for(store: Store, as_of: dt.date, lookback: int = SIGNAL_LOOKBACK) -> pd.DataFrame:
+    return store.read_signals(start=_window_start(as_of, lookback), end=as_of)
 
 
 def _persist(cfg: AppConfig, store: Store, ev: Evaluation, channels: Sequence[str]) -> int:
@@ -367,22 +686,125 @@ def last_data_dates(store: Store, as_of: dt.date, derived: Sequence[str] = ()) -
     return out
 
 
-def evaluate_session(cfg: AppConfig, store: Store, as_of: dt.date) -> Evaluation:
-    """Evaluate the configured rules on ``as_of`` against the stored alert state (no writes)."""
+class DataDates:
+    """Every stored bar date per symbol and observation date per FRED series, read once.
+
+    For a replay over data stored up front: :meth:`last_on_or_before` gives for each
+    session what :func:`last_data_dates` gives when only the data known on that session
+    is stored (the last bar or observation on or before it; a symbol with nothing yet is
+    absent).
+    """
+
+    def __init__(self, bars: Mapping[str, Sequence[str]], fred: Mapping[str, Sequence[str]]) -> None:
+        self._bars = {s: sorted(d) for s, d in bars.items()}
+        self._fred = {s: sorted(d) for s, d in fred.items()}
+
+    @classmethod
+    def read(cls, store: Store) -> DataDates:
+        closes = store.read_prices(list(store.bar_ranges()), "close")
+        fred = store.read_fred(None)
+        return cls(_dates_by_column(closes), _dates_by_column(fred))
+
+    def last_on_or_before(self, as_of: dt.date, derived: Sequence[str] = ()) -> dict[str, dt.date]:
+        key = as_of.isoformat()
+        out: dict[str, dt.date] = {}
+        bar_syms = []
+        for by, is_bars in ((self._bars, True), (self._fred, False)):
+            for sym, dates in by.items():
+                i = bisect.bisect_right(dates, key)
+                if i:
+                    out[sym] = calendar.to_date(dates[i - 1])
+                    if is_bars:
+                        bar_syms.append(sym)
+        bars = [out[s] for s in bar_syms]
+        if bars:
+            for sym in derived:
+                out.setdefault(sym, max(bars))
+        return out
+
+
+def _dates_by_column(wide: pd.DataFrame) -> dict[str, list[str]]:
+    """ISO dates of the non-missing values of each column of a wide (DatetimeIndex) frame."""
+    if wide.empty:
+        return {}
+    iso = wide.index.strftime("%Y-%m-%d").to_numpy()
+    return {str(c): list(iso[wide[c].notna().to_numpy()]) for c in wide.columns}
+
+
+def _derived_symbols(cfg: AppConfig) -> list[str]:
+    return [sym for r in cfg.rules if r.symbols != "all" for sym in r.symbols]
+
+
+class ReplayData:
+    """What a replay over data stored up front reads once instead of every session: the
+    stored data dates (:class:`DataDates`), the derived signals the rules of sessions from
+    ``first`` on see (all of them without ``first``) and the stored events.
+
+    Valid while no bar, FRED row or event is written; signals written meanwhile are read
+    again through :meth:`signals_written`.
+    """
+
+    def __init__(self, cfg: AppConfig, store: Store, first: dt.date | None = None) -> None:
+        from aimonitor.loopdata import stored_events
+
+        self.dates = DataDates.read(store)
+        self.derived = _derived_symbols(cfg)
+        self.events = stored_events(cfg, store)
+        self.since = _window_start(first) if first is not None else None
+        self._set_signals(store.read_signals(start=self.since))
+
+    def _set_signals(self, frame: pd.DataFrame) -> None:
+        self.signals = frame
+        self._days = pd.to_datetime(frame["date"]).to_numpy() if not frame.empty else None
+
+    def signals_written(self, store: Store, since: dt.date) -> None:
+        """Signals dated ``since`` or later were (re)written: read those again."""
+        if self._days is None:
+            self._set_signals(store.read_signals(start=self.since))
+            return
+        keep = int(self._days.searchsorted(pd.Timestamp(since).to_datetime64(), side="left"))
+        more = store.read_signals(start=since)
+        self._set_signals(
+            pd.concat([self.signals.iloc[:keep], more], ignore_index=True)
+            if len(more)
+            else self.signals.iloc[:keep].reset_index(drop=True)
+        )
+
+    def last_data(self, as_of: dt.date) -> dict[str, dt.date]:
+        return self.dates.last_on_or_before(as_of, self.derived)
+
+    def signals_for(self, as_of: dt.date, lookback: int = SIGNAL_LOOKBACK) -> pd.DataFrame:
+        """What :func:`_signals_for` reads from the store, sliced from memory."""
+        start = _window_start(as_of, lookback)
+        if self.since is not None and start < self.since:
+            raise ValueError(f"signals before {self.since} were not read (session {as_of})")
+        if self._days is None:
+            return self.signals
+        lo = int(self._days.searchsorted(pd.Timestamp(start).to_datetime64(), side="left"))
+        hi = int(self._days.searchsorted(pd.Timestamp(as_of).to_datetime64(), side="right"))
+        return self.signals.iloc[lo:hi].reset_index(drop=True)
+
+
+def evaluate_session(cfg: AppConfig, store: Store, as_of: dt.date, data: ReplayData | None = None) -> Evaluation:
+    """Evaluate the configured rules on ``as_of`` against the stored alert state (no writes).
+
+    ``data`` (a replay's) replaces the per-session reads of signals, data dates and events.
+    """
     prior = {fp: AlertState.from_record(rec) for fp, rec in store.read_alert_state().items()}
     ev = evaluate(
         checked_rules(cfg),
-        _signals_for(store, as_of),
+        data.signals_for(as_of) if data is not None else _signals_for(store, as_of),
         prior,
         as_of,
         silences=cfg.silences,
-        last_data=last_data_dates(store, as_of, [sym for r in cfg.rules if r.symbols != "all" for sym in r.symbols]),
+        last_data=data.last_data(as_of) if data is not None else last_data_dates(store, as_of, _derived_symbols(cfg)),
         max_stale_sessions=cfg.alerting.max_stale_sessions,
         inhibit_lower_severity=cfg.alerting.inhibit_lower_severity,
     )
     from aimonitor.loopdata import add_contagion
 
-    return add_contagion(cfg, store, ev)  # info alerts on the graph neighbours of critical names
+    # info alerts on the graph neighbours of critical names
+    return add_contagion(cfg, store, ev, data.events if data is not None else None)
 
 
 @dataclass
@@ -481,39 +903,142 @@ def run_cycle(
     as_of = calendar.session_on_or_before(as_of)
     with store.writer_lock(kind, cfg.storage.lock_wait_seconds):
         store.abort_stale_runs()
-        last = store.last_evaluated_session()
         start: dt.date | None = None
         if rebuild_from is not None:
             start = calendar.session_on_or_after(rebuild_from)
             if start > as_of:
                 raise ClockError(f"--rebuild-from {rebuild_from} is after the session to run, {as_of}")
-        elif last is not None and as_of.isoformat() < last:
-            raise ClockError(
-                f"{store.path}: session {as_of} is before the last evaluated session {last}; alert state only "
-                f"moves forward (pass --rebuild-from {as_of} to replay the alerts from there)"
+        else:
+            _check_forward(store, as_of)
+        return _recorded(
+            store, kind, as_of, lambda: _cycle(cfg, store, source, as_of, channels, alerts_dir, progress, start)
+        )
+
+
+def replay_cycles(
+    cfg: AppConfig,
+    store: Store,
+    source: Source | None,
+    days: Sequence[dt.date],
+    *,
+    channels: Sequence[Any] = (),
+    alerts_dir: str | Path | None = None,
+    kind: str = "replay",
+    progress: Callable[..., None] | None = None,
+    workers: int = 0,
+) -> list[CycleResult]:
+    """The monitoring cycle of each of ``days`` (increasing sessions) in turn, with one fetch
+    and one signal derivation for all of them.
+
+    Stores, writes to the alerts folder and sends what :func:`run_cycle` on each session
+    in turn does, provided the source delivers on the last session, for every earlier one,
+    what it delivered on that session (true of the snapshot, which never revises a row):
+    the derivation is point in time (see :func:`update_signals`), each session is evaluated
+    on the signals up to it, and its staleness on the data dated on or before it
+    (:class:`DataDates`). One run is recorded per session, as :func:`run_cycle` does; the
+    first one also fetches and derives. ``progress(label, done=None, total=None)`` is called per
+    phase and per session. ``workers`` (0 or 1) lets a worker process derive signals ahead
+    (:class:`StepwiseSignals`).
+    """
+    days = sorted({calendar.session_on_or_before(d) for d in days})
+    if not days:
+        return []
+    tick: Callable[..., None] = progress or (lambda *_a, **_k: None)
+    results: list[CycleResult] = []
+    with store.writer_lock(kind, cfg.storage.lock_wait_seconds):
+        store.abort_stale_runs()
+        _check_forward(store, days[0])
+        fetched: FetchReport | None = None
+        data: ReplayData | None = None
+        steps: StepwiseSignals | None = None
+
+        def step(i: int, day: dt.date) -> CycleResult:
+            nonlocal fetched, data, steps
+            if steps is None or data is None:  # the first session: fetch and derive for all of them
+                tick(f"fetching through {days[-1]}")
+                fetched = _fetch_for_cycle(cfg, store, source, days[-1], None)
+                tick(f"deriving the signals through {days[-1]}")
+                steps = StepwiseSignals(cfg, store, days, workers=workers)
+                steps.derive_through(day)
+                data = ReplayData(cfg, store, days[0])
+            else:
+                since = steps.derive_through(day)
+                if since is not None:
+                    data.signals_written(store, since)
+            tick(f"replaying {day}", i, len(days))
+            return _session_step(
+                cfg,
+                store,
+                day,
+                channels,
+                alerts_dir,
+                fetched=fetched,
+                n_signals=steps.counts.get(day, 0),
+                data=data,
             )
-        run_id = store.start_run(kind, as_of.isoformat())
+
         try:
-            res = _cycle(cfg, store, source, as_of, channels, alerts_dir, progress, start)
-        except AimonitorError as exc:
-            store.finish_run(run_id, "error", {"error": str(exc)})
-            raise
-        except Exception as exc:
-            store.finish_run(run_id, "error", {"error": f"{type(exc).__name__}: {exc}"})
-            raise
-        except BaseException:
-            store.finish_run(run_id, "aborted", {"error": "interrupted"})
-            raise
-        status = "partial" if res.exit_code == 3 else "ok"
-        detail: dict[str, Any] = {
-            "signals": res.signals,
-            "transitions": len(res.transitions),
-            "new_transitions": res.new_transitions,
-        }
-        if res.delivery is not None and res.delivery.failed:
-            detail["delivery_failed"] = res.delivery.failed
-        store.finish_run(run_id, status, detail)
+            for i, day in enumerate(days, 1):
+                results.append(_recorded(store, kind, day, functools.partial(step, i, day)))
+        finally:
+            if steps is not None:
+                steps.close()
+    return results
+
+
+def _check_forward(store: Store, as_of: dt.date) -> None:
+    """Alert state only moves forward: refuse a session before the last evaluated one."""
+    last = store.last_evaluated_session()
+    if last is not None and as_of.isoformat() < last:
+        raise ClockError(
+            f"{store.path}: session {as_of} is before the last evaluated session {last}; alert state only "
+            f"moves forward (pass --rebuild-from {as_of} to replay the alerts from there)"
+        )
+
+
+def _recorded(store: Store, kind: str, as_of: dt.date, work: Callable[[], CycleResult]) -> CycleResult:
+    """Run one cycle's ``work`` recorded in the runs table (ok, partial, error or aborted)."""
+    run_id = store.start_run(kind, as_of.isoformat())
+    try:
+        res = work()
+    except AimonitorError as exc:
+        store.finish_run(run_id, "error", {"error": str(exc)})
+        raise
+    except Exception as exc:
+        store.finish_run(run_id, "error", {"error": f"{type(exc).__name__}: {exc}"})
+        raise
+    except BaseException:
+        store.finish_run(run_id, "aborted", {"error": "interrupted"})
+        raise
+    status = "partial" if res.exit_code == 3 else "ok"
+    detail: dict[str, Any] = {
+        "signals": res.signals,
+        "transitions": len(res.transitions),
+        "new_transitions": res.new_transitions,
+    }
+    if res.delivery is not None and res.delivery.failed:
+        detail["delivery_failed"] = res.delivery.failed
+    store.finish_run(run_id, status, detail)
     return res
+
+
+def _fetch_for_cycle(
+    cfg: AppConfig,
+    store: Store,
+    source: Source | None,
+    as_of: dt.date,
+    progress: Callable[[str], None] | None,
+) -> FetchReport | None:
+    """Fetch up to ``as_of``; a revised bar in the re-fetch window forgets that window's signals."""
+    if source is None:
+        return None
+    fetched = run_fetch(cfg, store, source, as_of=as_of, progress=progress)
+    if any(r.rows_updated for r in fetched.symbols.values()):
+        # a revised bar in the re-fetch window: derive that window's signals again
+        redo = calendar.session_offset(as_of, -cfg.source.refetch_sessions)
+        log.info("revised bars: signals from %s are derived again", redo)
+        store.delete_signals_from(redo)
+    return fetched
 
 
 def _cycle(
@@ -526,13 +1051,7 @@ def _cycle(
     progress: Callable[[str], None] | None,
     rebuild_start: dt.date | None,
 ) -> CycleResult:
-    fetched = run_fetch(cfg, store, source, as_of=as_of, progress=progress) if source is not None else None
-    if fetched is not None and any(r.rows_updated for r in fetched.symbols.values()):
-        # a revised bar in the re-fetch window: derive that window's signals again
-        redo = calendar.session_offset(as_of, -cfg.source.refetch_sessions)
-        log.info("revised bars: signals from %s are derived again", redo)
-        store.delete_signals_from(redo)
-    ids = [c.id for c in channels]
+    fetched = _fetch_for_cycle(cfg, store, source, as_of, progress)
     added = 0
     if rebuild_start is not None:
         undone = store.rewind_alerts(rebuild_start.isoformat())
@@ -543,16 +1062,34 @@ def _cycle(
             undone["signals"],
         )
         update_signals(cfg, store, as_of)
+        ids = [c.id for c in channels]
         for day in calendar.sessions(rebuild_start, as_of)[:-1]:
             added += _persist(cfg, store, evaluate_session(cfg, store, day), ids)
     n_signals = update_signals(cfg, store, as_of)
-    ev = evaluate_session(cfg, store, as_of)
+    return _session_step(cfg, store, as_of, channels, alerts_dir, fetched=fetched, n_signals=n_signals, added=added)
+
+
+def _session_step(
+    cfg: AppConfig,
+    store: Store,
+    as_of: dt.date,
+    channels: Sequence[Any],
+    alerts_dir: str | Path | None,
+    *,
+    fetched: FetchReport | None,
+    n_signals: int,
+    added: int = 0,
+    data: ReplayData | None = None,
+) -> CycleResult:
+    """Steps 3-5 of a cycle on derived signals: evaluate ``as_of``, persist, deliver."""
+    ids = [c.id for c in channels]
+    ev = evaluate_session(cfg, store, as_of, data)
     added += _persist(cfg, store, ev, ids)
     added += _resolve_pipeline_alerts(store, as_of, ids)
     folder = Path(alerts_dir or cfg.notify.alerts_dir)
     sink = FileSink(folder)
     delivery = deliver(store, sink, list(channels), prefix=cfg.notify.title_prefix)
-    stored = [t for t in store.read_transitions() if t["session"] == as_of.isoformat()]
+    stored = _session_transitions(store, as_of)
     if FILE_CHANNEL not in delivery.failed:
         try:
             sink.write_digest(as_of.isoformat(), [t for t in stored if t["notify"]])
@@ -587,6 +1124,12 @@ def _cycle(
         delivery=delivery,
         new_transitions=added,
     )
+
+
+def _session_transitions(store: Store, as_of: dt.date) -> list[dict[str, Any]]:
+    """The stored transitions of session ``as_of`` (of this run and of earlier runs of it)."""
+    sid = as_of.isoformat()
+    return [t for t in store.read_transitions() if t["session"] == sid]
 
 
 #: What a ``pipeline`` alert is about: a failed cycle (``*``) or the alerts folder.
