@@ -126,12 +126,14 @@ def test_alerts_list_shows_summary_unit_since_and_the_pipeline_error(cfg, snap_c
 # --------------------------------------------------------------------------- demo isolation
 
 
-def test_demo_writes_alerts_under_its_out_folder_and_leaves_alerts_untouched(tmp_path, monkeypatch):
+@pytest.mark.slow  # a whole demo (replay and every report)
+def test_demo_writes_alerts_under_its_out_folder_and_leaves_alerts_untouched(tmp_path, monkeypatch, demo_config):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "alerts").mkdir()
     (tmp_path / "alerts" / "alerts.jsonl").write_text('{"live": 1}\n', encoding="utf-8")
     before = sorted(p.name for p in (tmp_path / "alerts").iterdir())
-    res = CliRunner().invoke(cli, ["demo", "--out", "rep", "--from", "2025-11-26", "--to", "2025-11-28"])
+    args = ["--config", str(demo_config), "demo", "--out", "rep", "--from", "2025-11-26", "--to", "2025-11-28"]
+    res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in (tmp_path / "alerts").iterdir()) == before
     assert (tmp_path / "alerts" / "alerts.jsonl").read_text(encoding="utf-8") == '{"live": 1}\n'
