@@ -31,7 +31,7 @@ from aimonitor.report.terminal import progress as _progress
 
 log = logging.getLogger("aimonitor")
 
-EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 1, 2, 3
+EXIT_ERROR, EXIT_PARTIAL = 1, 3  # 2 is click's own exit code for a usage error
 
 
 # --------------------------------------------------------------------------- helpers
