@@ -21,6 +21,7 @@ from aimonitor.analytics.graph import LoopGraph
 from aimonitor.config import AppConfig
 from aimonitor.errors import AimonitorError, InsufficientData
 from aimonitor.events.catalog import EventRecord
+from aimonitor.events.entities import load_entities
 from aimonitor.loopdata import event_label, read_loop_graph, stored_events
 from aimonitor.pipeline import PIPELINE_RULE, read_spread_panel
 from aimonitor.report.dashboard import (
@@ -56,7 +57,11 @@ MARKER_TYPES = {
     "earnings",
     "capex_project",
 }
-NAMES = {"ORCL": "Oracle", "NVDA": "Nvidia", "AMD": "AMD", "CRWV": "CoreWeave"}
+
+
+def display_names(cfg: AppConfig) -> dict[str, str]:
+    """Ticker -> the party's name in the entity dictionary (``[events].entities`` or the packaged one)."""
+    return {e.ticker: e.name for e in load_entities(cfg.events.entities) if e.ticker}
 
 
 def _f(x: Any) -> float | None:
@@ -188,6 +193,7 @@ def build_dashboard_data(
     quotes = store.read_cds_quotes()
     dd = store.read_signals(["drawdown_52w"], start=start, end=end, symbols=watch)
 
+    names = display_names(cfg)
     cards = []
     for sym in watch:
         mine = by_sym.get(sym, [])
@@ -228,7 +234,7 @@ def build_dashboard_data(
         cards.append(
             StatusCard(
                 symbol=sym,
-                name=NAMES.get(sym, sym),
+                name=names.get(sym, sym),
                 status=status,
                 since=status_since(mine, day) if status != "ok" else None,
                 alerts=tuple(
