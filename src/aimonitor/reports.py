@@ -12,7 +12,7 @@ import logging
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -37,6 +37,9 @@ from aimonitor.report.dashboard import (
 from aimonitor.report.graph import build_graph_view, write_graph
 from aimonitor.rules import NODATA_RULE
 from aimonitor.store import Store
+
+if TYPE_CHECKING:  # the spreads module loads lazily (start-up time)
+    from aimonitor.analytics.spreads import SpreadPanel
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +159,55 @@ def _markers(events: Iterable[EventRecord], watch: Sequence[str], start: dt.date
     return out
 
 
+def _proxy_now(
+    panel: SpreadPanel | None, sym: str, end: dt.date
+) -> tuple[float | None, float | None, float | None, float | None]:
+    """(proxy, its 20-session change, band low, band high) in bp at ``end``; None where unknown."""
+    proxy = chg = lo = hi = None
+    if panel is not None and sym in panel.symbols:
+        s = panel.series(sym)
+        s = s[s.index <= pd.Timestamp(end)]
+        if len(s):
+            proxy = _f(s.iloc[-1])
+            if len(s) > 20:
+                chg = _f(s.iloc[-1] - s.iloc[-21])
+            cols = panel.names.columns
+            if "spread_bp_low" in cols and "spread_bp_high" in cols:
+                lo_s, hi_s = panel.series(sym, "spread_bp_low"), panel.series(sym, "spread_bp_high")
+                lo = _f(lo_s[lo_s.index <= pd.Timestamp(end)].iloc[-1]) if len(lo_s) else None
+                hi = _f(hi_s[hi_s.index <= pd.Timestamp(end)].iloc[-1]) if len(hi_s) else None
+    return proxy, chg, lo, hi
+
+
+def _cds_now(quotes: pd.DataFrame, sym: str, end: dt.date) -> tuple[float | None, str | None, str | None]:
+    """(last imported CDS quote in bp, its date, its source) on or before ``end``, 5Y when there is one."""
+    cds = cds_date = cds_src = None
+    if not quotes.empty:
+        q = quotes[(quotes["entity"].astype(str).str.upper() == sym) & (quotes["date"] <= pd.Timestamp(end))]
+        if "tenor" in q.columns and (q["tenor"] == "5Y").any():
+            q = q[q["tenor"] == "5Y"]
+        if len(q):
+            q = q.sort_values("date")
+            cds, cds_date = _f(q["spread_bp"].iloc[-1]), pd.Timestamp(q["date"].iloc[-1]).date().isoformat()
+            cds_src = str(q["source"].iloc[-1]) if "source" in q.columns and q["source"].iloc[-1] else None
+    return cds, cds_date, cds_src
+
+
+def _drawdown_now(store: Store, dd: pd.DataFrame, sym: str, end: dt.date) -> float | None:
+    """The stored ``drawdown_52w`` signal at ``end``, else the same definition on the stored closes."""
+    ddv = None
+    if not dd.empty:
+        d = dd[dd["symbol"] == sym]
+        if len(d):
+            ddv = _f(d.sort_values("date")["value"].iloc[-1])
+    if ddv is None:  # signals not derived yet: the same definition on the stored closes
+        px = store.read_prices([sym], "adj_close", start=calendar.session_offset(end, -260), end=end)
+        if sym in px.columns and px[sym].notna().any():
+            ser = px[sym].dropna()
+            ddv = _f(ser.iloc[-1] / ser.iloc[-252:].max() - 1.0)
+    return ddv
+
+
 def build_dashboard_data(
     cfg: AppConfig,
     store: Store,
@@ -199,38 +251,9 @@ def build_dashboard_data(
         mine = by_sym.get(sym, [])
         now = [a for a in mine if firing_on(a, day)]
         status = status_of([str(a["severity"]) for a in now])
-        proxy = chg = lo = hi = None
-        if panel is not None and sym in panel.symbols:
-            s = panel.series(sym)
-            s = s[s.index <= pd.Timestamp(end)]
-            if len(s):
-                proxy = _f(s.iloc[-1])
-                if len(s) > 20:
-                    chg = _f(s.iloc[-1] - s.iloc[-21])
-                cols = panel.names.columns
-                if "spread_bp_low" in cols and "spread_bp_high" in cols:
-                    lo_s, hi_s = panel.series(sym, "spread_bp_low"), panel.series(sym, "spread_bp_high")
-                    lo = _f(lo_s[lo_s.index <= pd.Timestamp(end)].iloc[-1]) if len(lo_s) else None
-                    hi = _f(hi_s[hi_s.index <= pd.Timestamp(end)].iloc[-1]) if len(hi_s) else None
-        cds = cds_date = cds_src = None
-        if not quotes.empty:
-            q = quotes[(quotes["entity"].astype(str).str.upper() == sym) & (quotes["date"] <= pd.Timestamp(end))]
-            if "tenor" in q.columns and (q["tenor"] == "5Y").any():
-                q = q[q["tenor"] == "5Y"]
-            if len(q):
-                q = q.sort_values("date")
-                cds, cds_date = _f(q["spread_bp"].iloc[-1]), pd.Timestamp(q["date"].iloc[-1]).date().isoformat()
-                cds_src = str(q["source"].iloc[-1]) if "source" in q.columns and q["source"].iloc[-1] else None
-        ddv = None
-        if not dd.empty:
-            d = dd[dd["symbol"] == sym]
-            if len(d):
-                ddv = _f(d.sort_values("date")["value"].iloc[-1])
-        if ddv is None:  # signals not derived yet: the same definition on the stored closes
-            px = store.read_prices([sym], "adj_close", start=calendar.session_offset(end, -260), end=end)
-            if sym in px.columns and px[sym].notna().any():
-                ser = px[sym].dropna()
-                ddv = _f(ser.iloc[-1] / ser.iloc[-252:].max() - 1.0)
+        proxy, chg, lo, hi = _proxy_now(panel, sym, end)
+        cds, cds_date, cds_src = _cds_now(quotes, sym, end)
+        ddv = _drawdown_now(store, dd, sym, end)
         cards.append(
             StatusCard(
                 symbol=sym,
