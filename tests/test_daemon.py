@@ -181,11 +181,12 @@ def _wait_for_line(proc: subprocess.Popen, needle: bytes, timeout: float) -> byt
 
 
 @pytest.mark.slow  # a real daemon process and real signals
-def test_daemon_starts_and_exits_0_on_sigterm(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
+def test_daemon_starts_and_exits_0_on_a_stop_signal(tmp_path, sig):
     proc = _spawn(tmp_path, _config(tmp_path, catch_up=False))
     try:
         _wait_for_line(proc, b"daemon started", timeout=120)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         rc = proc.wait(timeout=5)
     finally:
         if proc.poll() is None:
@@ -193,19 +194,6 @@ def test_daemon_starts_and_exits_0_on_sigterm(tmp_path):
     assert rc == 0
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     assert "Traceback" not in err
-
-
-@pytest.mark.slow  # a real daemon process and real signals
-def test_daemon_exits_0_on_sigint(tmp_path):
-    proc = _spawn(tmp_path, _config(tmp_path, catch_up=False))
-    try:
-        _wait_for_line(proc, b"daemon started", timeout=120)
-        proc.send_signal(signal.SIGINT)
-        rc = proc.wait(timeout=5)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert rc == 0
 
 
 @pytest.mark.slow  # a real daemon process and real signals
