@@ -228,3 +228,28 @@ def wide():
     w = bars.pivot(index="date", columns="symbol", values="adj_close")
     w.index = pd.to_datetime(w.index)
     return w.reindex(sessions_index(w.index.min(), w.index.max()))
+
+
+@pytest.fixture(scope="session")
+def credit_inputs() -> dict[str, Any]:
+    """The credit models' inputs straight from the bundled snapshot: closes (wide), filings,
+    Treasury yields (DGS5, DGS10) and the ICE BofA OAS series, FRED values in store units.
+    Read-only; shared by the spread and calibration tests (one read per session)."""
+    import pandas as pd
+
+    from aimonitor.sources.fredunits import to_store_units
+    from aimonitor.sources.snapshot import load_snapshot_bars, load_snapshot_fred, load_snapshot_fundamentals
+
+    bars = load_snapshot_bars()
+    closes = bars.pivot(index="date", columns="symbol", values="close")
+    closes.index = pd.to_datetime(closes.index)
+    fr = load_snapshot_fred().copy()
+    fr["value"] = [float(to_store_units(s, pd.Series([v])).iloc[0]) for s, v in zip(fr["series"], fr["value"])]
+    w = fr.pivot(index="date", columns="series", values="value")
+    w.index = pd.to_datetime(w.index)
+    return {
+        "closes": closes,
+        "fund": load_snapshot_fundamentals(),
+        "rates": w[["DGS5", "DGS10"]],
+        "fred": w[["BAMLC0A0CM", "BAMLC0A4CBBB", "BAMLH0A0HYM2"]],
+    }
