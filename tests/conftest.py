@@ -169,15 +169,10 @@ def db_copy(tmp_path) -> Callable[[Path, str], Path]:
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory) -> dict[str, Any]:
-    """``aimonitor demo --out rep --from 2025-11-04 --to 2025-11-07 --json`` run once, in-process,
-    in an empty folder, with ``$AIMONITOR_DB`` naming a user database the demo must ignore.
-
-    The config is the project's own except for a two-event catalog (Oracle's FQ1 results EV04,
-    AMD-OpenAI EV09, copied from the packaged one): the demo studies every catalog event, and
-    rendering all of them would triple the run for no extra coverage. Returns the folder, the
-    CLI result and the user-database path for the tests to inspect.
-    """
+def demo_config(tmp_path_factory) -> Path:
+    """The project's config except for a two-event catalog (Oracle's FQ1 results EV04, AMD-OpenAI
+    EV09, copied from the packaged one): the demo studies every catalog event, and rendering all
+    of them would triple a demo run for no extra coverage."""
     import csv
     import io
     from importlib import resources
@@ -193,11 +188,21 @@ def demo_run(tmp_path_factory) -> dict[str, Any]:
     assert "\n[events]\n" in toml
     config = work / "aimonitor.toml"
     config.write_text(toml.replace("\n[events]\n", f'\n[events]\ncatalog = "{work / "events.csv"}"\n', 1), "utf-8")
+    return config
 
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory, demo_config) -> dict[str, Any]:
+    """``aimonitor demo --out rep --from 2025-11-04 --to 2025-11-07 --json`` run once, in-process,
+    in an empty folder, with ``$AIMONITOR_DB`` naming a user database the demo must ignore.
+
+    The config is ``demo_config`` (the project's own with a two-event catalog). Returns the
+    folder, the CLI result and the user-database path for the tests to inspect.
+    """
     folder = tmp_path_factory.mktemp("demo")
     user_db = folder / "user.db"
     res = invoke_cli(
-        ["--config", str(config), "demo", "--out", "rep", "--from", DEMO_FROM, "--to", DEMO_TO, "--json"],
+        ["--config", str(demo_config), "demo", "--out", "rep", "--from", DEMO_FROM, "--to", DEMO_TO, "--json"],
         env={"AIMONITOR_DB": str(user_db)},
         cwd=folder,
     )
@@ -223,3 +228,28 @@ def wide():
     w = bars.pivot(index="date", columns="symbol", values="adj_close")
     w.index = pd.to_datetime(w.index)
     return w.reindex(sessions_index(w.index.min(), w.index.max()))
+
+
+@pytest.fixture(scope="session")
+def credit_inputs() -> dict[str, Any]:
+    """The credit models' inputs straight from the bundled snapshot: closes (wide), filings,
+    Treasury yields (DGS5, DGS10) and the ICE BofA OAS series, FRED values in store units.
+    Read-only; shared by the spread and calibration tests (one read per session)."""
+    import pandas as pd
+
+    from aimonitor.sources.fredunits import to_store_units
+    from aimonitor.sources.snapshot import load_snapshot_bars, load_snapshot_fred, load_snapshot_fundamentals
+
+    bars = load_snapshot_bars()
+    closes = bars.pivot(index="date", columns="symbol", values="close")
+    closes.index = pd.to_datetime(closes.index)
+    fr = load_snapshot_fred().copy()
+    fr["value"] = [float(to_store_units(s, pd.Series([v])).iloc[0]) for s, v in zip(fr["series"], fr["value"])]
+    w = fr.pivot(index="date", columns="series", values="value")
+    w.index = pd.to_datetime(w.index)
+    return {
+        "closes": closes,
+        "fund": load_snapshot_fundamentals(),
+        "rates": w[["DGS5", "DGS10"]],
+        "fred": w[["BAMLC0A0CM", "BAMLC0A4CBBB", "BAMLH0A0HYM2"]],
+    }

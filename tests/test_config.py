@@ -87,6 +87,19 @@ def test_db_override(tmp_path):
     assert cfg.storage.path == str(tmp_path / "o.db")
 
 
+def test_db_override_keeps_the_files_other_storage_settings(tmp_path, monkeypatch):
+    """``--db`` / $AIMONITOR_DB replace the path only; a configured lock wait still applies."""
+    text = (ROOT / "config" / "aimonitor.toml").read_text(encoding="utf-8")
+    assert 'path = "aimonitor.db"\n' in text
+    p = tmp_path / "c.toml"
+    p.write_text(text.replace('path = "aimonitor.db"\n', 'path = "aimonitor.db"\nlock_wait_seconds = 0.3\n'), "utf-8")
+    cfg = load_config(p, db=str(tmp_path / "x.db"))
+    assert (cfg.storage.path, cfg.storage.lock_wait_seconds) == (str(tmp_path / "x.db"), 0.3)
+    monkeypatch.setenv("AIMONITOR_DB", str(tmp_path / "y.db"))
+    cfg = load_config(p)
+    assert (cfg.storage.path, cfg.storage.lock_wait_seconds) == (str(tmp_path / "y.db"), 0.3)
+
+
 def test_notify_urls_come_from_the_environment():
     from aimonitor.config import notify_urls
 

@@ -118,6 +118,8 @@ def test_build_from_the_snapshot(cfg, snapshot_store):
     )
     assert data.as_of == "2025-11-28" and data.generated_at == "then"
     assert [c.symbol for c in data.cards] == ["ORCL", "CRWV", "AMD", "NVDA"]
+    # card names are the packaged entity dictionary's (data/entities.toml), not a second list
+    assert [c.name for c in data.cards] == ["Oracle", "CoreWeave", "AMD", "Nvidia"]
     # no alert stored in this store: every card is ok, with values from the data
     assert all(c.status == "ok" and c.since is None for c in data.cards)
     orcl = data.cards[0]
@@ -132,6 +134,16 @@ def test_build_from_the_snapshot(cfg, snapshot_store):
         assert m.label and m.label != m.event_id and "e+" not in m.label
     nv = [m for m in data.markers if m.event_id == "EV07"]
     assert nv and "$100B" in nv[0].label
+
+
+def test_card_names_follow_the_configured_entity_dictionary(cfg, tmp_path):
+    from aimonitor.reports import display_names
+
+    ents = tmp_path / "entities.toml"
+    ents.write_text('[[entity]]\nname = "Oracle Corp."\nticker = "ORCL"\naliases = ["Oracle"]\n', encoding="utf-8")
+    custom = cfg.model_copy(update={"events": cfg.events.model_copy(update={"entities": str(ents)})})
+    assert display_names(custom) == {"ORCL": "Oracle Corp."}
+    assert display_names(cfg)["CRWV"] == "CoreWeave"
 
 
 def test_unwritable_out_dir_is_one_line_error(cfg, snapshot_store, tmp_path):

@@ -21,9 +21,13 @@ from click.testing import CliRunner
 from aimonitor.cli import cli
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install -y chromium; .ci/run does it as root)"
-)
+pytestmark = [
+    pytest.mark.slow,  # a real demo and a real browser process: end to end
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="Chromium is not installed (Debian: apt-get install -y chromium; .ci/run does it as root)",
+    ),
+]
 WATCH = ["ORCL", "CRWV", "AMD", "NVDA"]
 RANK = {"ok": 0, "info": 1, "warning": 2, "critical": 3}
 

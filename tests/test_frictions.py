@@ -41,9 +41,29 @@ def snap_copy(snapshot_store, tmp_path):
 # --------------------------------------------------------------------------- alert records
 
 
+def _frame(symbol: str, values: list[float], stale_days: int) -> pd.DataFrame:
+    """``spread_change_20d_bp`` of ``symbol`` on the first sessions of S, fresh data on ``stale_days`` of them."""
+    return pd.DataFrame(
+        [(d, symbol, "spread_change_20d_bp", v) for d, v in zip(S, values)]
+        + [(d, symbol, "staleness_sessions", 0.0) for d in S[:stale_days]],
+        columns=["date", "symbol", "signal", "value"],
+    )
+
+
+def _replay(cfg, store, rule: Rule, df: pd.DataFrame, days, state: dict) -> dict:
+    """Evaluate ``rule`` on each of ``days`` and persist what happened; returns the last state."""
+    from aimonitor.pipeline import _persist
+
+    for d in days:
+        ev = evaluate([rule], df, state, d)
+        _persist(cfg, store, ev, [])
+        state = dict(ev.states)
+    return state
+
+
 def test_resolved_alert_keeps_the_firing_summary_never_plus_minus(cfg, store):
     """CRWV: "+-46 bp ... (> 100 bp, critical)" was the summary re-rendered at resolution."""
-    from aimonitor.pipeline import _persist, read_alert_docs
+    from aimonitor.pipeline import read_alert_docs
 
     rule = Rule(
         name="crit",
@@ -56,16 +76,7 @@ def test_resolved_alert_keeps_the_firing_summary_never_plus_minus(cfg, store):
         summary="{symbol}: equity-implied spread +{value:.0f} bp in 20 sessions (> {threshold:.0f} bp, critical)",
     )
     c = cfg.model_copy(update={"rules": [rule], "silences": []})
-    df = pd.DataFrame(
-        [(d, "CRWV", "spread_change_20d_bp", v) for d, v in zip(S[:2], [120.0, -46.0])]
-        + [(d, "CRWV", "staleness_sessions", 0.0) for d in S[:2]],
-        columns=["date", "symbol", "signal", "value"],
-    )
-    state: dict = {}
-    for d in S[:2]:
-        ev = evaluate([rule], df, state, d)
-        _persist(c, store, ev, [])
-        state = dict(ev.states)
+    _replay(c, store, rule, _frame("CRWV", [120.0, -46.0], 2), S[:2], {})
     (doc,) = read_alert_docs(c, store, "all")
     assert doc["state"] == "resolved"
     assert doc["summary"] == "CRWV: equity-implied spread +120 bp in 20 sessions (> 100 bp, critical)"
@@ -79,24 +90,15 @@ def test_resolved_alert_keeps_the_firing_summary_never_plus_minus(cfg, store):
 def test_pending_episode_dropped_is_not_listed_as_pending(cfg, store):
     """ORCL was listed "pending since 2025-11-13" at 2026-02-27: a pending episode that went back
     to inactive stayed "pending" in the alerts table."""
-    from aimonitor.pipeline import _persist, read_alert_docs
+    from aimonitor.pipeline import read_alert_docs
 
     rule = Rule(name="w", signal="spread_change_20d_bp", symbols=["ORCL"], op=">", threshold=40.0, for_sessions=2)
     c = cfg.model_copy(update={"rules": [rule], "silences": []})
     vals = [48.0, 32.0, 46.0]  # pending, dropped, pending again (a new episode)
-    df = pd.DataFrame(
-        [(d, "ORCL", "spread_change_20d_bp", v) for d, v in zip(S, vals)]
-        + [(d, "ORCL", "staleness_sessions", 0.0) for d in S[:3]],
-        columns=["date", "symbol", "signal", "value"],
-    )
-    state: dict = {}
-    for d in S[:2]:
-        ev = evaluate([rule], df, state, d)
-        _persist(c, store, ev, [])
-        state = dict(ev.states)
+    df = _frame("ORCL", vals, 3)
+    state = _replay(c, store, rule, df, S[:2], {})
     assert read_alert_docs(c, store, "pending") == []
-    ev = evaluate([rule], df, state, S[2])
-    _persist(c, store, ev, [])
+    _replay(c, store, rule, df, S[2:3], state)
     pend = read_alert_docs(c, store, "pending")
     assert [(a["id"], a["since"]) for a in pend] == [("w:ORCL:2025-12-03", "2025-12-03")]
 
@@ -126,12 +128,14 @@ def test_alerts_list_shows_summary_unit_since_and_the_pipeline_error(cfg, snap_c
 # --------------------------------------------------------------------------- demo isolation
 
 
-def test_demo_writes_alerts_under_its_out_folder_and_leaves_alerts_untouched(tmp_path, monkeypatch):
+@pytest.mark.slow  # a whole demo (replay and every report)
+def test_demo_writes_alerts_under_its_out_folder_and_leaves_alerts_untouched(tmp_path, monkeypatch, demo_config):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "alerts").mkdir()
     (tmp_path / "alerts" / "alerts.jsonl").write_text('{"live": 1}\n', encoding="utf-8")
     before = sorted(p.name for p in (tmp_path / "alerts").iterdir())
-    res = CliRunner().invoke(cli, ["demo", "--out", "rep", "--from", "2025-11-26", "--to", "2025-11-28"])
+    args = ["--config", str(demo_config), "demo", "--out", "rep", "--from", "2025-11-26", "--to", "2025-11-28"]
+    res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in (tmp_path / "alerts").iterdir()) == before
     assert (tmp_path / "alerts" / "alerts.jsonl").read_text(encoding="utf-8") == '{"live": 1}\n'

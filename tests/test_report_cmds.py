@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import aimonitor
+from conftest import invoke_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config" / "aimonitor.toml"
@@ -40,9 +42,25 @@ def _spreads(run_cli, db: Path, *args: str):
     return run_cli("--config", str(CONFIG), "--db", str(db), "spreads", *args)
 
 
-@pytest.fixture
-def autumn(run_cli, db) -> dict:
-    res = _spreads(run_cli, db, "--since", "2025-09-02", "--as-of", "2025-11-28", "--json")
+@pytest.fixture(scope="module")
+def autumn(db_1128, tmp_path_factory) -> dict:
+    """``spreads --json`` from 2025-09-02 to 2025-11-28, run once for the module's read-only checks."""
+    db = tmp_path_factory.mktemp("autumn") / "a.db"
+    shutil.copyfile(db_1128, db)
+    res = invoke_cli(
+        [
+            "--config",
+            str(CONFIG),
+            "--db",
+            str(db),
+            "spreads",
+            "--since",
+            "2025-09-02",
+            "--as-of",
+            "2025-11-28",
+            "--json",
+        ]
+    )
     assert res.exit_code == 0, res.stderr
     return json.loads(res.stdout)
 

@@ -31,7 +31,7 @@ from aimonitor.report.terminal import progress as _progress
 
 log = logging.getLogger("aimonitor")
 
-EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 1, 2, 3
+EXIT_ERROR, EXIT_PARTIAL = 1, 3  # 2 is click's own exit code for a usage error
 
 
 # --------------------------------------------------------------------------- helpers
@@ -884,7 +884,11 @@ def alerts_outbox(c: Ctx, retarget: str | None, drop: str | None, requeue: str |
 
 @cli.command()
 @click.option(
-    "--once", is_flag=True, required=True, help="Run one cycle and exit (the daemon runs them on a schedule)."
+    "--once",
+    is_flag=True,
+    required=True,
+    expose_value=False,  # required, so always set: it only says what `run` does
+    help="Run one cycle and exit (the daemon runs them on a schedule).",
 )
 @click.option("--source", "source_spec", help="yahoo | snapshot | csv:DIR (default: [source].default).")
 @click.option("--as-of", "as_of", help="Session to run for (default: the last completed session).")
@@ -900,7 +904,6 @@ def alerts_outbox(c: Ctx, retarget: str | None, drop: str | None, requeue: str |
 @pass_ctx
 def run(
     c: Ctx,
-    once: bool,
     source_spec: str | None,
     as_of: str | None,
     no_fetch: bool,

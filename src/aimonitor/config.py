@@ -357,7 +357,8 @@ def load_config(path: str | os.PathLike[str] | None = None, *, db: str | None = 
     cfg = parse_config(text, shown)
     db_path = db or os.environ.get(ENV_DB)
     if db_path:
-        cfg = cfg.model_copy(update={"storage": StorageConfig(path=str(db_path))})
+        # only the path: the file's other [storage] settings (lock_wait_seconds) still apply
+        cfg = cfg.model_copy(update={"storage": cfg.storage.model_copy(update={"path": str(db_path)})})
     log.debug("configuration loaded from %s", shown)
     return cfg
 

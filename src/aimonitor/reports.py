@@ -12,7 +12,7 @@ import logging
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -21,6 +21,7 @@ from aimonitor.analytics.graph import LoopGraph
 from aimonitor.config import AppConfig
 from aimonitor.errors import AimonitorError, InsufficientData
 from aimonitor.events.catalog import EventRecord
+from aimonitor.events.entities import load_entities
 from aimonitor.loopdata import event_label, read_loop_graph, stored_events
 from aimonitor.pipeline import PIPELINE_RULE, read_spread_panel
 from aimonitor.report.dashboard import (
@@ -36,6 +37,9 @@ from aimonitor.report.dashboard import (
 from aimonitor.report.graph import build_graph_view, write_graph
 from aimonitor.rules import NODATA_RULE
 from aimonitor.store import Store
+
+if TYPE_CHECKING:  # the spreads module loads lazily (start-up time)
+    from aimonitor.analytics.spreads import SpreadPanel
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +60,11 @@ MARKER_TYPES = {
     "earnings",
     "capex_project",
 }
-NAMES = {"ORCL": "Oracle", "NVDA": "Nvidia", "AMD": "AMD", "CRWV": "CoreWeave"}
+
+
+def display_names(cfg: AppConfig) -> dict[str, str]:
+    """Ticker -> the party's name in the entity dictionary (``[events].entities`` or the packaged one)."""
+    return {e.ticker: e.name for e in load_entities(cfg.events.entities) if e.ticker}
 
 
 def _f(x: Any) -> float | None:
@@ -151,6 +159,55 @@ def _markers(events: Iterable[EventRecord], watch: Sequence[str], start: dt.date
     return out
 
 
+def _proxy_now(
+    panel: SpreadPanel | None, sym: str, end: dt.date
+) -> tuple[float | None, float | None, float | None, float | None]:
+    """(proxy, its 20-session change, band low, band high) in bp at ``end``; None where unknown."""
+    proxy = chg = lo = hi = None
+    if panel is not None and sym in panel.symbols:
+        s = panel.series(sym)
+        s = s[s.index <= pd.Timestamp(end)]
+        if len(s):
+            proxy = _f(s.iloc[-1])
+            if len(s) > 20:
+                chg = _f(s.iloc[-1] - s.iloc[-21])
+            cols = panel.names.columns
+            if "spread_bp_low" in cols and "spread_bp_high" in cols:
+                lo_s, hi_s = panel.series(sym, "spread_bp_low"), panel.series(sym, "spread_bp_high")
+                lo = _f(lo_s[lo_s.index <= pd.Timestamp(end)].iloc[-1]) if len(lo_s) else None
+                hi = _f(hi_s[hi_s.index <= pd.Timestamp(end)].iloc[-1]) if len(hi_s) else None
+    return proxy, chg, lo, hi
+
+
+def _cds_now(quotes: pd.DataFrame, sym: str, end: dt.date) -> tuple[float | None, str | None, str | None]:
+    """(last imported CDS quote in bp, its date, its source) on or before ``end``, 5Y when there is one."""
+    cds = cds_date = cds_src = None
+    if not quotes.empty:
+        q = quotes[(quotes["entity"].astype(str).str.upper() == sym) & (quotes["date"] <= pd.Timestamp(end))]
+        if "tenor" in q.columns and (q["tenor"] == "5Y").any():
+            q = q[q["tenor"] == "5Y"]
+        if len(q):
+            q = q.sort_values("date")
+            cds, cds_date = _f(q["spread_bp"].iloc[-1]), pd.Timestamp(q["date"].iloc[-1]).date().isoformat()
+            cds_src = str(q["source"].iloc[-1]) if "source" in q.columns and q["source"].iloc[-1] else None
+    return cds, cds_date, cds_src
+
+
+def _drawdown_now(store: Store, dd: pd.DataFrame, sym: str, end: dt.date) -> float | None:
+    """The stored ``drawdown_52w`` signal at ``end``, else the same definition on the stored closes."""
+    ddv = None
+    if not dd.empty:
+        d = dd[dd["symbol"] == sym]
+        if len(d):
+            ddv = _f(d.sort_values("date")["value"].iloc[-1])
+    if ddv is None:  # signals not derived yet: the same definition on the stored closes
+        px = store.read_prices([sym], "adj_close", start=calendar.session_offset(end, -260), end=end)
+        if sym in px.columns and px[sym].notna().any():
+            ser = px[sym].dropna()
+            ddv = _f(ser.iloc[-1] / ser.iloc[-252:].max() - 1.0)
+    return ddv
+
+
 def build_dashboard_data(
     cfg: AppConfig,
     store: Store,
@@ -188,47 +245,19 @@ def build_dashboard_data(
     quotes = store.read_cds_quotes()
     dd = store.read_signals(["drawdown_52w"], start=start, end=end, symbols=watch)
 
+    names = display_names(cfg)
     cards = []
     for sym in watch:
         mine = by_sym.get(sym, [])
         now = [a for a in mine if firing_on(a, day)]
         status = status_of([str(a["severity"]) for a in now])
-        proxy = chg = lo = hi = None
-        if panel is not None and sym in panel.symbols:
-            s = panel.series(sym)
-            s = s[s.index <= pd.Timestamp(end)]
-            if len(s):
-                proxy = _f(s.iloc[-1])
-                if len(s) > 20:
-                    chg = _f(s.iloc[-1] - s.iloc[-21])
-                cols = panel.names.columns
-                if "spread_bp_low" in cols and "spread_bp_high" in cols:
-                    lo_s, hi_s = panel.series(sym, "spread_bp_low"), panel.series(sym, "spread_bp_high")
-                    lo = _f(lo_s[lo_s.index <= pd.Timestamp(end)].iloc[-1]) if len(lo_s) else None
-                    hi = _f(hi_s[hi_s.index <= pd.Timestamp(end)].iloc[-1]) if len(hi_s) else None
-        cds = cds_date = cds_src = None
-        if not quotes.empty:
-            q = quotes[(quotes["entity"].astype(str).str.upper() == sym) & (quotes["date"] <= pd.Timestamp(end))]
-            if "tenor" in q.columns and (q["tenor"] == "5Y").any():
-                q = q[q["tenor"] == "5Y"]
-            if len(q):
-                q = q.sort_values("date")
-                cds, cds_date = _f(q["spread_bp"].iloc[-1]), pd.Timestamp(q["date"].iloc[-1]).date().isoformat()
-                cds_src = str(q["source"].iloc[-1]) if "source" in q.columns and q["source"].iloc[-1] else None
-        ddv = None
-        if not dd.empty:
-            d = dd[dd["symbol"] == sym]
-            if len(d):
-                ddv = _f(d.sort_values("date")["value"].iloc[-1])
-        if ddv is None:  # signals not derived yet: the same definition on the stored closes
-            px = store.read_prices([sym], "adj_close", start=calendar.session_offset(end, -260), end=end)
-            if sym in px.columns and px[sym].notna().any():
-                ser = px[sym].dropna()
-                ddv = _f(ser.iloc[-1] / ser.iloc[-252:].max() - 1.0)
+        proxy, chg, lo, hi = _proxy_now(panel, sym, end)
+        cds, cds_date, cds_src = _cds_now(quotes, sym, end)
+        ddv = _drawdown_now(store, dd, sym, end)
         cards.append(
             StatusCard(
                 symbol=sym,
-                name=NAMES.get(sym, sym),
+                name=names.get(sym, sym),
                 status=status,
                 since=status_since(mine, day) if status != "ok" else None,
                 alerts=tuple(
@@ -310,106 +339,127 @@ def _charts(
     alerts: Sequence[dict[str, Any]],
     dq: set[str],
 ) -> list[Chart]:
-    charts: list[Chart] = []
+    """The dashboard's charts in order: prices, drawdowns, credit, loop signals, alert timeline."""
+    charts = [
+        _price_chart(store, watch, mkt, start, end),
+        _drawdown_chart(store, watch, start, end),
+        _spread_chart(cfg, store, watch, start, end, panel) if panel is not None and panel.symbols else None,
+        _loop_chart(store, start, end),
+        _timeline_chart(start, end, alerts, dq),
+    ]
+    return [c for c in charts if c is not None]
+
+
+def _price_chart(store: Store, watch: Sequence[str], mkt: str, start: dt.date, end: dt.date) -> Chart | None:
     px = store.read_prices([*watch, mkt], "adj_close", start=start, end=end)
     norm = []
     for s in px.columns:
         ser = px[s].dropna()
         if not ser.empty:
             norm.append(_trace(s, ser / ser.iloc[0] * 100.0))
-    if norm:
-        charts.append(
-            Chart(
-                "prices", f"Prices, 100 = {start} (or first session), adjusted closes", "index", tuple(norm), log_y=True
-            )
-        )
+    if not norm:
+        return None
+    title = f"Prices, 100 = {start} (or first session), adjusted closes"
+    return Chart("prices", title, "index", tuple(norm), log_y=True)
+
+
+def _drawdown_chart(store: Store, watch: Sequence[str], start: dt.date, end: dt.date) -> Chart | None:
     dd = store.read_signals(["drawdown_52w"], start=start, end=end, symbols=watch)
-    if not dd.empty:
-        tr = []
-        for s in watch:
-            g = dd[dd["symbol"] == s]
-            if len(g):
-                tr.append(_trace(s, g.set_index(pd.to_datetime(g["date"]))["value"]))
-        charts.append(Chart("drawdowns", "Drawdown from the 52-week high", "drawdown", tuple(tr), percent=True))
-    if panel is not None and panel.symbols:
-        tr = []
-        lo_col = "spread_bp_low" in panel.names.columns and "spread_bp_high" in panel.names.columns
-        for s in [x for x in watch if x in panel.symbols]:
-            ser = panel.series(s)
-            ser = ser[(ser.index >= pd.Timestamp(start)) & (ser.index <= pd.Timestamp(end))]
-            if lo_col:
-                lo, hi = panel.series(s, "spread_bp_low"), panel.series(s, "spread_bp_high")
-                win = (lo.index >= pd.Timestamp(start)) & (lo.index <= pd.Timestamp(end))
-                tr.append(_trace(f"{s} band", lo[win], "band_low", s))
-                win = (hi.index >= pd.Timestamp(start)) & (hi.index <= pd.Timestamp(end))
-                tr.append(_trace(f"{s} band", hi[win], "band_high", s))
-            tr.append(_trace(f"{s} proxy", ser, group=s))
-        fred = store.read_fred([c for c in FRED_NAMES if c in cfg.fred.series], start=start, end=end)
-        for c in fred.columns:
-            tr.append(_trace(FRED_NAMES.get(c, c), fred[c]))
-        q = store.read_cds_quotes()
-        if not q.empty:
-            q = q[(q["date"] >= pd.Timestamp(start)) & (q["date"] <= pd.Timestamp(end))]
-            for ent, g in q.groupby("entity"):
-                tr.append(_trace(f"{ent} CDS quote", g.set_index("date")["spread_bp"], "markers", str(ent)))
-        charts.append(
-            Chart(
-                "spreads",
-                "Credit: equity-implied 5y spread proxies (shaded: parameter band), market OAS, imported CDS quotes",
-                "bp",
-                tuple(tr),
-            )
-        )
+    if dd.empty:
+        return None
+    tr = []
+    for s in watch:
+        g = dd[dd["symbol"] == s]
+        if len(g):
+            tr.append(_trace(s, g.set_index(pd.to_datetime(g["date"]))["value"]))
+    return Chart("drawdowns", "Drawdown from the 52-week high", "drawdown", tuple(tr), percent=True)
+
+
+def _spread_chart(
+    cfg: AppConfig, store: Store, watch: Sequence[str], start: dt.date, end: dt.date, panel: Any
+) -> Chart:
+    tr = []
+    lo_col = "spread_bp_low" in panel.names.columns and "spread_bp_high" in panel.names.columns
+    for s in [x for x in watch if x in panel.symbols]:
+        ser = panel.series(s)
+        ser = ser[(ser.index >= pd.Timestamp(start)) & (ser.index <= pd.Timestamp(end))]
+        if lo_col:
+            lo, hi = panel.series(s, "spread_bp_low"), panel.series(s, "spread_bp_high")
+            win = (lo.index >= pd.Timestamp(start)) & (lo.index <= pd.Timestamp(end))
+            tr.append(_trace(f"{s} band", lo[win], "band_low", s))
+            win = (hi.index >= pd.Timestamp(start)) & (hi.index <= pd.Timestamp(end))
+            tr.append(_trace(f"{s} band", hi[win], "band_high", s))
+        tr.append(_trace(f"{s} proxy", ser, group=s))
+    fred = store.read_fred([c for c in FRED_NAMES if c in cfg.fred.series], start=start, end=end)
+    for c in fred.columns:
+        tr.append(_trace(FRED_NAMES.get(c, c), fred[c]))
+    q = store.read_cds_quotes()
+    if not q.empty:
+        q = q[(q["date"] >= pd.Timestamp(start)) & (q["date"] <= pd.Timestamp(end))]
+        for ent, g in q.groupby("entity"):
+            tr.append(_trace(f"{ent} CDS quote", g.set_index("date")["spread_bp"], "markers", str(ent)))
+    return Chart(
+        "spreads",
+        "Credit: equity-implied 5y spread proxies (shaded: parameter band), market OAS, imported CDS quotes",
+        "bp",
+        tuple(tr),
+    )
+
+
+#: Loop-level signals charted, with their legend names.
+LOOP_SIGNAL_NAMES = {
+    "loop_resid_corr_60d": "loop names, market-neutral correlation",
+    "placebo_resid_corr_60d": "hyperscaler placebo, market-neutral correlation",
+    "loop_excess_resid_corr_60d": "excess correlation (loop minus placebo)",
+    "loop_stress_index": "loop stress index (exposure-weighted spread z)",
+}
+
+
+def _loop_chart(store: Store, start: dt.date, end: dt.date) -> Chart | None:
     loop = store.read_signals(
         ["loop_excess_resid_corr_60d", "loop_resid_corr_60d", "placebo_resid_corr_60d", "loop_stress_index"],
         start=start,
         end=end,
     )
-    if not loop.empty:
-        names = {
-            "loop_resid_corr_60d": "loop names, market-neutral correlation",
-            "placebo_resid_corr_60d": "hyperscaler placebo, market-neutral correlation",
-            "loop_excess_resid_corr_60d": "excess correlation (loop minus placebo)",
-            "loop_stress_index": "loop stress index (exposure-weighted spread z)",
-        }
-        tr = []
-        for sig, label in names.items():
-            g = loop[loop["signal"] == sig]
-            if len(g):
-                tr.append(_trace(label, g.set_index(pd.to_datetime(g["date"]))["value"]))
-        charts.append(
-            Chart(
-                "loop",
-                "Loop-level signals",
-                "correlation / z",
-                tuple(tr),
-                note="Correlations use residual returns against the market (60 sessions); the placebo basket is "
-                "MSFT, META, AMZN, GOOGL. The stress index weights each name's spread z-score by its loop exposure.",
-            )
-        )
+    if loop.empty:
+        return None
+    tr = []
+    for sig, label in LOOP_SIGNAL_NAMES.items():
+        g = loop[loop["signal"] == sig]
+        if len(g):
+            tr.append(_trace(label, g.set_index(pd.to_datetime(g["date"]))["value"]))
+    return Chart(
+        "loop",
+        "Loop-level signals",
+        "correlation / z",
+        tuple(tr),
+        note="Correlations use residual returns against the market (60 sessions); the placebo basket is "
+        "MSFT, META, AMZN, GOOGL. The stress index weights each name's spread z-score by its loop exposure.",
+    )
+
+
+def _timeline_chart(start: dt.date, end: dt.date, alerts: Sequence[dict[str, Any]], dq: set[str]) -> Chart | None:
     days = calendar.sessions_index(start, end)
-    if len(days) and alerts:
-        mk = pd.Series(0.0, index=days)
-        dqs = pd.Series(0.0, index=days)
-        iso = [d.date().isoformat() for d in days]
-        for a in alerts:
-            if not a.get("fired"):
-                continue
-            hit = [firing_on(a, d) for d in iso]
-            if str(a["rule"]) in dq:
-                dqs[hit] += 1
-            else:
-                mk[hit] += 1
-        charts.append(
-            Chart(
-                "timeline",
-                "Firing alerts per session: market stress vs data quality",
-                "alerts",
-                (_trace("market stress", mk), _trace("data quality (stale feeds, failed runs)", dqs)),
-                markers=False,
-            )
-        )
-    return charts
+    if not (len(days) and alerts):
+        return None
+    mk = pd.Series(0.0, index=days)
+    dqs = pd.Series(0.0, index=days)
+    iso = [d.date().isoformat() for d in days]
+    for a in alerts:
+        if not a.get("fired"):
+            continue
+        hit = [firing_on(a, d) for d in iso]
+        if str(a["rule"]) in dq:
+            dqs[hit] += 1
+        else:
+            mk[hit] += 1
+    return Chart(
+        "timeline",
+        "Firing alerts per session: market stress vs data quality",
+        "alerts",
+        (_trace("market stress", mk), _trace("data quality (stale feeds, failed runs)", dqs)),
+        markers=False,
+    )
 
 
 def report_links(out_dir: str | Path) -> list[tuple[str, str]]:

@@ -351,6 +351,21 @@ def _position(sessions: pd.DatetimeIndex, d: dt.date) -> int | None:
     return pos if pos < len(sessions) and sessions[pos] == ts else None
 
 
+def _why_not_studied(ce: CatalogEvent, include_outcomes: bool) -> str | None:
+    """Why an event with tickers and a day 0 gives no firm-event (None: it is studied)."""
+    if ce.types and all(t in RELATIONSHIP_TYPES for t in ce.types):
+        return (
+            f"{ce.event_id} records a standing supply relationship dated by the article that "
+            "states it, not an announcement with a news day"
+        )
+    if ce.is_outcome and not include_outcomes:
+        return (
+            f"{ce.event_id} records a market outcome ({ce.type_label}), a reaction rather than "
+            f"an announcement; pass --include-outcomes to study it"
+        )
+    return None
+
+
 def build_firm_events(
     events: Iterable[Any],
     sessions: pd.DatetimeIndex,
@@ -386,30 +401,12 @@ def build_firm_events(
             skipped.append(SkippedEvent("-", ce.event_id, "the event names no listed company (no tickers)"))
             continue
         if ce.day0 is None:
-            for t in ce.tickers:
-                skipped.append(SkippedEvent(t, ce.event_id, "the event has no announcement date, so it has no day 0"))
+            why = "the event has no announcement date, so it has no day 0"
+            skipped.extend(SkippedEvent(t, ce.event_id, why) for t in ce.tickers)
             continue
-        if ce.types and all(t in RELATIONSHIP_TYPES for t in ce.types):
-            for t in ce.tickers:
-                skipped.append(
-                    SkippedEvent(
-                        t,
-                        ce.event_id,
-                        f"{ce.event_id} records a standing supply relationship dated by the article that "
-                        "states it, not an announcement with a news day",
-                    )
-                )
-            continue
-        if ce.is_outcome and not options.include_outcomes:
-            for t in ce.tickers:
-                skipped.append(
-                    SkippedEvent(
-                        t,
-                        ce.event_id,
-                        f"{ce.event_id} records a market outcome ({ce.type_label}), a reaction rather than "
-                        f"an announcement; pass --include-outcomes to study it",
-                    )
-                )
+        reason = _why_not_studied(ce, options.include_outcomes)
+        if reason is not None:
+            skipped.extend(SkippedEvent(t, ce.event_id, reason) for t in ce.tickers)
             continue
         for t in ce.tickers:
             merged.setdefault((t, ce.day0), []).append(ce)

@@ -15,7 +15,7 @@ import io
 import logging
 import math
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -38,7 +38,6 @@ REQUIRED_COLUMNS = (
     "amount_usd",
     "description_en",
 )
-OPTIONAL_COLUMNS = ("date_confirmed", "capacity_gw", "shares", "source_seed", "source_quote_zh", "date_source")
 TIMINGS = cal.TIMINGS
 #: Catalog event types: the extractor's types plus those curated by hand.
 CATALOG_TYPES = frozenset(EVENT_TYPES) | frozenset(
@@ -140,11 +139,6 @@ class EventRecord:
             date_confirmed=None if dc in (None, "") else bool(int(dc)),
             source=str(row.get("source") or ""),
         )
-
-
-def event_to_json(record: EventRecord) -> dict[str, Any]:
-    """The ``events list --json`` element of ``record``."""
-    return record.to_json()
 
 
 def default_catalog_path() -> Path:
@@ -368,8 +362,3 @@ def _fmt(x: float | None) -> str:
     if x is None:
         return ""
     return repr(float(x))
-
-
-def usable_events(records: Iterable[EventRecord]) -> list[EventRecord]:
-    """Events that have a day 0 (announce date set)."""
-    return [r for r in records if r.day0 is not None]

@@ -200,25 +200,6 @@ FINANCING_CUES: list[tuple[str, re.Pattern[str]]] = [
     ),
 ]
 
-#: Types a specific financing cue may replace (generic or keyword-first decisions).
-REPLACEABLE = frozenset(
-    {
-        None,
-        "other",
-        "compute_contract",
-        "capex_project",
-        "equity_investment",
-        "aggregate_commitment",
-        "debt_raise",
-        "funding_round",
-        "equity_raise",
-        "stock_reaction",
-        "earnings",
-    }
-)
-
-_GENERIC = re.compile(r"^(?:contracts?|agreements?|deals?|合同|合约|协议|云服务|交易价值|交易金额)$", re.I)
-
 
 def financing_type(clause: str) -> tuple[str, str] | None:
     """(type, cue) of the most specific financing cue in ``clause``, or None."""
@@ -227,11 +208,6 @@ def financing_type(clause: str) -> tuple[str, str] | None:
         if m:
             return typ, m.group(0)
     return None
-
-
-def is_generic(cue: str | None) -> bool:
-    """True for cues that name a deal without saying what kind ("deal", 协议)."""
-    return cue is None or bool(_GENERIC.match(cue.strip()))
 
 
 #: An amount that is demand for a deal (order book), not the deal: "orders of $88bn", 认购880亿.

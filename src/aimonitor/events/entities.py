@@ -75,7 +75,6 @@ class EntityDictionary:
         pairs = [(a, e) for e in self.entities for a in e.aliases]
         # longest alias first so "Blue Owl Capital" beats "Blue Owl"
         pairs.sort(key=lambda p: -len(p[0]))
-        self._pairs = pairs
         # Two alternations without capture groups (hundreds of groups make matching slow):
         # pure-ASCII aliases case-insensitively on word boundaries, the rest (CJK, mixed) as written.
         self._ascii = {a.lower(): e for a, e in pairs if a.isascii()}

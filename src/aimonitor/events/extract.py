@@ -218,10 +218,6 @@ class Quantity:
     low: float | None = None
     high: float | None = None
 
-    @property
-    def is_range(self) -> bool:
-        return self.low is not None and self.high is not None and self.low != self.high
-
 
 def _f(s: str) -> float:
     return float(s.replace(",", ""))
@@ -1315,7 +1311,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                         e for e in parties_all if e.entity.name not in seen_n and e.entity.name not in suppliers
                     ]
             names, tickers = _tickers(sorted(local, key=lambda e: e.start))
-            # type: clause first, then sentence
+            # the deal type: from the clause first, then from the sentence
             typ, cue = classify(clause)
             level = "clause"
             fin = cues.financing_type(_GLOSS.sub("", clause))

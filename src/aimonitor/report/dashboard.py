@@ -18,6 +18,7 @@ import html
 import json
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -269,34 +270,44 @@ def _short(text: str, n: int = 150) -> str:
     return text if len(text) <= n else text[: n - 3] + "..."
 
 
-def _firing_table(rows: tuple[AlertRow, ...], empty: str, limit: int) -> str:
+def _rows_table(
+    rows: tuple[AlertRow, ...], empty: str, limit: int, head: tuple[str, ...], row: Callable[[AlertRow], str], more: str
+) -> str:
+    """An HTML table of the first ``limit`` rows (``empty`` as a note when there are none);
+    ``more`` (formatted with ``n``) says how many were left out."""
     if not rows:
         return f'<p class="muted">{_e(empty)}</p>'
-    out = ["<table><tr><th>severity</th><th>name</th><th>since</th><th>what</th></tr>"]
-    for a in rows[:limit]:
-        out.append(
-            f'<tr class="firing" data-alert-symbol="{_e(a.symbol or "")}" data-severity="{_e(a.severity)}">'
-            f'<td class="sev sev-{_e(a.severity)}">{_e(a.severity)}</td><td>{_e(a.symbol or "")}</td>'
-            f'<td>{_date(a.fired)}</td><td title="{_e(a.rule)}: {_e(a.summary)}">{_e(_short(a.summary))}</td></tr>'
-        )
+    out = ["<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
+    out += [row(a) for a in rows[:limit]]
     if len(rows) > limit:
-        out.append(f'<tr><td colspan="4" class="muted">+{len(rows) - limit} more firing</td></tr>')
+        out.append(f'<tr><td colspan="{len(head)}" class="muted">{more.format(n=len(rows) - limit)}</td></tr>')
     return "".join(out) + "</table>"
+
+
+def _firing_row(a: AlertRow) -> str:
+    return (
+        f'<tr class="firing" data-alert-symbol="{_e(a.symbol or "")}" data-severity="{_e(a.severity)}">'
+        f'<td class="sev sev-{_e(a.severity)}">{_e(a.severity)}</td><td>{_e(a.symbol or "")}</td>'
+        f'<td>{_date(a.fired)}</td><td title="{_e(a.rule)}: {_e(a.summary)}">{_e(_short(a.summary))}</td></tr>'
+    )
+
+
+def _history_row(a: AlertRow) -> str:
+    return (
+        f'<tr><td class="sev sev-{_e(a.severity)}">{_e(a.severity)}</td><td>{_e(a.symbol or "")}</td>'
+        f"<td>{_date(a.fired)}</td><td>{_date(a.resolved) or ('firing' if a.state == 'firing' else '')}</td>"
+        f"<td>{_e(a.rule)}</td><td>{_e(a.summary)}</td></tr>"
+    )
+
+
+def _firing_table(rows: tuple[AlertRow, ...], empty: str, limit: int) -> str:
+    head = ("severity", "name", "since", "what")
+    return _rows_table(rows, empty, limit, head, _firing_row, "+{n} more firing")
 
 
 def _alert_table(rows: tuple[AlertRow, ...], empty: str, limit: int = 200) -> str:
-    if not rows:
-        return f'<p class="muted">{_e(empty)}</p>'
-    out = ["<table><tr><th>severity</th><th>name</th><th>fired</th><th>resolved</th><th>rule</th><th>what</th></tr>"]
-    for a in rows[:limit]:
-        out.append(
-            f'<tr><td class="sev sev-{_e(a.severity)}">{_e(a.severity)}</td><td>{_e(a.symbol or "")}</td>'
-            f"<td>{_date(a.fired)}</td><td>{_date(a.resolved) or ('firing' if a.state == 'firing' else '')}</td>"
-            f"<td>{_e(a.rule)}</td><td>{_e(a.summary)}</td></tr>"
-        )
-    if len(rows) > limit:
-        out.append(f'<tr><td colspan="6" class="muted">{len(rows) - limit} older alerts not shown</td></tr>')
-    return "".join(out) + "</table>"
+    head = ("severity", "name", "fired", "resolved", "rule", "what")
+    return _rows_table(rows, empty, limit, head, _history_row, "{n} older alerts not shown")
 
 
 def plotly_js() -> str:

@@ -1,7 +1,13 @@
-"""Charts as PNG files: the project's only matplotlib user (Agg backend, no display).
+"""Charts as PNG files: the project's only matplotlib user (Agg canvas, no display).
 
 Small and generic on purpose: line charts of one or more series, an optional shaded
 band, markers, reference lines. Other reports (prices, drawdowns, spreads) reuse it.
+
+Speed (a demo writes dozens of charts): figures are made on an Agg canvas directly, not
+through pyplot's figure manager, and the layout computed by ``tight_layout`` is kept
+without its placeholder layout engine, so ``savefig`` does not run a second, layout-only
+draw before the real one. Both leave the PNG bytes unchanged (tests/test_house_plotting.py
+compares them with the plain pyplot path).
 """
 
 from __future__ import annotations
@@ -10,13 +16,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # before pyplot: never needs a display
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 log = logging.getLogger(__name__)
 
@@ -68,75 +72,83 @@ def plot_lines(
     """
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=figsize)
-    try:
-        bands: dict[str, tuple[pd.Series, pd.Series]] = {}
-        if isinstance(band, Mapping):
-            bands = dict(band)
-        elif band is not None:
-            bands = {band_label: band}
-        for i, (label, (lo, hi)) in enumerate(bands.items()):
-            ax.fill_between(
-                lo.index,
-                lo.to_numpy(dtype=float),
-                hi.to_numpy(dtype=float),
-                alpha=0.18,
-                color=f"C{i}",
-                linewidth=0,
-                label=label,
-            )
-        for i, (label, s) in enumerate(series.items()):
-            ax.plot(
-                s.index,
-                s.to_numpy(dtype=float),
-                color=f"C{i}",
-                linewidth=1.6,
-                marker="o" if len(s) <= 15 else None,
-                markersize=3.5,
-                label=str(label),
-            )
-        if hline is not None:
-            ax.axhline(hline, color="0.4", linewidth=0.8)
-        if vline is not None:
-            ax.axvline(vline, color="0.4", linewidth=0.8, linestyle="--")  # type: ignore[arg-type]
-        if markers is not None:
-            items: list[tuple[str | None, object]] = (
-                [(str(k), v) for k, v in markers.items()]
-                if isinstance(markers, Mapping)
-                else [(None, x) for x in markers]
-            )
-            for mlabel, x in items:
-                label = mlabel or ""
-                ax.axvline(x, color="0.55", linewidth=0.8, linestyle=":")  # type: ignore[arg-type]
-                if label:
-                    ax.annotate(
-                        str(label),
-                        xy=(x, 1.0),
-                        xycoords=("data", "axes fraction"),
-                        rotation=90,
-                        va="top",
-                        ha="right",
-                        fontsize=7,
-                        color="0.35",
-                    )
-        if percent:
-            ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        if logy:
-            ax.set_yscale("log")
-        ax.set_title(title)
-        ax.set_ylabel(ylabel)
-        ax.set_xlabel(xlabel)
-        ax.grid(True, alpha=0.3)
-        if len(series) + len(bands) > 1:
-            ax.legend(fontsize=8, loc="best")
-        first_index = next(iter(series.values())).index if series else None
-        if isinstance(first_index, pd.DatetimeIndex):
-            fig.autofmt_xdate()
-        elif first_index is not None and pd.api.types.is_integer_dtype(first_index):
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        fig.tight_layout()
-        fig.savefig(out, dpi=DPI)
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)  # the figure's canvas from here on; no display, no pyplot state
+    ax = fig.add_subplot()
+    bands: dict[str, tuple[pd.Series, pd.Series]] = {}
+    if isinstance(band, Mapping):
+        bands = dict(band)
+    elif band is not None:
+        bands = {band_label: band}
+    _draw_lines(ax, series, bands)
+    if hline is not None:
+        ax.axhline(hline, color="0.4", linewidth=0.8)
+    if vline is not None:
+        ax.axvline(vline, color="0.4", linewidth=0.8, linestyle="--")  # type: ignore[arg-type]
+    if markers is not None:
+        _draw_markers(ax, markers)
+    if percent:
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    if logy:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel(xlabel)
+    ax.grid(True, alpha=0.3)
+    if len(series) + len(bands) > 1:
+        ax.legend(fontsize=8, loc="best")
+    first_index = next(iter(series.values())).index if series else None
+    if isinstance(first_index, pd.DatetimeIndex):
+        fig.autofmt_xdate()
+    elif first_index is not None and pd.api.types.is_integer_dtype(first_index):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.tight_layout()
+    # tight_layout leaves a placeholder engine that makes savefig draw once more, only to lay out
+    fig.set_layout_engine(None)
+    fig.savefig(out, dpi=DPI)
     log.debug("wrote %s", out)
     return out
+
+
+def _draw_lines(ax: Axes, series: Mapping[str, pd.Series], bands: Mapping[str, tuple[pd.Series, pd.Series]]) -> None:
+    """The shaded bands first, then the lines on top, each in the next colour of the cycle."""
+    for i, (label, (lo, hi)) in enumerate(bands.items()):
+        ax.fill_between(
+            lo.index,
+            lo.to_numpy(dtype=float),
+            hi.to_numpy(dtype=float),
+            alpha=0.18,
+            color=f"C{i}",
+            linewidth=0,
+            label=label,
+        )
+    for i, (label, s) in enumerate(series.items()):
+        ax.plot(
+            s.index,
+            s.to_numpy(dtype=float),
+            color=f"C{i}",
+            linewidth=1.6,
+            marker="o" if len(s) <= 15 else None,
+            markersize=3.5,
+            label=str(label),
+        )
+
+
+def _draw_markers(ax: Axes, markers: Mapping[str, object] | Sequence[object]) -> None:
+    """Dotted vertical lines at the markers' x, labelled along the top when given a mapping."""
+    items: list[tuple[str | None, object]] = (
+        [(str(k), v) for k, v in markers.items()] if isinstance(markers, Mapping) else [(None, x) for x in markers]
+    )
+    for mlabel, x in items:
+        ax.axvline(x, color="0.55", linewidth=0.8, linestyle=":")  # type: ignore[arg-type]
+        if mlabel:
+            ax.annotate(
+                mlabel,
+                xy=(x, 1.0),
+                xycoords=("data", "axes fraction"),
+                rotation=90,
+                va="top",
+                ha="right",
+                fontsize=7,
+                color="0.35",
+            )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -158,35 +158,8 @@ def plot_spread_charts(
         if proxy.empty:
             log.info("no proxy for %s in the range; chart skipped", sym)
             continue
-        method = panel.names.loc[panel.names["symbol"] == sym, "method"].iloc[-1]
-        series: dict[str, pd.Series] = {f"{sym} {method}": proxy}
-        unc = cut(panel.series(sym, "spread_uncal_bp"))
-        if (panel.names.loc[panel.names["symbol"] == sym, "method"] == "creditgrades_calibrated").any():
-            series[f"{sym} uncalibrated"] = unc
-        bser = panel.buckets.get(sym)
-        if bser:
-            b = cut(panel.benchmark(bser))
-            if not b.empty:
-                series[f"{bser} OAS"] = b
-        q = panel.quotes
-        if q is not None and len(q):
-            ent = "entity" if "entity" in q.columns else "symbol"
-            qs = q[q[ent].astype(str).str.upper() == sym]
-            if len(qs):
-                qq = cut(pd.Series(qs["spread_bp"].astype(float).values, index=pd.to_datetime(qs["date"])).sort_index())
-                if len(qq):
-                    series[f"{sym} CDS quotes"] = qq
-        marks: dict[str, Any] = {}
-        if events is not None:
-            triples: list[tuple[str | None, str, Any]] = (
-                [(None, str(k), v) for k, v in events.items()] if isinstance(events, Mapping) else list(events)
-            )
-            for esym, label, day in triples:
-                if esym not in (None, sym):
-                    continue
-                ts = pd.Timestamp(day)
-                if (lo is None or ts >= lo) and (hi is None or ts <= hi):
-                    marks[str(label)] = ts
+        series, bser = _chart_series(panel, sym, proxy, cut)
+        marks = _chart_marks(events, sym, lo, hi) if events is not None else {}
         path = out / f"spreads_{_safe(sym)}.png"
         low, high = cut(panel.series(sym, "spread_bp_low")), cut(panel.series(sym, "spread_bp_high"))
         plot_lines(
@@ -200,3 +173,48 @@ def plot_spread_charts(
         )
         paths.append(path)
     return paths
+
+
+def _chart_series(
+    panel: SpreadPanel, sym: str, proxy: pd.Series, cut: Callable[[pd.Series], pd.Series]
+) -> tuple[dict[str, pd.Series], str | None]:
+    """The lines of ``sym``'s chart (proxy, uncalibrated proxy, bucket OAS, CDS quotes) and its bucket."""
+    method = panel.names.loc[panel.names["symbol"] == sym, "method"].iloc[-1]
+    series: dict[str, pd.Series] = {f"{sym} {method}": proxy}
+    unc = cut(panel.series(sym, "spread_uncal_bp"))
+    if (panel.names.loc[panel.names["symbol"] == sym, "method"] == "creditgrades_calibrated").any():
+        series[f"{sym} uncalibrated"] = unc
+    bser = panel.buckets.get(sym)
+    if bser:
+        b = cut(panel.benchmark(bser))
+        if not b.empty:
+            series[f"{bser} OAS"] = b
+    q = panel.quotes
+    if q is not None and len(q):
+        ent = "entity" if "entity" in q.columns else "symbol"
+        qs = q[q[ent].astype(str).str.upper() == sym]
+        if len(qs):
+            qq = cut(pd.Series(qs["spread_bp"].astype(float).values, index=pd.to_datetime(qs["date"])).sort_index())
+            if len(qq):
+                series[f"{sym} CDS quotes"] = qq
+    return series, bser
+
+
+def _chart_marks(
+    events: Mapping[str, Any] | Iterable[tuple[str | None, str, Any]],
+    sym: str,
+    lo: pd.Timestamp | None,
+    hi: pd.Timestamp | None,
+) -> dict[str, Any]:
+    """Label -> date of the events drawn on ``sym``'s chart (its own or symbol-less, inside the range)."""
+    marks: dict[str, Any] = {}
+    triples: list[tuple[str | None, str, Any]] = (
+        [(None, str(k), v) for k, v in events.items()] if isinstance(events, Mapping) else list(events)
+    )
+    for esym, label, day in triples:
+        if esym not in (None, sym):
+            continue
+        ts = pd.Timestamp(day)
+        if (lo is None or ts >= lo) and (hi is None or ts <= hi):
+            marks[str(label)] = ts
+    return marks

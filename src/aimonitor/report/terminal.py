@@ -315,11 +315,6 @@ def backtest_tables(res: Any, units: dict[str, str] | None = None) -> list[Table
     return out
 
 
-def backtest_table(res: Any) -> Table:
-    """The summary table of a backtest (rules, times fired, symbols)."""
-    return backtest_tables(res)[0]
-
-
 def comparison_tables(cmp: Any, units: dict[str, str] | None = None) -> list[Table]:
     """Before/after of a tuning run: per rule a table of symbols with episodes added and removed."""
     units = units or {}

@@ -141,13 +141,6 @@ class EventStudyResult:
     def rbar(self) -> float:
         return self.aggregate.rbar
 
-    def index_of(self, symbol: str, event_id: str | None = None) -> int | None:
-        """Row of the first firm-event of ``symbol`` (and ``event_id`` if given), or None."""
-        for i in range(self.n):
-            if self.symbols[i] == symbol and (event_id is None or event_id in self._ids(i)):
-                return i
-        return None
-
     def band(self, i: int | None = None, z: float = 1.96) -> pd.DataFrame:
         """CAR path of firm-event ``i`` (CAAR if None) with a ``z`` standard-deviation band."""
         if i is None:

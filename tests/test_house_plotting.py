@@ -1,0 +1,116 @@
+"""``plotting.plot_lines`` writes the same PNG bytes as the plain pyplot path it replaced.
+
+The reference below is the former implementation (pyplot's figure manager, ``tight_layout``
+then ``savefig``, whose extra layout-only draw the fast path skips), kept here only as the
+oracle; both draw the same charts and the files must be identical byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aimonitor.report import plotting
+
+
+def _reference(path, series, title="", ylabel="", *, xlabel="", band=None, band_label="95% band", markers=None,
+               hline=None, vline=None, percent=False, logy=False, figsize=plotting.FIGSIZE):  # fmt: skip
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+    fig, ax = plt.subplots(figsize=figsize)
+    try:
+        bands = dict(band) if isinstance(band, Mapping) else ({band_label: band} if band is not None else {})
+        for i, (label, (lo, hi)) in enumerate(bands.items()):
+            ax.fill_between(lo.index, lo.to_numpy(dtype=float), hi.to_numpy(dtype=float), alpha=0.18,
+                            color=f"C{i}", linewidth=0, label=label)  # fmt: skip
+        for i, (label, s) in enumerate(series.items()):
+            ax.plot(s.index, s.to_numpy(dtype=float), color=f"C{i}", linewidth=1.6,
+                    marker="o" if len(s) <= 15 else None, markersize=3.5, label=str(label))  # fmt: skip
+        if hline is not None:
+            ax.axhline(hline, color="0.4", linewidth=0.8)
+        if vline is not None:
+            ax.axvline(vline, color="0.4", linewidth=0.8, linestyle="--")
+        if markers is not None:
+            items = (
+                [(str(k), v) for k, v in markers.items()]
+                if isinstance(markers, Mapping)
+                else [(None, x) for x in markers]
+            )
+            for label, x in items:
+                ax.axvline(x, color="0.55", linewidth=0.8, linestyle=":")
+                if label:
+                    ax.annotate(label, xy=(x, 1.0), xycoords=("data", "axes fraction"), rotation=90, va="top",
+                                ha="right", fontsize=7, color="0.35")  # fmt: skip
+        if percent:
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        if logy:
+            ax.set_yscale("log")
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+        ax.set_xlabel(xlabel)
+        ax.grid(True, alpha=0.3)
+        if len(series) + len(bands) > 1:
+            ax.legend(fontsize=8, loc="best")
+        first = next(iter(series.values())).index if series else None
+        if isinstance(first, pd.DatetimeIndex):
+            fig.autofmt_xdate()
+        elif first is not None and pd.api.types.is_integer_dtype(first):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        fig.tight_layout()
+        fig.savefig(path, dpi=plotting.DPI)
+    finally:
+        plt.close(fig)
+
+
+def _car_chart():
+    days = pd.Index(range(-1, 6))
+    car = pd.Series([0.004, -0.012, 0.031, 0.027, 0.05, 0.041, 0.062], index=days)
+    return {"series": {"CAR": car}}, {
+        "title": "CAR ORCL (EV04)",
+        "ylabel": "cumulative abnormal return",
+        "xlabel": "day relative to event",
+        "band": (car - 0.03, car + 0.03),
+        "hline": 0.0,
+        "vline": 0.0,
+        "percent": True,
+    }
+
+
+def _spread_chart():
+    idx = pd.bdate_range("2025-06-02", "2025-12-31")
+    x = np.linspace(0.0, 3.0, len(idx))
+    proxy = pd.Series(90 + 40 * np.sin(x) + 10 * x, index=idx)
+    oas = pd.Series(110 + 5 * np.cos(x), index=idx)
+    quotes = pd.Series([120.0, 150.0, 180.0], index=pd.to_datetime(["2025-09-15", "2025-10-15", "2025-11-14"]))
+    marks = {"ORCL-OpenAI compute $300B": pd.Timestamp("2025-09-10"), "ORCL bond $18B": pd.Timestamp("2025-09-24")}
+    return {"series": {"ORCL creditgrades": proxy, "BBB OAS": oas, "ORCL CDS quotes": quotes}}, {
+        "title": "ORCL: equity-implied 5y CDS proxy vs BBB",
+        "ylabel": "bp",
+        "band": (proxy * 0.8, proxy * 1.25),
+        "band_label": "parameter band",
+        "markers": marks,
+    }
+
+
+def _log_chart():
+    idx = pd.bdate_range("2025-01-02", periods=120)
+    a = pd.Series(100 * np.exp(np.linspace(0, 0.6, 120)), index=idx)
+    b = pd.Series(100 * np.exp(np.linspace(0, -0.4, 120)), index=idx)
+    return {"series": {"NVDA": a, "ORCL": b}}, {"title": "Prices, 100 = start", "logy": True,
+                                                  "markers": [pd.Timestamp("2025-03-03")]}  # fmt: skip
+
+
+@pytest.mark.parametrize("make", [_car_chart, _spread_chart, _log_chart], ids=["car", "spreads", "log"])
+def test_plot_lines_writes_the_reference_bytes(make, tmp_path):
+    args, kw = make()
+    fast = plotting.plot_lines(tmp_path / "sub" / "fast.png", args["series"], **kw)
+    _reference(tmp_path / "ref.png", args["series"], **kw)
+    assert fast == tmp_path / "sub" / "fast.png"
+    assert fast.read_bytes() == (tmp_path / "ref.png").read_bytes()
