@@ -909,18 +909,44 @@ def compute_signals(
         frames.append(df)
     if not frames:
         return _empty()
-    out = pd.concat(frames, ignore_index=True)
-    if lo is not None or hi is not None:
-        d = pd.to_datetime(pd.Series(out["date"]))
-        keep = np.ones(len(out), dtype=bool)
-        if lo is not None:
-            keep &= (d >= lo).to_numpy()
-        if hi is not None:
-            keep &= (d <= hi).to_numpy()
-        out = out.loc[keep]
-    out = out.sort_values(["date", "signal", "symbol"], kind="stable").reset_index(drop=True)
+    out = _sorted_within(pd.concat(frames, ignore_index=True), lo, hi)
     log.debug("computed %d signal values (%d signals)", len(out), len(specs))
-    return out[COLUMNS]
+    return out
+
+
+def _ranks(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the rank of its value among the column's distinct values (in sort order),
+    and the distinct values in that order. Hashing a column once is much cheaper than
+    sorting millions of Python objects."""
+    codes, uniques = pd.factorize(values, sort=False)
+    order = np.argsort(np.asarray(uniques, dtype=object), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes], np.asarray(uniques, dtype=object)[order]
+
+
+def _sorted_within(out: pd.DataFrame, lo: pd.Timestamp | None, hi: pd.Timestamp | None) -> pd.DataFrame:
+    """Rows dated within ``[lo, hi]``, stably sorted by date, signal, symbol (what
+    ``sort_values(kind="stable")`` gives), through integer ranks of each column."""
+    d_rank, d_vals = _ranks(out["date"])
+    g_rank, g_vals = _ranks(out["signal"])
+    s_rank, s_vals = _ranks(out["symbol"])
+    keep = None
+    if lo is not None or hi is not None:
+        days = pd.to_datetime(pd.Series(d_vals))
+        ok = np.ones(len(d_vals), dtype=bool)
+        if lo is not None:
+            ok &= (days >= lo).to_numpy()
+        if hi is not None:
+            ok &= (days <= hi).to_numpy()
+        keep = ok[d_rank]
+    key = (d_rank * len(g_vals) + g_rank) * len(s_vals) + s_rank
+    if keep is not None:
+        rows = np.flatnonzero(keep)
+        order = rows[np.argsort(key[rows], kind="stable")]
+    else:
+        order = np.argsort(key, kind="stable")
+    return pd.DataFrame({c: out[c].to_numpy()[order] for c in COLUMNS})
 
 
 # ----------------------------------------------------------------------------- loop-level signals
@@ -929,79 +955,145 @@ def compute_signals(
 PLACEBO_SYMBOL = "PLACEBO"
 
 
-def _rolling_pairwise_corr(r: pd.DataFrame, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rolling pairwise-complete Pearson correlations, all pairs at once (matrix form).
+def _window_counts(present: np.ndarray, window: int) -> np.ndarray:
+    """Number of ``True`` rows in the ``window`` rows ending at each row (fewer at the start)."""
+    c = np.cumsum(present, axis=0, dtype=np.int64)
+    out = c.copy()
+    out[window:] = c[window:] - c[:-window]
+    return out
 
-    For each session ``t`` and pair ``(i, j)``: the correlation of ``r_i`` and ``r_j`` over
-    the ``window`` rows ending at ``t`` where both are present. Window sums of the
-    per-session outer products are differences of cumulative sums, so the cost is
-    ``O(T N^2)`` array work with no Python loop over pairs.
 
-    Returns
-    -------
-    (n, rho)
-        Arrays of shape ``(T, N, N)``: the number of sessions both present, and the
-        correlation (NaN where undefined).
-    """
-    x = r.to_numpy(dtype=float)
-    m = np.isfinite(x).astype(float)
-    x = np.where(m > 0, x, 0.0)
-
-    def wsum(a: np.ndarray) -> np.ndarray:
-        c = np.cumsum(a, axis=0)
-        out = c.copy()
-        out[window:] = c[window:] - c[:-window]
-        return out
-
-    n = wsum(m[:, :, None] * m[:, None, :])
-    sa = wsum(x[:, :, None] * m[:, None, :])  # sum of x_i over sessions where j is present too
-    saa = wsum((x * x)[:, :, None] * m[:, None, :])
-    sab = wsum(x[:, :, None] * x[:, None, :])
+def _pairwise_rho(xa: np.ndarray, ma: np.ndarray, xb: np.ndarray, mb: np.ndarray) -> np.ndarray:
+    """Pairwise-complete Pearson correlations of every column of ``xa`` with every column of
+    ``xb`` (zeros where missing; ``ma``/``mb`` the presence as float): shape ``(A, B)``, NaN
+    where fewer than 3 sessions are shared or a variance is zero."""
+    n = ma.T @ mb
+    sa = xa.T @ mb  # sum of a over the sessions where b is present too
+    sb = ma.T @ xb
+    saa = (xa * xa).T @ mb
+    sbb = ma.T @ (xb * xb)
+    sab = xa.T @ xb
     with np.errstate(divide="ignore", invalid="ignore"):
-        ma = sa / n
-        mb = np.swapaxes(sa, 1, 2) / n
-        caa = saa - n * ma * ma
-        cbb = np.swapaxes(saa, 1, 2) - n * mb * mb
-        cab = sab - n * ma * mb
+        ma_, mb_ = sa / n, sb / n
+        caa = saa - n * ma_ * ma_
+        cbb = sbb - n * mb_ * mb_
+        cab = sab - n * ma_ * mb_
         rho = cab / np.sqrt(caa * cbb)
     rho[~np.isfinite(rho) | (n < 3)] = np.nan
-    return n, np.clip(rho, -1.0, 1.0)
+    return np.clip(rho, -1.0, 1.0)
+
+
+#: A column whose centred sum of squares is below this fraction of its raw sum of squares
+#: is constant in the window (its correlations are undefined).
+_FLAT = 1e-20
+
+
+def _unit_columns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centred columns scaled to unit length, and which columns are not constant."""
+    xc = x - x.mean(axis=0)
+    css = (xc * xc).sum(axis=0)
+    valid = css > _FLAT * (x * x).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = xc[:, valid] / np.sqrt(css[valid])
+    return u, valid
+
+
+def _pair_sum(u: np.ndarray) -> float:
+    """Sum over column pairs ``i < j`` of ``u_i . u_j`` for unit columns ``u``."""
+    s = u.sum(axis=1)
+    return float((s @ s - (u * u).sum()) / 2.0)
 
 
 def _average_pairwise(r: pd.DataFrame, partial_on: pd.Series | None) -> np.ndarray:
     """Mean over pairs of the rolling (partial) correlations of ``r``'s columns.
 
     A column takes part on ``t`` if it has at least :data:`CORR_MIN_OBS` returns in the
-    :data:`CORR_WINDOW` sessions ending at ``t``. With ``partial_on`` (the market's returns)
-    each pair's correlation is the partial correlation given the market,
-    :math:`(\\rho_{ij} - \\rho_{im}\\rho_{jm}) / \\sqrt{(1-\\rho_{im}^2)(1-\\rho_{jm}^2)}`,
-    which equals the correlation of the two names' residuals from in-window OLS
-    regressions on the market (with intercept) when the sessions coincide.
+    :data:`CORR_WINDOW` sessions ending at ``t``; each pair's Pearson correlation uses the
+    sessions of the window where both returns exist. With ``partial_on`` (the market's
+    returns) each pair's correlation is the partial correlation given the market,
+    :math:`(\\rho_{ij} - \\rho_{im}\\rho_{jm}) / \\sqrt{(1-\\rho_{im}^2)(1-\\rho_{jm}^2)}`
+    (the market must take part too), which equals the correlation of the two names'
+    residuals from in-window OLS regressions on the market (with intercept) when the
+    sessions coincide.
+
+    Cost: the names present on the window's usual sessions (the common case) are handled in
+    ``O(W N)`` per session: the sum over pairs of the correlations of unit-length centred
+    columns (residuals) ``u_i`` is :math:`(\\lVert\\sum_i u_i\\rVert^2 - \\sum_i\\lVert u_i\\rVert^2)/2`.
+    Only the pairs involving a name with a different set of sessions in the window are
+    computed one correlation at a time (matrix products, no Python loop over pairs).
     """
-    cols = list(r.columns)
-    frame = r if partial_on is None else pd.concat([r, partial_on.rename("__mkt__")], axis=1)
-    n, rho = _rolling_pairwise_corr(frame, CORR_WINDOW)
-    k = len(cols)
-    counts = frame.notna().astype(float).rolling(CORR_WINDOW, min_periods=1).sum().to_numpy()
-    ok = counts >= CORR_MIN_OBS
+    x = r.to_numpy(dtype=float)
+    big_t, k = x.shape
+    present = np.isfinite(x)
+    ok = _window_counts(present, CORR_WINDOW) >= CORR_MIN_OBS
+    x0 = np.where(present, x, 0.0)
     if partial_on is not None:
-        rim = rho[:, :k, k]  # (T, k): each name with the market
-        with np.errstate(divide="ignore", invalid="ignore"):
-            num = rho[:, :k, :k] - rim[:, :, None] * rim[:, None, :]
-            den = np.sqrt((1.0 - rim**2)[:, :, None] * (1.0 - rim**2)[:, None, :])
-            pair = num / den
-        pair[~(den > 0)] = np.nan
-        ok = ok[:, :k] & ok[:, k : k + 1]
-        pair = np.clip(pair, -1.0, 1.0)
-    else:
-        pair = rho
-    iu, ju = np.triu_indices(k, 1)
-    vals = pair[:, iu, ju]
-    use = ok[:, iu] & ok[:, ju] & np.isfinite(vals)
-    npairs = use.sum(axis=1)
-    total = np.where(use, vals, 0.0).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(npairs > 0, total / np.where(npairs > 0, npairs, 1), np.nan)
+        m = partial_on.to_numpy(dtype=float)
+        m_present = np.isfinite(m)
+        ok &= (_window_counts(m_present, CORR_WINDOW) >= CORR_MIN_OBS)[:, None]
+        m0 = np.where(m_present, m, 0.0)
+    out = np.full(big_t, np.nan)
+    for t in range(big_t):
+        idx = np.flatnonzero(ok[t])
+        if len(idx) < 2:
+            continue
+        a = max(0, t - CORR_WINDOW + 1)
+        ps = present[a : t + 1, idx]
+        # the window's usual sessions: those on which most taking-part names have a return
+        rows = ps.sum(axis=1) * 2 > len(idx)
+        same = (ps == rows[:, None]).all(axis=0)
+        if partial_on is not None and not m_present[a : t + 1][rows].all():
+            same[:] = False  # the market misses a usual session: every pair the slow way
+        if rows.sum() < 3:
+            same[:] = False
+        total, npairs = 0.0, 0
+        g = idx[same]
+        if len(g) >= 2:
+            xg = x[a : t + 1][rows][:, g]
+            if partial_on is None:
+                u, valid = _unit_columns(xg)
+            else:
+                mc = m[a : t + 1][rows]
+                mc = mc - mc.mean()
+                mss = float(mc @ mc)
+                if mss > 0:
+                    xc = xg - xg.mean(axis=0)
+                    css = (xc * xc).sum(axis=0)
+                    e = xc - np.outer(mc, (mc @ xc) / mss)
+                    ess = (e * e).sum(axis=0)
+                    valid = (css > _FLAT * (xg * xg).sum(axis=0)) & (ess > _FLAT * css)
+                    u = e[:, valid] / np.sqrt(ess[valid])
+                else:
+                    u, valid = np.zeros((len(mc), 0)), np.zeros(len(g), dtype=bool)
+            nv = int(valid.sum())
+            if nv >= 2:
+                total += _pair_sum(u)
+                npairs += nv * (nv - 1) // 2
+        q = ~same
+        if q.any():
+            xa, ma = x0[a : t + 1][:, idx], ps.astype(float)
+            qa, qm = xa[:, q], ma[:, q]
+            rho = _pairwise_rho(qa, qm, xa, ma)  # (Q, all taking part)
+            if partial_on is not None:
+                mw, mm = m0[a : t + 1][:, None], m_present[a : t + 1][:, None].astype(float)
+                rim = _pairwise_rho(xa, ma, mw, mm)[:, 0]
+                rqm = rim[q]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    num = rho - rqm[:, None] * rim[None, :]
+                    den = np.sqrt((1.0 - rqm**2)[:, None] * (1.0 - rim**2)[None, :])
+                    rho = num / den
+                rho[~(den > 0)] = np.nan
+                rho = np.clip(rho, -1.0, 1.0)
+            # each pair once: a usual name with every other, two other names in index order
+            qpos = np.flatnonzero(q)
+            count = np.ones(rho.shape, dtype=bool)
+            count[:, q] = qpos[None, :] > qpos[:, None]
+            use = count & np.isfinite(rho)
+            total += float(rho[use].sum())
+            npairs += int(use.sum())
+        if npairs > 0:
+            out[t] = total / npairs
+    return out
 
 
 def _resid_corr(inputs: SignalInputs, symbols: Sequence[str], key: str) -> pd.Series | None:
