@@ -308,6 +308,18 @@ def _where(start: Any = None, end: Any = None, **members: Iterable[str] | None) 
     return sql, params
 
 
+def _factorized(column: pd.Series, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and distinct SQLite-ready text values of a key column (dates as ISO strings):
+    the column is hashed once and only its distinct values are converted; values that
+    become the same text share a code; a missing value is an error."""
+    codes, uniques = pd.factorize(column)
+    plain = _plain(uniques)
+    if (codes < 0).any() or pd.isna(plain).any():
+        raise StorageError(f"signals: a row has no {what}")
+    again, distinct = pd.factorize(np.array([str(x) for x in plain], dtype=object))
+    return again[codes], np.asarray(distinct, dtype=object)
+
+
 class _SymbolParser:
     """Symbols of stored signal blocks: each distinct ``symbols`` text is split once, its
     symbols numbered in one list shared by every block (``all_names``)."""
@@ -775,20 +787,16 @@ class Store:
         if frame.empty:
             return UpsertCount()
         n = len(frame)
-        days = _plain(frame["date"])
-        names = _plain(frame["signal"])
-        syms = _plain(frame["symbol"])
+        d_codes, day_text = _factorized(frame["date"], "date")
+        g_codes, sig_text = _factorized(frame["signal"], "signal")
+        s_codes, s_text = _factorized(frame["symbol"], "symbol")
         values = np.asarray(frame["value"], dtype=float)
-        for col, arr in (("date", days), ("signal", names), ("symbol", syms)):
-            if pd.isna(arr).any():
-                raise StorageError(f"signals: a row has no {col}")
         if np.isnan(values).any():
             i = int(np.argmax(np.isnan(values)))
-            raise StorageError(f"signals: no value for {(days[i], syms[i], names[i])}")
-        d_codes, d_uni = pd.factorize(days)
-        g_codes, g_uni = pd.factorize(names)
-        s_codes, s_uni = pd.factorize(syms)
-        s_text = np.array([str(x) for x in s_uni], dtype=object)
+            raise StorageError(
+                f"signals: no value for {(day_text[d_codes[i]], s_text[s_codes[i]], sig_text[g_codes[i]])}"
+            )
+        g_uni = sig_text
         if any(_SEP in x for x in s_text):
             raise StorageError("signals: a symbol contains a newline")
         s_order = np.argsort(s_text, kind="stable")
@@ -799,14 +807,13 @@ class Store:
         key = key[order]
         if n > 1 and (key[1:] == key[:-1]).any():
             i = int(order[int(np.argmax(key[1:] == key[:-1])) + 1])
-            raise StorageError(f"signals: duplicate key {(days[i], syms[i], names[i])} in one batch")
+            dup = (day_text[d_codes[i]], s_text[s_codes[i]], sig_text[g_codes[i]])
+            raise StorageError(f"signals: duplicate key {dup} in one batch")
         block = key // len(s_text)
         cuts = np.flatnonzero(np.diff(block)) + 1
         starts, ends = np.r_[0, cuts], np.r_[cuts, n]
         sym_sorted = s_text[s_codes[order]]
         val_sorted = values[order]
-        day_text = [str(d) for d in d_uni]
-        sig_text = [str(g) for g in g_uni]
         rows: list[tuple[Any, ...]] = []
         new = updated = 0
         with self.transaction():
@@ -870,29 +877,38 @@ class Store:
         parse = _SymbolParser(None if symbols is None else {str(s) for s in symbols})
         days: list[str] = []
         sig_ids: dict[str, int] = {}
-        d_parts, g_parts, s_parts, v_parts = [], [], [], []
+        row_d: list[int] = []
+        row_g: list[int] = []
+        ns: list[int] = []
+        code_parts: list[np.ndarray] = []
+        keep_parts: list[np.ndarray] = []
+        blobs: list[bytes] = []
         for day, name, text, blob in cur:
             codes, keep = parse.codes(text)
-            vals = np.frombuffer(blob, dtype=_VALUE)
-            if keep is not None:
-                codes, vals = codes[keep], vals[keep]
-            if len(codes) == 0:
-                continue
             if not days or days[-1] != day:
                 days.append(day)
-            d_parts.append(np.full(len(codes), len(days) - 1, dtype=np.int64))
-            g_parts.append(np.full(len(codes), sig_ids.setdefault(name, len(sig_ids)), dtype=np.int64))
-            s_parts.append(codes)
-            v_parts.append(vals)
-        if not v_parts:
+            row_d.append(len(days) - 1)
+            row_g.append(sig_ids.setdefault(name, len(sig_ids)))
+            ns.append(len(codes))
+            code_parts.append(codes)
+            blobs.append(blob)
+            if keep is not None:
+                keep_parts.append(keep)
+        if not blobs:
+            return pd.DataFrame([], columns=["date", "symbol", "signal", "value"])
+        d = np.repeat(np.array(row_d, dtype=np.int64), ns)
+        g = np.repeat(np.array(row_g, dtype=np.int64), ns)
+        sy = np.concatenate(code_parts)
+        vals = np.frombuffer(b"".join(blobs), dtype=_VALUE).astype(float)
+        if keep_parts:
+            mask = np.concatenate(keep_parts)
+            d, g, sy, vals = d[mask], g[mask], sy[mask], vals[mask]
+        if len(vals) == 0:
             return pd.DataFrame([], columns=["date", "symbol", "signal", "value"])
         sig_names = np.array(list(sig_ids), dtype=object)
         sym_names = np.array(parse.all_names, dtype=object)
         g_rank = np.argsort(np.argsort(sig_names, kind="stable"), kind="stable")
         s_rank = np.argsort(np.argsort(sym_names, kind="stable"), kind="stable")
-        d = np.concatenate(d_parts)
-        g = np.concatenate(g_parts)
-        sy = np.concatenate(s_parts)
         key = (d * len(sym_names) + s_rank[sy]) * len(sig_names) + g_rank[g]
         order = np.argsort(key, kind="stable")
         day_objs = np.empty(len(days), dtype=object)
@@ -902,7 +918,7 @@ class Store:
                 "date": day_objs[d[order]],
                 "symbol": sym_names[sy[order]],
                 "signal": sig_names[g[order]],
-                "value": np.concatenate(v_parts).astype(float)[order],
+                "value": vals[order],
             }
         )
 
