@@ -175,6 +175,7 @@ class CsvDirSource:
         except DataError as exc:
             return FundamentalsFetch(pd.DataFrame(), {s: str(exc) for s in symbols})
         f = f[f["symbol"].isin(list(symbols)) & (f["filed_date"].dt.date <= as_of)]
+        have = set(f["symbol"])
         return FundamentalsFetch(
-            f.reset_index(drop=True), {s: "no rows in fundamentals.csv" for s in symbols if s not in set(f["symbol"])}
+            f.reset_index(drop=True), {s: "no rows in fundamentals.csv" for s in symbols if s not in have}
         )
