@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 import numpy as np
 import pandas as pd
@@ -123,3 +124,62 @@ def test_validate_bars_equals_the_old_version_on_a_long_clean_history():
 def test_empty_batch():
     good, rej = validate_bars("X", pd.DataFrame(), dt.date(2025, 1, 2))
     assert good.empty and rej == []
+
+
+# --------------------------------------------------------------------------- one CSV reader (#16)
+
+
+def test_cds_and_fundamentals_readers_report_like_before(tmp_path):
+    """The messages the two readers gave before they shared csvsafe.read_csv_rows (written out here)."""
+    import warnings
+
+    from aimonitor.errors import DataError
+    from aimonitor.sources.cdsquotes import load_cds_quotes_csv
+    from aimonitor.sources.fundamentals import load_fundamentals_csv
+
+    p = tmp_path / "x.csv"
+    cases = [
+        (
+            "",
+            "empty CDS quotes file; expected a header entity,date,tenor,spread_bp,source",
+            "empty fundamentals file; expected a header row",
+        ),
+        (
+            "foo,bar\n",
+            ":1: missing column(s) entity, date, tenor, spread_bp; expected entity,date,tenor,spread_bp,source",
+            ":1: missing column(s) symbol, period_end, filed_date; expected at least symbol, period_end, filed_date",
+        ),
+    ]
+    for text, cds_msg, fund_msg in cases:
+        p.write_text(text, encoding="utf-8")
+        with pytest.raises(DataError, match=re.escape(cds_msg)):
+            load_cds_quotes_csv(p)
+        with pytest.raises(DataError, match=re.escape(fund_msg)):
+            load_fundamentals_csv(p)
+    with pytest.raises(DataError, match="cannot read CDS quotes file"):
+        load_cds_quotes_csv(tmp_path / "missing.csv")
+    with pytest.raises(DataError, match="cannot read fundamentals file"):
+        load_fundamentals_csv(tmp_path / "missing.csv")
+
+    # CDS: bad rows are skipped with a warning naming file:line; "symbol" is read as "entity"
+    p.write_text(
+        "Symbol,Date,Tenor,Spread_bp\norcl,2025-09-10,5y,120\n\n,,,\nORCL,2025-09-11,5Y\nORCL,2025-09-13,5Y,1\n"
+    )
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        df = load_cds_quotes_csv(p)
+    assert df[["entity", "tenor", "spread_bp", "source"]].values.tolist() == [["ORCL", "5Y", 120.0, "user"]]
+    assert df.attrs["rejected"] == [
+        f"{p}:5: expected 4 fields, got 3; row skipped",
+        f"{p}:6: date: 2025-09-13 is a Saturday; CDS quotes are dated on weekdays; row skipped",
+    ]
+    # fundamentals: every bad row listed (line numbers count the blank line)
+    p.write_text(
+        "symbol,period_end,filed_date,total_debt\nORCL,2025-05-31,2025-06-20,1\n\nORCL,2025-05-31,2025-06-21,2\nAMD,2025-06-28\n"
+    )
+    with pytest.raises(DataError) as err:
+        load_fundamentals_csv(p)
+    assert str(err.value) == (
+        f"2 bad row(s) in fundamentals: {p}:4: duplicate row for ORCL period_end 2025-05-31 (first at line 2); "
+        f"{p}:5: expected 4 fields, got 2"
+    )
