@@ -817,7 +817,7 @@ class Store:
         rows: list[tuple[Any, ...]] = []
         new = updated = 0
         with self.transaction():
-            stored = self._stored_blocks(min(day_text), max(day_text), sig_text)
+            stored = self._stored_blocks(min(day_text), max(day_text), [str(x) for x in sig_text])
             for lo, hi in zip(starts.tolist(), ends.tolist()):
                 b = int(block[lo])
                 day, name = day_text[b // len(g_uni)], sig_text[b % len(g_uni)]
