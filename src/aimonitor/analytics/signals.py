@@ -31,6 +31,7 @@ Adding a signal:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -323,6 +324,25 @@ def to_long(wide: pd.DataFrame, name: str) -> pd.DataFrame:
     )
     # np.nonzero walks row-major, so rows are already sorted by date then column order.
     return out
+
+
+def _register_wide(
+    name: str, *, unit: str, doc: str, wide: Callable[[SignalInputs], pd.DataFrame | None], details: str = ""
+) -> None:
+    """Register a signal whose values are one wide frame (sessions x symbols), or none.
+
+    The table-driven form of ``@register`` for the signals that differ only in the frame
+    they compute: the registered function returns ``to_long(wide(inputs), name)``, or no
+    rows when ``wide`` gives None (an input such as the spread proxy is absent).
+    """
+
+    def compute(inputs: SignalInputs) -> pd.DataFrame:
+        frame = wide(inputs)
+        return _empty() if frame is None else to_long(frame, name)
+
+    compute.__name__ = compute.__qualname__ = f"compute_{name}"
+    compute.__doc__ = f"{doc}.\n\n{details}".strip()
+    register(name, unit=unit, doc=doc)(compute)
 
 
 def _rolling_z(x: pd.DataFrame, window: int, min_obs: int) -> pd.DataFrame:
@@ -674,116 +694,53 @@ def compute_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
     return to_long(pd.DataFrame({LOOP_SYMBOL: avg}, index=r.index), "corr_60d")
 
 
-@register("spread_proxy_bp", unit="bp", doc="equity-implied credit spread proxy (from the credit model)")
-def compute_spread_proxy_bp(inputs: SignalInputs) -> pd.DataFrame:
-    """The equity-implied spread proxy itself, on sessions (bp).
-
-    Parameters
-    ----------
-    inputs : SignalInputs
-        Uses ``spread_proxy``; no rows when it is absent.
-
-    Returns
-    -------
-    DataFrame
-        Long frame in basis points.
-    """
-    sp = _spread_point_in_time(inputs, lambda f: f)
-    return _empty() if sp is None else to_long(sp, "spread_proxy_bp")
-
-
-@register("spread_change_20d_bp", unit="bp", doc="change of spread_proxy_bp over 20 sessions")
-def compute_spread_change_20d_bp(inputs: SignalInputs) -> pd.DataFrame:
-    """``spread_proxy_bp(t) - spread_proxy_bp(t - 20 sessions)``, both under ``t``'s calibration.
-
-    Both ends are read from the proxy history expressed under the calibration in force on
-    ``t`` (:attr:`SignalInputs.spread_recalibrations`), so this change never contains a
-    recalibration step: a CDS quote import alone cannot make it jump, whether the sessions
-    are derived one by one or many at once.
-
-    Parameters
-    ----------
-    inputs : SignalInputs
-        Uses ``spread_proxy``; no rows when it is absent.
-
-    Returns
-    -------
-    DataFrame
-        Long frame in basis points.
-    """
-    sp = _spread_point_in_time(inputs, lambda f: f - f.shift(CHANGE_WINDOW))
-    return _empty() if sp is None else to_long(sp, "spread_change_20d_bp")
+#: The spread-proxy signals: name, unit, doc and the transform of one calibration's proxy
+#: history. Each session reads the transform under the calibration in force on it
+#: (:func:`_spread_point_in_time`), so the 20-session change never contains a
+#: recalibration step (a CDS quote import alone cannot make it jump, whether the sessions
+#: are derived one by one or many at once) and the z-score window is one calibration's.
+#: No rows without ``spread_proxy``.
+_SPREAD_SIGNALS: list[tuple[str, str, str, Callable[[pd.DataFrame], pd.DataFrame]]] = [
+    ("spread_proxy_bp", "bp", "equity-implied credit spread proxy (from the credit model)", lambda f: f),
+    ("spread_change_20d_bp", "bp", "change of spread_proxy_bp over 20 sessions", lambda f: f - f.shift(CHANGE_WINDOW)),
+    (
+        "spread_z_1y",
+        "z",
+        "z-score of spread_proxy_bp vs its trailing 252-session mean/sd (>= 120 obs)",
+        lambda f: _rolling_z(f, Z_WINDOW, Z_MIN_OBS),
+    ),
+]
+for _name, _unit, _doc, _transform in _SPREAD_SIGNALS:
+    _register_wide(
+        _name,
+        unit=_unit,
+        doc=_doc,
+        wide=functools.partial(_spread_point_in_time, transform=_transform),
+        details="Each session under the calibration in force on it (spread_recalibrations).",
+    )
 
 
-@register(
-    "spread_z_1y",
-    unit="z",
-    doc="z-score of spread_proxy_bp vs its trailing 252-session mean/sd (>= 120 obs)",
-)
-def compute_spread_z_1y(inputs: SignalInputs) -> pd.DataFrame:
-    """z-score of the spread proxy over the 252 sessions ending at ``t`` (>= 120 obs),
-    the window taken under ``t``'s calibration.
-
-    Parameters
-    ----------
-    inputs : SignalInputs
-        Uses ``spread_proxy``; no rows when it is absent.
-
-    Returns
-    -------
-    DataFrame
-        Long frame of z-scores.
-    """
-    sp = _spread_point_in_time(inputs, lambda f: _rolling_z(f, Z_WINDOW, Z_MIN_OBS))
-    return _empty() if sp is None else to_long(sp, "spread_z_1y")
+def _fred_change(inputs: SignalInputs) -> pd.DataFrame | None:
+    f = _fred_on_sessions(inputs)
+    return None if f is None else f - f.shift(CHANGE_WINDOW)
 
 
-@register(
+#: FRED OAS aligned to sessions (symbol = series id), in basis points: an observation dated
+#: ``d`` is usable from the ``fred_lag_sessions``-th session after ``d`` (publication lag,
+#: :class:`SignalInputs`); each session takes the last usable observation if it became
+#: usable at most :data:`FRED_MAX_LAG_SESSIONS` sessions before. No rows without ``fred_oas``.
+_register_wide(
     "fred_oas_bp",
     unit="bp",
     doc="FRED ICE BofA OAS (symbol = series id), last observation usable on the session (publication lag)",
+    wide=_fred_on_sessions,
 )
-def compute_fred_oas_bp(inputs: SignalInputs) -> pd.DataFrame:
-    """FRED OAS aligned to sessions (symbol = series id), in basis points.
-
-    An observation dated ``d`` is usable from the ``fred_lag_sessions``-th session after
-    ``d`` (publication lag, :class:`SignalInputs`); each session takes the last usable
-    observation if it became usable at most :data:`FRED_MAX_LAG_SESSIONS` sessions before.
-
-    Parameters
-    ----------
-    inputs : SignalInputs
-        Uses ``fred_oas`` (bp); no rows when it is absent.
-
-    Returns
-    -------
-    DataFrame
-        Long frame in basis points.
-    """
-    f = _fred_on_sessions(inputs)
-    return _empty() if f is None else to_long(f, "fred_oas_bp")
-
-
-@register(
+_register_wide(
     "fred_oas_change_20d_bp",
     unit="bp",
     doc="change of fred_oas_bp over 20 sessions (series aligned to sessions)",
+    wide=_fred_change,
 )
-def compute_fred_oas_change_20d_bp(inputs: SignalInputs) -> pd.DataFrame:
-    """``fred_oas_bp(t) - fred_oas_bp(t - 20 sessions)`` on the session-aligned (lagged) series.
-
-    Parameters
-    ----------
-    inputs : SignalInputs
-        Uses ``fred_oas`` (bp); no rows when it is absent.
-
-    Returns
-    -------
-    DataFrame
-        Long frame in basis points.
-    """
-    f = _fred_on_sessions(inputs)
-    return _empty() if f is None else to_long(f - f.shift(CHANGE_WINDOW), "fred_oas_change_20d_bp")
 
 
 #: Sessions an imported CDS quote stays current (quotes are sparse; a week is still "the" level).
@@ -1107,54 +1064,34 @@ def _resid_corr(inputs: SignalInputs, symbols: Sequence[str], key: str) -> pd.Se
     return inputs._memo(key, make)
 
 
-@register(
+def _resid_frame(inputs: SignalInputs, basket: str) -> pd.DataFrame | None:
+    symbols, key, symbol = (
+        (inputs.watchlist, "resid_corr_loop", LOOP_SYMBOL)
+        if basket == "loop"
+        else (inputs.placebo, "resid_corr_placebo", PLACEBO_SYMBOL)
+    )
+    s = _resid_corr(inputs, symbols, key)
+    return None if s is None else s.to_frame(symbol)
+
+
+#: Average pairwise partial correlation (given the market) of a basket's returns: the same
+#: window and participation rules as ``corr_60d``; each pair's value is the correlation of
+#: the two names' residuals from regressions on the market over the window, so a
+#: market-wide sell-off (every stock falling with SPY) does not raise it.
+_register_wide(
     "loop_resid_corr_60d",
     unit="correlation",
     doc=f"symbol {LOOP_SYMBOL}: average pairwise correlation of the watchlist's market-neutral returns "
     "(residuals vs the market, 60 sessions)",
+    wide=lambda inputs: _resid_frame(inputs, "loop"),
 )
-def compute_loop_resid_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
-    """Average pairwise partial correlation (given the market) of the watchlist's returns.
-
-    Same window and participation rules as ``corr_60d``; each pair's value is the correlation
-    of the two names' residuals from regressions on the market over the window, so a
-    market-wide sell-off (every stock falling with SPY) does not raise it.
-
-    Parameters
-    ----------
-    inputs : SignalInputs
-        Uses ``closes``, ``market`` and ``watchlist``.
-
-    Returns
-    -------
-    DataFrame
-        Long frame with ``symbol == "LOOP"``.
-    """
-    s = _resid_corr(inputs, inputs.watchlist, "resid_corr_loop")
-    return _empty() if s is None else to_long(s.to_frame(LOOP_SYMBOL), "loop_resid_corr_60d")
-
-
-@register(
+_register_wide(
     "placebo_resid_corr_60d",
     unit="correlation",
     doc=f"symbol {PLACEBO_SYMBOL}: the same market-neutral average correlation for the placebo basket "
     "(MSFT, META, AMZN, GOOGL)",
+    wide=lambda inputs: _resid_frame(inputs, "placebo"),
 )
-def compute_placebo_resid_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
-    """``loop_resid_corr_60d`` computed on the placebo basket (``inputs.placebo``).
-
-    Parameters
-    ----------
-    inputs : SignalInputs
-        Uses ``closes``, ``market`` and ``placebo``.
-
-    Returns
-    -------
-    DataFrame
-        Long frame with ``symbol == "PLACEBO"``.
-    """
-    s = _resid_corr(inputs, inputs.placebo, "resid_corr_placebo")
-    return _empty() if s is None else to_long(s.to_frame(PLACEBO_SYMBOL), "placebo_resid_corr_60d")
 
 
 @register(
