@@ -228,6 +228,8 @@ class SignalSpec:
     func: Callable[[SignalInputs], pd.DataFrame]
     unit: str
     doc: str
+    #: the wide form of ``func`` (see :func:`register_wide`), None for a long-frame function
+    wide: Callable[[SignalInputs], pd.DataFrame | None] | None = None
 
 
 _REGISTRY: dict[str, SignalSpec] = {}
@@ -250,6 +252,31 @@ def register(name: str, *, doc: str, unit: str) -> Callable[[Callable], Callable
         if name in _REGISTRY:
             raise ValueError(f"signal {name!r} is already registered")
         _REGISTRY[name] = SignalSpec(name=name, func=func, unit=unit, doc=doc)
+        return func
+
+    return deco
+
+
+def register_wide(name: str, *, doc: str, unit: str) -> Callable[[Callable], Callable]:
+    """Decorator registering a signal function that returns its values as one *wide* frame
+    (session dates x symbols, NaN where there is no value) or None (no values).
+
+    :func:`compute_signals` assembles the long frame of every such signal at once, without
+    a long frame per signal (the memory of a wide universe); the registered
+    :attr:`SignalSpec.func` is ``to_long(func(inputs), name)``.
+    """
+
+    def deco(func: Callable[[SignalInputs], pd.DataFrame | None]) -> Callable[[SignalInputs], pd.DataFrame | None]:
+        if name in _REGISTRY:
+            raise ValueError(f"signal {name!r} is already registered")
+
+        def long(inputs: SignalInputs) -> pd.DataFrame:
+            frame = func(inputs)
+            return _empty() if frame is None else to_long(frame, name)
+
+        long.__name__ = long.__qualname__ = func.__name__
+        long.__doc__ = func.__doc__
+        _REGISTRY[name] = SignalSpec(name=name, func=long, unit=unit, doc=doc, wide=func)
         return func
 
     return deco
@@ -329,20 +356,15 @@ def to_long(wide: pd.DataFrame, name: str) -> pd.DataFrame:
 def _register_wide(
     name: str, *, unit: str, doc: str, wide: Callable[[SignalInputs], pd.DataFrame | None], details: str = ""
 ) -> None:
-    """Register a signal whose values are one wide frame (sessions x symbols), or none.
+    """Register ``wide`` (see :func:`register_wide`): the table-driven form for the signals
+    that differ only in the frame they compute (None when an input is absent)."""
 
-    The table-driven form of ``@register`` for the signals that differ only in the frame
-    they compute: the registered function returns ``to_long(wide(inputs), name)``, or no
-    rows when ``wide`` gives None (an input such as the spread proxy is absent).
-    """
-
-    def compute(inputs: SignalInputs) -> pd.DataFrame:
-        frame = wide(inputs)
-        return _empty() if frame is None else to_long(frame, name)
+    def compute(inputs: SignalInputs) -> pd.DataFrame | None:
+        return wide(inputs)
 
     compute.__name__ = compute.__qualname__ = f"compute_{name}"
     compute.__doc__ = f"{doc}.\n\n{details}".strip()
-    register(name, unit=unit, doc=doc)(compute)
+    register_wide(name, unit=unit, doc=doc)(compute)
 
 
 def _rolling_z(x: pd.DataFrame, window: int, min_obs: int) -> pd.DataFrame:
@@ -485,8 +507,8 @@ def _fred_on_sessions(inputs: SignalInputs) -> pd.DataFrame | None:
 # ----------------------------------------------------------------------------- signals
 
 
-@register("ret_1d", unit="fraction", doc="simple return over 1 session, from adjusted closes")
-def compute_ret_1d(inputs: SignalInputs) -> pd.DataFrame:
+@register_wide("ret_1d", unit="fraction", doc="simple return over 1 session, from adjusted closes")
+def compute_ret_1d(inputs: SignalInputs) -> pd.DataFrame | None:
     """Simple 1-session return :math:`P_t / P_{t-1} - 1` on adjusted closes.
 
     Parameters
@@ -497,13 +519,13 @@ def compute_ret_1d(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame ``date, symbol, signal, value``.
+        Wide frame (sessions x symbols).
     """
-    return to_long(inputs.simple_returns, "ret_1d")
+    return inputs.simple_returns
 
 
-@register("ret_5d", unit="fraction", doc="simple return over 5 sessions, from adjusted closes")
-def compute_ret_5d(inputs: SignalInputs) -> pd.DataFrame:
+@register_wide("ret_5d", unit="fraction", doc="simple return over 5 sessions, from adjusted closes")
+def compute_ret_5d(inputs: SignalInputs) -> pd.DataFrame | None:
     """Simple 5-session return :math:`P_t / P_{t-5} - 1` on adjusted closes.
 
     Parameters
@@ -514,18 +536,18 @@ def compute_ret_5d(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame ``date, symbol, signal, value``.
+        Wide frame (sessions x symbols).
     """
     c = inputs.aligned_closes
-    return to_long(c / c.shift(5) - 1.0, "ret_5d")
+    return c / c.shift(5) - 1.0
 
 
-@register(
+@register_wide(
     "drawdown_52w",
     unit="fraction",
     doc="close / max close of the trailing 252 sessions - 1 (<= 0)",
 )
-def compute_drawdown_52w(inputs: SignalInputs) -> pd.DataFrame:
+def compute_drawdown_52w(inputs: SignalInputs) -> pd.DataFrame | None:
     """Drawdown from the trailing 52-week high: :math:`P_t / \\max_{t-251..t} P - 1`.
 
     The window holds the 252 sessions ending at ``t`` (fewer at the start of a
@@ -539,11 +561,11 @@ def compute_drawdown_52w(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame; values are <= 0.
+        Wide frame (sessions x symbols); values are <= 0.
     """
     c = inputs.aligned_closes
     peak = c.rolling(DRAWDOWN_WINDOW, min_periods=1).max()
-    return to_long(c / peak - 1.0, "drawdown_52w")
+    return c / peak - 1.0
 
 
 def _vol_20d(inputs: SignalInputs) -> pd.DataFrame:
@@ -553,12 +575,12 @@ def _vol_20d(inputs: SignalInputs) -> pd.DataFrame:
     )
 
 
-@register(
+@register_wide(
     "vol_20d",
     unit="fraction/yr",
     doc="annualised realised volatility of 20 session log returns (sd ddof=1 x sqrt(252))",
 )
-def compute_vol_20d(inputs: SignalInputs) -> pd.DataFrame:
+def compute_vol_20d(inputs: SignalInputs) -> pd.DataFrame | None:
     """Annualised 20-session realised volatility of log returns.
 
     :math:`\\sqrt{252}\\,\\mathrm{sd}(\\ln P_s/P_{s-1},\\ s=t-19..t)` with ``ddof=1``;
@@ -572,17 +594,17 @@ def compute_vol_20d(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame; fractions per year (0.40 = 40 %).
+        Wide frame (sessions x symbols); fractions per year (0.40 = 40 %).
     """
-    return to_long(_vol_20d(inputs), "vol_20d")
+    return _vol_20d(inputs)
 
 
-@register(
+@register_wide(
     "vol_20d_z",
     unit="z",
     doc="z-score of vol_20d vs its trailing 252-session mean/sd (>= 120 obs)",
 )
-def compute_vol_20d_z(inputs: SignalInputs) -> pd.DataFrame:
+def compute_vol_20d_z(inputs: SignalInputs) -> pd.DataFrame | None:
     """z-score of ``vol_20d`` against its own trailing distribution.
 
     Mean and standard deviation (``ddof=1``) of ``vol_20d`` over the 252 sessions ending
@@ -596,18 +618,18 @@ def compute_vol_20d_z(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame of z-scores.
+        Wide frame (sessions x symbols) of z-scores.
     """
-    return to_long(_rolling_z(_vol_20d(inputs), Z_WINDOW, Z_MIN_OBS), "vol_20d_z")
+    return _rolling_z(_vol_20d(inputs), Z_WINDOW, Z_MIN_OBS)
 
 
-@register(
+@register_wide(
     "sar_1d",
     unit="z",
     doc="standardised abnormal return vs the market (rolling OLS market model on the "
     "previous 250 sessions, >= 60 obs; AR / residual sd with L-2 dof)",
 )
-def compute_sar_1d(inputs: SignalInputs) -> pd.DataFrame:
+def compute_sar_1d(inputs: SignalInputs) -> pd.DataFrame | None:
     """Standardised abnormal return of the day from a rolling market model.
 
     For symbol ``i`` on session ``t``: OLS of :math:`r_i` on :math:`r_m` (simple returns)
@@ -624,16 +646,16 @@ def compute_sar_1d(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame of SARs.
+        Wide frame (sessions x symbols) of SARs.
     """
     r = inputs.simple_returns
     if inputs.market not in r.columns:
         log.warning("sar_1d: market benchmark %s is not among the closes; no SAR computed", inputs.market)
-        return _empty()
+        return None
     rm = r[inputs.market]
     y = r.drop(columns=[inputs.market])
     if y.empty:
-        return _empty()
+        return None
     x = pd.DataFrame(np.repeat(rm.to_numpy()[:, None], y.shape[1], axis=1), index=y.index, columns=y.columns)
     valid = y.notna() & x.notna()
     xv = x.where(valid, 0.0)
@@ -659,16 +681,16 @@ def compute_sar_1d(inputs: SignalInputs) -> pd.DataFrame:
         sar = ar / s
     bad = ~(n >= MM_MIN_OBS) | ~(cxx > 0) | ~(s > 0)
     sar[bad] = np.nan
-    return to_long(pd.DataFrame(sar, index=y.index, columns=y.columns), "sar_1d")
+    return pd.DataFrame(sar, index=y.index, columns=y.columns)
 
 
-@register(
+@register_wide(
     "corr_60d",
     unit="correlation",
     doc=f"symbol {LOOP_SYMBOL}: average pairwise correlation of the watchlist's daily returns "
     "over the trailing 60 sessions (symbols with >= 40 returns in the window)",
 )
-def compute_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
+def compute_corr_60d(inputs: SignalInputs) -> pd.DataFrame | None:
     """Average pairwise correlation of the watchlist's daily returns (symbol ``LOOP``).
 
     On session ``t``, the window is the 60 sessions ending at ``t``. A watchlist symbol
@@ -684,14 +706,14 @@ def compute_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame with ``symbol == "LOOP"``.
+        Wide frame with the one column ``LOOP``.
     """
     r = inputs.simple_returns
     syms = [s for s in dict.fromkeys(inputs.watchlist) if s in r.columns]
     if len(syms) < 2:
-        return _empty()
+        return None
     avg = _average_pairwise(r[syms], partial_on=None)
-    return to_long(pd.DataFrame({LOOP_SYMBOL: avg}, index=r.index), "corr_60d")
+    return pd.DataFrame({LOOP_SYMBOL: avg}, index=r.index)
 
 
 #: The spread-proxy signals: name, unit, doc and the transform of one calibration's proxy
@@ -747,12 +769,12 @@ _register_wide(
 QUOTE_MAX_LAG_SESSIONS = 5
 
 
-@register(
+@register_wide(
     "cds_quote_bp",
     unit="bp",
     doc="imported CDS quote (symbol = entity), last quote on or before the session, at most 5 sessions old",
 )
-def compute_cds_quote_bp(inputs: SignalInputs) -> pd.DataFrame:
+def compute_cds_quote_bp(inputs: SignalInputs) -> pd.DataFrame | None:
     """Imported market CDS quotes aligned to sessions, so rules can use them.
 
     Parameters
@@ -763,20 +785,20 @@ def compute_cds_quote_bp(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame in basis points.
+        Wide frame (sessions x symbols) in basis points.
     """
     if inputs.cds_quotes is None or len(inputs.cds_quotes) == 0:
-        return _empty()
+        return None
     wide = _to_wide(inputs.cds_quotes, "entity", "cds_quotes")
-    return to_long(_last_on_sessions(wide, inputs.session_index, QUOTE_MAX_LAG_SESSIONS), "cds_quote_bp")
+    return _last_on_sessions(wide, inputs.session_index, QUOTE_MAX_LAG_SESSIONS)
 
 
-@register(
+@register_wide(
     "staleness_sessions",
     unit="sessions",
     doc="sessions since the symbol's last bar (0 = has a bar on that session)",
 )
-def compute_staleness_sessions(inputs: SignalInputs) -> pd.DataFrame:
+def compute_staleness_sessions(inputs: SignalInputs) -> pd.DataFrame | None:
     """Number of sessions between a symbol's latest bar and each session.
 
     On session ``t``: the count of sessions in ``(last_bar_on_or_before_t, t]``, so 0
@@ -793,7 +815,7 @@ def compute_staleness_sessions(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame; values are whole numbers of sessions.
+        Wide frame (sessions x symbols); values are whole numbers of sessions.
     """
     sessions = inputs.session_index
     c = inputs.aligned_closes
@@ -813,7 +835,7 @@ def compute_staleness_sessions(inputs: SignalInputs) -> pd.DataFrame:
                 marker.iloc[k] = pos[k]
         latest = marker.ffill().to_numpy()
         out[:, j] = pos - latest
-    return to_long(pd.DataFrame(out, index=sessions, columns=symbols), "staleness_sessions")
+    return pd.DataFrame(out, index=sessions, columns=symbols)
 
 
 # ----------------------------------------------------------------------------- driver
@@ -857,6 +879,10 @@ def compute_signals(
     """
     specs = [get_signal(n) for n in (names if names is not None else signal_names())]
     lo, hi = _as_ts(start, "start"), _as_ts(end, "end")
+    if all(spec.wide is not None for spec in specs):
+        out = _assemble_wide(inputs, specs, lo, hi)
+        log.debug("computed %d signal values (%d signals)", len(out), len(specs))
+        return out
     frames = []
     for spec in specs:
         df = spec.func(inputs)
@@ -869,6 +895,64 @@ def compute_signals(
     out = _sorted_within(pd.concat(frames, ignore_index=True), lo, hi)
     log.debug("computed %d signal values (%d signals)", len(out), len(specs))
     return out
+
+
+def _assemble_wide(
+    inputs: SignalInputs, specs: Sequence[SignalSpec], lo: pd.Timestamp | None, hi: pd.Timestamp | None
+) -> pd.DataFrame:
+    """The long frame of signals registered wide, built once from their wide frames.
+
+    What concatenating ``to_long`` of each and ``sort_values(["date", "signal", "symbol"],
+    kind="stable")`` gives, without a long frame per signal or sorting Python objects: each
+    value's sort key is computed from the ranks of its date, signal and symbol (integers),
+    and the long columns are taken from the few distinct dates, signals and symbols.
+    """
+    parts = []
+    for spec in specs:
+        wide = spec.wide(inputs) if spec.wide is not None else None
+        if wide is None or wide.empty:
+            log.debug("signal %s: no values", spec.name)
+            continue
+        values = wide.to_numpy(dtype=float)
+        rows, cols = np.nonzero(np.isfinite(values))
+        if len(rows) == 0:
+            log.debug("signal %s: no values", spec.name)
+            continue
+        days = pd.DatetimeIndex(wide.index).to_numpy().astype("datetime64[D]")
+        syms = np.asarray([str(c) for c in wide.columns], dtype=object)
+        parts.append((spec.name, days, syms, rows, cols, values[rows, cols]))
+    if not parts:
+        return _empty()
+    all_days = np.unique(np.concatenate([p[1] for p in parts]))
+    all_syms = np.unique(np.concatenate([p[2] for p in parts]))
+    all_names = np.array(sorted(p[0] for p in parts), dtype=object)
+    keep_day = np.ones(len(all_days), dtype=bool)
+    if lo is not None:
+        keep_day &= all_days >= np.datetime64(lo.date(), "D")
+    if hi is not None:
+        keep_day &= all_days <= np.datetime64(hi.date(), "D")
+    n_g, n_s = len(all_names), len(all_syms)
+    keys, vals = [], []
+    for name, days, syms, rows, cols, v in parts:
+        d = np.searchsorted(all_days, days)[rows]
+        k = (d * n_g + int(np.searchsorted(all_names, name))) * n_s + np.searchsorted(all_syms, syms)[cols]
+        keep = keep_day[d]
+        keys.append(k[keep])
+        vals.append(v[keep])
+    key = np.concatenate(keys)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    value = np.concatenate(vals)[order]
+    del order
+    day_objs = all_days.astype(object)  # datetime.date, as DatetimeIndex.date gives
+    return pd.DataFrame(
+        {
+            "date": day_objs[key // (n_g * n_s)],
+            "symbol": all_syms[key % n_s],
+            "signal": all_names[(key // n_s) % n_g],
+            "value": value,
+        }
+    )
 
 
 def _ranks(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -1094,13 +1178,13 @@ _register_wide(
 )
 
 
-@register(
+@register_wide(
     "loop_excess_resid_corr_60d",
     unit="correlation",
     doc=f"symbol {LOOP_SYMBOL}: loop_resid_corr_60d minus placebo_resid_corr_60d (the loop trading as one "
     "beyond the market and beyond big tech)",
 )
-def compute_loop_excess_resid_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
+def compute_loop_excess_resid_corr_60d(inputs: SignalInputs) -> pd.DataFrame | None:
     """Loop minus placebo market-neutral average correlation.
 
     Raw correlation rises in every market-wide shock (the April 2025 tariff sell-off moved
@@ -1116,22 +1200,22 @@ def compute_loop_excess_resid_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame with ``symbol == "LOOP"``.
+        Wide frame with the one column ``LOOP``.
     """
     a = _resid_corr(inputs, inputs.watchlist, "resid_corr_loop")
     b = _resid_corr(inputs, inputs.placebo, "resid_corr_placebo")
     if a is None or b is None:
-        return _empty()
-    return to_long((a - b).to_frame(LOOP_SYMBOL), "loop_excess_resid_corr_60d")
+        return None
+    return (a - b).to_frame(LOOP_SYMBOL)
 
 
-@register(
+@register_wide(
     "loop_stress_index",
     unit="z",
     doc=f"symbol {LOOP_SYMBOL}: the watchlist's spread_z_1y averaged with weights = each name's loop "
     "exposure (USD on edges of a cycle, point in time)",
 )
-def compute_loop_stress_index(inputs: SignalInputs) -> pd.DataFrame:
+def compute_loop_stress_index(inputs: SignalInputs) -> pd.DataFrame | None:
     """Exposure-weighted mean of the watchlist names' spread-proxy z-scores.
 
     On session ``t``: :math:`\\sum_i w_{i,t} z_{i,t} / \\sum_i w_{i,t}` over the watchlist
@@ -1149,11 +1233,11 @@ def compute_loop_stress_index(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame with ``symbol == "LOOP"``.
+        Wide frame with the one column ``LOOP``.
     """
     sp = _spread_proxy(inputs)
     if sp is None:
-        return _empty()
+        return None
     z = _rolling_z(sp, Z_WINDOW, Z_MIN_OBS)
     if inputs.loop_exposure is None:
         # no graph given (a bare signal computation): every watchlist name weighs the same
@@ -1163,10 +1247,10 @@ def compute_loop_stress_index(inputs: SignalInputs) -> pd.DataFrame:
         wide = _to_wide(inputs.loop_exposure, "symbol", "loop_exposure") if len(inputs.loop_exposure) else None
         syms = [s for s in dict.fromkeys(inputs.watchlist) if s in z.columns and wide is not None and s in wide]
         if wide is None or not syms:
-            return _empty()
+            return None
         w = wide.reindex(inputs.session_index).ffill()[syms].fillna(0.0).clip(lower=0.0)
     if not syms:
-        return _empty()
+        return None
     zz = z[syms]
     # a session on which no name with a z-score has loop exposure yet (before the first
     # cycle closes) weighs the names equally, so the index is defined wherever a z-score is
@@ -1176,4 +1260,4 @@ def compute_loop_stress_index(inputs: SignalInputs) -> pd.DataFrame:
     num = (zz.where(use, 0.0) * w.where(use, 0.0)).sum(axis=1)
     den = w.where(use, 0.0).sum(axis=1)
     idx = (num / den.where(den > 0)).to_frame(LOOP_SYMBOL)
-    return to_long(idx, "loop_stress_index")
+    return idx
