@@ -26,6 +26,10 @@ Adding a signal:
 ... def compute_ret_10d(inputs: SignalInputs) -> pd.DataFrame:
 ...     c = inputs.aligned_closes
 ...     return to_long(c / c.shift(10) - 1.0, "ret_10d")
+
+The built-in signals are registered with :func:`register_wide` instead: the function returns
+its wide frame (sessions x symbols) and :func:`compute_signals` builds one long frame for
+all of them at once (a wide universe never holds a long frame per signal).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ __all__ = [
     "compute_signals",
     "get_signal",
     "register",
+    "register_wide",
     "signal_catalog",
     "signal_names",
     "to_long",
