@@ -5,10 +5,9 @@ The reference is ``tests/store_reference_signals.py``: a frozen copy of
 ``(T, N, N)`` correlations, ``sort_values`` over the long frame). Both compute every
 registered signal on the same inputs: the bundled snapshot (with FRED OAS, spread proxy,
 CDS quotes and last-bar dates) and a synthetic universe with gaps, constant stretches and
-a market with a missing session. Rows, order and dtypes must be identical; values equal
-bit for bit except the three average-correlation signals, which are now computed per
-window instead of from differences of cumulative sums over the whole history: they agree
-to 1e-12 (rounding of the two summation orders).
+a market with a missing session. Rows, order, dtypes and values must be identical, bit for
+bit. Baskets wider than ``EXACT_MAX_COLUMNS`` take the O(W N) average-correlation path,
+which sums the same terms in another order: it agrees with the old code to 1e-12.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import store_reference_signals as REF  # noqa: E402  (the frozen reference lives next to this file)
 
 SNAPSHOT = Path(aimonitor.__file__).parent / "data" / "snapshot"
-#: signals computed from rolling correlations (not bitwise: per-window sums vs cumulative sums)
+#: signals computed from rolling correlations
 CORR = {"corr_60d", "loop_resid_corr_60d", "placebo_resid_corr_60d", "loop_excess_resid_corr_60d"}
 
 
@@ -47,11 +46,8 @@ def _assert_same(new: pd.DataFrame, old: pd.DataFrame) -> None:
     assert len(new) == len(old) and len(new) > 0
     for c in ("date", "symbol", "signal"):
         assert (new[c].to_numpy() == old[c].to_numpy()).all(), c
-    corr = old["signal"].isin(CORR).to_numpy()
-    a, b = new["value"].to_numpy(), old["value"].to_numpy()
-    assert np.array_equal(a[~corr], b[~corr])  # bit for bit
-    assert corr.any()
-    np.testing.assert_allclose(a[corr], b[corr], rtol=0, atol=1e-12)
+    assert old["signal"].isin(CORR).any()
+    assert np.array_equal(new["value"].to_numpy(), old["value"].to_numpy())  # bit for bit
 
 
 @pytest.fixture(scope="module")
@@ -117,13 +113,27 @@ def test_synthetic_subset_of_names_identical():
 
 
 @pytest.mark.parametrize("partial", [False, True])
-def test_average_pairwise_equals_the_old_matrix_form(partial):
+def test_average_pairwise_exact_path_is_bit_identical(partial):
     inp = _synthetic(30, 600, seed=11)
     r = inp["closes"].pct_change(fill_method=None)
     names = [c for c in r.columns if c != "SPY"]
     m = r["SPY"] if partial else None
     new = S._average_pairwise(r[names], m)
     old = REF._average_pairwise(r[names], m)
-    assert np.array_equal(np.isnan(new), np.isnan(old))
     assert np.isfinite(old).sum() > 400
+    assert np.array_equal(new, old, equal_nan=True)
+
+
+@pytest.mark.parametrize("partial", [False, True])
+def test_average_pairwise_wide_basket_fast_path(partial):
+    """More than EXACT_MAX_COLUMNS names: the O(W N) path, equal to the old matrix form to 1e-12."""
+    inp = _synthetic(S.EXACT_MAX_COLUMNS + 16, 500, seed=12)
+    r = inp["closes"].pct_change(fill_method=None)
+    names = [c for c in r.columns if c != "SPY"]
+    assert len(names) > S.EXACT_MAX_COLUMNS
+    m = r["SPY"] if partial else None
+    new = S._average_pairwise(r[names], m)
+    old = REF._average_pairwise(r[names], m)
+    assert np.array_equal(np.isnan(new), np.isnan(old))
+    assert np.isfinite(old).sum() > 300
     np.testing.assert_allclose(new, old, rtol=0, atol=1e-12)

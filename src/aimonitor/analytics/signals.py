@@ -1050,6 +1050,91 @@ def _pair_sum(u: np.ndarray) -> float:
     return float((s @ s - (u * u).sum()) / 2.0)
 
 
+#: Up to this many columns (names, plus the market for the partial form) the average
+#: correlation is computed pair by pair from running sums, bit for bit what the pre-#14
+#: code stored; wider baskets take the O(W N) path of :func:`_average_pairwise` (equal to
+#: about 1e-15: the same sums in another order).
+EXACT_MAX_COLUMNS = 64
+#: Sessions per block of the pair-by-pair path (bounds its memory to a few blocks of pairs).
+_EXACT_BLOCK = 256
+
+
+def _average_pairwise_exact(r: pd.DataFrame, partial_on: pd.Series | None) -> np.ndarray:
+    """The average (partial) correlation exactly as the pre-#14 matrix code computed it.
+
+    Window sums are the differences of running (cumulative) sums over the whole history,
+    taken pair by pair for every session, and the mean over pairs is the same row sum, so
+    every value is bit for bit what was stored before; the sessions are taken in blocks, so
+    memory is ``O(block x N^2)`` rather than ``O(T x N^2)``. Cost ``O(T N^2)``: only for
+    baskets of at most :data:`EXACT_MAX_COLUMNS` columns.
+    """
+    frame = r if partial_on is None else pd.concat([r, partial_on.rename("__mkt__")], axis=1)
+    x = frame.to_numpy(dtype=float)
+    m = np.isfinite(x).astype(float)
+    x = np.where(m > 0, x, 0.0)
+    big_t, kk = x.shape
+    k = len(r.columns)
+    counts = frame.notna().astype(float).rolling(CORR_WINDOW, min_periods=1).sum().to_numpy()
+    ok_all = counts >= CORR_MIN_OBS
+    iu, ju = np.triu_indices(k, 1)
+    out = np.full(big_t, np.nan)
+    w = CORR_WINDOW
+    carry = [np.zeros((kk, kk)) for _ in range(4)]  # running sums through the previous session
+    hist = [np.zeros((0, kk, kk)) for _ in range(4)]  # running sums of the last ``w`` sessions
+    for t0 in range(0, big_t, _EXACT_BLOCK):
+        t1 = min(big_t, t0 + _EXACT_BLOCK)
+        xb, mb = x[t0:t1], m[t0:t1]
+        terms = (
+            mb[:, :, None] * mb[:, None, :],
+            xb[:, :, None] * mb[:, None, :],
+            (xb * xb)[:, :, None] * mb[:, None, :],
+            xb[:, :, None] * xb[:, None, :],
+        )
+        sums = []
+        for q, a in enumerate(terms):
+            a[0] += carry[q]  # the running sum continues: ((c + a0) + a1) + ..., as one cumsum
+            c = np.cumsum(a, axis=0)
+            ext = np.concatenate([hist[q], c])  # running sums from session t0 - len(hist)
+            lag = len(hist[q])
+            ws = c.copy()
+            for i in range(len(c)):
+                j = t0 + i - w  # the window starts after session j
+                if j >= 0:
+                    ws[i] = c[i] - ext[lag + i - w]
+            sums.append(ws)
+            carry[q] = c[-1].copy()
+            hist[q] = ext[-w:].copy()
+        n, sa, saa, sab = sums
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ma = sa / n
+            mbb = np.swapaxes(sa, 1, 2) / n
+            caa = saa - n * ma * ma
+            cbb = np.swapaxes(saa, 1, 2) - n * mbb * mbb
+            cab = sab - n * ma * mbb
+            rho = cab / np.sqrt(caa * cbb)
+        rho[~np.isfinite(rho) | (n < 3)] = np.nan
+        rho = np.clip(rho, -1.0, 1.0)
+        ok = ok_all[t0:t1]
+        if partial_on is not None:
+            rim = rho[:, :k, k]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                num = rho[:, :k, :k] - rim[:, :, None] * rim[:, None, :]
+                den = np.sqrt((1.0 - rim**2)[:, :, None] * (1.0 - rim**2)[:, None, :])
+                pair = num / den
+            pair[~(den > 0)] = np.nan
+            ok = ok[:, :k] & ok[:, k : k + 1]
+            pair = np.clip(pair, -1.0, 1.0)
+        else:
+            pair = rho
+        vals = pair[:, iu, ju]
+        use = ok[:, iu] & ok[:, ju] & np.isfinite(vals)
+        npairs = use.sum(axis=1)
+        total = np.where(use, vals, 0.0).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[t0:t1] = np.where(npairs > 0, total / np.where(npairs > 0, npairs, 1), np.nan)
+    return out
+
+
 def _average_pairwise(r: pd.DataFrame, partial_on: pd.Series | None) -> np.ndarray:
     """Mean over pairs of the rolling (partial) correlations of ``r``'s columns.
 
@@ -1068,6 +1153,8 @@ def _average_pairwise(r: pd.DataFrame, partial_on: pd.Series | None) -> np.ndarr
     Only the pairs involving a name with a different set of sessions in the window are
     computed one correlation at a time (matrix products, no Python loop over pairs).
     """
+    if len(r.columns) + (partial_on is not None) <= EXACT_MAX_COLUMNS:
+        return _average_pairwise_exact(r, partial_on)
     x = r.to_numpy(dtype=float)
     big_t, k = x.shape
     present = np.isfinite(x)
