@@ -129,6 +129,13 @@ def child(phase: str, config: str, data: str, as_of: str, replay_from: str) -> N
     cfg = load_config(config)
     store = Store(cfg.storage.path)
     day = dt.date.fromisoformat(as_of)
+    prof_path = os.environ.get("AIMON_BENCH_PROFILE")
+    prof = None
+    if prof_path:
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
     t1, c1 = time.perf_counter(), time.process_time()
     extra: dict[str, object] = {}
     if phase == "fetch":
@@ -146,6 +153,9 @@ def child(phase: str, config: str, data: str, as_of: str, replay_from: str) -> N
         pipeline.run_cycle(cfg, store, None, day, alerts_dir=str(Path(config).parent / "alerts"))
     store.close()
     t2, c2 = time.perf_counter(), time.process_time()
+    if prof is not None and prof_path:
+        prof.disable()
+        prof.dump_stats(prof_path % phase)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"wall": t2 - t1, "cpu": c2 - c1, "setup": t1 - t0, "maxrss_mb": rss, **extra}))
 
@@ -201,8 +211,20 @@ def ensure_base() -> Path | None:
     return BASE_DIR
 
 
-def measure(root: Path, work: Path, n: int, data: Path, days: list[str], cap: float | None) -> dict[str, dict | None]:
-    """All phases of one implementation (``root`` = its checkout) on one universe."""
+ALL_PHASES = ("fetch", "derive", "replay", "once")
+
+
+def measure(
+    root: Path,
+    work: Path,
+    n: int,
+    data: Path,
+    days: list[str],
+    cap: float | None,
+    phases: tuple[str, ...] = ALL_PHASES,
+) -> dict[str, dict | None]:
+    """The ``phases`` of one implementation (``root`` = its checkout) on one universe (a phase
+    runs only after the phases it needs: derive after fetch, replay after derive)."""
     src = root / "src"
     work.mkdir(parents=True, exist_ok=True)
     db = work / "full.db"
@@ -211,8 +233,12 @@ def measure(root: Path, work: Path, n: int, data: Path, days: list[str], cap: fl
     last, prev = days[-1], days[-2]
     out: dict[str, dict | None] = {}
     out["fetch"] = run_child(src, ["fetch", str(cfg), str(data), last, days[0]], cap)
-    out["derive"] = run_child(src, ["derive", str(cfg), str(data), last, days[0]], cap) if out["fetch"] else None
-    out["replay"] = run_child(src, ["replay", str(cfg), str(data), last, days[0]], cap) if out["derive"] else None
+    if "derive" in phases or "replay" in phases:
+        out["derive"] = run_child(src, ["derive", str(cfg), str(data), last, days[0]], cap) if out["fetch"] else None
+    if "replay" in phases:
+        out["replay"] = run_child(src, ["replay", str(cfg), str(data), last, days[0]], cap) if out["derive"] else None
+    if "once" not in phases:
+        return out
     # a database warmed through the session before, then one CLI cycle for the new session
     wdb, wcfg = work / "warm.db", work / "warm.toml"
     write_config(root, wcfg, n, data, wdb)
@@ -234,9 +260,21 @@ def main() -> None:
     ap.add_argument("--cap", type=float, default=None, help="seconds before a current phase is given up")
     ap.add_argument("--demo", action="store_true", help="also time `aimonitor demo` (current and base)")
     ap.add_argument("--keep", help="keep the work folder here")
+    ap.add_argument(
+        "--phases",
+        default=",".join(ALL_PHASES),
+        help="phases to run (fetch always runs; derive runs before replay)",
+    )
+    ap.add_argument("--profile", help="write a cProfile of every child phase to this folder (PHASE-SIZE.prof)")
     a = ap.parse_args()
     sizes = [int(s) for s in a.sizes.split(",") if s.strip()]
     base_sizes = {int(s) for s in a.base_sizes.split(",") if s.strip()}
+    phases = tuple(p.strip() for p in a.phases.split(",") if p.strip())
+    unknown = set(phases) - set(ALL_PHASES)
+    if unknown:
+        ap.error(f"unknown phase(s) {sorted(unknown)}; known: {', '.join(ALL_PHASES)}")
+    if a.profile:
+        Path(a.profile).mkdir(parents=True, exist_ok=True)
     base = ensure_base() if base_sizes or a.demo else None
     tmp = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="aimon-scale-"))
     sys.path.insert(0, str(REPO / "src"))
@@ -249,11 +287,14 @@ def main() -> None:
             t0 = time.perf_counter()
             days = build_universe(data, n)
             print(f"universe {n} symbols built in {time.perf_counter() - t0:.1f} s", flush=True)
-            cur = measure(REPO, tmp / f"u{n}" / "cur", n, data, days, a.cap)
+            if a.profile:
+                os.environ["AIMON_BENCH_PROFILE"] = str(Path(a.profile).resolve() / f"%s-{n}.prof")
+            cur = measure(REPO, tmp / f"u{n}" / "cur", n, data, days, a.cap, phases)
+            os.environ.pop("AIMON_BENCH_PROFILE", None)
             for ph, r in cur.items():
                 rows.append(("cur", n, ph, r))
             if base is not None and n in base_sizes:
-                old = measure(base, tmp / f"u{n}" / "base", n, data, days, a.base_cap)
+                old = measure(base, tmp / f"u{n}" / "base", n, data, days, a.base_cap, phases)
                 for ph, r in old.items():
                     rows.append(("base", n, ph, r))
             _print(head, rows)

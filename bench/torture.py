@@ -81,7 +81,7 @@ def state(db: Path) -> dict[str, list[tuple]]:
             "alert_state": sorted(con.execute("SELECT fingerprint, state_json FROM alert_state")),
             "transitions": sorted(con.execute("SELECT alert_id, session, to_state, payload FROM alert_transitions")),
             "bars": sorted(con.execute("SELECT symbol, COUNT(*), MAX(date) FROM bars GROUP BY symbol")),
-            "signals": [con.execute("SELECT COUNT(*), MAX(date) FROM signals").fetchone()],
+            "signals": [con.execute("SELECT SUM(n), MAX(date) FROM signal_blocks").fetchone()],
         }
 
 

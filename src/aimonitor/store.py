@@ -33,7 +33,7 @@ import math
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,8 +127,48 @@ _V3 = [
         PRIMARY KEY (id, session))""",
 ]
 
-#: Ordered migrations; index i brings the schema from version i to i + 1.
-MIGRATIONS: list[list[str]] = [_V1, _V2, _V3]
+#: Bytes of one stored signal value (little-endian IEEE float64, bit for bit what was computed).
+_VALUE = np.dtype("<f8")
+#: Separator of the symbols of one signal block (a symbol never contains a newline).
+_SEP = "\n"
+
+
+def _pack_block(symbols: Sequence[str], values: np.ndarray) -> tuple[int, str, bytes]:
+    """``(n, symbols, vals)`` columns of one ``signal_blocks`` row (symbols sorted)."""
+    return len(symbols), _SEP.join(symbols), np.ascontiguousarray(values, dtype=_VALUE).tobytes()
+
+
+def _signals_to_blocks(conn: sqlite3.Connection) -> None:
+    """v4 data step: every stored ``(date, symbol, signal, value)`` row of the v1 ``signals``
+    table goes into the ``signal_blocks`` row of its (date, signal); values are kept bit for bit."""
+    cur = conn.execute("SELECT date, signal, symbol, value FROM signals ORDER BY date, signal, symbol")
+    batch: list[tuple[Any, ...]] = []
+    for (day, name), rows in itertools.groupby(cur, key=lambda r: (r[0], r[1])):
+        group = list(rows)
+        vals = np.array([r[3] for r in group], dtype=float)
+        batch.append((day, name, *_pack_block([str(r[2]) for r in group], vals)))
+        if len(batch) >= 10_000:
+            conn.executemany("INSERT INTO signal_blocks (date, signal, n, symbols, vals) VALUES (?, ?, ?, ?, ?)", batch)
+            batch = []
+    conn.executemany("INSERT INTO signal_blocks (date, signal, n, symbols, vals) VALUES (?, ?, ?, ?, ?)", batch)
+
+
+#: v4 (#14 scale): signals are stored one row per (date, signal) holding every symbol's value
+#: (``symbols``: the sorted symbols joined by newlines; ``vals``: their float64 values), so a
+#: derivation over years writes and reads thousands of rows instead of millions.
+_V4: list[str | Callable[[sqlite3.Connection], None]] = [
+    """CREATE TABLE IF NOT EXISTS signal_blocks (
+        date TEXT NOT NULL, signal TEXT NOT NULL, n INTEGER NOT NULL,
+        symbols TEXT NOT NULL, vals BLOB NOT NULL,
+        PRIMARY KEY (date, signal)) WITHOUT ROWID""",
+    _signals_to_blocks,
+    "DROP INDEX IF EXISTS signals_by_signal",
+    "DROP TABLE IF EXISTS signals",
+]
+
+#: Ordered migrations; index i brings the schema from version i to i + 1. A step is an SQL
+#: statement or a function of the connection (a data conversion SQL cannot express).
+MIGRATIONS: list[list[str | Callable[[sqlite3.Connection], None]]] = [[*_V1], [*_V2], [*_V3], _V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: Longest alert summary stored (a rule template such as ``{value:>100000000}`` would
@@ -266,6 +306,43 @@ def _where(start: Any = None, end: Any = None, **members: Iterable[str] | None) 
         sql += " AND date <= ?"
         params.append(_clean(end))
     return sql, params
+
+
+def _factorized(column: pd.Series, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and distinct SQLite-ready text values of a key column (dates as ISO strings):
+    the column is hashed once and only its distinct values are converted; values that
+    become the same text share a code; a missing value is an error."""
+    codes, uniques = pd.factorize(column)
+    plain = _plain(uniques)
+    if (codes < 0).any() or pd.isna(plain).any():
+        raise StorageError(f"signals: a row has no {what}")
+    again, distinct = pd.factorize(np.array([str(x) for x in plain], dtype=object))
+    return again[codes], np.asarray(distinct, dtype=object)
+
+
+class _SymbolParser:
+    """Symbols of stored signal blocks: each distinct ``symbols`` text is split once, its
+    symbols numbered in one list shared by every block (``all_names``)."""
+
+    def __init__(self, wanted: set[str] | None = None) -> None:
+        self.wanted = wanted
+        self.all_names: list[str] = []
+        self._ids: dict[str, int] = {}
+        self._seen: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+
+    def names(self, text: str) -> np.ndarray:
+        out = np.empty(0, dtype=object) if not text else np.array(text.split(_SEP), dtype=object)
+        return out
+
+    def codes(self, text: str) -> tuple[np.ndarray, np.ndarray | None]:
+        hit = self._seen.get(text)
+        if hit is None:
+            names = text.split(_SEP) if text else []
+            codes = np.array([self._ids.setdefault(x, len(self._ids)) for x in names], dtype=np.int64)
+            self.all_names.extend(list(self._ids)[len(self.all_names) :])
+            keep = None if self.wanted is None else np.array([x in self.wanted for x in names], dtype=bool)
+            hit = self._seen[text] = (codes, keep)
+        return hit
 
 
 class Store:
@@ -409,7 +486,10 @@ class Store:
         for i in range(version, SCHEMA_VERSION):
             with self.transaction():
                 for stmt in MIGRATIONS[i]:
-                    self.conn.execute(stmt)
+                    if callable(stmt):
+                        stmt(self.conn)
+                    else:
+                        self.conn.execute(stmt)
                 self.conn.execute(f"PRAGMA user_version = {i + 1}")
             log.debug("migrated %s to schema v%d", self.path, i + 1)
 
@@ -696,16 +776,91 @@ class Store:
     # ------------------------------------------------------------------ signals
 
     def write_signals(self, frame: pd.DataFrame) -> UpsertCount:
-        """Upsert a long frame with columns date, symbol, signal, value."""
+        """Upsert a long frame with columns date, symbol, signal, value.
+
+        Values are stored per (date, signal) block (see :data:`_V4`): the batch is grouped
+        with numpy, the blocks it touches are read back inside the writing transaction, and a
+        block is rewritten only if one of its values is new or changed. Counts are per value,
+        as with one row per value: ``rows_new`` values with a new key, ``rows_updated``
+        stored values that changed.
+        """
         if frame.empty:
             return UpsertCount()
-        data = {
-            "date": _plain(frame["date"]),
-            "symbol": _plain(frame["symbol"]),
-            "signal": _plain(frame["signal"]),
-            "value": _plain(np.asarray(frame["value"], dtype=float)),
-        }
-        return self._upsert_columns("signals", ("date", "symbol", "signal"), data, len(frame), compare=("value",))
+        n = len(frame)
+        d_codes, day_text = _factorized(frame["date"], "date")
+        g_codes, sig_text = _factorized(frame["signal"], "signal")
+        s_codes, s_text = _factorized(frame["symbol"], "symbol")
+        values = np.asarray(frame["value"], dtype=float)
+        if np.isnan(values).any():
+            i = int(np.argmax(np.isnan(values)))
+            raise StorageError(
+                f"signals: no value for {(day_text[d_codes[i]], s_text[s_codes[i]], sig_text[g_codes[i]])}"
+            )
+        g_uni = sig_text
+        if any(_SEP in x for x in s_text):
+            raise StorageError("signals: a symbol contains a newline")
+        s_order = np.argsort(s_text, kind="stable")
+        s_rank = np.empty(len(s_text), dtype=np.int64)
+        s_rank[s_order] = np.arange(len(s_text))
+        key = (d_codes.astype(np.int64) * len(g_uni) + g_codes) * len(s_text) + s_rank[s_codes]
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        if n > 1 and (key[1:] == key[:-1]).any():
+            i = int(order[int(np.argmax(key[1:] == key[:-1])) + 1])
+            dup = (day_text[d_codes[i]], s_text[s_codes[i]], sig_text[g_codes[i]])
+            raise StorageError(f"signals: duplicate key {dup} in one batch")
+        block = key // len(s_text)
+        cuts = np.flatnonzero(np.diff(block)) + 1
+        starts, ends = np.r_[0, cuts], np.r_[cuts, n]
+        sym_sorted = s_text[s_codes[order]]
+        val_sorted = values[order]
+        rows: list[tuple[Any, ...]] = []
+        new = updated = 0
+        with self.transaction():
+            stored = self._stored_blocks(min(day_text), max(day_text), [str(x) for x in sig_text])
+            for lo, hi in zip(starts.tolist(), ends.tolist()):
+                b = int(block[lo])
+                day, name = day_text[b // len(g_uni)], sig_text[b % len(g_uni)]
+                bs, bv = sym_sorted[lo:hi], val_sorted[lo:hi]
+                old = stored.get((day, name))
+                if old is None:
+                    new += hi - lo
+                    rows.append((day, name, *_pack_block(bs.tolist(), bv)))
+                    continue
+                o_syms, o_vals = old
+                pos = np.searchsorted(o_syms, bs)
+                pos_c = np.minimum(pos, len(o_syms) - 1)
+                had = (pos < len(o_syms)) & (o_syms[pos_c] == bs)
+                changed = had & (o_vals[pos_c] != bv)
+                n_new, n_changed = int((~had).sum()), int(changed.sum())
+                if n_new == 0 and n_changed == 0:
+                    continue
+                new += n_new
+                updated += n_changed
+                m_syms = np.concatenate([o_syms, bs[~had]])
+                m_vals = np.concatenate([o_vals, bv[~had]])
+                m_vals[pos_c[had]] = bv[had]
+                srt = np.argsort(m_syms, kind="stable")
+                rows.append((day, name, *_pack_block(m_syms[srt].tolist(), m_vals[srt])))
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO signal_blocks (date, signal, n, symbols, vals) VALUES (?, ?, ?, ?, ?)", rows
+            )
+        return UpsertCount(new, updated)
+
+    def _stored_blocks(self, first: str, last: str, names: Sequence[str]) -> dict[tuple[str, str], tuple[Any, Any]]:
+        """Stored blocks of ``names`` dated in ``[first, last]``: (date, signal) -> (symbols, values)."""
+        out: dict[tuple[str, str], tuple[Any, Any]] = {}
+        parse = _SymbolParser()
+        for i in range(0, len(names), 500):
+            chunk = list(names[i : i + 500])
+            cur = self.conn.execute(
+                "SELECT date, signal, symbols, vals FROM signal_blocks WHERE date BETWEEN ? AND ? "
+                f"AND signal IN ({', '.join('?' for _ in chunk)})",
+                [first, last, *chunk],
+            )
+            for day, name, text, blob in cur:
+                out[(day, name)] = (parse.names(text), np.frombuffer(blob, dtype=_VALUE).astype(float))
+        return out
 
     def read_signals(
         self,
@@ -714,22 +869,74 @@ class Store:
         end: str | dt.date | None = None,
         symbols: Iterable[str] | None = None,
     ) -> pd.DataFrame:
-        """Long frame: date (datetime.date), symbol, signal, value."""
-        where, params = _where(start, end, signal=names, symbol=symbols)
-        df = self._query_df(
-            "SELECT date, symbol, signal, value FROM signals" + where + " ORDER BY date, symbol, signal", params
+        """Long frame: date (datetime.date), symbol, signal, value; sorted by date, symbol, signal."""
+        where, params = _where(start, end, signal=names)
+        cur = self.conn.execute(
+            "SELECT date, signal, symbols, vals FROM signal_blocks" + where + " ORDER BY date, signal", params
         )
-        df["date"] = pd.to_datetime(df["date"]).dt.date if not df.empty else df["date"]
-        return df
+        parse = _SymbolParser(None if symbols is None else {str(s) for s in symbols})
+        days: list[str] = []
+        sig_ids: dict[str, int] = {}
+        row_d: list[int] = []
+        row_g: list[int] = []
+        ns: list[int] = []
+        code_parts: list[np.ndarray] = []
+        keep_parts: list[np.ndarray] = []
+        blobs: list[bytes] = []
+        for day, name, text, blob in cur:
+            codes, keep = parse.codes(text)
+            if not days or days[-1] != day:
+                days.append(day)
+            row_d.append(len(days) - 1)
+            row_g.append(sig_ids.setdefault(name, len(sig_ids)))
+            ns.append(len(codes))
+            code_parts.append(codes)
+            blobs.append(blob)
+            if keep is not None:
+                keep_parts.append(keep)
+        if not blobs:
+            return pd.DataFrame([], columns=["date", "symbol", "signal", "value"])
+        d = np.repeat(np.array(row_d, dtype=np.int64), ns)
+        g = np.repeat(np.array(row_g, dtype=np.int64), ns)
+        sy = np.concatenate(code_parts)
+        vals = np.frombuffer(b"".join(blobs), dtype=_VALUE).astype(float)
+        if keep_parts:
+            mask = np.concatenate(keep_parts)
+            d, g, sy, vals = d[mask], g[mask], sy[mask], vals[mask]
+        if len(vals) == 0:
+            return pd.DataFrame([], columns=["date", "symbol", "signal", "value"])
+        sig_names = np.array(list(sig_ids), dtype=object)
+        sym_names = np.array(parse.all_names, dtype=object)
+        g_rank = np.argsort(np.argsort(sig_names, kind="stable"), kind="stable")
+        s_rank = np.argsort(np.argsort(sym_names, kind="stable"), kind="stable")
+        key = (d * len(sym_names) + s_rank[sy]) * len(sig_names) + g_rank[g]
+        order = np.argsort(key, kind="stable")
+        day_objs = np.empty(len(days), dtype=object)
+        day_objs[:] = [dt.date.fromisoformat(x) for x in days]
+        return pd.DataFrame(
+            {
+                "date": day_objs[d[order]],
+                "symbol": sym_names[sy[order]],
+                "signal": sig_names[g[order]],
+                "value": vals[order],
+            }
+        )
 
     def delete_signals_from(self, start: str | dt.date) -> int:
-        """Forget derived signals on and after ``start`` (they are recomputed from the bars)."""
+        """Forget derived signals on and after ``start`` (they are recomputed from the bars);
+        returns the number of values forgotten."""
         with self.transaction():
-            cur = self.conn.execute("DELETE FROM signals WHERE date >= ?", (_clean(start),))
-        return int(cur.rowcount)
+            n = self._delete_signal_blocks(_clean(start))
+        return n
+
+    def _delete_signal_blocks(self, start: str) -> int:
+        x = self.conn.execute
+        n = x("SELECT COALESCE(SUM(n), 0) FROM signal_blocks WHERE date >= ?", (start,)).fetchone()[0]
+        x("DELETE FROM signal_blocks WHERE date >= ?", (start,))
+        return int(n)
 
     def signal_sessions(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT DISTINCT date FROM signals ORDER BY date")]
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT date FROM signal_blocks ORDER BY date")]
 
     # ------------------------------------------------------------------ alerts
 
@@ -849,7 +1056,7 @@ class Store:
             x("DELETE FROM alert_history WHERE session >= ?", (sid,))
             x("DELETE FROM outbox WHERE session >= ? AND status != 'sent'", (sid,))
             tr = x("DELETE FROM alert_transitions WHERE session >= ?", (sid,)).rowcount
-            sig = x("DELETE FROM signals WHERE date >= ?", (sid,)).rowcount
+            sig = self._delete_signal_blocks(sid)
         return {"transitions": int(tr), "signals": int(sig), "alerts": len(rows)}
 
     def read_alerts(self, state: str = "all") -> list[dict[str, Any]]:
@@ -1024,4 +1231,7 @@ class Store:
     # ------------------------------------------------------------------ misc
 
     def table_counts(self) -> dict[str, int]:
-        return {t: self.db[t].count for t in self.db.table_names() if t != "sqlite_sequence"}
+        """Rows per table; ``signals`` counts values (one per date, symbol and signal)."""
+        out = {t: self.db[t].count for t in self.db.table_names() if t not in ("sqlite_sequence", "signal_blocks")}
+        out["signals"] = int(self.conn.execute("SELECT COALESCE(SUM(n), 0) FROM signal_blocks").fetchone()[0])
+        return out

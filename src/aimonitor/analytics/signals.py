@@ -26,11 +26,16 @@ Adding a signal:
 ... def compute_ret_10d(inputs: SignalInputs) -> pd.DataFrame:
 ...     c = inputs.aligned_closes
 ...     return to_long(c / c.shift(10) - 1.0, "ret_10d")
+
+The built-in signals are registered with :func:`register_wide` instead: the function returns
+its wide frame (sessions x symbols) and :func:`compute_signals` builds one long frame for
+all of them at once (a wide universe never holds a long frame per signal).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -51,6 +56,7 @@ __all__ = [
     "compute_signals",
     "get_signal",
     "register",
+    "register_wide",
     "signal_catalog",
     "signal_names",
     "to_long",
@@ -227,6 +233,8 @@ class SignalSpec:
     func: Callable[[SignalInputs], pd.DataFrame]
     unit: str
     doc: str
+    #: the wide form of ``func`` (see :func:`register_wide`), None for a long-frame function
+    wide: Callable[[SignalInputs], pd.DataFrame | None] | None = None
 
 
 _REGISTRY: dict[str, SignalSpec] = {}
@@ -249,6 +257,31 @@ def register(name: str, *, doc: str, unit: str) -> Callable[[Callable], Callable
         if name in _REGISTRY:
             raise ValueError(f"signal {name!r} is already registered")
         _REGISTRY[name] = SignalSpec(name=name, func=func, unit=unit, doc=doc)
+        return func
+
+    return deco
+
+
+def register_wide(name: str, *, doc: str, unit: str) -> Callable[[Callable], Callable]:
+    """Decorator registering a signal function that returns its values as one *wide* frame
+    (session dates x symbols, NaN where there is no value) or None (no values).
+
+    :func:`compute_signals` assembles the long frame of every such signal at once, without
+    a long frame per signal (the memory of a wide universe); the registered
+    :attr:`SignalSpec.func` is ``to_long(func(inputs), name)``.
+    """
+
+    def deco(func: Callable[[SignalInputs], pd.DataFrame | None]) -> Callable[[SignalInputs], pd.DataFrame | None]:
+        if name in _REGISTRY:
+            raise ValueError(f"signal {name!r} is already registered")
+
+        def long(inputs: SignalInputs) -> pd.DataFrame:
+            frame = func(inputs)
+            return _empty() if frame is None else to_long(frame, name)
+
+        long.__name__ = long.__qualname__ = func.__name__
+        long.__doc__ = func.__doc__
+        _REGISTRY[name] = SignalSpec(name=name, func=long, unit=unit, doc=doc, wide=func)
         return func
 
     return deco
@@ -323,6 +356,20 @@ def to_long(wide: pd.DataFrame, name: str) -> pd.DataFrame:
     )
     # np.nonzero walks row-major, so rows are already sorted by date then column order.
     return out
+
+
+def _register_wide(
+    name: str, *, unit: str, doc: str, wide: Callable[[SignalInputs], pd.DataFrame | None], details: str = ""
+) -> None:
+    """Register ``wide`` (see :func:`register_wide`): the table-driven form for the signals
+    that differ only in the frame they compute (None when an input is absent)."""
+
+    def compute(inputs: SignalInputs) -> pd.DataFrame | None:
+        return wide(inputs)
+
+    compute.__name__ = compute.__qualname__ = f"compute_{name}"
+    compute.__doc__ = f"{doc}.\n\n{details}".strip()
+    register_wide(name, unit=unit, doc=doc)(compute)
 
 
 def _rolling_z(x: pd.DataFrame, window: int, min_obs: int) -> pd.DataFrame:
@@ -465,8 +512,8 @@ def _fred_on_sessions(inputs: SignalInputs) -> pd.DataFrame | None:
 # ----------------------------------------------------------------------------- signals
 
 
-@register("ret_1d", unit="fraction", doc="simple return over 1 session, from adjusted closes")
-def compute_ret_1d(inputs: SignalInputs) -> pd.DataFrame:
+@register_wide("ret_1d", unit="fraction", doc="simple return over 1 session, from adjusted closes")
+def compute_ret_1d(inputs: SignalInputs) -> pd.DataFrame | None:
     """Simple 1-session return :math:`P_t / P_{t-1} - 1` on adjusted closes.
 
     Parameters
@@ -477,13 +524,13 @@ def compute_ret_1d(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame ``date, symbol, signal, value``.
+        Wide frame (sessions x symbols).
     """
-    return to_long(inputs.simple_returns, "ret_1d")
+    return inputs.simple_returns
 
 
-@register("ret_5d", unit="fraction", doc="simple return over 5 sessions, from adjusted closes")
-def compute_ret_5d(inputs: SignalInputs) -> pd.DataFrame:
+@register_wide("ret_5d", unit="fraction", doc="simple return over 5 sessions, from adjusted closes")
+def compute_ret_5d(inputs: SignalInputs) -> pd.DataFrame | None:
     """Simple 5-session return :math:`P_t / P_{t-5} - 1` on adjusted closes.
 
     Parameters
@@ -494,18 +541,18 @@ def compute_ret_5d(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame ``date, symbol, signal, value``.
+        Wide frame (sessions x symbols).
     """
     c = inputs.aligned_closes
-    return to_long(c / c.shift(5) - 1.0, "ret_5d")
+    return c / c.shift(5) - 1.0
 
 
-@register(
+@register_wide(
     "drawdown_52w",
     unit="fraction",
     doc="close / max close of the trailing 252 sessions - 1 (<= 0)",
 )
-def compute_drawdown_52w(inputs: SignalInputs) -> pd.DataFrame:
+def compute_drawdown_52w(inputs: SignalInputs) -> pd.DataFrame | None:
     """Drawdown from the trailing 52-week high: :math:`P_t / \\max_{t-251..t} P - 1`.
 
     The window holds the 252 sessions ending at ``t`` (fewer at the start of a
@@ -519,11 +566,11 @@ def compute_drawdown_52w(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame; values are <= 0.
+        Wide frame (sessions x symbols); values are <= 0.
     """
     c = inputs.aligned_closes
     peak = c.rolling(DRAWDOWN_WINDOW, min_periods=1).max()
-    return to_long(c / peak - 1.0, "drawdown_52w")
+    return c / peak - 1.0
 
 
 def _vol_20d(inputs: SignalInputs) -> pd.DataFrame:
@@ -533,12 +580,12 @@ def _vol_20d(inputs: SignalInputs) -> pd.DataFrame:
     )
 
 
-@register(
+@register_wide(
     "vol_20d",
     unit="fraction/yr",
     doc="annualised realised volatility of 20 session log returns (sd ddof=1 x sqrt(252))",
 )
-def compute_vol_20d(inputs: SignalInputs) -> pd.DataFrame:
+def compute_vol_20d(inputs: SignalInputs) -> pd.DataFrame | None:
     """Annualised 20-session realised volatility of log returns.
 
     :math:`\\sqrt{252}\\,\\mathrm{sd}(\\ln P_s/P_{s-1},\\ s=t-19..t)` with ``ddof=1``;
@@ -552,17 +599,17 @@ def compute_vol_20d(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame; fractions per year (0.40 = 40 %).
+        Wide frame (sessions x symbols); fractions per year (0.40 = 40 %).
     """
-    return to_long(_vol_20d(inputs), "vol_20d")
+    return _vol_20d(inputs)
 
 
-@register(
+@register_wide(
     "vol_20d_z",
     unit="z",
     doc="z-score of vol_20d vs its trailing 252-session mean/sd (>= 120 obs)",
 )
-def compute_vol_20d_z(inputs: SignalInputs) -> pd.DataFrame:
+def compute_vol_20d_z(inputs: SignalInputs) -> pd.DataFrame | None:
     """z-score of ``vol_20d`` against its own trailing distribution.
 
     Mean and standard deviation (``ddof=1``) of ``vol_20d`` over the 252 sessions ending
@@ -576,18 +623,18 @@ def compute_vol_20d_z(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame of z-scores.
+        Wide frame (sessions x symbols) of z-scores.
     """
-    return to_long(_rolling_z(_vol_20d(inputs), Z_WINDOW, Z_MIN_OBS), "vol_20d_z")
+    return _rolling_z(_vol_20d(inputs), Z_WINDOW, Z_MIN_OBS)
 
 
-@register(
+@register_wide(
     "sar_1d",
     unit="z",
     doc="standardised abnormal return vs the market (rolling OLS market model on the "
     "previous 250 sessions, >= 60 obs; AR / residual sd with L-2 dof)",
 )
-def compute_sar_1d(inputs: SignalInputs) -> pd.DataFrame:
+def compute_sar_1d(inputs: SignalInputs) -> pd.DataFrame | None:
     """Standardised abnormal return of the day from a rolling market model.
 
     For symbol ``i`` on session ``t``: OLS of :math:`r_i` on :math:`r_m` (simple returns)
@@ -604,16 +651,16 @@ def compute_sar_1d(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame of SARs.
+        Wide frame (sessions x symbols) of SARs.
     """
     r = inputs.simple_returns
     if inputs.market not in r.columns:
         log.warning("sar_1d: market benchmark %s is not among the closes; no SAR computed", inputs.market)
-        return _empty()
+        return None
     rm = r[inputs.market]
     y = r.drop(columns=[inputs.market])
     if y.empty:
-        return _empty()
+        return None
     x = pd.DataFrame(np.repeat(rm.to_numpy()[:, None], y.shape[1], axis=1), index=y.index, columns=y.columns)
     valid = y.notna() & x.notna()
     xv = x.where(valid, 0.0)
@@ -639,16 +686,16 @@ def compute_sar_1d(inputs: SignalInputs) -> pd.DataFrame:
         sar = ar / s
     bad = ~(n >= MM_MIN_OBS) | ~(cxx > 0) | ~(s > 0)
     sar[bad] = np.nan
-    return to_long(pd.DataFrame(sar, index=y.index, columns=y.columns), "sar_1d")
+    return pd.DataFrame(sar, index=y.index, columns=y.columns)
 
 
-@register(
+@register_wide(
     "corr_60d",
     unit="correlation",
     doc=f"symbol {LOOP_SYMBOL}: average pairwise correlation of the watchlist's daily returns "
     "over the trailing 60 sessions (symbols with >= 40 returns in the window)",
 )
-def compute_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
+def compute_corr_60d(inputs: SignalInputs) -> pd.DataFrame | None:
     """Average pairwise correlation of the watchlist's daily returns (symbol ``LOOP``).
 
     On session ``t``, the window is the 60 sessions ending at ``t``. A watchlist symbol
@@ -664,138 +711,75 @@ def compute_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame with ``symbol == "LOOP"``.
+        Wide frame with the one column ``LOOP``.
     """
     r = inputs.simple_returns
     syms = [s for s in dict.fromkeys(inputs.watchlist) if s in r.columns]
     if len(syms) < 2:
-        return _empty()
+        return None
     avg = _average_pairwise(r[syms], partial_on=None)
-    return to_long(pd.DataFrame({LOOP_SYMBOL: avg}, index=r.index), "corr_60d")
+    return pd.DataFrame({LOOP_SYMBOL: avg}, index=r.index)
 
 
-@register("spread_proxy_bp", unit="bp", doc="equity-implied credit spread proxy (from the credit model)")
-def compute_spread_proxy_bp(inputs: SignalInputs) -> pd.DataFrame:
-    """The equity-implied spread proxy itself, on sessions (bp).
-
-    Parameters
-    ----------
-    inputs : SignalInputs
-        Uses ``spread_proxy``; no rows when it is absent.
-
-    Returns
-    -------
-    DataFrame
-        Long frame in basis points.
-    """
-    sp = _spread_point_in_time(inputs, lambda f: f)
-    return _empty() if sp is None else to_long(sp, "spread_proxy_bp")
-
-
-@register("spread_change_20d_bp", unit="bp", doc="change of spread_proxy_bp over 20 sessions")
-def compute_spread_change_20d_bp(inputs: SignalInputs) -> pd.DataFrame:
-    """``spread_proxy_bp(t) - spread_proxy_bp(t - 20 sessions)``, both under ``t``'s calibration.
-
-    Both ends are read from the proxy history expressed under the calibration in force on
-    ``t`` (:attr:`SignalInputs.spread_recalibrations`), so this change never contains a
-    recalibration step: a CDS quote import alone cannot make it jump, whether the sessions
-    are derived one by one or many at once.
-
-    Parameters
-    ----------
-    inputs : SignalInputs
-        Uses ``spread_proxy``; no rows when it is absent.
-
-    Returns
-    -------
-    DataFrame
-        Long frame in basis points.
-    """
-    sp = _spread_point_in_time(inputs, lambda f: f - f.shift(CHANGE_WINDOW))
-    return _empty() if sp is None else to_long(sp, "spread_change_20d_bp")
+#: The spread-proxy signals: name, unit, doc and the transform of one calibration's proxy
+#: history. Each session reads the transform under the calibration in force on it
+#: (:func:`_spread_point_in_time`), so the 20-session change never contains a
+#: recalibration step (a CDS quote import alone cannot make it jump, whether the sessions
+#: are derived one by one or many at once) and the z-score window is one calibration's.
+#: No rows without ``spread_proxy``.
+_SPREAD_SIGNALS: list[tuple[str, str, str, Callable[[pd.DataFrame], pd.DataFrame]]] = [
+    ("spread_proxy_bp", "bp", "equity-implied credit spread proxy (from the credit model)", lambda f: f),
+    ("spread_change_20d_bp", "bp", "change of spread_proxy_bp over 20 sessions", lambda f: f - f.shift(CHANGE_WINDOW)),
+    (
+        "spread_z_1y",
+        "z",
+        "z-score of spread_proxy_bp vs its trailing 252-session mean/sd (>= 120 obs)",
+        lambda f: _rolling_z(f, Z_WINDOW, Z_MIN_OBS),
+    ),
+]
+for _name, _unit, _doc, _transform in _SPREAD_SIGNALS:
+    _register_wide(
+        _name,
+        unit=_unit,
+        doc=_doc,
+        wide=functools.partial(_spread_point_in_time, transform=_transform),
+        details="Each session under the calibration in force on it (spread_recalibrations).",
+    )
 
 
-@register(
-    "spread_z_1y",
-    unit="z",
-    doc="z-score of spread_proxy_bp vs its trailing 252-session mean/sd (>= 120 obs)",
-)
-def compute_spread_z_1y(inputs: SignalInputs) -> pd.DataFrame:
-    """z-score of the spread proxy over the 252 sessions ending at ``t`` (>= 120 obs),
-    the window taken under ``t``'s calibration.
-
-    Parameters
-    ----------
-    inputs : SignalInputs
-        Uses ``spread_proxy``; no rows when it is absent.
-
-    Returns
-    -------
-    DataFrame
-        Long frame of z-scores.
-    """
-    sp = _spread_point_in_time(inputs, lambda f: _rolling_z(f, Z_WINDOW, Z_MIN_OBS))
-    return _empty() if sp is None else to_long(sp, "spread_z_1y")
+def _fred_change(inputs: SignalInputs) -> pd.DataFrame | None:
+    f = _fred_on_sessions(inputs)
+    return None if f is None else f - f.shift(CHANGE_WINDOW)
 
 
-@register(
+#: FRED OAS aligned to sessions (symbol = series id), in basis points: an observation dated
+#: ``d`` is usable from the ``fred_lag_sessions``-th session after ``d`` (publication lag,
+#: :class:`SignalInputs`); each session takes the last usable observation if it became
+#: usable at most :data:`FRED_MAX_LAG_SESSIONS` sessions before. No rows without ``fred_oas``.
+_register_wide(
     "fred_oas_bp",
     unit="bp",
     doc="FRED ICE BofA OAS (symbol = series id), last observation usable on the session (publication lag)",
+    wide=_fred_on_sessions,
 )
-def compute_fred_oas_bp(inputs: SignalInputs) -> pd.DataFrame:
-    """FRED OAS aligned to sessions (symbol = series id), in basis points.
-
-    An observation dated ``d`` is usable from the ``fred_lag_sessions``-th session after
-    ``d`` (publication lag, :class:`SignalInputs`); each session takes the last usable
-    observation if it became usable at most :data:`FRED_MAX_LAG_SESSIONS` sessions before.
-
-    Parameters
-    ----------
-    inputs : SignalInputs
-        Uses ``fred_oas`` (bp); no rows when it is absent.
-
-    Returns
-    -------
-    DataFrame
-        Long frame in basis points.
-    """
-    f = _fred_on_sessions(inputs)
-    return _empty() if f is None else to_long(f, "fred_oas_bp")
-
-
-@register(
+_register_wide(
     "fred_oas_change_20d_bp",
     unit="bp",
     doc="change of fred_oas_bp over 20 sessions (series aligned to sessions)",
+    wide=_fred_change,
 )
-def compute_fred_oas_change_20d_bp(inputs: SignalInputs) -> pd.DataFrame:
-    """``fred_oas_bp(t) - fred_oas_bp(t - 20 sessions)`` on the session-aligned (lagged) series.
-
-    Parameters
-    ----------
-    inputs : SignalInputs
-        Uses ``fred_oas`` (bp); no rows when it is absent.
-
-    Returns
-    -------
-    DataFrame
-        Long frame in basis points.
-    """
-    f = _fred_on_sessions(inputs)
-    return _empty() if f is None else to_long(f - f.shift(CHANGE_WINDOW), "fred_oas_change_20d_bp")
 
 
 #: Sessions an imported CDS quote stays current (quotes are sparse; a week is still "the" level).
 QUOTE_MAX_LAG_SESSIONS = 5
 
 
-@register(
+@register_wide(
     "cds_quote_bp",
     unit="bp",
     doc="imported CDS quote (symbol = entity), last quote on or before the session, at most 5 sessions old",
 )
-def compute_cds_quote_bp(inputs: SignalInputs) -> pd.DataFrame:
+def compute_cds_quote_bp(inputs: SignalInputs) -> pd.DataFrame | None:
     """Imported market CDS quotes aligned to sessions, so rules can use them.
 
     Parameters
@@ -806,20 +790,20 @@ def compute_cds_quote_bp(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame in basis points.
+        Wide frame (sessions x symbols) in basis points.
     """
     if inputs.cds_quotes is None or len(inputs.cds_quotes) == 0:
-        return _empty()
+        return None
     wide = _to_wide(inputs.cds_quotes, "entity", "cds_quotes")
-    return to_long(_last_on_sessions(wide, inputs.session_index, QUOTE_MAX_LAG_SESSIONS), "cds_quote_bp")
+    return _last_on_sessions(wide, inputs.session_index, QUOTE_MAX_LAG_SESSIONS)
 
 
-@register(
+@register_wide(
     "staleness_sessions",
     unit="sessions",
     doc="sessions since the symbol's last bar (0 = has a bar on that session)",
 )
-def compute_staleness_sessions(inputs: SignalInputs) -> pd.DataFrame:
+def compute_staleness_sessions(inputs: SignalInputs) -> pd.DataFrame | None:
     """Number of sessions between a symbol's latest bar and each session.
 
     On session ``t``: the count of sessions in ``(last_bar_on_or_before_t, t]``, so 0
@@ -836,7 +820,7 @@ def compute_staleness_sessions(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame; values are whole numbers of sessions.
+        Wide frame (sessions x symbols); values are whole numbers of sessions.
     """
     sessions = inputs.session_index
     c = inputs.aligned_closes
@@ -856,7 +840,7 @@ def compute_staleness_sessions(inputs: SignalInputs) -> pd.DataFrame:
                 marker.iloc[k] = pos[k]
         latest = marker.ffill().to_numpy()
         out[:, j] = pos - latest
-    return to_long(pd.DataFrame(out, index=sessions, columns=symbols), "staleness_sessions")
+    return pd.DataFrame(out, index=sessions, columns=symbols)
 
 
 # ----------------------------------------------------------------------------- driver
@@ -900,6 +884,10 @@ def compute_signals(
     """
     specs = [get_signal(n) for n in (names if names is not None else signal_names())]
     lo, hi = _as_ts(start, "start"), _as_ts(end, "end")
+    if all(spec.wide is not None for spec in specs):
+        out = _assemble_wide(inputs, specs, lo, hi)
+        log.debug("computed %d signal values (%d signals)", len(out), len(specs))
+        return out
     frames = []
     for spec in specs:
         df = spec.func(inputs)
@@ -909,18 +897,102 @@ def compute_signals(
         frames.append(df)
     if not frames:
         return _empty()
-    out = pd.concat(frames, ignore_index=True)
-    if lo is not None or hi is not None:
-        d = pd.to_datetime(pd.Series(out["date"]))
-        keep = np.ones(len(out), dtype=bool)
-        if lo is not None:
-            keep &= (d >= lo).to_numpy()
-        if hi is not None:
-            keep &= (d <= hi).to_numpy()
-        out = out.loc[keep]
-    out = out.sort_values(["date", "signal", "symbol"], kind="stable").reset_index(drop=True)
+    out = _sorted_within(pd.concat(frames, ignore_index=True), lo, hi)
     log.debug("computed %d signal values (%d signals)", len(out), len(specs))
-    return out[COLUMNS]
+    return out
+
+
+def _assemble_wide(
+    inputs: SignalInputs, specs: Sequence[SignalSpec], lo: pd.Timestamp | None, hi: pd.Timestamp | None
+) -> pd.DataFrame:
+    """The long frame of signals registered wide, built once from their wide frames.
+
+    What concatenating ``to_long`` of each and ``sort_values(["date", "signal", "symbol"],
+    kind="stable")`` gives, without a long frame per signal or sorting Python objects: each
+    value's sort key is computed from the ranks of its date, signal and symbol (integers),
+    and the long columns are taken from the few distinct dates, signals and symbols.
+    """
+    parts = []
+    for spec in specs:
+        wide = spec.wide(inputs) if spec.wide is not None else None
+        if wide is None or wide.empty:
+            log.debug("signal %s: no values", spec.name)
+            continue
+        values = wide.to_numpy(dtype=float)
+        rows, cols = np.nonzero(np.isfinite(values))
+        if len(rows) == 0:
+            log.debug("signal %s: no values", spec.name)
+            continue
+        days = pd.DatetimeIndex(wide.index).to_numpy().astype("datetime64[D]")
+        syms = np.asarray([str(c) for c in wide.columns], dtype=object)
+        parts.append((spec.name, days, syms, rows, cols, values[rows, cols]))
+    if not parts:
+        return _empty()
+    all_days = np.unique(np.concatenate([p[1] for p in parts]))
+    all_syms = np.unique(np.concatenate([p[2] for p in parts]))
+    all_names = np.array(sorted(p[0] for p in parts), dtype=object)
+    keep_day = np.ones(len(all_days), dtype=bool)
+    if lo is not None:
+        keep_day &= all_days >= np.datetime64(lo.date(), "D")
+    if hi is not None:
+        keep_day &= all_days <= np.datetime64(hi.date(), "D")
+    n_g, n_s = len(all_names), len(all_syms)
+    keys, vals = [], []
+    for name, days, syms, rows, cols, v in parts:
+        d = np.searchsorted(all_days, days)[rows]
+        k = (d * n_g + int(np.searchsorted(all_names, name))) * n_s + np.searchsorted(all_syms, syms)[cols]
+        keep = keep_day[d]
+        keys.append(k[keep])
+        vals.append(v[keep])
+    key = np.concatenate(keys)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    value = np.concatenate(vals)[order]
+    del order
+    day_objs = all_days.astype(object)  # datetime.date, as DatetimeIndex.date gives
+    return pd.DataFrame(
+        {
+            "date": day_objs[key // (n_g * n_s)],
+            "symbol": all_syms[key % n_s],
+            "signal": all_names[(key // n_s) % n_g],
+            "value": value,
+        }
+    )
+
+
+def _ranks(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the rank of its value among the column's distinct values (in sort order),
+    and the distinct values in that order. Hashing a column once is much cheaper than
+    sorting millions of Python objects."""
+    codes, uniques = pd.factorize(values, sort=False)
+    order = np.argsort(np.asarray(uniques, dtype=object), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes], np.asarray(uniques, dtype=object)[order]
+
+
+def _sorted_within(out: pd.DataFrame, lo: pd.Timestamp | None, hi: pd.Timestamp | None) -> pd.DataFrame:
+    """Rows dated within ``[lo, hi]``, stably sorted by date, signal, symbol (what
+    ``sort_values(kind="stable")`` gives), through integer ranks of each column."""
+    d_rank, d_vals = _ranks(out["date"])
+    g_rank, g_vals = _ranks(out["signal"])
+    s_rank, s_vals = _ranks(out["symbol"])
+    keep = None
+    if lo is not None or hi is not None:
+        days = pd.to_datetime(pd.Series(d_vals))
+        ok = np.ones(len(d_vals), dtype=bool)
+        if lo is not None:
+            ok &= (days >= lo).to_numpy()
+        if hi is not None:
+            ok &= (days <= hi).to_numpy()
+        keep = ok[d_rank]
+    key = (d_rank * len(g_vals) + g_rank) * len(s_vals) + s_rank
+    if keep is not None:
+        rows = np.flatnonzero(keep)
+        order = rows[np.argsort(key[rows], kind="stable")]
+    else:
+        order = np.argsort(key, kind="stable")
+    return pd.DataFrame({c: out[c].to_numpy()[order] for c in COLUMNS})
 
 
 # ----------------------------------------------------------------------------- loop-level signals
@@ -929,79 +1001,232 @@ def compute_signals(
 PLACEBO_SYMBOL = "PLACEBO"
 
 
-def _rolling_pairwise_corr(r: pd.DataFrame, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rolling pairwise-complete Pearson correlations, all pairs at once (matrix form).
+def _window_counts(present: np.ndarray, window: int) -> np.ndarray:
+    """Number of ``True`` rows in the ``window`` rows ending at each row (fewer at the start)."""
+    c = np.cumsum(present, axis=0, dtype=np.int64)
+    out = c.copy()
+    out[window:] = c[window:] - c[:-window]
+    return out
 
-    For each session ``t`` and pair ``(i, j)``: the correlation of ``r_i`` and ``r_j`` over
-    the ``window`` rows ending at ``t`` where both are present. Window sums of the
-    per-session outer products are differences of cumulative sums, so the cost is
-    ``O(T N^2)`` array work with no Python loop over pairs.
 
-    Returns
-    -------
-    (n, rho)
-        Arrays of shape ``(T, N, N)``: the number of sessions both present, and the
-        correlation (NaN where undefined).
-    """
-    x = r.to_numpy(dtype=float)
-    m = np.isfinite(x).astype(float)
-    x = np.where(m > 0, x, 0.0)
-
-    def wsum(a: np.ndarray) -> np.ndarray:
-        c = np.cumsum(a, axis=0)
-        out = c.copy()
-        out[window:] = c[window:] - c[:-window]
-        return out
-
-    n = wsum(m[:, :, None] * m[:, None, :])
-    sa = wsum(x[:, :, None] * m[:, None, :])  # sum of x_i over sessions where j is present too
-    saa = wsum((x * x)[:, :, None] * m[:, None, :])
-    sab = wsum(x[:, :, None] * x[:, None, :])
+def _pairwise_rho(xa: np.ndarray, ma: np.ndarray, xb: np.ndarray, mb: np.ndarray) -> np.ndarray:
+    """Pairwise-complete Pearson correlations of every column of ``xa`` with every column of
+    ``xb`` (zeros where missing; ``ma``/``mb`` the presence as float): shape ``(A, B)``, NaN
+    where fewer than 3 sessions are shared or a variance is zero."""
+    n = ma.T @ mb
+    sa = xa.T @ mb  # sum of a over the sessions where b is present too
+    sb = ma.T @ xb
+    saa = (xa * xa).T @ mb
+    sbb = ma.T @ (xb * xb)
+    sab = xa.T @ xb
     with np.errstate(divide="ignore", invalid="ignore"):
-        ma = sa / n
-        mb = np.swapaxes(sa, 1, 2) / n
-        caa = saa - n * ma * ma
-        cbb = np.swapaxes(saa, 1, 2) - n * mb * mb
-        cab = sab - n * ma * mb
+        ma_, mb_ = sa / n, sb / n
+        caa = saa - n * ma_ * ma_
+        cbb = sbb - n * mb_ * mb_
+        cab = sab - n * ma_ * mb_
         rho = cab / np.sqrt(caa * cbb)
     rho[~np.isfinite(rho) | (n < 3)] = np.nan
-    return n, np.clip(rho, -1.0, 1.0)
+    return np.clip(rho, -1.0, 1.0)
+
+
+#: A column whose centred sum of squares is below this fraction of its raw sum of squares
+#: is constant in the window (its correlations are undefined).
+_FLAT = 1e-20
+
+
+def _unit_columns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centred columns scaled to unit length, and which columns are not constant."""
+    xc = x - x.mean(axis=0)
+    css = (xc * xc).sum(axis=0)
+    valid = css > _FLAT * (x * x).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = xc[:, valid] / np.sqrt(css[valid])
+    return u, valid
+
+
+def _pair_sum(u: np.ndarray) -> float:
+    """Sum over column pairs ``i < j`` of ``u_i . u_j`` for unit columns ``u``."""
+    s = u.sum(axis=1)
+    return float((s @ s - (u * u).sum()) / 2.0)
+
+
+#: Up to this many columns (names, plus the market for the partial form) the average
+#: correlation is computed pair by pair from running sums, bit for bit what the pre-#14
+#: code stored; wider baskets take the O(W N) path of :func:`_average_pairwise` (equal to
+#: about 1e-15: the same sums in another order).
+EXACT_MAX_COLUMNS = 64
+#: Sessions per block of the pair-by-pair path (bounds its memory to a few blocks of pairs).
+_EXACT_BLOCK = 256
+
+
+def _average_pairwise_exact(r: pd.DataFrame, partial_on: pd.Series | None) -> np.ndarray:
+    """The average (partial) correlation exactly as the pre-#14 matrix code computed it.
+
+    Window sums are the differences of running (cumulative) sums over the whole history,
+    taken pair by pair for every session, and the mean over pairs is the same row sum, so
+    every value is bit for bit what was stored before; the sessions are taken in blocks, so
+    memory is ``O(block x N^2)`` rather than ``O(T x N^2)``. Cost ``O(T N^2)``: only for
+    baskets of at most :data:`EXACT_MAX_COLUMNS` columns.
+    """
+    frame = r if partial_on is None else pd.concat([r, partial_on.rename("__mkt__")], axis=1)
+    x = frame.to_numpy(dtype=float)
+    m = np.isfinite(x).astype(float)
+    x = np.where(m > 0, x, 0.0)
+    big_t, kk = x.shape
+    k = len(r.columns)
+    counts = frame.notna().astype(float).rolling(CORR_WINDOW, min_periods=1).sum().to_numpy()
+    ok_all = counts >= CORR_MIN_OBS
+    iu, ju = np.triu_indices(k, 1)
+    out = np.full(big_t, np.nan)
+    w = CORR_WINDOW
+    carry = [np.zeros((kk, kk)) for _ in range(4)]  # running sums through the previous session
+    hist = [np.zeros((0, kk, kk)) for _ in range(4)]  # running sums of the last ``w`` sessions
+    for t0 in range(0, big_t, _EXACT_BLOCK):
+        t1 = min(big_t, t0 + _EXACT_BLOCK)
+        xb, mb = x[t0:t1], m[t0:t1]
+        terms = (
+            mb[:, :, None] * mb[:, None, :],
+            xb[:, :, None] * mb[:, None, :],
+            (xb * xb)[:, :, None] * mb[:, None, :],
+            xb[:, :, None] * xb[:, None, :],
+        )
+        sums = []
+        for q, a in enumerate(terms):
+            a[0] += carry[q]  # the running sum continues: ((c + a0) + a1) + ..., as one cumsum
+            c = np.cumsum(a, axis=0)
+            ext = np.concatenate([hist[q], c])  # running sums from session t0 - len(hist)
+            lag = len(hist[q])
+            ws = c.copy()
+            for i in range(len(c)):
+                j = t0 + i - w  # the window starts after session j
+                if j >= 0:
+                    ws[i] = c[i] - ext[lag + i - w]
+            sums.append(ws)
+            carry[q] = c[-1].copy()
+            hist[q] = ext[-w:].copy()
+        n, sa, saa, sab = sums
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ma = sa / n
+            mbb = np.swapaxes(sa, 1, 2) / n
+            caa = saa - n * ma * ma
+            cbb = np.swapaxes(saa, 1, 2) - n * mbb * mbb
+            cab = sab - n * ma * mbb
+            rho = cab / np.sqrt(caa * cbb)
+        rho[~np.isfinite(rho) | (n < 3)] = np.nan
+        rho = np.clip(rho, -1.0, 1.0)
+        ok = ok_all[t0:t1]
+        if partial_on is not None:
+            rim = rho[:, :k, k]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                num = rho[:, :k, :k] - rim[:, :, None] * rim[:, None, :]
+                den = np.sqrt((1.0 - rim**2)[:, :, None] * (1.0 - rim**2)[:, None, :])
+                pair = num / den
+            pair[~(den > 0)] = np.nan
+            ok = ok[:, :k] & ok[:, k : k + 1]
+            pair = np.clip(pair, -1.0, 1.0)
+        else:
+            pair = rho
+        vals = pair[:, iu, ju]
+        use = ok[:, iu] & ok[:, ju] & np.isfinite(vals)
+        npairs = use.sum(axis=1)
+        total = np.where(use, vals, 0.0).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[t0:t1] = np.where(npairs > 0, total / np.where(npairs > 0, npairs, 1), np.nan)
+    return out
 
 
 def _average_pairwise(r: pd.DataFrame, partial_on: pd.Series | None) -> np.ndarray:
     """Mean over pairs of the rolling (partial) correlations of ``r``'s columns.
 
     A column takes part on ``t`` if it has at least :data:`CORR_MIN_OBS` returns in the
-    :data:`CORR_WINDOW` sessions ending at ``t``. With ``partial_on`` (the market's returns)
-    each pair's correlation is the partial correlation given the market,
-    :math:`(\\rho_{ij} - \\rho_{im}\\rho_{jm}) / \\sqrt{(1-\\rho_{im}^2)(1-\\rho_{jm}^2)}`,
-    which equals the correlation of the two names' residuals from in-window OLS
-    regressions on the market (with intercept) when the sessions coincide.
+    :data:`CORR_WINDOW` sessions ending at ``t``; each pair's Pearson correlation uses the
+    sessions of the window where both returns exist. With ``partial_on`` (the market's
+    returns) each pair's correlation is the partial correlation given the market,
+    :math:`(\\rho_{ij} - \\rho_{im}\\rho_{jm}) / \\sqrt{(1-\\rho_{im}^2)(1-\\rho_{jm}^2)}`
+    (the market must take part too), which equals the correlation of the two names'
+    residuals from in-window OLS regressions on the market (with intercept) when the
+    sessions coincide.
+
+    Cost: the names present on the window's usual sessions (the common case) are handled in
+    ``O(W N)`` per session: the sum over pairs of the correlations of unit-length centred
+    columns (residuals) ``u_i`` is :math:`(\\lVert\\sum_i u_i\\rVert^2 - \\sum_i\\lVert u_i\\rVert^2)/2`.
+    Only the pairs involving a name with a different set of sessions in the window are
+    computed one correlation at a time (matrix products, no Python loop over pairs).
     """
-    cols = list(r.columns)
-    frame = r if partial_on is None else pd.concat([r, partial_on.rename("__mkt__")], axis=1)
-    n, rho = _rolling_pairwise_corr(frame, CORR_WINDOW)
-    k = len(cols)
-    counts = frame.notna().astype(float).rolling(CORR_WINDOW, min_periods=1).sum().to_numpy()
-    ok = counts >= CORR_MIN_OBS
+    if len(r.columns) + (partial_on is not None) <= EXACT_MAX_COLUMNS:
+        return _average_pairwise_exact(r, partial_on)
+    x = r.to_numpy(dtype=float)
+    big_t, k = x.shape
+    present = np.isfinite(x)
+    ok = _window_counts(present, CORR_WINDOW) >= CORR_MIN_OBS
+    x0 = np.where(present, x, 0.0)
     if partial_on is not None:
-        rim = rho[:, :k, k]  # (T, k): each name with the market
-        with np.errstate(divide="ignore", invalid="ignore"):
-            num = rho[:, :k, :k] - rim[:, :, None] * rim[:, None, :]
-            den = np.sqrt((1.0 - rim**2)[:, :, None] * (1.0 - rim**2)[:, None, :])
-            pair = num / den
-        pair[~(den > 0)] = np.nan
-        ok = ok[:, :k] & ok[:, k : k + 1]
-        pair = np.clip(pair, -1.0, 1.0)
-    else:
-        pair = rho
-    iu, ju = np.triu_indices(k, 1)
-    vals = pair[:, iu, ju]
-    use = ok[:, iu] & ok[:, ju] & np.isfinite(vals)
-    npairs = use.sum(axis=1)
-    total = np.where(use, vals, 0.0).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(npairs > 0, total / np.where(npairs > 0, npairs, 1), np.nan)
+        m = partial_on.to_numpy(dtype=float)
+        m_present = np.isfinite(m)
+        ok &= (_window_counts(m_present, CORR_WINDOW) >= CORR_MIN_OBS)[:, None]
+        m0 = np.where(m_present, m, 0.0)
+    out = np.full(big_t, np.nan)
+    for t in range(big_t):
+        idx = np.flatnonzero(ok[t])
+        if len(idx) < 2:
+            continue
+        a = max(0, t - CORR_WINDOW + 1)
+        ps = present[a : t + 1, idx]
+        # the window's usual sessions: those on which most taking-part names have a return
+        rows = ps.sum(axis=1) * 2 > len(idx)
+        same = (ps == rows[:, None]).all(axis=0)
+        if partial_on is not None and not m_present[a : t + 1][rows].all():
+            same[:] = False  # the market misses a usual session: every pair the slow way
+        if rows.sum() < 3:
+            same[:] = False
+        total, npairs = 0.0, 0
+        g = idx[same]
+        if len(g) >= 2:
+            xg = x[a : t + 1][rows][:, g]
+            if partial_on is None:
+                u, valid = _unit_columns(xg)
+            else:
+                mc = m[a : t + 1][rows]
+                mc = mc - mc.mean()
+                mss = float(mc @ mc)
+                if mss > 0:
+                    xc = xg - xg.mean(axis=0)
+                    css = (xc * xc).sum(axis=0)
+                    e = xc - np.outer(mc, (mc @ xc) / mss)
+                    ess = (e * e).sum(axis=0)
+                    valid = (css > _FLAT * (xg * xg).sum(axis=0)) & (ess > _FLAT * css)
+                    u = e[:, valid] / np.sqrt(ess[valid])
+                else:
+                    u, valid = np.zeros((len(mc), 0)), np.zeros(len(g), dtype=bool)
+            nv = int(valid.sum())
+            if nv >= 2:
+                total += _pair_sum(u)
+                npairs += nv * (nv - 1) // 2
+        q = ~same
+        if q.any():
+            xa, ma = x0[a : t + 1][:, idx], ps.astype(float)
+            qa, qm = xa[:, q], ma[:, q]
+            rho = _pairwise_rho(qa, qm, xa, ma)  # (Q, all taking part)
+            if partial_on is not None:
+                mw, mm = m0[a : t + 1][:, None], m_present[a : t + 1][:, None].astype(float)
+                rim = _pairwise_rho(xa, ma, mw, mm)[:, 0]
+                rqm = rim[q]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    num = rho - rqm[:, None] * rim[None, :]
+                    den = np.sqrt((1.0 - rqm**2)[:, None] * (1.0 - rim**2)[None, :])
+                    rho = num / den
+                rho[~(den > 0)] = np.nan
+                rho = np.clip(rho, -1.0, 1.0)
+            # each pair once: a usual name with every other, two other names in index order
+            qpos = np.flatnonzero(q)
+            count = np.ones(rho.shape, dtype=bool)
+            count[:, q] = qpos[None, :] > qpos[:, None]
+            use = count & np.isfinite(rho)
+            total += float(rho[use].sum())
+            npairs += int(use.sum())
+        if npairs > 0:
+            out[t] = total / npairs
+    return out
 
 
 def _resid_corr(inputs: SignalInputs, symbols: Sequence[str], key: str) -> pd.Series | None:
@@ -1015,63 +1240,43 @@ def _resid_corr(inputs: SignalInputs, symbols: Sequence[str], key: str) -> pd.Se
     return inputs._memo(key, make)
 
 
-@register(
+def _resid_frame(inputs: SignalInputs, basket: str) -> pd.DataFrame | None:
+    symbols, key, symbol = (
+        (inputs.watchlist, "resid_corr_loop", LOOP_SYMBOL)
+        if basket == "loop"
+        else (inputs.placebo, "resid_corr_placebo", PLACEBO_SYMBOL)
+    )
+    s = _resid_corr(inputs, symbols, key)
+    return None if s is None else s.to_frame(symbol)
+
+
+#: Average pairwise partial correlation (given the market) of a basket's returns: the same
+#: window and participation rules as ``corr_60d``; each pair's value is the correlation of
+#: the two names' residuals from regressions on the market over the window, so a
+#: market-wide sell-off (every stock falling with SPY) does not raise it.
+_register_wide(
     "loop_resid_corr_60d",
     unit="correlation",
     doc=f"symbol {LOOP_SYMBOL}: average pairwise correlation of the watchlist's market-neutral returns "
     "(residuals vs the market, 60 sessions)",
+    wide=lambda inputs: _resid_frame(inputs, "loop"),
 )
-def compute_loop_resid_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
-    """Average pairwise partial correlation (given the market) of the watchlist's returns.
-
-    Same window and participation rules as ``corr_60d``; each pair's value is the correlation
-    of the two names' residuals from regressions on the market over the window, so a
-    market-wide sell-off (every stock falling with SPY) does not raise it.
-
-    Parameters
-    ----------
-    inputs : SignalInputs
-        Uses ``closes``, ``market`` and ``watchlist``.
-
-    Returns
-    -------
-    DataFrame
-        Long frame with ``symbol == "LOOP"``.
-    """
-    s = _resid_corr(inputs, inputs.watchlist, "resid_corr_loop")
-    return _empty() if s is None else to_long(s.to_frame(LOOP_SYMBOL), "loop_resid_corr_60d")
-
-
-@register(
+_register_wide(
     "placebo_resid_corr_60d",
     unit="correlation",
     doc=f"symbol {PLACEBO_SYMBOL}: the same market-neutral average correlation for the placebo basket "
     "(MSFT, META, AMZN, GOOGL)",
+    wide=lambda inputs: _resid_frame(inputs, "placebo"),
 )
-def compute_placebo_resid_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
-    """``loop_resid_corr_60d`` computed on the placebo basket (``inputs.placebo``).
-
-    Parameters
-    ----------
-    inputs : SignalInputs
-        Uses ``closes``, ``market`` and ``placebo``.
-
-    Returns
-    -------
-    DataFrame
-        Long frame with ``symbol == "PLACEBO"``.
-    """
-    s = _resid_corr(inputs, inputs.placebo, "resid_corr_placebo")
-    return _empty() if s is None else to_long(s.to_frame(PLACEBO_SYMBOL), "placebo_resid_corr_60d")
 
 
-@register(
+@register_wide(
     "loop_excess_resid_corr_60d",
     unit="correlation",
     doc=f"symbol {LOOP_SYMBOL}: loop_resid_corr_60d minus placebo_resid_corr_60d (the loop trading as one "
     "beyond the market and beyond big tech)",
 )
-def compute_loop_excess_resid_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
+def compute_loop_excess_resid_corr_60d(inputs: SignalInputs) -> pd.DataFrame | None:
     """Loop minus placebo market-neutral average correlation.
 
     Raw correlation rises in every market-wide shock (the April 2025 tariff sell-off moved
@@ -1087,22 +1292,22 @@ def compute_loop_excess_resid_corr_60d(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame with ``symbol == "LOOP"``.
+        Wide frame with the one column ``LOOP``.
     """
     a = _resid_corr(inputs, inputs.watchlist, "resid_corr_loop")
     b = _resid_corr(inputs, inputs.placebo, "resid_corr_placebo")
     if a is None or b is None:
-        return _empty()
-    return to_long((a - b).to_frame(LOOP_SYMBOL), "loop_excess_resid_corr_60d")
+        return None
+    return (a - b).to_frame(LOOP_SYMBOL)
 
 
-@register(
+@register_wide(
     "loop_stress_index",
     unit="z",
     doc=f"symbol {LOOP_SYMBOL}: the watchlist's spread_z_1y averaged with weights = each name's loop "
     "exposure (USD on edges of a cycle, point in time)",
 )
-def compute_loop_stress_index(inputs: SignalInputs) -> pd.DataFrame:
+def compute_loop_stress_index(inputs: SignalInputs) -> pd.DataFrame | None:
     """Exposure-weighted mean of the watchlist names' spread-proxy z-scores.
 
     On session ``t``: :math:`\\sum_i w_{i,t} z_{i,t} / \\sum_i w_{i,t}` over the watchlist
@@ -1120,11 +1325,11 @@ def compute_loop_stress_index(inputs: SignalInputs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Long frame with ``symbol == "LOOP"``.
+        Wide frame with the one column ``LOOP``.
     """
     sp = _spread_proxy(inputs)
     if sp is None:
-        return _empty()
+        return None
     z = _rolling_z(sp, Z_WINDOW, Z_MIN_OBS)
     if inputs.loop_exposure is None:
         # no graph given (a bare signal computation): every watchlist name weighs the same
@@ -1134,10 +1339,10 @@ def compute_loop_stress_index(inputs: SignalInputs) -> pd.DataFrame:
         wide = _to_wide(inputs.loop_exposure, "symbol", "loop_exposure") if len(inputs.loop_exposure) else None
         syms = [s for s in dict.fromkeys(inputs.watchlist) if s in z.columns and wide is not None and s in wide]
         if wide is None or not syms:
-            return _empty()
+            return None
         w = wide.reindex(inputs.session_index).ffill()[syms].fillna(0.0).clip(lower=0.0)
     if not syms:
-        return _empty()
+        return None
     zz = z[syms]
     # a session on which no name with a z-score has loop exposure yet (before the first
     # cycle closes) weighs the names equally, so the index is defined wherever a z-score is
@@ -1147,4 +1352,4 @@ def compute_loop_stress_index(inputs: SignalInputs) -> pd.DataFrame:
     num = (zz.where(use, 0.0) * w.where(use, 0.0)).sum(axis=1)
     den = w.where(use, 0.0).sum(axis=1)
     idx = (num / den.where(den > 0)).to_frame(LOOP_SYMBOL)
-    return to_long(idx, "loop_stress_index")
+    return idx

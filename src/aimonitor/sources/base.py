@@ -9,13 +9,40 @@ only when it cannot work at all.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
 BAR_FIELDS = ("open", "high", "low", "close", "adj_close", "volume")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Retry:
+    """How a network source retries: ``max_retries`` more attempts after the first, waiting
+    ``backoff * 2**attempt`` seconds with a jitter of +-50 % between them (``sleep`` and
+    ``rng`` are injectable for tests; without ``rng`` the jitter is ``random.random``)."""
+
+    max_retries: int = 3
+    backoff: float = 2.0
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random | None = None
+
+    @property
+    def attempts(self) -> int:
+        return self.max_retries + 1
+
+    def wait(self, attempt: int, who: str) -> None:
+        """Sleep before attempt ``attempt + 1`` (``attempt`` counts from 0)."""
+        delay = self.backoff * (2**attempt) * (0.5 + (self.rng or random).random())
+        log.info("%s: retrying in %.1fs (attempt %d of %d)", who, delay, attempt + 2, self.attempts)
+        self.sleep(delay)
 
 
 @dataclass(frozen=True)

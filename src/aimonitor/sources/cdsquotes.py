@@ -7,7 +7,6 @@ proxy is calibrated to the market's level. Bad rows are rejected one by one with
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import logging
 import math
@@ -17,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from aimonitor.errors import DataError, DataWarning
+from aimonitor.csvsafe import read_csv_rows
+from aimonitor.errors import DataWarning
 
 log = logging.getLogger(__name__)
 
@@ -76,72 +76,55 @@ def load_cds_quotes_csv(
     DataError
         The file cannot be read or lacks a required column.
     """
-    p = Path(path)
-    try:
-        fh = p.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise DataError(f"{p}: cannot read CDS quotes file ({exc.strerror})") from exc
     good: list[dict[str, object]] = []
     rejected: list[str] = []
-    with fh:
-        reader = csv.reader(fh)
+    rows = read_csv_rows(
+        path,
+        what="CDS quotes",
+        expected=",".join(COLUMNS),
+        required=REQUIRED,
+        encoding="utf-8-sig",
+        lower=True,
+        rename={"symbol": "entity"},
+        empty_hint=",".join(COLUMNS),
+    )
+    for row in rows:
         try:
-            header = [h.strip().lower() for h in next(reader)]
-        except StopIteration:
-            raise DataError(f"{p}: empty CDS quotes file; expected a header {','.join(COLUMNS)}") from None
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise DataError(f"{p}:1: cannot parse the header ({exc})") from exc
-        if "symbol" in header and "entity" not in header:
-            header[header.index("symbol")] = "entity"
-        missing = [c for c in REQUIRED if c not in header]
-        if missing:
-            raise DataError(f"{p}:1: missing column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}")
-        line = 2
-        try:
-            for cells in reader:
-                where, line = f"{p}:{line}", reader.line_num + 1
-                if not any(c.strip() for c in cells):
-                    continue
-                try:
-                    if len(cells) != len(header):
-                        raise ValueError(f"expected {len(header)} fields, got {len(cells)}")
-                    raw = {k: v.strip() for k, v in zip(header, cells)}
-                    entity = raw["entity"].upper()
-                    if not entity:
-                        raise ValueError("entity is empty")
-                    try:
-                        day = dt.date.fromisoformat(raw["date"])
-                    except ValueError:
-                        raise ValueError(f"date: expected YYYY-MM-DD, got {raw['date']!r}") from None
-                    if day.weekday() >= 5:
-                        raise ValueError(f"date: {day} is a {day:%A}; CDS quotes are dated on weekdays")
-                    if latest is not None and day > latest:
-                        raise ValueError(f"date: {day} is in the future (today is {latest})")
-                    tenor = normalise_tenor(raw["tenor"])
-                    try:
-                        spread = float(raw["spread_bp"])
-                    except ValueError:
-                        raise ValueError(f"spread_bp: expected a number, got {raw['spread_bp']!r}") from None
-                    if not math.isfinite(spread) or spread <= 0 or spread > MAX_SPREAD_BP:
-                        raise ValueError(
-                            f"spread_bp: expected 0 < spread <= {MAX_SPREAD_BP:g} bp, got {raw['spread_bp']!r}"
-                        )
-                    good.append(
-                        {
-                            "entity": entity,
-                            "date": day,
-                            "tenor": tenor,
-                            "spread_bp": spread,
-                            "source": raw.get("source") or default_source,
-                        }
-                    )
-                except ValueError as exc:
-                    msg = f"{where}: {exc}; row skipped"
-                    rejected.append(msg)
-                    warnings.warn(msg, DataWarning, stacklevel=2)
-                    log.warning("%s", msg)
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise DataError(f"{p}:{line}: cannot parse the file ({exc})") from exc
+            if row.error:
+                raise ValueError(row.error)
+            raw = {k: v.strip() for k, v in row.cells.items()}
+            entity = raw["entity"].upper()
+            if not entity:
+                raise ValueError("entity is empty")
+            try:
+                day = dt.date.fromisoformat(raw["date"])
+            except ValueError:
+                raise ValueError(f"date: expected YYYY-MM-DD, got {raw['date']!r}") from None
+            if day.weekday() >= 5:
+                raise ValueError(f"date: {day} is a {day:%A}; CDS quotes are dated on weekdays")
+            if latest is not None and day > latest:
+                raise ValueError(f"date: {day} is in the future (today is {latest})")
+            tenor = normalise_tenor(raw["tenor"])
+            try:
+                spread = float(raw["spread_bp"])
+            except ValueError:
+                raise ValueError(f"spread_bp: expected a number, got {raw['spread_bp']!r}") from None
+            if not math.isfinite(spread) or spread <= 0 or spread > MAX_SPREAD_BP:
+                raise ValueError(f"spread_bp: expected 0 < spread <= {MAX_SPREAD_BP:g} bp, got {raw['spread_bp']!r}")
+            good.append(
+                {
+                    "entity": entity,
+                    "date": day,
+                    "tenor": tenor,
+                    "spread_bp": spread,
+                    "source": raw.get("source") or default_source,
+                }
+            )
+        except ValueError as exc:
+            msg = f"{row.where}: {exc}; row skipped"
+            rejected.append(msg)
+            warnings.warn(msg, DataWarning, stacklevel=2)
+            log.warning("%s", msg)
     df = pd.DataFrame(good, columns=list(COLUMNS))
     df["date"] = pd.to_datetime(df["date"])
     df["spread_bp"] = df["spread_bp"].astype(float)

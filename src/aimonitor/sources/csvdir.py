@@ -72,14 +72,21 @@ def _bars_columns(fields: list[str], records: list[list[str]]) -> pd.DataFrame |
     where = {name: i for i, name in enumerate(fields)}  # a repeated header: the last one wins
     cols = list(zip(*records))
     try:
-        dates = [dt.date.fromisoformat(d.strip()) for d in cols[where["date"]]]
+        try:
+            dates = [dt.date.fromisoformat(d) for d in cols[where["date"]]]
+        except ValueError:  # padded cells
+            dates = [dt.date.fromisoformat(d.strip()) for d in cols[where["date"]]]
         out: dict[str, object] = {"date": dates}
         for c in BAR_FIELDS:
             if c not in where:
                 out[c] = np.full(len(records), np.nan)
                 continue
-            # float() of each cell (numpy's object-to-float cast calls it), blank cells NaN
-            out[c] = np.array([v.strip() or "nan" for v in cols[where[c]]], dtype=object).astype(float)
+            # float() of each cell (numpy's object-to-float cast calls it; it ignores padding),
+            # blank cells NaN
+            try:
+                out[c] = np.array(cols[where[c]], dtype=object).astype(float)
+            except ValueError:
+                out[c] = np.array([v.strip() or "nan" for v in cols[where[c]]], dtype=object).astype(float)
     except ValueError:
         return None
     frame = pd.DataFrame(out, columns=["date", *BAR_FIELDS])
@@ -175,6 +182,7 @@ class CsvDirSource:
         except DataError as exc:
             return FundamentalsFetch(pd.DataFrame(), {s: str(exc) for s in symbols})
         f = f[f["symbol"].isin(list(symbols)) & (f["filed_date"].dt.date <= as_of)]
+        have = set(f["symbol"])
         return FundamentalsFetch(
-            f.reset_index(drop=True), {s: "no rows in fundamentals.csv" for s in symbols if s not in set(f["symbol"])}
+            f.reset_index(drop=True), {s: "no rows in fundamentals.csv" for s in symbols if s not in have}
         )

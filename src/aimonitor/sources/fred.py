@@ -11,7 +11,6 @@ import csv
 import datetime as dt
 import io
 import logging
-import random
 import time
 import urllib.error
 import urllib.parse
@@ -21,7 +20,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from aimonitor.errors import DataError
-from aimonitor.sources.base import FredFetch
+from aimonitor.sources.base import FredFetch, Retry
 from aimonitor.sources.fredunits import to_store_units, unit_of
 
 log = logging.getLogger(__name__)
@@ -86,18 +85,17 @@ class FredSource:
         backoff: float = 2.0,
         get: Callable[[str, float], str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        retry: Retry | None = None,
     ) -> None:
         self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff = backoff
+        self.retry = retry or Retry(max_retries=max_retries, backoff=backoff, sleep=sleep)
         self._get = get or _http_get
-        self._sleep = sleep
         self._offline = False
 
     def _fetch_one(self, series: str, start: dt.date, end: dt.date) -> FredFetch:
         url = fred_url(series, start, end)
         last = "no answer"
-        for attempt in range(self.max_retries + 1):
+        for attempt in range(self.retry.attempts):
             try:
                 text = self._get(url, self.timeout)
                 frame = parse_fred_csv(text, series, origin=f"FRED {series}")
@@ -120,8 +118,8 @@ class FredSource:
             except DataError as exc:
                 last = str(exc)
                 break
-            if attempt < self.max_retries:
-                self._sleep(self.backoff * (2**attempt) * (0.5 + random.random()))
+            if attempt < self.retry.max_retries:
+                self.retry.wait(attempt, f"FRED {series}")
         return FredFetch(series, None, f"FRED download failed: {last}", unit=unit_of(series))
 
     def fetch_fred(self, series: Sequence[str], start: dt.date, end: dt.date) -> list[FredFetch]:

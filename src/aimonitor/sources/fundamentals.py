@@ -9,7 +9,6 @@ weighted_avg_basic_shares, shares_source``. Only ``symbol``, ``period_end`` and
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import logging
 import math
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from aimonitor.csvsafe import read_csv_rows
 from aimonitor.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -82,76 +82,48 @@ def load_fundamentals_csv(path: str | Path) -> pd.DataFrame:
         message names the file and line (all bad lines are listed, up to five).
     """
     p = Path(path)
-    try:
-        fh = p.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"{p}: cannot read fundamentals file ({exc.strerror})") from exc
     rows: list[dict[str, object]] = []
     errors: list[str] = []
     seen: dict[tuple[str, object], int] = {}
-    with fh:
-        reader = csv.reader(fh)
+    records = read_csv_rows(
+        p, what="fundamentals", expected=f"at least {', '.join(REQUIRED_COLUMNS)}", required=REQUIRED_COLUMNS
+    )
+    for row in records:
+        where, raw = row.where, row.cells
         try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise DataError(f"{p}: empty fundamentals file; expected a header row") from None
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise DataError(f"{p}:1: cannot parse the header ({exc})") from exc
-        missing = [c for c in REQUIRED_COLUMNS if c not in header]
-        if missing:
-            raise DataError(
-                f"{p}:1: missing column(s) {', '.join(missing)}; expected at least {', '.join(REQUIRED_COLUMNS)}"
+            if row.error:
+                raise DataError(f"{where}: {row.error}")
+            sym = raw["symbol"].strip().upper()
+            if not sym:
+                raise DataError(f"{where}: symbol is empty")
+            rec: dict[str, object] = {"symbol": sym}
+            for c in DATE_COLUMNS:
+                if c in raw:
+                    rec[c] = _date(raw[c], c, where, required=c in REQUIRED_COLUMNS)
+            for c in NUMBER_COLUMNS:
+                rec[c] = _number(raw[c], c, where) if c in raw else math.nan
+            for c in TEXT_COLUMNS:
+                if c in raw:
+                    rec[c] = raw[c].strip()
+            if rec["filed_date"] < rec["period_end"]:  # type: ignore[operator]
+                raise DataError(f"{where}: filed_date {rec['filed_date']} is before period_end {rec['period_end']}")
+            st, lt, tot = (
+                float(rec["short_term_debt"]),  # type: ignore[arg-type]
+                float(rec["long_term_debt"]),  # type: ignore[arg-type]
+                float(rec["total_debt"]),  # type: ignore[arg-type]
             )
-        start = 2
-        try:
-            for cells in reader:
-                line = start
-                start = reader.line_num + 1
-                if not any(c.strip() for c in cells):
-                    continue
-                where = f"{p}:{line}"
-                try:
-                    if len(cells) != len(header):
-                        raise DataError(f"{where}: expected {len(header)} fields, got {len(cells)}")
-                    raw = dict(zip(header, cells))
-                    sym = raw["symbol"].strip().upper()
-                    if not sym:
-                        raise DataError(f"{where}: symbol is empty")
-                    rec: dict[str, object] = {"symbol": sym}
-                    for c in DATE_COLUMNS:
-                        if c in raw:
-                            rec[c] = _date(raw[c], c, where, required=c in REQUIRED_COLUMNS)
-                    for c in NUMBER_COLUMNS:
-                        rec[c] = _number(raw[c], c, where) if c in raw else math.nan
-                    for c in TEXT_COLUMNS:
-                        if c in raw:
-                            rec[c] = raw[c].strip()
-                    if rec["filed_date"] < rec["period_end"]:  # type: ignore[operator]
-                        raise DataError(
-                            f"{where}: filed_date {rec['filed_date']} is before period_end {rec['period_end']}"
-                        )
-                    st, lt, tot = (
-                        float(rec["short_term_debt"]),  # type: ignore[arg-type]
-                        float(rec["long_term_debt"]),  # type: ignore[arg-type]
-                        float(rec["total_debt"]),  # type: ignore[arg-type]
-                    )
-                    if not (math.isnan(st) or math.isnan(lt) or math.isnan(tot)):
-                        if abs(tot - (st + lt)) > _TOTAL_TOLERANCE * max(tot, 1.0):
-                            raise DataError(
-                                f"{where}: total_debt {tot:.0f} != short_term_debt + long_term_debt {st + lt:.0f}"
-                            )
-                    key: tuple[str, object] = (sym, rec["period_end"])
-                    if key in seen:
-                        raise DataError(
-                            f"{where}: duplicate row for {sym} period_end {rec['period_end']} "
-                            f"(first at line {seen[key]})"
-                        )
-                    seen[key] = line
-                    rows.append(rec)
-                except DataError as exc:
-                    errors.append(str(exc))
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise DataError(f"{p}:{start}: cannot parse the file ({exc})") from exc
+            if not (math.isnan(st) or math.isnan(lt) or math.isnan(tot)):
+                if abs(tot - (st + lt)) > _TOTAL_TOLERANCE * max(tot, 1.0):
+                    raise DataError(f"{where}: total_debt {tot:.0f} != short_term_debt + long_term_debt {st + lt:.0f}")
+            key: tuple[str, object] = (sym, rec["period_end"])
+            if key in seen:
+                raise DataError(
+                    f"{where}: duplicate row for {sym} period_end {rec['period_end']} (first at line {seen[key]})"
+                )
+            seen[key] = row.line
+            rows.append(rec)
+        except DataError as exc:
+            errors.append(str(exc))
     if errors:
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
         raise DataError(f"{len(errors)} bad row(s) in fundamentals: " + "; ".join(errors[:5]) + more)

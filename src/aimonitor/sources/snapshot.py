@@ -127,5 +127,6 @@ class SnapshotSource:
         f = load_snapshot_fundamentals()
         f = f[f["symbol"].isin(list(symbols))]
         f = f[f["filed_date"].dt.date <= as_of] if not f.empty else f
-        missing = {s: "no fundamentals in the snapshot" for s in symbols if s not in set(f["symbol"])}
+        have = set(f["symbol"])
+        missing = {s: "no fundamentals in the snapshot" for s in symbols if s not in have}
         return FundamentalsFetch(f.reset_index(drop=True), missing)

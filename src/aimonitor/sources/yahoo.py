@@ -17,6 +17,7 @@ suggesting ``--source snapshot``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import random
@@ -31,7 +32,7 @@ import yfinance as yf
 from yfinance.exceptions import YFRateLimitError
 
 from aimonitor.errors import FetchError
-from aimonitor.sources.base import BAR_FIELDS, FredFetch, FundamentalsFetch, SeriesFetch
+from aimonitor.sources.base import BAR_FIELDS, FredFetch, FundamentalsFetch, Retry, SeriesFetch
 
 log = logging.getLogger(__name__)
 
@@ -128,15 +129,14 @@ class YahooSource:
     ) -> None:
         self.timeout = timeout
         self.max_retries = max_retries
-        self.backoff = backoff
+        self.retry = Retry(max_retries=max_retries, backoff=backoff, sleep=sleep, rng=rng or random.Random())
         self._download = download or yf.download
         self._ticker = ticker or yf.Ticker
-        self._sleep = sleep
-        self._rng = rng or random.Random()
         if fred is None:
             from aimonitor.sources.fred import FredSource
 
-            fred = FredSource(timeout=timeout, max_retries=max_retries, backoff=backoff, sleep=sleep)
+            # the same retry policy (one construction); FRED draws its jitter from ``random``
+            fred = FredSource(timeout=timeout, retry=dataclasses.replace(self.retry, rng=None))
         self._fred = fred
 
     # ------------------------------------------------------------------ bars
@@ -170,12 +170,6 @@ class YahooSource:
             ignore_tz=True,
         )
 
-    def _wait(self, attempt: int) -> None:
-        delay = self.backoff * (2**attempt)
-        delay = delay * (0.5 + self._rng.random())  # jitter in [0.5, 1.5)
-        log.info("Yahoo: retrying in %.1fs (attempt %d of %d)", delay, attempt + 2, self.max_retries + 1)
-        self._sleep(delay)
-
     def fetch_bars(self, symbols: Sequence[str], start: dt.date, end: dt.date, as_of: dt.date) -> list[SeriesFetch]:
         symbols = list(symbols)
         if not symbols:
@@ -184,7 +178,7 @@ class YahooSource:
         got: dict[str, pd.DataFrame] = {}
         errors: dict[str, str] = {}
         last_exc: str | None = None
-        for attempt in range(self.max_retries + 1):
+        for attempt in range(self.retry.attempts):
             missing = [s for s in symbols if s not in got]
             try:
                 frame = self._call(missing, start, hi)
@@ -205,7 +199,7 @@ class YahooSource:
             if frame is not None and not frame.empty and last_exc is None:
                 break
             if attempt < self.max_retries:
-                self._wait(attempt)
+                self.retry.wait(attempt, "Yahoo")
         out: list[SeriesFetch] = []
         for sym in symbols:
             if sym in got:
