@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from aimonitor.calendar import sessions
 from aimonitor.cli import cli
 from aimonitor.rules import Rule, backtest, compare
+from aimonitor.store import Store
 
 D = dt.date
 S = sessions("2025-12-01", "2026-01-30")
@@ -140,15 +141,9 @@ def test_cli_backtest_set_threshold_json_and_table(snap_db):
     assert {"from", "to", "alerts", "summary", "baseline", "diff"} <= set(doc)
     assert set(doc["baseline"]) >= {"alerts", "summary"}
 
-    con = sqlite3.connect(snap_db)
-    sig = pd.read_sql_query(
-        "SELECT date, value FROM signals WHERE signal='spread_change_20d_bp' AND symbol='ORCL' "
-        "AND date BETWEEN '2025-11-03' AND '2025-12-31' ORDER BY date",
-        con,
-        parse_dates=["date"],
-        index_col="date",
-    )["value"]
-    con.close()
+    with Store(snap_db) as st:
+        df = st.read_signals(["spread_change_20d_bp"], start="2025-11-03", end="2025-12-31", symbols=["ORCL"])
+    sig = pd.Series(df["value"].to_numpy(), index=pd.DatetimeIndex(pd.to_datetime(df["date"]), name="date"))
     old, new = independent_fired(sig, 40.0), independent_fired(sig, 60.0)
     assert old != new  # the change matters for ORCL in this window
     orcl = [d for d in doc["diff"] if d["rule"] == "credit_proxy_widening" and d["symbol"] == "ORCL"]

@@ -48,7 +48,7 @@ TABLES = {
     "alert_state_history": "*",
     "alert_history": "*",
     "outbox": "alert_id, session, to_state, channel, status, attempts",
-    "signals": "*",
+    "signal_blocks": "*",
     "runs": "as_of, kind, status",
 }
 

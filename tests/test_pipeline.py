@@ -83,7 +83,9 @@ def _state(db: Path) -> dict[str, list[tuple]]:
             "transitions": sorted(con.execute("SELECT * FROM alert_transitions").fetchall()),
             "alert_state": sorted(con.execute("SELECT * FROM alert_state").fetchall()),
             "outbox": sorted(con.execute("SELECT alert_id, session, to_state, channel, status FROM outbox").fetchall()),
-            "signals": con.execute("SELECT COUNT(*), SUM(value) FROM signals").fetchall(),
+            "signals": con.execute(
+                "SELECT date, signal, n, symbols, vals FROM signal_blocks ORDER BY date, signal"
+            ).fetchall(),
             "bars": con.execute("SELECT COUNT(*), SUM(close) FROM bars").fetchall(),
         }
 
@@ -357,7 +359,7 @@ def test_sigkill_mid_cycle_then_rerun_equals_one_clean_run(tmp_path, db_1125):
     # kill at successive points of the cycle: just started; new signals written; alerts persisted
     for sql in (
         "SELECT COUNT(*) FROM runs WHERE status = 'running'",
-        "SELECT COUNT(*) FROM signals WHERE date > '2025-11-25'",
+        "SELECT COUNT(*) FROM signal_blocks WHERE date > '2025-11-25'",
         "SELECT COUNT(*) FROM alert_transitions",
     ):
         proc = _cli(db, *RUN, cwd=crash_dir)
