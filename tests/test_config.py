@@ -39,6 +39,11 @@ def _write(tmp_path, text):
             'notify.urls_env: expected an environment variable name, got "https://hooks.slack.com/secret"',
         ),
         (
+            "[credit]\nvol_scale_bounds = [3.0, 0.5]\n",
+            "credit.vol_scale_bounds: expected 0 < low <= high, got [3.0, 0.5]",
+        ),
+        ("[credit]\nvol_scale_bounds = [0, 2]\n", "credit.vol_scale_bounds: expected 0 < low <= high, got [0.0, 2.0]"),
+        (
             "[[rules]]\nname = 'dd'\nsignal = 'drawdown_52w'\nop = '<'\nthreshold = 'high'\nseverity = 'warning'\n",
             'rules[0].threshold: expected a number, got "high"',
         ),

@@ -212,6 +212,14 @@ class CreditConfig(_Model):
         "NVDA": "BAMLC0A0CM",
     }
 
+    @field_validator("vol_scale_bounds")
+    @classmethod
+    def _v_vol_scale_bounds(cls, v: tuple[float, float]) -> tuple[float, float]:
+        low, high = v
+        if not (0 < low <= high):
+            raise ValueError(f"expected 0 < low <= high, got [{low}, {high}]")
+        return v
+
 
 class EventsConfig(_Model):
     """Where the curated event catalog and the entity dictionary come from."""
