@@ -114,3 +114,18 @@ def test_plot_lines_writes_the_reference_bytes(make, tmp_path):
     _reference(tmp_path / "ref.png", args["series"], **kw)
     assert fast == tmp_path / "sub" / "fast.png"
     assert fast.read_bytes() == (tmp_path / "ref.png").read_bytes()
+
+
+def test_charts_drawn_by_worker_processes_are_the_reference_bytes_in_order(tmp_path):
+    """``plot_lines_many`` with two forked workers writes each chart as the reference path
+    does, and returns the paths in the order of the jobs."""
+    makers = [_car_chart, _spread_chart, _log_chart] * 2
+    jobs = []
+    for k, make in enumerate(makers):
+        args, kw = make()
+        jobs.append({"path": tmp_path / "many" / f"c{k}.png", "series": args["series"], **kw})
+        _reference(tmp_path / f"ref{k}.png", args["series"], **kw)
+    paths = plotting.plot_lines_many(jobs, workers=2)
+    assert paths == [tmp_path / "many" / f"c{k}.png" for k in range(len(makers))]
+    for k, p in enumerate(paths):
+        assert p.read_bytes() == (tmp_path / f"ref{k}.png").read_bytes(), p.name

@@ -297,6 +297,11 @@ def _notes(result: EventStudyResult) -> list[str]:
 
 def plot_car(result: EventStudyResult, path: str | Path, i: int | None = None) -> Path:
     """PNG of the CAR path of firm-event ``i`` (CAAR if None) with its 95% band."""
+    return plotting.plot_lines(**_car_chart(result, path, i))
+
+
+def _car_chart(result: EventStudyResult, path: str | Path, i: int | None = None) -> dict[str, Any]:
+    """The :func:`~aimonitor.report.plotting.plot_lines` arguments of :func:`plot_car`."""
     b = result.band(i)
     bp = result.measure == "spread"
     if i is None:
@@ -304,9 +309,9 @@ def plot_car(result: EventStudyResult, path: str | Path, i: int | None = None) -
     else:
         ids = ", ".join(result.all_event_ids[i]) if result.all_event_ids else (result.event_ids[i] or "")
         title, label = f"CAR {result.symbols[i]}" + (f" ({ids})" if ids else ""), "CAR"
-    return plotting.plot_lines(
-        path,
-        {label: b["car"]},
+    return dict(
+        path=path,
+        series={label: b["car"]},
         title=title,
         ylabel="cumulative abnormal spread change (bp)" if bp else "cumulative abnormal return",
         xlabel="day relative to event",
@@ -318,9 +323,11 @@ def plot_car(result: EventStudyResult, path: str | Path, i: int | None = None) -
 
 
 def _charts(result: EventStudyResult, out: Path, stem: str) -> list[tuple[str, Path]]:
-    pngs: list[tuple[str, Path]] = []
+    captions: list[str] = []
+    jobs: list[dict[str, Any]] = []
     if result.n > 1:
-        pngs.append((f"CAAR with 95% band (N={result.n})", plot_car(result, out / f"{stem}_caar.png")))
+        captions.append(f"CAAR with 95% band (N={result.n})")
+        jobs.append(_car_chart(result, out / f"{stem}_caar.png"))
     used: set[str] = set()
     for i in range(result.n):
         sym, eid = result.symbols[i], result.event_ids[i]
@@ -328,13 +335,9 @@ def _charts(result: EventStudyResult, out: Path, stem: str) -> list[tuple[str, P
         while name in used:
             name += "_"
         used.add(name)
-        pngs.append(
-            (
-                f"CAR {sym}" + (f" ({eid})" if eid else "") + " with 95% band",
-                plot_car(result, out / f"{stem}_car_{name}.png", i),
-            )
-        )
-    return pngs
+        captions.append(f"CAR {sym}" + (f" ({eid})" if eid else "") + " with 95% band")
+        jobs.append(_car_chart(result, out / f"{stem}_car_{name}.png", i))
+    return list(zip(captions, plotting.plot_lines_many(jobs), strict=True))
 
 
 # --------------------------------------------------------------------------- documents

@@ -139,7 +139,7 @@ def plot_spread_charts(
     list of Path
         The files written.
     """
-    from aimonitor.report.plotting import plot_lines
+    from aimonitor.report.plotting import plot_lines_many
 
     out = Path(out_dir)
     lo = pd.Timestamp(since) if since is not None else None
@@ -152,7 +152,7 @@ def plot_spread_charts(
             s = s[s.index <= hi]
         return s
 
-    paths = []
+    jobs = []
     for sym in list(symbols) if symbols else panel.symbols:
         proxy = cut(panel.series(sym))
         if proxy.empty:
@@ -160,19 +160,19 @@ def plot_spread_charts(
             continue
         series, bser = _chart_series(panel, sym, proxy, cut)
         marks = _chart_marks(events, sym, lo, hi) if events is not None else {}
-        path = out / f"spreads_{_safe(sym)}.png"
         low, high = cut(panel.series(sym, "spread_bp_low")), cut(panel.series(sym, "spread_bp_high"))
-        plot_lines(
-            path,
-            series,
-            title=f"{sym}: equity-implied 5y CDS proxy vs {bser or 'market'}",
-            ylabel="bp",
-            band=(low, high) if len(low) and len(high) else None,
-            band_label="parameter band",
-            markers=marks or None,
+        jobs.append(
+            dict(
+                path=out / f"spreads_{_safe(sym)}.png",
+                series=series,
+                title=f"{sym}: equity-implied 5y CDS proxy vs {bser or 'market'}",
+                ylabel="bp",
+                band=(low, high) if len(low) and len(high) else None,
+                band_label="parameter band",
+                markers=marks or None,
+            )
         )
-        paths.append(path)
-    return paths
+    return plot_lines_many(jobs)
 
 
 def _chart_series(
