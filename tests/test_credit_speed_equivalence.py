@@ -324,6 +324,7 @@ def universe() -> dict[str, Any]:
     return synthetic_universe(60, 700)
 
 
+@pytest.mark.slow  # 60 names x 700 sessions through both implementations: ~8 s
 def test_wide_universe_panel_equals_the_old_path(universe):
     u = universe
     old, new = both_panels(
