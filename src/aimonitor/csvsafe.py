@@ -11,7 +11,7 @@ negative return stays a number.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,10 +33,6 @@ def safe_cell(value: Any) -> Any:
 def safe_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a CSV row (mapping) with every string cell neutralised."""
     return {k: safe_cell(v) for k, v in row.items()}
-
-
-def safe_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [safe_row(r) for r in rows]
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -331,7 +331,7 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     proxy and its 20-session change use the calibration in force on that session, and
     every value dated ``t`` uses data dated ``<= t`` only, so one derivation over many
     sessions stores what deriving them one by one stores, as long as both read their
-    history from the same first session (see :func:`update_signals_stepwise`).
+    history from the same first session (see :class:`StepwiseSignals`).
 
     Returns the number of signal rows written (0 when already up to date).
     """
@@ -428,16 +428,6 @@ def _history_start(first_bar: dt.date, first_new: dt.date) -> dt.date:
     if first_new <= first_bar:
         return first_bar
     return max(first_bar, calendar.session_offset(first_new, -HISTORY_SESSIONS))
-
-
-def update_signals_stepwise(cfg: AppConfig, store: Store, days: Sequence[dt.date]) -> dict[dt.date, int]:
-    """Store what :func:`update_signals` through each of ``days`` (increasing) in turn stores,
-    with as few derivations as that allows; returns the rows written per day (a derivation
-    over several days counts on the first of them). See :class:`StepwiseSignals`."""
-    steps = StepwiseSignals(cfg, store, days)
-    if days:
-        steps.derive_through(max(days))
-    return steps.counts
 
 
 class StepwiseSignals:

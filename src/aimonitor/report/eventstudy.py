@@ -295,13 +295,9 @@ def _notes(result: EventStudyResult) -> list[str]:
 # --------------------------------------------------------------------------- charts
 
 
-def plot_car(result: EventStudyResult, path: str | Path, i: int | None = None) -> Path:
-    """PNG of the CAR path of firm-event ``i`` (CAAR if None) with its 95% band."""
-    return plotting.plot_lines(**_car_chart(result, path, i))
-
-
 def _car_chart(result: EventStudyResult, path: str | Path, i: int | None = None) -> dict[str, Any]:
-    """The :func:`~aimonitor.report.plotting.plot_lines` arguments of :func:`plot_car`."""
+    """The :func:`~aimonitor.report.plotting.plot_lines` arguments of the PNG of the CAR path
+    of firm-event ``i`` (CAAR if None) with its 95% band."""
     b = result.band(i)
     bp = result.measure == "spread"
     if i is None:
