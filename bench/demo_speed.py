@@ -7,8 +7,8 @@ and the reports. With ``--cycles`` it also times the per-session path the demo u
 before (``run_cycle`` for every session, each fetching and deriving), on the same window
 and without reports, and says whether the two stored the same alerts (a quick check;
 ``tests/test_demo_equivalence.py`` is the proof). Times are printed, never asserted; the
-machine is shared, so CPU time (this process and its worker process) is the steadier figure;
-the replay phase includes the per-session derivations and the worker's CPU.
+machine is shared, so CPU time (this process and its chart-drawing children) is the steadier
+figure.
 
     python bench/demo_speed.py                          # the default demo window
     python bench/demo_speed.py --from 2026-01-26 --to 2026-02-27 --cycles
@@ -26,7 +26,7 @@ from pathlib import Path
 
 
 def cpu() -> float:
-    """CPU seconds of this process and of its finished children (the derivation worker)."""
+    """CPU seconds of this process and of its finished children (the chart workers)."""
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system
 

@@ -1,4 +1,4 @@
-"""The demo's replay (fetch once, derive once where that is exact, evaluate session by session)
+"""The demo's replay (fetch once, derive once, evaluate session by session)
 stores and writes exactly what the per-session cycle the demo used to run stores and writes.
 
 The reference is the old path itself: ``run_cycle`` on every session, each fetching from the
@@ -72,12 +72,10 @@ def _old_demo(cfg, db: Path, alerts: Path, start: dt.date, end: dt.date) -> None
             run_cycle(cfg, store, src, day, channels=(), alerts_dir=alerts, kind="demo")
 
 
-def _new_demo(cfg, db: Path, alerts: Path, start: dt.date, end: dt.date, workers: int) -> None:
+def _new_demo(cfg, db: Path, alerts: Path, start: dt.date, end: dt.date) -> None:
     with Store(db) as store:
         import_events(store, cfg.events.catalog)
-        replay_cycles(
-            cfg, store, SnapshotSource(), calendar.sessions(start, end), alerts_dir=alerts, kind="demo", workers=workers
-        )
+        replay_cycles(cfg, store, SnapshotSource(), calendar.sessions(start, end), alerts_dir=alerts, kind="demo")
 
 
 @pytest.mark.slow
@@ -85,7 +83,7 @@ def test_replay_stores_and_writes_what_a_cycle_per_session_does(cfg, tmp_path, m
     monkeypatch.chdir(tmp_path)  # nothing lands in the repository's alerts/
     start, end = WINDOW
     _old_demo(cfg, tmp_path / "old.db", tmp_path / "old_alerts", start, end)
-    _new_demo(cfg, tmp_path / "new.db", tmp_path / "new_alerts", start, end, workers=1)
+    _new_demo(cfg, tmp_path / "new.db", tmp_path / "new_alerts", start, end)
     old, new = _tables(tmp_path / "old.db"), _tables(tmp_path / "new.db")
     # the window exercises what it must: fired, reminded, resolved, stale data, contagion
     moves = {(t[2], t[3]) for t in old["alert_transitions"]}  # (to_state, from_state)
@@ -100,17 +98,6 @@ def test_replay_stores_and_writes_what_a_cycle_per_session_does(cfg, tmp_path, m
     assert {n for n in old_files if n.endswith(".md")}  # digests were written
     for name, content in old_files.items():
         assert new_files[name] == content, name
-
-
-@pytest.mark.slow
-def test_replay_without_a_worker_process_stores_the_same(cfg, tmp_path, monkeypatch):
-    """The worker only derives ahead: deriving every session in this process stores the same."""
-    monkeypatch.chdir(tmp_path)
-    start, end = D(2026, 2, 20), D(2026, 2, 27)
-    _new_demo(cfg, tmp_path / "one.db", tmp_path / "one_alerts", start, end, workers=0)
-    _new_demo(cfg, tmp_path / "two.db", tmp_path / "two_alerts", start, end, workers=1)
-    assert _tables(tmp_path / "one.db") == _tables(tmp_path / "two.db")
-    assert _files(tmp_path / "one_alerts") == _files(tmp_path / "two_alerts")
 
 
 def test_data_dates_give_each_sessions_last_stored_data(cfg, tmp_path):
@@ -135,25 +122,3 @@ def test_replay_signal_window_equals_the_store_read(cfg, db_1128, db_copy):
         for data in (ReplayData(cfg, store), ReplayData(cfg, store, D(2025, 11, 3))):
             for day in (D(2025, 11, 3), D(2025, 11, 26), D(2025, 11, 28), D(2025, 12, 1)):
                 pd.testing.assert_frame_equal(data.signals_for(day), _signals_for(store, day), check_exact=True)
-
-
-def test_history_read_once_gives_each_derivation_what_it_reads_itself(cfg, db_prices, db_copy):
-    """The inputs of derivations sliced from one read equal what each reads from the store."""
-    from aimonitor.loopdata import read_loop_exposure
-    from aimonitor.pipeline import StoredHistory, read_inputs
-
-    with Store(db_copy(db_prices, "h.db")) as store:
-        history = StoredHistory(cfg, store, D(2024, 1, 3), D(2026, 2, 27))
-        for hist_start, through in (
-            (D(2024, 1, 3), D(2026, 1, 30)),
-            (D(2024, 3, 1), D(2026, 2, 27)),
-            (D(2025, 12, 24), D(2026, 1, 2)),
-        ):
-            want, got = read_inputs(cfg, store, through, start=hist_start), history.inputs(through, hist_start)
-            for name in ("closes", "adj_closes", "fred", "fundamentals", "cds_quotes"):
-                pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name), check_exact=True, obj=name)
-            assert got.events == want.events
-            sessions = calendar.sessions_index(hist_start, through)
-            pd.testing.assert_frame_equal(
-                history.loop_exposure(sessions), read_loop_exposure(cfg, store, sessions), check_exact=True
-            )

@@ -238,6 +238,41 @@ def test_incremental_signals_equal_a_from_scratch_derivation(cfg, store_1125, db
     assert (m["value_scratch"] - m["value_incr"]).abs().max() < 1e-9
 
 
+def test_history_start_moves_in_whole_steps_of_a_year():
+    """Hand-counted: with the first bar on 2016-01-04, sessions 0..771 after it read from
+    it; 772..1023 from session 252 after it; 1024 from session 504; never fewer than 520
+    sessions of history once that many exist."""
+    from aimonitor.calendar import session_offset
+    from aimonitor.pipeline import HISTORY_SESSIONS, HISTORY_STEP, _history_start, _segment_end
+
+    assert (HISTORY_SESSIONS, HISTORY_STEP) == (520, 252)
+    first = D(2016, 1, 4)
+    at = {k: session_offset(first, k) for k in (0, 1, 519, 520, 771, 772, 1023, 1024)}
+    want = {0: 0, 1: 0, 519: 0, 520: 0, 771: 0, 772: 252, 1023: 252, 1024: 504}
+    for k, day in at.items():
+        assert _history_start(first, day) == session_offset(first, want[k]), k
+        assert _segment_end(first, day) == session_offset(first, {0: 771, 252: 1023, 504: 1275}[want[k]]), k
+    assert _history_start(first, D(2015, 6, 1)) == first  # a session before the first bar
+
+
+@pytest.mark.slow
+def test_one_session_at_a_time_past_the_look_back_equals_one_derivation(cfg, db_prices, db_copy):
+    """The snapshot's sessions after 2026-01-29 have more than 520 sessions of history, so
+    the derivation of each used to start reading 520 sessions before it, and a cycle per
+    session stored values up to ~4e-4 away from one derivation over all of them. With a
+    history start that moves by whole years, both store the same values, bit for bit."""
+    with Store(db_copy(db_prices, "scratch.db")) as scratch, Store(db_copy(db_prices, "steps.db")) as steps:
+        assert update_signals(cfg, scratch, D(2026, 2, 27)) > 0
+        assert update_signals(cfg, steps, D(2026, 1, 23)) > 0
+        days = pd.bdate_range("2026-01-26", "2026-02-27")
+        for day in days:
+            update_signals(cfg, steps, day.date())
+        want = scratch.read_signals(start=D(2025, 6, 2), end=D(2026, 2, 27))
+        got = steps.read_signals(start=D(2025, 6, 2), end=D(2026, 2, 27))
+    assert len(want) > 0 and pd.to_datetime(want["date"]).max() == pd.Timestamp("2026-02-27")
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
 # --------------------------------------------------------------------------- catch-up
 
 

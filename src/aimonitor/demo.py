@@ -108,8 +108,7 @@ def run_demo(
     with Store(db_path) as store:
         tick("loading the snapshot")
         import_events(store, cfg.events.catalog)
-        # a second process derives the sessions that need their own derivation ahead
-        replay_cycles(cfg, store, source, days, channels=(), alerts_dir=adir, kind="demo", progress=tick, workers=1)
+        replay_cycles(cfg, store, source, days, channels=(), alerts_dir=adir, kind="demo", progress=tick)
         fired: dict[str, dict[str, Any]] = {}
         for tr in store.read_transitions():
             if tr["to_state"] == "firing" and tr["from_state"] != "firing":

@@ -22,11 +22,6 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
-import os
-import pickle
-import subprocess
-import sys
-import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,6 +68,11 @@ log = logging.getLogger(__name__)
 #: Sessions of history loaded before the first session whose signals are derived
 #: (the longest rolling window is 252 sessions; a year of spreads for z-scores on top).
 HISTORY_SESSIONS = 520
+#: Where a derivation starts reading moves in steps of this many sessions (a year), counted
+#: from the first stored bar, never session by session: every session's signals depend on
+#: the session and the data only, so deriving sessions one by one stores exactly what one
+#: derivation over all of them stores (see :func:`_history_start`).
+HISTORY_STEP = 252
 PIPELINE_RULE = "pipeline"
 
 
@@ -154,55 +154,6 @@ def _known_on(
         cds_quotes=quotes,
         events=tuple(known),
     )
-
-
-class StoredHistory:
-    """What derivations with history in ``start..through`` read, read once: each derivation
-    gets exactly the frames :func:`read_inputs` and :func:`aimonitor.loopdata.read_loop_exposure`
-    would read for it (rows sliced from memory), without a store query of its own."""
-
-    def __init__(self, cfg: AppConfig, store: Store, start: dt.date, through: dt.date) -> None:
-        from aimonitor.loopdata import read_loop_exposure
-
-        self.start, self.through = start, through
-        self._syms = list(cfg.watchlist.all_symbols)
-        self._closes = store.read_prices(self._syms, "close", start=start, end=through)
-        self._adj = store.read_prices(self._syms, "adj_close", start=start, end=through)
-        self._fred = store.read_fred(None, start=start, end=through)
-        self._fund = store.read_fundamentals(cfg.watchlist.symbols)
-        self._quotes = store.read_cds_quotes()
-        self._events = store.read_events() or [r.to_row() for r in load_catalog(cfg.events.catalog)]
-        self._exposure = read_loop_exposure(cfg, store, calendar.sessions_index(start, through))
-
-    def covers(self, plan: Derivation) -> bool:
-        return self.start <= plan.hist_start and plan.through <= self.through
-
-    def inputs(self, through: dt.date, start: dt.date) -> StoredInputs:
-        """What ``read_inputs(cfg, store, through, start)`` reads."""
-        fred = _rows_between(self._fred, start, through)
-        fred = fred.loc[:, fred.notna().any(axis=0)]  # a series without rows there is not read
-        return _known_on(
-            through,
-            closes=_rows_between(self._closes, start, through, self._syms),
-            adj_closes=_rows_between(self._adj, start, through, self._syms),
-            fred=fred if len(fred) else pd.DataFrame(columns=[], dtype=float),
-            fundamentals=self._fund,
-            cds_quotes=self._quotes,
-            events=self._events,
-        )
-
-    def loop_exposure(self, sessions: pd.DatetimeIndex) -> pd.DataFrame:
-        """What ``read_loop_exposure(cfg, store, sessions)`` reads (point in time per session)."""
-        return self._exposure.loc[sessions]
-
-
-def _rows_between(wide: pd.DataFrame, start: dt.date, end: dt.date, columns: list[str] | None = None) -> pd.DataFrame:
-    """The rows of a wide store read dated ``start..end`` (the store's empty frame when none)."""
-    if len(wide):
-        rows = wide.loc[(wide.index >= pd.Timestamp(start)) & (wide.index <= pd.Timestamp(end))]
-        if len(rows):
-            return rows
-    return pd.DataFrame(columns=columns or [], dtype=float)
 
 
 def compute_panel(cfg: AppConfig, inputs: StoredInputs) -> SpreadPanel:
@@ -335,10 +286,12 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
 
     Returns the number of signal rows written (0 when already up to date).
     """
+    written = 0
     plan = _plan_derivation(cfg, store, through)
-    if plan is None:
-        return 0
-    return _write_derived(store, plan, derive_signals(cfg, store, plan))
+    while plan is not None:  # one derivation per history start (see _history_start)
+        written += _write_derived(store, plan, derive_signals(cfg, store, plan))
+        plan = _plan_derivation(cfg, store, through, check_fred=False)
+    return written
 
 
 @dataclass(frozen=True)
@@ -373,26 +326,18 @@ def _plan_derivation(cfg: AppConfig, store: Store, through: dt.date, check_fred:
     start = calendar.next_session(last_done) if last_done else first_bar
     if start > through:
         return None
-    return Derivation(start, through, _history_start(first_bar, calendar.session_on_or_after(start)))
+    first_new = calendar.session_on_or_after(start)
+    return Derivation(start, min(through, _segment_end(first_bar, first_new)), _history_start(first_bar, first_new))
 
 
-def derive_signals(
-    cfg: AppConfig, store: Store, plan: Derivation, history: StoredHistory | None = None
-) -> pd.DataFrame:
-    """The signals of ``plan`` from the stored data (nothing written); ``history`` (covering
-    the plan) spares the store reads."""
+def derive_signals(cfg: AppConfig, store: Store, plan: Derivation) -> pd.DataFrame:
+    """The signals of ``plan`` from the stored data (nothing written)."""
     from aimonitor.loopdata import read_loop_exposure
 
     start, through, hist_start = plan.start, plan.through, plan.hist_start
-    if history is not None and not history.covers(plan):
-        history = None
     sessions = calendar.sessions_index(hist_start, through)
-    if history is not None:
-        stored = history.inputs(through, hist_start)
-        exposure = history.loop_exposure(sessions)
-    else:
-        stored = read_inputs(cfg, store, through, start=hist_start)
-        exposure = read_loop_exposure(cfg, store, sessions)
+    stored = read_inputs(cfg, store, through, start=hist_start)
+    exposure = read_loop_exposure(cfg, store, sessions)
     closes = stored.adj_closes.dropna(axis=1, how="all")
     proxy, recalibrations = _proxy_point_in_time(cfg, stored, calendar.session_on_or_after(start), through)
     oas_cols = [c for c in _oas_series(cfg) if c in stored.fred.columns]
@@ -422,188 +367,52 @@ def _write_derived(store: Store, plan: Derivation, frame: pd.DataFrame) -> int:
     return written.rows_new + written.rows_updated
 
 
-def _history_start(first_bar: dt.date, first_new: dt.date) -> dt.date:
-    """Where a derivation whose first new session is ``first_new`` starts reading: enough
-    history before it for the longest rolling window (:data:`HISTORY_SESSIONS`)."""
-    if first_new <= first_bar:
+def _history_step(first_bar: dt.date, session: dt.date) -> int:
+    """Which history start ``session`` derives from: 0 while fewer than :data:`HISTORY_SESSIONS`
+    + :data:`HISTORY_STEP` sessions follow the first bar, then one more every
+    :data:`HISTORY_STEP` sessions."""
+    k = calendar.sessions_between(calendar.session_on_or_after(first_bar), session)
+    return max(0, (k - HISTORY_SESSIONS) // HISTORY_STEP)
+
+
+def _history_start(first_bar: dt.date, session: dt.date) -> dt.date:
+    """Where the derivation of ``session`` starts reading: the first bar, moved forward in
+    whole steps of :data:`HISTORY_STEP` sessions, so that at least :data:`HISTORY_SESSIONS`
+    (and fewer than their sum) precede ``session``.
+
+    Every session between two moves reads from the same start, so its signals do not depend
+    on which other sessions a derivation covers: rolling statistics (the credit model's EWMA
+    volatility above all) depend on where their history starts, and a start that followed
+    each session would make deriving sessions one by one differ from deriving them at once.
+    """
+    first = calendar.session_on_or_after(first_bar)
+    if session <= first:
         return first_bar
-    return max(first_bar, calendar.session_offset(first_new, -HISTORY_SESSIONS))
+    j = _history_step(first_bar, session)
+    return first_bar if j == 0 else calendar.session_offset(first, j * HISTORY_STEP)
+
+
+def _segment_end(first_bar: dt.date, session: dt.date) -> dt.date:
+    """The last session deriving from the same history start as ``session``."""
+    first = calendar.session_on_or_after(first_bar)
+    j = _history_step(first_bar, max(session, first))
+    return calendar.session_offset(first, HISTORY_SESSIONS + (j + 1) * HISTORY_STEP - 1)
 
 
 class StepwiseSignals:
-    """The signals a replay of ``days`` needs, as :func:`update_signals` through each day in
-    turn stores them, with as few derivations as that allows.
+    """The signals a replay of ``days`` needs: what :func:`update_signals` through each day in
+    turn stores. A session's signals depend only on the session and the stored data (its
+    history start moves in whole steps, :func:`_history_start`), so one :func:`update_signals`
+    through the last day stores exactly that; it runs here, once. ``counts`` holds the rows
+    written, on the first day that needed a derivation."""
 
-    A derivation reads its history from :func:`_history_start` of its first new session.
-    While that is the first stored bar, one derivation over many sessions stores what
-    deriving them one by one stores, so the leading days whose look-back reaches the first
-    bar are derived together, at once. After them every session reads from its own start,
-    and rolling statistics depend (in their last digits, and the credit model's EWMA
-    volatility a little more) on where their history starts: those days are derived one at
-    a time, as the cycles did, when :meth:`derive_through` reaches them. With ``workers``,
-    a worker process (on a file database) derives them too, from the last one down, while
-    this one goes up from the first; each of its results is used only when it was derived
-    under the very plan :func:`update_signals` makes for that day once the earlier days
-    are stored.
-    """
-
-    def __init__(self, cfg: AppConfig, store: Store, days: Sequence[dt.date], *, workers: int = 0) -> None:
-        self.cfg, self.store = cfg, store
+    def __init__(self, cfg: AppConfig, store: Store, days: Sequence[dt.date]) -> None:
         self.counts: dict[dt.date, int] = {}
-        days = sorted(set(days))
-        ranges = store.bar_ranges()
-        batch: list[dt.date] = []
-        if days and ranges:
-            first_bar = min(calendar.to_date(r[0]) for r in ranges.values())
-            done = store.signal_sessions()
-            last_done = calendar.to_date(done[-1]) if done else None
-            first_new = calendar.next_session(last_done) if last_done else first_bar
-            if _history_start(first_bar, first_new) == first_bar:
-                batch = [d for d in days if _history_start(first_bar, d) == first_bar]
-        if batch:
-            self.counts[batch[0]] = update_signals(cfg, store, batch[-1])
-        # FRED rows are not stored during a replay: once a derivation has compared the stored
-        # FRED values with the derived ones, every later one finds them equal
-        self._fred_checked = bool(batch)
-        self._history: StoredHistory | None = None
-        self._queue = days[len(batch) :]
-        self._last = days[-1] if days else dt.date.min
-        self._ahead: dict[dt.date, Derivation] = {}
-        self._worker: _DeriveWorker | None = None
-        if workers > 0 and len(self._queue) > 1 and ranges and store.path != ":memory:":
-            self._derive_ahead(first_bar)
-
-    def _derive_ahead(self, first_bar: dt.date) -> None:
-        """Derive the queued days in a worker, from the last one down, under the plans
-        :func:`update_signals` will make for them when each earlier day has been derived
-        (checked again when each is used). This process derives from the first one up, so
-        the two meet wherever their speeds make them meet."""
-        prev = None
-        for day in self._queue:
-            start = calendar.next_session(prev) if prev is not None else day
-            self._ahead[day] = Derivation(start, day, _history_start(first_bar, calendar.session_on_or_after(start)))
-            prev = day
-        try:
-            self._worker = _DeriveWorker(self.cfg, self.store.path, list(reversed(self._ahead.values())))
-        except OSError as exc:  # no second process here: the days are derived in this one
-            log.info("signals derived in this process only (%s)", exc)
-            self._ahead.clear()
-
-    def derive_through(self, day: dt.date) -> dt.date | None:
-        """Derive every replay day up to ``day`` not derived yet, in order; returns the first
-        session whose signals were (re)written, None when nothing was."""
-        since: dt.date | None = None
-        while self._queue and self._queue[0] <= day:
-            d = self._queue.pop(0)
-            plan = _plan_derivation(self.cfg, self.store, d, check_fred=not self._fred_checked)
-            self._fred_checked = True
-            ahead = self._ahead.pop(d, None)
-            if plan is None:
-                self.counts[d] = 0
-                continue
-            worker = self._worker if ahead == plan else None
-            frame = worker.take(plan) if worker is not None else None
-            if worker is not None and frame is not None:
-                worker.close()  # it is past this day, on days derived here already
-            else:
-                if self._history is None or not self._history.covers(plan):
-                    self._history = StoredHistory(self.cfg, self.store, plan.hist_start, max(plan.through, self._last))
-                frame = derive_signals(self.cfg, self.store, plan, self._history)
-            self.counts[d] = _write_derived(self.store, plan, frame)
-            since = plan.start if since is None else min(since, plan.start)
-        if not self._queue:
-            self.close()
-        return since
-
-    def close(self) -> None:
-        """Stop the worker (what it has not delivered yet is dropped)."""
-        if self._worker is not None:
-            self._worker.close()
-            self._worker = None
-        self._ahead.clear()
-
-
-class _DeriveWorker:
-    """A second Python process running :func:`derive_signals` for ``plans`` in the order given,
-    on its own connection to the database ``db`` (it writes nothing).
-
-    Started as ``python -c`` on this package (never by re-running the caller's main module,
-    as a multiprocessing ``spawn`` would); the plans go in pickled on its stdin and the
-    frames come back pickled on its stdout, collected by a reader thread as they arrive.
-    """
-
-    def __init__(self, cfg: AppConfig, db: str, plans: Sequence[Derivation]) -> None:
-        import aimonitor
-
-        pkg_root = str(Path(aimonitor.__file__).resolve().parents[1])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (pkg_root, os.environ.get("PYTHONPATH")) if p)}
-        self._proc = subprocess.Popen(
-            [sys.executable, "-c", "from aimonitor.pipeline import derive_worker_main; derive_worker_main()"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        self._order = list(plans)
-        self._delivered: set[Derivation] = set()
-        self._results: dict[Derivation, pd.DataFrame] = {}
-        self._done = False
-        self._cond = threading.Condition()
-        assert self._proc.stdin is not None
-        try:
-            pickle.dump((cfg, db, list(plans)), self._proc.stdin)
-            self._proc.stdin.close()
-        except OSError:
-            self.close()
-            raise
-        self._reader = threading.Thread(target=self._read, name="derive-worker", daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self._proc.stdout is not None
-        try:
-            while True:
-                plan, frame = pickle.load(self._proc.stdout)
-                with self._cond:
-                    self._results[plan] = frame
-                    self._delivered.add(plan)
-                    self._cond.notify_all()
-        except (EOFError, OSError, pickle.UnpicklingError, ValueError):
-            pass  # the worker ended (done, failed or stopped): what is missing is derived here
-        finally:
-            with self._cond:
-                self._done = True
-                self._cond.notify_all()
-
-    def take(self, plan: Derivation) -> pd.DataFrame | None:
-        """The worker's frame for ``plan`` if it has it, or is deriving it now (then this waits
-        for it); None when it will not have it before this process could derive it."""
-        with self._cond:
-            if plan not in self._results and not self._done:
-                deriving = next((p for p in self._order if p not in self._delivered), None)
-                if deriving != plan:
-                    return None
-            self._cond.wait_for(lambda: plan in self._results or self._done)
-            return self._results.pop(plan, None)
-
-    def close(self) -> None:
-        """Stop the process (the frames it delivered stay available)."""
-        if self._proc.poll() is None:
-            self._proc.kill()
-        self._proc.wait()
-        if self._proc.stdout is not None:
-            self._proc.stdout.close()
-
-
-def derive_worker_main() -> None:
-    """The worker process of :class:`_DeriveWorker`: plans from stdin, frames to stdout."""
-    cfg, db, plans = pickle.load(sys.stdin.buffer)
-    out = sys.stdout.buffer
-    with Store(db) as store:
-        history = StoredHistory(cfg, store, min(p.hist_start for p in plans), max(p.through for p in plans))
-        for plan in plans:
-            pickle.dump((plan, derive_signals(cfg, store, plan, history)), out)
-            out.flush()
+        done = store.signal_sessions()
+        last_done = calendar.to_date(done[-1]) if done else None
+        todo = sorted(d for d in set(days) if last_done is None or d > last_done)
+        if todo:
+            self.counts[todo[0]] = update_signals(cfg, store, todo[-1])
 
 
 #: Sessions of signals before the evaluated one the rules see (which symbols a rule covers).
@@ -730,8 +539,7 @@ class ReplayData:
     stored data dates (:class:`DataDates`), the derived signals the rules of sessions from
     ``first`` on see (all of them without ``first``) and the stored events.
 
-    Valid while no bar, FRED row or event is written; signals written meanwhile are read
-    again through :meth:`signals_written`.
+    Valid while no bar, FRED row, event or signal is written.
     """
 
     def __init__(self, cfg: AppConfig, store: Store, first: dt.date | None = None) -> None:
@@ -746,19 +554,6 @@ class ReplayData:
     def _set_signals(self, frame: pd.DataFrame) -> None:
         self.signals = frame
         self._days = pd.to_datetime(frame["date"]).to_numpy() if not frame.empty else None
-
-    def signals_written(self, store: Store, since: dt.date) -> None:
-        """Signals dated ``since`` or later were (re)written: read those again."""
-        if self._days is None:
-            self._set_signals(store.read_signals(start=self.since))
-            return
-        keep = int(self._days.searchsorted(pd.Timestamp(since).to_datetime64(), side="left"))
-        more = store.read_signals(start=since)
-        self._set_signals(
-            pd.concat([self.signals.iloc[:keep], more], ignore_index=True)
-            if len(more)
-            else self.signals.iloc[:keep].reset_index(drop=True)
-        )
 
     def last_data(self, as_of: dt.date) -> dict[str, dt.date]:
         return self.dates.last_on_or_before(as_of, self.derived)
@@ -915,7 +710,6 @@ def replay_cycles(
     alerts_dir: str | Path | None = None,
     kind: str = "replay",
     progress: Callable[..., None] | None = None,
-    workers: int = 0,
 ) -> list[CycleResult]:
     """The monitoring cycle of each of ``days`` (increasing sessions) in turn, with one fetch
     and one signal derivation for all of them.
@@ -927,8 +721,7 @@ def replay_cycles(
     on the signals up to it, and its staleness on the data dated on or before it
     (:class:`DataDates`). One run is recorded per session, as :func:`run_cycle` does; the
     first one also fetches and derives. ``progress(label, done=None, total=None)`` is called per
-    phase and per session. ``workers`` (0 or 1) lets a worker process derive signals ahead
-    (:class:`StepwiseSignals`).
+    phase and per session.
     """
     days = sorted({calendar.session_on_or_before(d) for d in days})
     if not days:
@@ -948,13 +741,8 @@ def replay_cycles(
                 tick(f"fetching through {days[-1]}")
                 fetched = _fetch_for_cycle(cfg, store, source, days[-1], None)
                 tick(f"deriving the signals through {days[-1]}")
-                steps = StepwiseSignals(cfg, store, days, workers=workers)
-                steps.derive_through(day)
+                steps = StepwiseSignals(cfg, store, days)
                 data = ReplayData(cfg, store, days[0])
-            else:
-                since = steps.derive_through(day)
-                if since is not None:
-                    data.signals_written(store, since)
             tick(f"replaying {day}", i, len(days))
             return _session_step(
                 cfg,
@@ -967,12 +755,8 @@ def replay_cycles(
                 data=data,
             )
 
-        try:
-            for i, day in enumerate(days, 1):
-                results.append(_recorded(store, kind, day, functools.partial(step, i, day)))
-        finally:
-            if steps is not None:
-                steps.close()
+        for i, day in enumerate(days, 1):
+            results.append(_recorded(store, kind, day, functools.partial(step, i, day)))
     return results
 
 
