@@ -129,3 +129,24 @@ def test_charts_drawn_by_worker_processes_are_the_reference_bytes_in_order(tmp_p
     assert paths == [tmp_path / "many" / f"c{k}.png" for k in range(len(makers))]
     for k, p in enumerate(paths):
         assert p.read_bytes() == (tmp_path / f"ref{k}.png").read_bytes(), p.name
+
+
+def test_charts_fall_back_to_this_process_when_workers_cannot_start(tmp_path, monkeypatch, caplog):
+    """Without process semaphores (no /dev/shm) the pool cannot start: every chart is still
+    written, with the reference bytes, and the fallback is logged."""
+
+    class NoPool:
+        def __init__(self, *a, **k):
+            raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(plotting, "ProcessPoolExecutor", NoPool)
+    jobs, refs = [], []
+    for k, make in enumerate([_car_chart, _spread_chart, _log_chart, _car_chart]):
+        args, kw = make()
+        jobs.append({"path": tmp_path / f"c{k}.png", "series": args["series"], **kw})
+        refs.append(tmp_path / f"ref{k}.png")
+        _reference(refs[-1], args["series"], **kw)
+    with caplog.at_level("WARNING", logger="aimonitor.report.plotting"):
+        paths = plotting.plot_lines_many(jobs, workers=2)
+    assert [p.read_bytes() for p in paths] == [r.read_bytes() for r in refs]
+    assert "charts drawn in this process" in caplog.text

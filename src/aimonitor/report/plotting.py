@@ -17,6 +17,7 @@ import multiprocessing
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +42,19 @@ def plot_lines_many(jobs: Sequence[Mapping[str, Any]], *, workers: int | None = 
     dozens, so with several cores and at least :data:`PARALLEL_MIN_CHARTS` charts they are
     drawn by forked worker processes (one per core, at most ``workers``). Each file is
     written by the same :func:`plot_lines` call either way, so the bytes do not depend on
-    where it was drawn. Where ``fork`` is not available the charts are drawn here, in turn.
+    where it was drawn. Where ``fork`` or the workers are not available (no ``/dev/shm``, a
+    worker killed) the charts are drawn here, in turn.
     """
     n = min(workers if workers is not None else (os.cpu_count() or 1), len(jobs))
     if n < 2 or len(jobs) < PARALLEL_MIN_CHARTS or "fork" not in multiprocessing.get_all_start_methods():
         return [plot_lines(**job) for job in jobs]
-    with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = [pool.submit(_plot_job, dict(job)) for job in jobs]
-        return [f.result() for f in futures]
+    try:
+        with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_plot_job, dict(job)) for job in jobs]
+            return [f.result() for f in futures]
+    except (OSError, BrokenProcessPool) as exc:  # no semaphores (/dev/shm), or a worker was killed
+        log.warning("charts drawn in this process (worker processes unavailable: %s)", exc or type(exc).__name__)
+        return [plot_lines(**job) for job in jobs]
 
 
 def _plot_job(job: dict[str, Any]) -> Path:
