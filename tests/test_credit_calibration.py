@@ -21,8 +21,6 @@ from aimonitor.analytics.spreads import (
     implied_equity_vol,
     lag_to_sessions,
 )
-from aimonitor.sources.fredunits import to_store_units
-from aimonitor.sources.snapshot import load_snapshot_bars, load_snapshot_fred, load_snapshot_fundamentals
 
 #: The catalog's confirmed ORCL bond (seed_events.csv EV08) and its unconfirmed Vantage loans (EV14).
 EVENTS = [
@@ -57,20 +55,9 @@ EVENTS = [
 
 
 @pytest.fixture(scope="module")
-def data():
-    bars = load_snapshot_bars()
-    closes = bars.pivot(index="date", columns="symbol", values="close")
-    closes.index = pd.to_datetime(closes.index)
-    fr = load_snapshot_fred().copy()
-    fr["value"] = [float(to_store_units(s, pd.Series([v])).iloc[0]) for s, v in zip(fr["series"], fr["value"])]
-    w = fr.pivot(index="date", columns="series", values="value")
-    w.index = pd.to_datetime(w.index)
-    return {
-        "closes": closes,
-        "fund": load_snapshot_fundamentals(),
-        "rates": w[["DGS5", "DGS10"]],
-        "fred": w[["BAMLC0A0CM", "BAMLC0A4CBBB", "BAMLH0A0HYM2"]],
-    }
+def data(credit_inputs):
+    """The snapshot's closes, filings, Treasury yields and OAS (conftest's ``credit_inputs``, read once)."""
+    return credit_inputs
 
 
 # ---------------------------------------------------------------- debt between filings

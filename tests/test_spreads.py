@@ -20,27 +20,14 @@ from aimonitor.analytics.spreads import (
 )
 from aimonitor.errors import DataError, InsufficientData
 from aimonitor.sources.cdsquotes import load_cds_quotes_csv
-from aimonitor.sources.fredunits import to_store_units
-from aimonitor.sources.snapshot import load_snapshot_bars, load_snapshot_fred, load_snapshot_fundamentals
 
 FIX = Path(__file__).parent / "fixtures" / "credit"
 
 
 @pytest.fixture(scope="module")
-def data():
-    bars = load_snapshot_bars()
-    closes = bars.pivot(index="date", columns="symbol", values="close")
-    closes.index = pd.to_datetime(closes.index)
-    fr = load_snapshot_fred().copy()
-    fr["value"] = [float(to_store_units(s, pd.Series([v])).iloc[0]) for s, v in zip(fr["series"], fr["value"])]
-    w = fr.pivot(index="date", columns="series", values="value")
-    w.index = pd.to_datetime(w.index)
-    return {
-        "closes": closes,
-        "fund": load_snapshot_fundamentals(),
-        "rates": w[["DGS5", "DGS10"]],
-        "fred": w[["BAMLC0A0CM", "BAMLC0A4CBBB", "BAMLH0A0HYM2"]],
-    }
+def data(credit_inputs):
+    """The snapshot's closes, filings, Treasury yields and OAS (conftest's ``credit_inputs``, read once)."""
+    return credit_inputs
 
 
 @pytest.fixture(scope="module")
