@@ -328,6 +328,15 @@ def _rate_cc_values(rates: pd.DataFrame, series: str, dates: pd.DatetimeIndex) -
     return 2.0 * np.log1p(y / 2.0)
 
 
+def _tenor_years(q: pd.DataFrame, tenor: float) -> pd.Series:
+    """Each quote's tenor in years: its ``tenor_years``, else its ``tenor`` ("5Y"), else ``tenor``."""
+    if "tenor_years" in q.columns:
+        return pd.to_numeric(q["tenor_years"], errors="coerce")
+    if "tenor" in q.columns:
+        return pd.to_numeric(q["tenor"].astype(str).str.upper().str.rstrip("Y"), errors="coerce")
+    return pd.Series(tenor, index=q.index)
+
+
 def _quotes_of(quotes: pd.DataFrame | None, symbol: str, tenor: float) -> pd.DataFrame:
     """One name's quotes in the model tenor (``tenor_years`` column, else ``tenor`` like "5Y")."""
     if quotes is None or len(quotes) == 0:
@@ -335,13 +344,7 @@ def _quotes_of(quotes: pd.DataFrame | None, symbol: str, tenor: float) -> pd.Dat
     q = quotes.copy()
     ent = "entity" if "entity" in q.columns else "symbol"
     q = q[q[ent].astype(str).str.upper() == symbol]
-    if "tenor_years" in q.columns:
-        yrs = pd.to_numeric(q["tenor_years"], errors="coerce")
-    elif "tenor" in q.columns:
-        yrs = pd.to_numeric(q["tenor"].astype(str).str.upper().str.rstrip("Y"), errors="coerce")
-    else:
-        yrs = pd.Series(tenor, index=q.index)
-    q = q[np.isclose(yrs.astype(float), tenor)]
+    q = q[np.isclose(_tenor_years(q, tenor).astype(float), tenor)]
     q = q.assign(date=pd.to_datetime(q["date"]), spread_bp=pd.to_numeric(q["spread_bp"], errors="coerce"))
     return q.dropna(subset=["spread_bp"]).sort_values("date")[
         ["date", "spread_bp", *(["source"] if "source" in q else [])]
@@ -365,13 +368,7 @@ def _quotes_by_symbol(
     if not want.any():
         return {}
     q, key = q[want], key[want]
-    if "tenor_years" in q.columns:
-        yrs = pd.to_numeric(q["tenor_years"], errors="coerce")
-    elif "tenor" in q.columns:
-        yrs = pd.to_numeric(q["tenor"].astype(str).str.upper().str.rstrip("Y"), errors="coerce")
-    else:
-        yrs = pd.Series(tenor, index=q.index)
-    keep = np.isclose(yrs.to_numpy(dtype=float), tenor)
+    keep = np.isclose(_tenor_years(q, tenor).to_numpy(dtype=float), tenor)
     try:
         dates = pd.to_datetime(q["date"][keep]).to_numpy()
     except (ValueError, TypeError) as exc:
