@@ -282,7 +282,7 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     proxy and its 20-session change use the calibration in force on that session, and
     every value dated ``t`` uses data dated ``<= t`` only, so one derivation over many
     sessions stores what deriving them one by one stores, as long as both read their
-    history from the same first session (see :class:`StepwiseSignals`).
+    history from the same first session (see :func:`_history_start`).
 
     Returns the number of signal rows written (0 when already up to date).
     """
@@ -399,20 +399,16 @@ def _segment_end(first_bar: dt.date, session: dt.date) -> dt.date:
     return calendar.session_offset(first, HISTORY_SESSIONS + (j + 1) * HISTORY_STEP - 1)
 
 
-class StepwiseSignals:
-    """The signals a replay of ``days`` needs: what :func:`update_signals` through each day in
-    turn stores. A session's signals depend only on the session and the stored data (its
-    history start moves in whole steps, :func:`_history_start`), so one :func:`update_signals`
-    through the last day stores exactly that; it runs here, once. ``counts`` holds the rows
+def _derive_for_replay(cfg: AppConfig, store: Store, days: Sequence[dt.date]) -> dict[dt.date, int]:
+    """Store the signals a replay of ``days`` needs: what :func:`update_signals` through each
+    day in turn stores. A session's signals depend only on the session and the stored data
+    (its history start moves in whole steps, :func:`_history_start`), so one
+    :func:`update_signals` through the last day stores exactly that. Returns the rows
     written, on the first day that needed a derivation."""
-
-    def __init__(self, cfg: AppConfig, store: Store, days: Sequence[dt.date]) -> None:
-        self.counts: dict[dt.date, int] = {}
-        done = store.signal_sessions()
-        last_done = calendar.to_date(done[-1]) if done else None
-        todo = sorted(d for d in set(days) if last_done is None or d > last_done)
-        if todo:
-            self.counts[todo[0]] = update_signals(cfg, store, todo[-1])
+    done = store.signal_sessions()
+    last_done = calendar.to_date(done[-1]) if done else None
+    todo = sorted(d for d in set(days) if last_done is None or d > last_done)
+    return {todo[0]: update_signals(cfg, store, todo[-1])} if todo else {}
 
 
 #: Sessions of signals before the evaluated one the rules see (which symbols a rule covers).
@@ -475,10 +471,17 @@ def last_data_dates(store: Store, as_of: dt.date, derived: Sequence[str] = ()) -
     recent as the latest stored bar.
     """
     out: dict[str, dt.date] = {}
-    for ranges in (store.bar_ranges(), store.fred_ranges()):
+    bar_ranges = store.bar_ranges()
+    for ranges in (bar_ranges, store.fred_ranges()):
         for sym, (_first, last, _n) in ranges.items():
             out[sym] = min(calendar.to_date(last), as_of)
-    bars = [out[s] for s in store.bar_ranges() if s in out]
+    return _with_derived(out, [s for s in bar_ranges if s in out], derived)
+
+
+def _with_derived(out: dict[str, dt.date], bar_symbols: Sequence[str], derived: Sequence[str]) -> dict[str, dt.date]:
+    """``out`` plus each ``derived`` symbol (``LOOP``, ``*``) not in it, dated by the latest
+    bar of ``bar_symbols`` (its data is as recent as the prices it is computed from)."""
+    bars = [out[s] for s in bar_symbols]
     if bars:
         for sym in derived:
             out.setdefault(sym, max(bars))
@@ -515,11 +518,7 @@ class DataDates:
                     out[sym] = calendar.to_date(dates[i - 1])
                     if is_bars:
                         bar_syms.append(sym)
-        bars = [out[s] for s in bar_syms]
-        if bars:
-            for sym in derived:
-                out.setdefault(sym, max(bars))
-        return out
+        return _with_derived(out, bar_syms, derived)
 
 
 def _dates_by_column(wide: pd.DataFrame) -> dict[str, list[str]]:
@@ -549,11 +548,8 @@ class ReplayData:
         self.derived = _derived_symbols(cfg)
         self.events = stored_events(cfg, store)
         self.since = _window_start(first) if first is not None else None
-        self._set_signals(store.read_signals(start=self.since))
-
-    def _set_signals(self, frame: pd.DataFrame) -> None:
-        self.signals = frame
-        self._days = pd.to_datetime(frame["date"]).to_numpy() if not frame.empty else None
+        self.signals = store.read_signals(start=self.since)
+        self._days = pd.to_datetime(self.signals["date"]).to_numpy() if not self.signals.empty else None
 
     def last_data(self, as_of: dt.date) -> dict[str, dt.date]:
         return self.dates.last_on_or_before(as_of, self.derived)
@@ -733,15 +729,15 @@ def replay_cycles(
         _check_forward(store, days[0])
         fetched: FetchReport | None = None
         data: ReplayData | None = None
-        steps: StepwiseSignals | None = None
+        counts: dict[dt.date, int] = {}
 
         def step(i: int, day: dt.date) -> CycleResult:
-            nonlocal fetched, data, steps
-            if steps is None or data is None:  # the first session: fetch and derive for all of them
+            nonlocal fetched, data, counts
+            if data is None:  # the first session: fetch and derive for all of them
                 tick(f"fetching through {days[-1]}")
                 fetched = _fetch_for_cycle(cfg, store, source, days[-1], None)
                 tick(f"deriving the signals through {days[-1]}")
-                steps = StepwiseSignals(cfg, store, days)
+                counts = _derive_for_replay(cfg, store, days)
                 data = ReplayData(cfg, store, days[0])
             tick(f"replaying {day}", i, len(days))
             return _session_step(
@@ -751,7 +747,7 @@ def replay_cycles(
                 channels,
                 alerts_dir,
                 fetched=fetched,
-                n_signals=steps.counts.get(day, 0),
+                n_signals=counts.get(day, 0),
                 data=data,
             )
 
