@@ -42,7 +42,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 from scipy.special import log_ndtr, ndtr
 
 log = logging.getLogger(__name__)
@@ -415,6 +414,8 @@ def merton_solve(
     converged = np.ones(v.shape, dtype=bool)
     converged.reshape(-1)[active] = False
     todo = np.flatnonzero(~converged & valid)
+    if todo.size:  # scipy.optimize costs ~0.3 s to import: only when an element needs it
+        from scipy import optimize
     for i in todo:  # rare: very high leverage or volatility
         ei, sei, fi, ri = e.flat[i], se.flat[i], f.flat[i], rr.flat[i]
 

@@ -68,7 +68,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from aimonitor.analytics import credit
 from aimonitor.analytics.balance_sheet import (
@@ -438,6 +437,8 @@ def calibrate_vol_scale(
     m_grid = spread_at(grid[:, None] * s)
     vals = list(np.sum(wt * (np.log(np.maximum(m_grid, 1e-6)) - lq) ** 2, axis=1).astype(float))
     i = int(np.argmin(vals))
+    from scipy import optimize  # ~0.3 s to import: only when a calibration runs
+
     res = optimize.minimize_scalar(
         loss, bounds=(grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]), method="bounded"
     )
