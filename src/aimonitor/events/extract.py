@@ -42,7 +42,6 @@ which cue fired.
 from __future__ import annotations
 
 import bisect
-import calendar as _cal
 import datetime as dt
 import logging
 import re
@@ -55,485 +54,19 @@ from typing import Any
 from aimonitor.errors import DataWarning
 from aimonitor.events import cues
 from aimonitor.events.articles import Article, ArticleFailure, load_articles
+from aimonitor.events.dates import find_dates, pick_date
 from aimonitor.events.entities import EntityDictionary, EntityMatch, load_entities
-from aimonitor.events.normalize import (
-    EN_NUMBER_WORDS_RE,
-    ZH_NUMERAL_RE,
-    parse_en_number,
-    parse_zh_number,
-    to_simplified,
-)
+from aimonitor.events.normalize import to_simplified
+from aimonitor.events.quantities import Quantity, find_quantities, find_vague_quantities, has_vague_quantity
 from aimonitor.events.scoring import (  # noqa: F401  (re-exported for callers of the old API)
     DEAL_TYPES,
     LabelledFact,
     compute_extraction_quality,
     load_labels,
 )
-from aimonitor.events.types import UNITS
+from aimonitor.events.sentences import GLOSS, mask_glosses, split_clauses, split_sentences, strip_glosses
 
 log = logging.getLogger(__name__)
-
-
-# --------------------------------------------------------------------------- numbers
-
-_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
-_ZH_MULT = {"万亿": 1e12, "千亿": 1e11, "百亿": 1e10, "亿": 1e8, "千万": 1e7, "百万": 1e6, "万": 1e4, "千": 1e3}
-_ZH_MULT_RE = "万亿|千亿|百亿|亿|千万|百万|万|千"
-_ZH_CUR = {
-    "美元": "USD",
-    "美金": "USD",
-    "日元": "JPY",
-    "日圆": "JPY",
-    "港元": "HKD",
-    "港币": "HKD",
-    "人民币": "CNY",
-    "元人民币": "CNY",
-    "欧元": "EUR",
-    "英镑": "GBP",
-}
-_ZH_CUR_RE = "元人民币|人民币|美元|美金|日元|日圆|港元|港币|欧元|英镑|美分"
-_EN_MULT = {
-    "trillion": 1e12,
-    "tn": 1e12,
-    "t": 1e12,
-    "billion": 1e9,
-    "bn": 1e9,
-    "b": 1e9,
-    "million": 1e6,
-    "mn": 1e6,
-    "mln": 1e6,
-    "m": 1e6,
-    "thousand": 1e3,
-    "k": 1e3,
-}
-_EN_MULT_RE = r"trillion|billion|million|thousand|tn|bn|mn|mln|[tbmk]"
-_EN_SYM = {
-    "$": "USD",
-    "US$": "USD",
-    "USD": "USD",
-    "HK$": "HKD",
-    "HKD": "HKD",
-    "¥": "JPY",
-    "JPY": "JPY",
-    "€": "EUR",
-    "EUR": "EUR",
-    "£": "GBP",
-    "GBP": "GBP",
-}
-_EN_WORD_CUR = {
-    "dollars": "USD",
-    "dollar": "USD",
-    "usd": "USD",
-    "yen": "JPY",
-    "hkd": "HKD",
-    "euros": "EUR",
-    "euro": "EUR",
-    "pounds": "GBP",
-}
-
-_SEP = r"\s*(?:-|–|—|~|～|至|到|to)\s*"
-
-_QUANTITY_RES: list[tuple[str, re.Pattern[str]]] = [
-    # Chinese money, optionally a range: 1750-1850亿美元, 1000亿至5000亿美元, 280 亿美元
-    (
-        "zh_money",
-        re.compile(
-            rf"(?P<a>{_NUM})\s*(?:(?P<am>{_ZH_MULT_RE})\s*)?(?:(?:{_SEP})(?P<b>{_NUM})\s*)?"
-            rf"(?P<mult>{_ZH_MULT_RE})?\s*(?P<cur>{_ZH_CUR_RE})"
-        ),
-    ),
-    # English money with a symbol: $300 billion, US$1.4tn, HK$2bn, $63,000
-    (
-        "en_money_sym",
-        re.compile(
-            rf"(?P<cur>US\$|HK\$|\$|¥|€|£|USD\s?|HKD\s?|JPY\s?|EUR\s?|GBP\s?)(?P<a>{_NUM})"
-            rf"(?:\s*(?P<am>{_EN_MULT_RE})(?![A-Za-z]))?"
-            rf"(?:{_SEP}(?:US\$|HK\$|\$|¥|€|£)?(?P<b>{_NUM}))?"
-            rf"(?:\s*(?P<mult>{_EN_MULT_RE})(?![A-Za-z]))?",
-            re.I,
-        ),
-    ),
-    # English money with a trailing currency word or a bn/tn abbreviation: 300bn, 5 billion yen
-    (
-        "en_money_word",
-        re.compile(
-            rf"(?<![\w$.])(?P<a>{_NUM})(?:{_SEP}(?P<b>{_NUM}))?\s*(?P<mult>trillion|billion|million|tn|bn)"
-            rf"(?:\s+(?P<cur>dollars|dollar|usd|yen|hkd|euros|euro|pounds))?(?![A-Za-z])",
-            re.I,
-        ),
-    ),
-    # capacity: 6G瓦, 10 GW, 1-2GW, 5 gigawatts, 300 MW
-    (
-        "power",
-        re.compile(
-            rf"(?P<a>{_NUM})(?:{_SEP}(?P<b>{_NUM}))?\s*(?P<u>G瓦|GW|吉瓦|千兆瓦|gigawatts?|MW|兆瓦|megawatts?)(?![A-Za-z])",
-            re.I,
-        ),
-    ),
-    # shares: 1.6亿股, 413万股, 160 million shares
-    ("zh_shares", re.compile(rf"(?P<a>{_NUM})\s*(?P<mult>{_ZH_MULT_RE})?\s*股(?![价票市东份指权息])")),
-    (
-        "en_shares",
-        re.compile(
-            rf"(?P<a>{_NUM})\s*(?P<mult>billion|million|thousand|mn|m|bn)?\s+(?:[A-Z][A-Za-z]{{1,10}}\s+)?(?:common\s+)?shares\b",
-            re.I,
-        ),
-    ),
-    # number words: "six gigawatts", "two billion dollars", 一百八十亿美元, 十吉瓦
-    (
-        "en_words",
-        re.compile(
-            rf"(?<![\w-])(?P<w>{EN_NUMBER_WORDS_RE})[\s-]+(?:(?P<mult>trillion|billion|million)[\s-]+"
-            rf"(?P<cur>dollars|dollar|usd|yen)|(?P<u>gigawatts?|megawatts?))(?![A-Za-z])",
-            re.I,
-        ),
-    ),
-    (
-        "zh_words",
-        re.compile(
-            rf"(?<![数几上近多余\d])(?P<w>{ZH_NUMERAL_RE})(?:(?P<mult>万亿|亿|万)(?P<cur>美元|日元|港元)|(?P<u>吉瓦|千兆瓦|G瓦))(?!级|以上)"
-        ),
-    ),
-    # basis points: 60个基点, 60 bp, 60 basis points
-    ("bp", re.compile(rf"(?P<a>{_NUM})\s*(?:个)?(?:基点|bps?\b|basis\s+points?)", re.I)),
-    # percentages and percentage points
-    (
-        "pct",
-        re.compile(
-            rf"(?P<a>{_NUM})(?:\s*(?:{_SEP})\s*(?P<b>{_NUM}))?\s*(?:%|％|个百分点|\s?percent(?:age points?)?\b)", re.I
-        ),
-    ),
-]
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """A number found in a sentence: ``amount`` in ``unit`` (None for a range)."""
-
-    start: int
-    end: int
-    text: str
-    amount: float | None
-    unit: str | None
-    low: float | None = None
-    high: float | None = None
-
-
-def _f(s: str) -> float:
-    return float(s.replace(",", ""))
-
-
-def _word_quantity(kind: str, m: re.Match[str]) -> Quantity | None:
-    """A quantity whose number is written in words (English number words, Chinese numerals)."""
-    g = m.groupdict()
-    n = parse_en_number(g["w"]) if kind == "en_words" else parse_zh_number(g["w"])
-    if n is None or n <= 0:
-        return None
-    if g.get("u"):
-        u = g["u"].lower()
-        v = n * (1e-3 if u.startswith("megawatt") else 1.0)
-        return Quantity(m.start(), m.end(), m.group(0), v, "GW", v, v)
-    mult = g["mult"].lower()
-    scale = _EN_MULT.get(mult) or _ZH_MULT.get(mult, 1.0)
-    cur = g["cur"].lower()
-    unit = {"dollars": "USD", "dollar": "USD", "usd": "USD", "yen": "JPY", "美元": "USD", "日元": "JPY", "港元": "HKD"}[
-        cur
-    ]
-    v = n * scale
-    return Quantity(m.start(), m.end(), m.group(0), v, unit, v, v)
-
-
-def find_quantities(text: str) -> list[Quantity]:
-    """Amounts with units in ``text`` (non-overlapping, in text order).
-
-    Chinese multipliers: 亿 = 1e8, 万亿 = 1e12, 万 = 1e4 (also 千/百万/千万/百亿/千亿).
-    Currencies are kept as written (美元 USD, 日元 JPY, 港元 HKD; 美分 is USD/100);
-    an amount without a currency is not money. Vague numbers written in words
-    (``十几瓦``, ``数百亿``) have no digits and yield nothing. A range gives ``low`` and
-    ``high`` and ``amount = None``.
-    """
-    taken: list[tuple[int, int]] = []
-    out: list[Quantity] = []
-
-    def free(a: int, b: int) -> bool:
-        return all(b <= s or a >= e for s, e in taken)
-
-    for kind, rx in _QUANTITY_RES:
-        for m in rx.finditer(text):
-            if not free(m.start(), m.end()):
-                continue
-            g = m.groupdict()
-            if kind in ("en_words", "zh_words"):
-                wq = _word_quantity(kind, m)
-                if wq is not None:
-                    taken.append((m.start(), m.end()))
-                    out.append(wq)
-                continue
-            a = _f(g["a"])
-            b = _f(g["b"]) if g.get("b") else None
-            unit: str | None
-            scale = 1.0
-            scale_a = None
-            if kind == "zh_money":
-                cur = g["cur"]
-                mult = _ZH_MULT.get(g.get("mult") or "", 1.0)
-                scale_a = _ZH_MULT[g["am"]] if g.get("am") else mult
-                if cur == "美分":
-                    unit, mult, scale_a = "USD", mult * 0.01, scale_a * 0.01
-                else:
-                    unit = _ZH_CUR[cur]
-                scale = mult
-            elif kind == "en_money_sym":
-                unit = _EN_SYM[g["cur"].strip()]
-                mult_s = (g.get("mult") or g.get("am") or "").lower()
-                scale = _EN_MULT.get(mult_s, 1.0)
-                scale_a = _EN_MULT.get((g.get("am") or "").lower(), scale)
-                if b is None and g.get("am"):
-                    scale = scale_a
-            elif kind == "en_money_word":
-                cur = (g.get("cur") or "").lower()
-                mult_s = g["mult"].lower()
-                if not cur and mult_s in ("billion", "million", "trillion"):
-                    continue  # "300 billion tokens" is not money
-                unit = _EN_WORD_CUR.get(cur, "USD")
-                scale = _EN_MULT[mult_s]
-            elif kind == "power":
-                u = g["u"].lower()
-                unit = "GW"
-                scale = 1e-3 if u in ("mw", "兆瓦") or u.startswith("megawatt") else 1.0
-            elif kind in ("zh_shares", "en_shares"):
-                unit = "shares"
-                ms = g.get("mult") or ""
-                scale = _ZH_MULT.get(ms) or _EN_MULT.get(ms.lower(), 1.0)
-            elif kind == "bp":
-                unit = "bp"
-            else:
-                unit = "pct"
-            if unit not in UNITS:
-                # keep currencies we do not convert (CNY, EUR) as spans so they are not
-                # mistaken for something else, but they produce no mention
-                taken.append((m.start(), m.end()))
-                continue
-            if scale_a is None:
-                scale_a = scale
-            if b is None and kind == "zh_money":
-                scale = scale_a
-            if b is not None:
-                low, high = a * scale_a, b * scale
-                q = Quantity(m.start(), m.end(), m.group(0), None, unit, min(low, high), max(low, high))
-            else:
-                v = a * scale
-                q = Quantity(m.start(), m.end(), m.group(0), v, unit, v, v)
-            taken.append((m.start(), m.end()))
-            out.append(q)
-    out.sort(key=lambda q: q.start)
-    return _merge_between(text, out)
-
-
-_BETWEEN = re.compile(r"\bbetween\s+(?:about\s+|roughly\s+)?$|介于\s*$|在\s*$", re.I)
-_AND = re.compile(r"^\s*(?:and|&|与|和)\s*$", re.I)
-
-
-def _merge_between(text: str, qs: list[Quantity]) -> list[Quantity]:
-    """ "between $114bn and $118bn" (介于…和…之间) is one range, not two amounts."""
-    out: list[Quantity] = []
-    i = 0
-    while i < len(qs):
-        q = qs[i]
-        if (
-            i + 1 < len(qs)
-            and qs[i + 1].unit == q.unit
-            and q.amount is not None
-            and qs[i + 1].amount is not None
-            and _AND.match(text[q.end : qs[i + 1].start])
-            and _BETWEEN.search(text[max(0, q.start - 20) : q.start])
-        ):
-            r = qs[i + 1]
-            lo, hi = sorted((q.amount, r.amount))  # type: ignore[type-var]
-            out.append(Quantity(q.start, r.end, text[q.start : r.end], None, q.unit, lo, hi))
-            i += 2
-            continue
-        out.append(q)
-        i += 1
-    return out
-
-
-# --------------------------------------------------------------------------- dates
-
-_ZH_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
-_EN_WEEKDAY = {d.lower(): i for i, d in enumerate(_cal.day_name)}
-_MONTH_NAMES = {m.lower(): i for i, m in enumerate(_cal.month_name) if m}
-_MONTH_NAMES.update({m.lower(): i for i, m in enumerate(_cal.month_abbr) if m})
-_MONTH_NAMES["sept"] = 9
-_EN_MON = (
-    r"(?P<mon>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
-)
-
-_DATE_RES: list[tuple[str, re.Pattern[str]]] = [
-    ("iso", re.compile(r"(?<!\d)(?P<y>20\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)")),
-    ("zh_ymd", re.compile(r"(?P<y>(?:19|20)\d{2})年(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]")),
-    ("zh_ym", re.compile(r"(?P<y>(?:19|20)\d{2})年(?P<m>\d{1,2})月(?:份)?(?P<part>初|上旬|中旬|下旬|中|底|末)?")),
-    ("zh_md", re.compile(r"(?<![\d年])(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]")),
-    ("zh_m", re.compile(r"(?<![\d年])(?P<m>\d{1,2})月(?:份)?(?P<part>初|上旬|中旬|下旬|中|底|末)?(?![\d薪])")),
-    ("en_mdy", re.compile(_EN_MON + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:,\s*(?P<y>20\d{2}))?\b")),
-    ("zh_rel", re.compile(r"(?P<rel>上周|上星期|本周|这周|昨天|昨日|今天|今日|前天)")),
-    ("zh_wd", re.compile(r"(?P<rel>上)?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天])")),
-    ("en_rel", re.compile(r"\b(?P<rel>last week|this week|yesterday|today)\b", re.I)),
-    ("en_wd", re.compile(r"\b(?:(?P<rel>last)\s+)?(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")),
-    ("year", re.compile(r"(?P<y>(?:19|20)\d{2})年(?!\d)")),
-]
-
-
-@dataclass(frozen=True)
-class DatePhrase:
-    start: int
-    end: int
-    text: str
-    date: dt.date | None
-    precision: str | None  # day | month_part | month | week | year
-
-
-def _safe(y: int, m: int, d: int) -> dt.date | None:
-    try:
-        return dt.date(y, m, d)
-    except ValueError:
-        return None
-
-
-def _month_part(y: int, m: int, part: str | None) -> tuple[dt.date | None, str]:
-    if not 1 <= m <= 12:
-        return None, "month"
-    if part in ("初", "上旬"):
-        return _safe(y, m, 1), "month_part"
-    if part in ("中", "中旬"):
-        return _safe(y, m, 11), "month_part"
-    if part in ("下旬", "底", "末"):
-        return _safe(y, m, 21), "month_part"
-    return _safe(y, m, 1), "month"
-
-
-def _infer_year(m: int, d: int, ref: dt.date) -> int:
-    """Year of a month-day phrase: the latest occurrence not far after the reference date."""
-    cand = _safe(ref.year, m, min(d, 28))
-    if cand and cand > ref + dt.timedelta(days=31):
-        return ref.year - 1
-    return ref.year
-
-
-def find_dates(text: str, ref: dt.date | None) -> list[DatePhrase]:
-    """Date phrases in ``text`` resolved against ``ref`` (None leaves relative phrases unresolved).
-
-    ``11月29日`` takes the reference year (the previous year when that would be more than
-    a month in the future); ``9月初`` resolves to the 1st, ``中`` to the 11th and
-    ``底``/``下旬`` to the 21st (precision ``month_part``); ``上周`` to the Monday of the
-    previous week; ``周四`` to the latest Thursday on or before ``ref``. A bare year is
-    reported as a phrase without a resolved date.
-    """
-    out: list[DatePhrase] = []
-    taken: list[tuple[int, int]] = []
-    for kind, rx in _DATE_RES:
-        for m in rx.finditer(text):
-            if any(not (m.end() <= s or m.start() >= e) for s, e in taken):
-                continue
-            g = m.groupdict()
-            date: dt.date | None = None
-            prec: str | None = None
-            if kind in ("iso", "zh_ymd"):
-                date, prec = _safe(int(g["y"]), int(g["m"]), int(g["d"])), "day"
-            elif kind == "zh_ym":
-                date, prec = _month_part(int(g["y"]), int(g["m"]), g.get("part"))
-            elif kind == "zh_md":
-                mo, d = int(g["m"]), int(g["d"])
-                prec = "day"
-                if ref is not None and 1 <= mo <= 12:
-                    date = _safe(_infer_year(mo, d, ref), mo, d)
-            elif kind == "zh_m":
-                mo = int(g["m"])
-                if not 1 <= mo <= 12:
-                    continue
-                if ref is not None:
-                    date, prec = _month_part(_infer_year(mo, 1, ref), mo, g.get("part"))
-                else:
-                    prec = "month"
-            elif kind == "en_mdy":
-                mo = _MONTH_NAMES.get(g["mon"].lower().rstrip(".")) or _MONTH_NAMES.get(g["mon"].lower()[:3]) or 0
-                d = int(g["d"])
-                prec = "day"
-                if mo and g.get("y"):
-                    date = _safe(int(g["y"]), mo, d)
-                elif mo and ref is not None:
-                    date = _safe(_infer_year(mo, d, ref), mo, d)
-            elif kind in ("zh_rel", "en_rel"):
-                rel = g["rel"].lower()
-                if ref is not None:
-                    if rel in ("上周", "上星期", "last week"):
-                        date, prec = ref - dt.timedelta(days=ref.weekday() + 7), "week"
-                    elif rel in ("本周", "这周", "this week"):
-                        date, prec = ref - dt.timedelta(days=ref.weekday()), "week"
-                    elif rel in ("昨天", "昨日", "yesterday"):
-                        date, prec = ref - dt.timedelta(days=1), "day"
-                    elif rel in ("前天",):
-                        date, prec = ref - dt.timedelta(days=2), "day"
-                    else:
-                        date, prec = ref, "day"
-            elif kind in ("zh_wd", "en_wd"):
-                wd_s = g["wd"]
-                wd = _ZH_WEEKDAY.get(wd_s, _EN_WEEKDAY.get(wd_s.lower()))
-                if wd is None:
-                    continue
-                prec = "day"
-                if ref is not None:
-                    back = (ref.weekday() - wd) % 7
-                    if g.get("rel"):
-                        back += 7 if back else 7
-                    date = ref - dt.timedelta(days=back)
-            elif kind == "year":
-                prec = "year"
-            taken.append((m.start(), m.end()))
-            out.append(DatePhrase(m.start(), m.end(), m.group(0), date, prec))
-    out.sort(key=lambda p: p.start)
-    return out
-
-
-# --------------------------------------------------------------------------- sentences
-
-_SENT_END = re.compile(
-    r"(?:[。！？!?；;]+[”’\"』」)]*|\n+|\s+-\s+|(?:\s*\[\d+\])+\s*|(?<=[A-Za-z0-9%)][A-Za-z0-9%)])\.(?=\s+[A-Z\"“]))"
-)
-_CLAUSE_END = re.compile(r"[，,：:]|(?<=[\u4e00-\u9fff）)”*])\s+(?=[\u4e00-\u9fff（(“*])")
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) spans of sentences; quotes are ``text[start:end]`` verbatim."""
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for m in _SENT_END.finditer(text):
-        end = m.start() if m.group(0).strip() in ("", "-") or m.group(0).lstrip().startswith("[") else m.end()
-        if m.group(0).startswith("\n") or m.group(0).strip() == "-":
-            end = m.start()
-        _add_span(text, pos, end, spans)
-        pos = m.end()
-    _add_span(text, pos, len(text), spans)
-    return spans
-
-
-def _add_span(text: str, a: int, b: int, spans: list) -> None:
-    while a < b and text[a] in " \t\u3000-*#>":
-        a += 1
-    while b > a and text[b - 1] in " \t\u3000":
-        b -= 1
-    if b - a >= 2:
-        spans.append((a, b))
-
-
-def _clauses(sent: str) -> list[tuple[int, int]]:
-    spans, pos = [], 0
-    for m in _CLAUSE_END.finditer(sent):
-        spans.append((pos, m.start()))
-        pos = m.end()
-    spans.append((pos, len(sent)))
-    return [(a, b) for a, b in spans if b > a]
 
 
 # --------------------------------------------------------------------------- type cues
@@ -789,21 +322,12 @@ _JOINER = re.compile(r"\s*(?:、|和|与|及|以及|联合|携手|,|and|&|togeth
 _SUBJECT_LEAD = re.compile(r"^[\s*（(“\"]*(?:而|但|且|并|同时|其中|此外|另外|则|and|but|while)?[\s*]*")
 
 
-_GLOSS = re.compile(r"（[^）]*）|\([^)]*\)")
 _PRONOUN = _rx("该公司", "公司", "其", "它", "他们", r"\bthe company\b", r"\bits?\b", r"\bthey\b")
 _ACTION = _rx(
     "宣布", "正准备", "准备", "计划", "拟", "洽谈", "正在", r"announc", r"plans? to", r"in talks", r"is raising"
 )
 
 # ---- precision rules (each one general; see tests/test_extract.py for non-seed examples)
-#: Vague amounts written in words: amount unknown, unit known (数百亿美元 -> USD, 十几G瓦 -> GW).
-_VAGUE_QTY = re.compile(
-    r"(?P<zh>(?:(?:数|几|上|近)[十百千]*|[十百千](?:几|多|余))(?:万亿|亿|万)\s*(?P<zcur>美元|日元|港元)(?!级))"
-    r"|(?P<en>(?:tens|hundreds) of billions of (?P<ecur>dollars|yen)|(?:tens|hundreds) of billions)"
-    r"|(?P<pw>[十几数]+(?:G|吉|千兆)?瓦|several gigawatts)",
-    re.I,
-)
-_VAGUE_UNIT = {"美元": "USD", "日元": "JPY", "港元": "HKD", "dollars": "USD", "yen": "JPY"}
 #: A consensus or expectation figure ("高于分析师预期的1195亿美元", "1290亿美元的普遍预期",
 #: "above the consensus of $65 billion") is not the company's own number.
 _CONSENSUS_BEFORE = re.compile(
@@ -1006,7 +530,7 @@ def classify(text: str) -> tuple[str | None, str | None]:
 
     Parenthetical glosses (``（OpenAI: 一家人工智能研究和部署公司）``) are ignored.
     """
-    text = _GLOSS.sub("", text)
+    text = strip_glosses(text)
     for typ, rx in TYPE_CUES:
         m = rx.search(text)
         if m:
@@ -1102,7 +626,7 @@ def _subject(sent: str, ents: Sequence[EntityMatch], clauses: Sequence[tuple[int
             # the subject is the run of entities joined by 和/与/、/and
             run = [inside[0]]
             for e in inside[1:]:
-                gap = _GLOSS.sub("", sent[run[-1].end : e.start]).replace("*", "")
+                gap = strip_glosses(sent[run[-1].end : e.start]).replace("*", "")
                 if e.entity == run[-1].entity or _JOINER.fullmatch(gap):
                     run.append(e)
                 else:
@@ -1188,19 +712,19 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
         if s0 < hypo_until or _QUESTION.search(sent) or _CONDITIONAL.search(sent):
             prev_sent_types = []
             continue
-        glosses = [(g.start(), g.end()) for g in _GLOSS.finditer(sent)]
+        glosses = [(g.start(), g.end()) for g in GLOSS.finditer(sent)]
         # glosses are masked (same length) so their colons and commas do not cut clauses
-        masked = _GLOSS.sub(lambda g: "_" * len(g.group(0)), sent)
+        masked = mask_glosses(sent)
         ents = [e for e in ents_dict.find(sent) if not any(a < e.start < b for a, b in glosses)]
         quants = find_quantities(sent)
-        if not ents and not quants and not _VAGUE_QTY.search(masked):
+        if not ents and not quants and not has_vague_quantity(masked):
             prev_sent_types = []  # nothing to report and no subject to carry: skip the rest (speed)
             continue
         ref = article.reference_date(s0)
         dates = [d for d in find_dates(sent, ref)]
         # a date phrase must not sit inside a quantity (e.g. 2025年 inside nothing, but be safe)
         dates = [d for d in dates if not any(q.start <= d.start < q.end for q in quants)]
-        clauses = _clauses(masked)
+        clauses = split_clauses(masked)
         subject = _subject(sent, ents, clauses) or (ents[:1] if ents else [])
         # entity-less sentences right after a subject (bullets, "该公司") inherit it
         carry = prev_subject if (_PRONOUN.search(sent) or since_subject <= 3) and not _OWN_SUBJECT.search(sent) else []
@@ -1213,22 +737,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
         ents_ctx = list(ents) if ents else carry
         sent_type, sent_cue = classify(masked)
         research_subject = bool(ents) and ents[0].entity.is_source and _ANALYST_VERBS.search(sent)
-        vague = [
-            Quantity(
-                v.start(),
-                v.end(),
-                v.group(0),
-                None,
-                "GW"
-                if v.group("pw")
-                else _VAGUE_UNIT.get(
-                    (v.group("zcur") or v.group("ecur") or "dollars").lower(),
-                    _VAGUE_UNIT.get(v.group("zcur") or "", "USD"),
-                ),
-            )
-            for v in _VAGUE_QTY.finditer(masked)
-            if not any(q.start < v.end() and v.start() < q.end for q in quants)
-        ]
+        vague = find_vague_quantities(masked, quants)
         non_pct = [q for q in quants if q.unit != "pct"]
         stakes = [
             q
@@ -1314,7 +823,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             # the deal type: from the clause first, then from the sentence
             typ, cue = classify(clause)
             level = "clause"
-            fin = cues.financing_type(_GLOSS.sub("", clause))
+            fin = cues.financing_type(strip_glosses(clause))
             if fin is not None and fin[0] != typ and _fin_overrides(typ, cue, fin[0], q.unit):
                 typ, cue, level = fin[0], fin[1], "clause (financing verb/object)"
             if typ is None:
@@ -1336,14 +845,14 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                     else:
                         typ, cue = sent_type, sent_cue
                 level = "sentence"
-                fin = cues.financing_type(_GLOSS.sub("", own))
+                fin = cues.financing_type(strip_glosses(own))
                 if fin is not None and fin[0] != typ and _fin_overrides(typ, cue, fin[0], q.unit):
                     typ, cue, level = fin[0], fin[1], "sentence (financing verb/object)"
             if (
                 _COST.search(clause)
                 and q.unit != "bp"
                 and typ != "credit_move"
-                and cues.governing_type(_GLOSS.sub("", clause), q.start - ca) is None
+                and cues.governing_type(strip_glosses(clause), q.start - ca) is None
             ):
                 typ, cue, level = "other", _hit(_COST, clause), "clause (cost or price)"
             clause_parties = {e.entity.name for e in ents if ca <= e.start < cb and not e.entity.is_source}
@@ -1358,11 +867,11 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 typ == "compute_contract"
                 and not counterparty
                 and not _ONE_CONTRACT.search(clause)
-                and (_AGG_PLURAL.search(_GLOSS.sub("", sent)) or _AGG_LOWER.search(before))
+                and (_AGG_PLURAL.search(strip_glosses(sent)) or _AGG_LOWER.search(before))
             ):
                 typ, cue, level = (
                     "aggregate_commitment",
-                    _hit(_AGG_PLURAL, _GLOSS.sub("", sent)) or _hit(_AGG_LOWER, before),
+                    _hit(_AGG_PLURAL, strip_glosses(sent)) or _hit(_AGG_LOWER, before),
                     "total without counterparty",
                 )
             if typ == "aggregate_commitment" and _SPENDING.search(clause if level == "clause" else masked):
@@ -1377,7 +886,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 # a total between two named parties is one contract, not an aggregate
                 rest = [(t, r) for t, r in TYPE_CUES if t != "aggregate_commitment"]
                 hit = next(
-                    ((t, r.search(_GLOSS.sub("", clause))) for t, r in rest if r.search(_GLOSS.sub("", clause))),
+                    ((t, r.search(strip_glosses(clause))) for t, r in rest if r.search(strip_glosses(clause))),
                     (None, None),
                 )
                 if hit[0]:
@@ -1386,12 +895,12 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if (
                 typ == "equity_investment"
                 and len(parties) < 2
-                and _TYPE_PATTERNS["capex_project"].search(_GLOSS.sub("", sent))
+                and _TYPE_PATTERNS["capex_project"].search(strip_glosses(sent))
             ):
                 # spending on one's own project is capex, not an investment in another party
                 typ, cue, level = (
                     "capex_project",
-                    _hit(_TYPE_PATTERNS["capex_project"], _GLOSS.sub("", sent)),
+                    _hit(_TYPE_PATTERNS["capex_project"], strip_glosses(sent)),
                     "sentence",
                 )
             after = sent[q.end :]
@@ -1400,7 +909,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             if typ == "debt_raise" and cues.DEBT_STOCK.search(clause):
                 typ, cue, level = "other", _hit(cues.DEBT_STOCK, clause), "clause (debt outstanding, not a raise)"
             if typ in ("aggregate_commitment", "compute_contract") and cues.is_generic_total(cue):
-                fin_s = cues.financing_type(_GLOSS.sub("", masked))
+                fin_s = cues.financing_type(strip_glosses(masked))
                 if fin_s is not None and fin_s[0] in _STRONG_FIN:
                     typ, cue, level = fin_s[0], fin_s[1], "sentence (financing object; total is generic)"
             obj = cues.object_type(clause, q.end - ca)
@@ -1414,13 +923,13 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                 and cues.VALUATION.search(clause)
                 and tickers
                 and all(not getattr(ents_dict.get(n), "private", True) for n in names if not _is_source(ents_dict, n))
-                and _STOCK_CUE.search(_GLOSS.sub("", masked))
+                and _STOCK_CUE.search(strip_glosses(masked))
             ):
                 # a listed company "valued at" X in a sentence about its shares: a market value, not a round
                 typ, cue, level = "stock_reaction", "market value", "sentence (listed company's valuation)"
             if q.unit in ("USD", "JPY", "HKD") and q.amount is not None and q.amount < 1e6 and typ in DEAL_TYPES:
                 typ, cue, level = "other", "small amount", "clause (a price, not a deal size)"
-            gov = cues.governing_type(_GLOSS.sub("", clause), q.start - ca)
+            gov = cues.governing_type(strip_glosses(clause), q.start - ca)
             if gov is not None and gov[0] == "equity_investment" and typ == "funding_round":
                 typ, cue, level = gov[0], gov[1], "clause (verb governing the amount)"
             if q.unit in ("USD", "JPY", "HKD") and (
@@ -1544,7 +1053,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
             seen_in_sentence.add(key)
             if typ in DEAL_TYPES:
                 cur_types.append(typ)
-            dp = _pick_date(dates, ca, cb)
+            dp = pick_date(dates, ca, cb)
             out.append(
                 Mention(
                     article=article.path,
@@ -1586,7 +1095,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                             names,
                             tickers,
                             typ,
-                            _pick_date(dates, 0, len(sent)),
+                            pick_date(dates, 0, len(sent)),
                             f"no amount; type {typ} from cue {cue!r}",
                         )
                     )
@@ -1599,7 +1108,7 @@ def extract_mentions(article: Article, entities: EntityDictionary | None = None)
                         names,
                         tickers,
                         typ,
-                        _pick_date(dates, 0, len(sent)),
+                        pick_date(dates, 0, len(sent)),
                         f"no amount; type {typ} from sentence cue {cue!r}",
                     )
                 )
@@ -1800,16 +1309,6 @@ def _section_topic(matches: Sequence[EntityMatch]) -> EntityMatch | None:
     if e.entity.is_listed and not e.entity.is_source and n * 2 >= len(matches):
         return e
     return None
-
-
-def _pick_date(dates: Sequence[DatePhrase], a: int, b: int) -> DatePhrase | None:
-    inside = [d for d in dates if a <= d.start < b]
-    pool = inside or list(dates)
-    # prefer a phrase that resolves to a day/month over a bare year
-    for d in pool:
-        if d.precision != "year":
-            return d
-    return pool[0] if pool else None
 
 
 def extract_paths(
