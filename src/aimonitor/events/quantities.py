@@ -69,6 +69,9 @@ _EN_WORD_CUR = {
     "pounds": "GBP",
 }
 
+#: The currencies a money amount is kept in (others are matched but give no mention).
+MONEY = ("USD", "JPY", "HKD")
+
 _SEP = r"\s*(?:-|–|—|~|～|至|到|to)\s*"
 
 _QUANTITY_RES: list[tuple[str, re.Pattern[str]]] = [

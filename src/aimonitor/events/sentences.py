@@ -9,11 +9,20 @@ cuts nothing.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aimonitor.events.dates import DatePhrase
+    from aimonitor.events.entities import EntityMatch
+    from aimonitor.events.quantities import Quantity
 
 _SENT_END = re.compile(
     r"(?:[。！？!?；;]+[”’\"』」)]*|\n+|\s+-\s+|(?:\s*\[\d+\])+\s*|(?<=[A-Za-z0-9%)][A-Za-z0-9%)])\.(?=\s+[A-Z\"“]))"
 )
-_CLAUSE_END = re.compile(r"[，,：:]|(?<=[\u4e00-\u9fff）)”*])\s+(?=[\u4e00-\u9fff（(“*])")
+#: A space between two CJK characters: compilations and headlines use it to separate statements.
+SEGMENT_GAP = re.compile(r"(?<=[\u4e00-\u9fff）)”*])\s+(?=[\u4e00-\u9fff（(“*])")
+_CLAUSE_END = re.compile(r"[，,：:]|" + SEGMENT_GAP.pattern)
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -59,3 +68,55 @@ def mask_glosses(sent: str) -> str:
 def strip_glosses(text: str) -> str:
     """``text`` without its parenthetical glosses."""
     return GLOSS.sub("", text)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of an article and what was found in it (offsets relative to the sentence).
+
+    ``amounts`` are the quantities that become mentions (every non-percentage quantity, stakes
+    and vague amounts; all quantities when the sentence holds percentages only); ``subject`` is
+    the run of entities leading its first clause with an entity (or the running subject a
+    pronoun stands for); ``carry`` the previous sentences' subject it may inherit; ``topic`` the
+    listed company of its compilation piece; ``quote`` its text in the article's own script;
+    ``type``/``cue`` the sentence's keyword type.
+    """
+
+    start: int
+    text: str
+    masked: str
+    quote: str
+    ents: list[EntityMatch]
+    quants: list[Quantity]
+    amounts: list[Quantity]
+    stakes: list[Quantity]
+    dates: list[DatePhrase]
+    clauses: list[tuple[int, int]]
+    subject: list[EntityMatch]
+    carry: list[EntityMatch]
+    topic: EntityMatch | None
+    in_headline: bool
+    type: str | None
+    cue: str | None
+    research_subject: bool
+
+
+@dataclass(frozen=True)
+class Amount:
+    """One amount of a sentence with its clause (``ca:cb``) and the parties it was given.
+
+    ``before`` is the clause's text up to the amount, ``after`` the sentence after it; ``names``
+    and ``tickers`` the parties listed on the mention, ``parties`` those names that are not
+    news sources, ``clause_parties`` the non-source entities named in the amount's clause.
+    """
+
+    q: Quantity
+    ca: int
+    cb: int
+    clause: str
+    before: str
+    after: str
+    names: tuple[str, ...]
+    tickers: tuple[str, ...]
+    parties: list[str]
+    clause_parties: set[str]
