@@ -22,6 +22,7 @@ from aimonitor.config import AppConfig
 from aimonitor.errors import AimonitorError, InsufficientData
 from aimonitor.events.catalog import EventRecord
 from aimonitor.events.entities import load_entities
+from aimonitor.events.types import DEAL_TYPES
 from aimonitor.loopdata import event_label, read_loop_graph, stored_events
 from aimonitor.pipeline import PIPELINE_RULE, read_spread_panel
 from aimonitor.report.dashboard import (
@@ -49,17 +50,9 @@ FRED_NAMES = {
     "BAMLC0A4CBBB": "US BBB corporate OAS (ICE BofA)",
     "BAMLH0A0HYM2": "US high-yield OAS (ICE BofA)",
 }
-#: Event types that make a chart marker (deals, financing, credit moves, results).
-MARKER_TYPES = {
-    "equity_investment",
-    "compute_contract",
-    "warrant_equity_for_orders",
-    "debt_raise",
-    "equity_raise",
-    "credit_move",
-    "earnings",
-    "capex_project",
-}
+#: Event types that make a chart marker: deals, financing and credit moves as they happen, and results
+#: (not capex guidance, private funding rounds or aggregate totals).
+MARKER_TYPES = (DEAL_TYPES - {"capex_guidance", "funding_round", "aggregate_commitment"}) | {"earnings"}
 
 
 def display_names(cfg: AppConfig) -> dict[str, str]:

@@ -11,8 +11,8 @@ import re
 from dataclasses import replace
 
 from aimonitor.events.mention import Mention
-from aimonitor.events.scoring import DEAL_TYPES
 from aimonitor.events.typecues import STRONG_FIN
+from aimonitor.events.types import DEAL_TYPES
 
 #: A mention typed by a generic deal word only (its explain names the cue).
 _GENERIC_EXPLAIN = re.compile(

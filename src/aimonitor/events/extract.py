@@ -28,18 +28,18 @@ Pipeline per article:
 4. a sentence without any quantity but with a strong financing cue (share sale, bond
    issue, funding round) and a party yields one amount-less mention.
 
-Precision rules applied on top (each general, each shown on non-seed sentences in
-tests/test_extract.py): a contract total with no named counterparty (这些合同, 超过…的协议,
-"contracts") is an ``aggregate_commitment``; a spending total or budget is not a
-commitment; consensus figures (分析师预期的X, "consensus of $X") are ``analyst_report``;
-conditional sentences (如果/若/if), suppositions (假设…, to the end of the paragraph),
-worked calculations (``= X``), yardsticks (X的一半) and requirements (需要X) state no deal;
-a deal mention with no party at all becomes ``other``; a continuation sentence (又/另外/
-another) with a generic cue keeps the previous sentence's type; a later restatement of an
-amount with a subset of the parties is dropped; vague amounts (数百亿美元, "tens of
-billions of dollars") give amount-less mentions that keep their unit; a percentage of a
-company's equity (10%的股份, "a 27% stake") is kept as a stake; in a compilation the
-company in a piece's headline is its default party.
+Precision rules applied on top (:mod:`~aimonitor.events.precision` lists them in order;
+each general, each shown on non-seed sentences in tests/test_extract.py): a contract total
+with no named counterparty (这些合同, 超过…的协议, "contracts") is an ``aggregate_commitment``;
+a spending total or budget is not a commitment; consensus figures (分析师预期的X, "consensus
+of $X") are ``analyst_report``; conditional sentences (如果/若/if), suppositions (假设…, to
+the end of the paragraph), worked calculations (``= X``), yardsticks (X的一半) and
+requirements (需要X) state no deal; a deal mention with no party at all becomes ``other``; a
+continuation sentence (又/另外/another) with a generic cue keeps the previous sentence's
+type; a later restatement of an amount with a subset of the parties is dropped; vague
+amounts (数百亿美元, "tens of billions of dollars") give amount-less mentions that keep their
+unit; a percentage of a company's equity (10%的股份, "a 27% stake") is kept as a stake; in a
+compilation the company in a piece's headline is its default party.
 
 Every rule is a general cue-word or number rule; ``explain`` on each mention says
 which cue fired.
@@ -72,15 +72,11 @@ from aimonitor.events.parties import (
     sentence_subject,
 )
 from aimonitor.events.precision import not_a_deal_size, refine_type, stake_percentages
-from aimonitor.events.quantities import find_quantities, find_vague_quantities, has_vague_quantity
-from aimonitor.events.scoring import (  # noqa: F401  (re-exported for callers of the old API)
-    DEAL_TYPES,
-    LabelledFact,
-    compute_extraction_quality,
-    load_labels,
-)
+from aimonitor.events.quantities import Quantity, find_quantities, find_vague_quantities, has_vague_quantity
+from aimonitor.events.scoring import compute_extraction_quality, load_labels  # re-exported: the old API
 from aimonitor.events.sentences import GLOSS, Amount, Sentence, mask_glosses, split_clauses, split_sentences
 from aimonitor.events.typecues import ANALYST_VERBS, Typing, classify, cue_pattern, cue_type, matched_text
+from aimonitor.events.types import DEAL_TYPES
 
 __all__ = [
     "ExtractionResult",
@@ -103,6 +99,7 @@ _QUESTION = re.compile(r"[？?]\s*$")
 _CONDITIONAL = re.compile(
     r"^\W*(?:如果|假如|倘若|若|要是|万一|if|should|were)\b|^\W*(?:如果|假如|倘若|若|要是|万一)", re.I
 )
+#: An action word: a financing cue without an amount is a fact only when something is being done.
 _ACTION = cue_pattern(
     "宣布", "正准备", "准备", "计划", "拟", "洽谈", "正在", r"announc", r"plans? to", r"in talks", r"is raising"
 )
@@ -254,7 +251,7 @@ def _amount_mentions(
 
 
 def _typed_amount(
-    s: Sentence, q: Any, ents: EntityDictionary, prev_types: list[str], cur_types: list[str]
+    s: Sentence, q: Quantity, ents: EntityDictionary, prev_types: list[str], cur_types: list[str]
 ) -> tuple[Amount, Typing] | None:
     """The amount ``q`` with its clause and parties, and its type; None when it states no deal."""
     ca, cb = next(((a, b) for a, b in s.clauses if a <= q.start < b), (0, len(s.text)))

@@ -35,7 +35,6 @@ from dataclasses import replace
 from aimonitor.events import cues
 from aimonitor.events.entities import EntityDictionary
 from aimonitor.events.quantities import MONEY, Quantity
-from aimonitor.events.scoring import DEAL_TYPES
 from aimonitor.events.sentences import Amount, Sentence, strip_glosses
 from aimonitor.events.typecues import (
     ANALYST_VERBS,
@@ -48,6 +47,7 @@ from aimonitor.events.typecues import (
     cue_pattern,
     matched_text,
 )
+from aimonitor.events.types import DEAL_TYPES
 
 #: Amount read as a rate or a price (per unit), not a deal size.
 _RATE_BEFORE = re.compile(r"(?:每|一块|一座|一台|单价|价格|\bper\s)[^，,。：:]{0,14}$", re.I)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from aimonitor.events.normalize import EN_NUMBER_WORDS_RE, ZH_NUMERAL_RE, parse_en_number, parse_zh_number
 from aimonitor.events.types import UNITS
@@ -210,65 +211,70 @@ def find_quantities(text: str) -> list[Quantity]:
                     taken.append((m.start(), m.end()))
                     out.append(wq)
                 continue
-            a = _f(g["a"])
-            b = _f(g["b"]) if g.get("b") else None
-            unit: str | None
-            scale = 1.0
-            scale_a = None
-            if kind == "zh_money":
-                cur = g["cur"]
-                mult = _ZH_MULT.get(g.get("mult") or "", 1.0)
-                scale_a = _ZH_MULT[g["am"]] if g.get("am") else mult
-                if cur == "美分":
-                    unit, mult, scale_a = "USD", mult * 0.01, scale_a * 0.01
-                else:
-                    unit = _ZH_CUR[cur]
-                scale = mult
-            elif kind == "en_money_sym":
-                unit = _EN_SYM[g["cur"].strip()]
-                mult_s = (g.get("mult") or g.get("am") or "").lower()
-                scale = _EN_MULT.get(mult_s, 1.0)
-                scale_a = _EN_MULT.get((g.get("am") or "").lower(), scale)
-                if b is None and g.get("am"):
-                    scale = scale_a
-            elif kind == "en_money_word":
-                cur = (g.get("cur") or "").lower()
-                mult_s = g["mult"].lower()
-                if not cur and mult_s in ("billion", "million", "trillion"):
-                    continue  # "300 billion tokens" is not money
-                unit = _EN_WORD_CUR.get(cur, "USD")
-                scale = _EN_MULT[mult_s]
-            elif kind == "power":
-                u = g["u"].lower()
-                unit = "GW"
-                scale = 1e-3 if u in ("mw", "兆瓦") or u.startswith("megawatt") else 1.0
-            elif kind in ("zh_shares", "en_shares"):
-                unit = "shares"
-                ms = g.get("mult") or ""
-                scale = _ZH_MULT.get(ms) or _EN_MULT.get(ms.lower(), 1.0)
-            elif kind == "bp":
-                unit = "bp"
-            else:
-                unit = "pct"
-            if unit not in UNITS:
-                # keep currencies we do not convert (CNY, EUR) as spans so they are not
-                # mistaken for something else, but they produce no mention
-                taken.append((m.start(), m.end()))
-                continue
-            if scale_a is None:
-                scale_a = scale
-            if b is None and kind == "zh_money":
-                scale = scale_a
-            if b is not None:
-                low, high = a * scale_a, b * scale
-                q = Quantity(m.start(), m.end(), m.group(0), None, unit, min(low, high), max(low, high))
-            else:
-                v = a * scale
-                q = Quantity(m.start(), m.end(), m.group(0), v, unit, v, v)
+            scales = _unit_and_scales(kind, g)
+            if scales is None:
+                continue  # "300 billion tokens" is not money
             taken.append((m.start(), m.end()))
-            out.append(q)
+            if scales[0] in UNITS:
+                # currencies we do not convert (CNY, EUR) stay taken spans, so they are not
+                # mistaken for something else, but they produce no mention
+                out.append(_digit_quantity(m, *scales))
     out.sort(key=lambda q: q.start)
     return _merge_between(text, out)
+
+
+def _unit_and_scales(kind: str, g: dict[str, Any]) -> tuple[str, float, float] | None:
+    """(unit, scale of the amount or of a range's high end, scale of a range's low end) of a
+    quantity written in digits; None for a bare "billion" that is not money."""
+    b = g.get("b")
+    scale = 1.0
+    scale_a = None
+    if kind == "zh_money":
+        cur = g["cur"]
+        mult = _ZH_MULT.get(g.get("mult") or "", 1.0)
+        scale_a = _ZH_MULT[g["am"]] if g.get("am") else mult
+        if cur == "美分":
+            unit, mult, scale_a = "USD", mult * 0.01, scale_a * 0.01
+        else:
+            unit = _ZH_CUR[cur]
+        scale = mult if b else scale_a  # 1000亿至5000亿美元: each end its own multiplier
+    elif kind == "en_money_sym":
+        unit = _EN_SYM[g["cur"].strip()]
+        mult_s = (g.get("mult") or g.get("am") or "").lower()
+        scale = _EN_MULT.get(mult_s, 1.0)
+        scale_a = _EN_MULT.get((g.get("am") or "").lower(), scale)
+        if not b and g.get("am"):
+            scale = scale_a
+    elif kind == "en_money_word":
+        cur = (g.get("cur") or "").lower()
+        mult_s = g["mult"].lower()
+        if not cur and mult_s in ("billion", "million", "trillion"):
+            return None
+        unit = _EN_WORD_CUR.get(cur, "USD")
+        scale = _EN_MULT[mult_s]
+    elif kind == "power":
+        u = g["u"].lower()
+        unit = "GW"
+        scale = 1e-3 if u in ("mw", "兆瓦") or u.startswith("megawatt") else 1.0
+    elif kind in ("zh_shares", "en_shares"):
+        unit = "shares"
+        ms = g.get("mult") or ""
+        scale = _ZH_MULT.get(ms) or _EN_MULT.get(ms.lower(), 1.0)
+    elif kind == "bp":
+        unit = "bp"
+    else:
+        unit = "pct"
+    return unit, scale, scale if scale_a is None else scale_a
+
+
+def _digit_quantity(m: re.Match[str], unit: str, scale: float, scale_a: float) -> Quantity:
+    """The quantity of match ``m`` (groups ``a`` and, for a range, ``b``) in ``unit``."""
+    a, b = m.group("a"), m.groupdict().get("b")
+    if b:
+        low, high = _f(a) * scale_a, _f(b) * scale
+        return Quantity(m.start(), m.end(), m.group(0), None, unit, min(low, high), max(low, high))
+    v = _f(a) * scale
+    return Quantity(m.start(), m.end(), m.group(0), v, unit, v, v)
 
 
 _BETWEEN = re.compile(r"\bbetween\s+(?:about\s+|roughly\s+)?$|介于\s*$|在\s*$", re.I)
