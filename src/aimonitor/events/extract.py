@@ -61,7 +61,7 @@ from aimonitor.events.articles import Article, load_articles
 from aimonitor.events.dates import find_dates, pick_date
 from aimonitor.events.dedupe import drop_repeats
 from aimonitor.events.entities import EntityDictionary, EntityMatch, load_entities
-from aimonitor.events.mention import ExtractionResult, Mention, amountless_mention, confidence
+from aimonitor.events.mention import ExtractionResult, Mention, amountless_mention, confidence, date_fields
 from aimonitor.events.normalize import to_simplified
 from aimonitor.events.parties import (
     SectionTopics,
@@ -276,6 +276,7 @@ def _typed_amount(
 
 
 def _mention(path: str, s: Sentence, a: Amount, typ: str, cue: str | None, level: str) -> Mention:
+    """The mention of amount ``a``, typed ``typ`` by ``cue`` found at ``level``, dated by its clause."""
     q, quote = a.q, s.quote
     dp = pick_date(s.dates, a.ca, a.cb)
     return Mention(
@@ -285,17 +286,15 @@ def _mention(path: str, s: Sentence, a: Amount, typ: str, cue: str | None, level
         type=typ,
         amount=q.amount if q.amount is not None else q.low,
         unit=q.unit,
-        date_phrase=quote[dp.start : dp.end] if dp else None,
-        resolved_date=dp.date if dp else None,
         quote=quote,
         amount_low=q.low,
         amount_high=q.high,
         amount_text=quote[q.start : q.end],
-        date_precision=dp.precision if dp else None,
         explain=f"amount {q.text!r}; type {typ} from {level} cue {cue!r}" if cue else f"amount {q.text!r}; no type cue",
         confidence=confidence(
             level if cue else "none", bool(a.clause_parties), bool(a.names), dp.precision if dp else None
         ),
+        **date_fields(quote, dp),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from aimonitor.events.articles import Article, ArticleFailure
 from aimonitor.events.dates import DatePhrase
@@ -94,6 +95,15 @@ def confidence(level: str, party_in_clause: bool, any_party: bool, date_precisio
     return round(min(1.0, max(0.0, cue * party + date)), 3)
 
 
+def date_fields(quote: str, dp: DatePhrase | None) -> dict[str, Any]:
+    """A mention's ``date_phrase`` (sliced from ``quote``), ``resolved_date`` and ``date_precision``."""
+    return {
+        "date_phrase": quote[dp.start : dp.end] if dp else None,
+        "resolved_date": dp.date if dp else None,
+        "date_precision": dp.precision if dp else None,
+    }
+
+
 def amountless_mention(
     path: str,
     quote: str,
@@ -111,10 +121,8 @@ def amountless_mention(
         type=typ,
         amount=None,
         unit=None,
-        date_phrase=quote[dp.start : dp.end] if dp else None,
-        resolved_date=dp.date if dp else None,
         quote=quote,
-        date_precision=dp.precision if dp else None,
         explain=explain,
+        **date_fields(quote, dp),
         confidence=confidence("sentence", True, True, dp.precision if dp else None) * 0.8,
     )
