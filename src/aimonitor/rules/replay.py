@@ -186,7 +186,7 @@ class _Series:
 
     __slots__ = (
         "rule", "sym", "fp", "days", "sidx", "xs", "xs_a", "bs", "muted", "silenced_upto", "cp", "breaches",
-        "not_clear", "unmuted", "n_steps", "need", "repeat", "_emitted", "_key",
+        "not_clear", "unmuted", "n_steps", "need", "repeat", "u", "ri", "rank", "_emitted", "_key",
     )  # fmt: skip
 
     def __init__(
@@ -204,6 +204,7 @@ class _Series:
     ) -> None:
         rule = rc.rule
         self.rule = rule
+        self.u, self.ri, self.rank = u, rc.index, rank
         self.sym = rp.p.names[u]
         self.fp = fingerprint(rule.name, self.sym)
         self.days = rp.p.days
@@ -319,24 +320,15 @@ class _Replayer:
             muted = sidx < silenced_upto
             if inhibitable:
                 muted |= self.critical[u, sidx]
-            cell = (sidx, x[j, sidx], breach[j, sidx], clear[j, sidx], muted, silenced_upto)
-            self._series(rc, u, int(rc.ranks[j]), *cell)
+            rank = int(rc.ranks[j])
+            self._series(
+                _Series(self, rc, u, rank, sidx, x[j, sidx], breach[j, sidx], clear[j, sidx], muted, silenced_upto)
+            )
 
-    def _series(
-        self,
-        rc: _RuleCells,
-        u: int,
-        rank: int,
-        sidx_a: np.ndarray,
-        xs_a: np.ndarray,
-        bs_a: np.ndarray,
-        cs_a: np.ndarray,
-        muted_a: np.ndarray,
-        silenced_upto: int,
-    ) -> None:
-        """The engine's ``_step`` and notification logic over the usable sessions ``sidx_a``
-        (step ``t`` is session ``sidx_a[t]``); each snapshot is built once, when it is emitted."""
-        s = _Series(self, rc, u, rank, sidx_a, xs_a, bs_a, cs_a, muted_a, silenced_upto)
+    def _series(self, s: _Series) -> None:
+        """The engine's ``_step`` and notification logic over the usable sessions of ``s``
+        (step ``t`` is session ``s.sidx[t]``); each snapshot is built once, when it is emitted."""
+        u, xs_a = s.u, s.xs_a
         rule, fp, days, sidx, xs = s.rule, s.fp, s.days, s.sidx, s.xs
         name, sym, severity, threshold = rule.name, s.sym, rule.severity, rule.threshold
         last: AlertState | None = None  # the latest snapshot (the final state once updated)
@@ -346,7 +338,7 @@ class _Replayer:
             if k >= len(s.breaches):
                 break  # idle to the end
             t = s.breaches[k]
-            self._create(sidx[t], rc.index, rank, fp)
+            self._create(sidx[t], s.ri, s.rank, fp)
             from_state = last.state if last is not None else "inactive"
             started, v = days[sidx[t]], xs[t]
             ep_id = f"{fp}:{started.isoformat()}"
