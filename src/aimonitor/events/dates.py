@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 _ZH_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _EN_WEEKDAY = {d.lower(): i for i, d in enumerate(_cal.day_name)}
@@ -84,64 +85,72 @@ def find_dates(text: str, ref: dt.date | None) -> list[DatePhrase]:
         for m in rx.finditer(text):
             if any(not (m.end() <= s or m.start() >= e) for s, e in taken):
                 continue
-            g = m.groupdict()
-            date: dt.date | None = None
-            prec: str | None = None
-            if kind in ("iso", "zh_ymd"):
-                date, prec = _safe(int(g["y"]), int(g["m"]), int(g["d"])), "day"
-            elif kind == "zh_ym":
-                date, prec = _month_part(int(g["y"]), int(g["m"]), g.get("part"))
-            elif kind == "zh_md":
-                mo, d = int(g["m"]), int(g["d"])
-                prec = "day"
-                if ref is not None and 1 <= mo <= 12:
-                    date = _safe(_infer_year(mo, d, ref), mo, d)
-            elif kind == "zh_m":
-                mo = int(g["m"])
-                if not 1 <= mo <= 12:
-                    continue
-                if ref is not None:
-                    date, prec = _month_part(_infer_year(mo, 1, ref), mo, g.get("part"))
-                else:
-                    prec = "month"
-            elif kind == "en_mdy":
-                mo = _MONTH_NAMES.get(g["mon"].lower().rstrip(".")) or _MONTH_NAMES.get(g["mon"].lower()[:3]) or 0
-                d = int(g["d"])
-                prec = "day"
-                if mo and g.get("y"):
-                    date = _safe(int(g["y"]), mo, d)
-                elif mo and ref is not None:
-                    date = _safe(_infer_year(mo, d, ref), mo, d)
-            elif kind in ("zh_rel", "en_rel"):
-                rel = g["rel"].lower()
-                if ref is not None:
-                    if rel in ("上周", "上星期", "last week"):
-                        date, prec = ref - dt.timedelta(days=ref.weekday() + 7), "week"
-                    elif rel in ("本周", "这周", "this week"):
-                        date, prec = ref - dt.timedelta(days=ref.weekday()), "week"
-                    elif rel in ("昨天", "昨日", "yesterday"):
-                        date, prec = ref - dt.timedelta(days=1), "day"
-                    elif rel in ("前天",):
-                        date, prec = ref - dt.timedelta(days=2), "day"
-                    else:
-                        date, prec = ref, "day"
-            elif kind in ("zh_wd", "en_wd"):
-                wd_s = g["wd"]
-                wd = _ZH_WEEKDAY.get(wd_s, _EN_WEEKDAY.get(wd_s.lower()))
-                if wd is None:
-                    continue
-                prec = "day"
-                if ref is not None:
-                    back = (ref.weekday() - wd) % 7
-                    if g.get("rel"):
-                        back += 7 if back else 7
-                    date = ref - dt.timedelta(days=back)
-            elif kind == "year":
-                prec = "year"
+            resolved = _resolve(kind, m.groupdict(), ref)
+            if resolved is None:
+                continue
+            date, prec = resolved
             taken.append((m.start(), m.end()))
             out.append(DatePhrase(m.start(), m.end(), m.group(0), date, prec))
     out.sort(key=lambda p: p.start)
     return out
+
+
+def _resolve(kind: str, g: dict[str, Any], ref: dt.date | None) -> tuple[dt.date | None, str | None] | None:
+    """(date, precision) of a date phrase of ``kind`` with groups ``g`` (None: not a date)."""
+    date: dt.date | None = None
+    prec: str | None = None
+    if kind in ("iso", "zh_ymd"):
+        date, prec = _safe(int(g["y"]), int(g["m"]), int(g["d"])), "day"
+    elif kind == "zh_ym":
+        date, prec = _month_part(int(g["y"]), int(g["m"]), g.get("part"))
+    elif kind == "zh_md":
+        mo, d = int(g["m"]), int(g["d"])
+        prec = "day"
+        if ref is not None and 1 <= mo <= 12:
+            date = _safe(_infer_year(mo, d, ref), mo, d)
+    elif kind == "zh_m":
+        mo = int(g["m"])
+        if not 1 <= mo <= 12:
+            return None
+        if ref is not None:
+            date, prec = _month_part(_infer_year(mo, 1, ref), mo, g.get("part"))
+        else:
+            prec = "month"
+    elif kind == "en_mdy":
+        mo = _MONTH_NAMES.get(g["mon"].lower().rstrip(".")) or _MONTH_NAMES.get(g["mon"].lower()[:3]) or 0
+        d = int(g["d"])
+        prec = "day"
+        if mo and g.get("y"):
+            date = _safe(int(g["y"]), mo, d)
+        elif mo and ref is not None:
+            date = _safe(_infer_year(mo, d, ref), mo, d)
+    elif kind in ("zh_rel", "en_rel"):
+        rel = g["rel"].lower()
+        if ref is not None:
+            if rel in ("上周", "上星期", "last week"):
+                date, prec = ref - dt.timedelta(days=ref.weekday() + 7), "week"
+            elif rel in ("本周", "这周", "this week"):
+                date, prec = ref - dt.timedelta(days=ref.weekday()), "week"
+            elif rel in ("昨天", "昨日", "yesterday"):
+                date, prec = ref - dt.timedelta(days=1), "day"
+            elif rel in ("前天",):
+                date, prec = ref - dt.timedelta(days=2), "day"
+            else:
+                date, prec = ref, "day"
+    elif kind in ("zh_wd", "en_wd"):
+        wd_s = g["wd"]
+        wd = _ZH_WEEKDAY.get(wd_s, _EN_WEEKDAY.get(wd_s.lower()))
+        if wd is None:
+            return None
+        prec = "day"
+        if ref is not None:
+            back = (ref.weekday() - wd) % 7
+            if g.get("rel"):
+                back += 7 if back else 7
+            date = ref - dt.timedelta(days=back)
+    elif kind == "year":
+        prec = "year"
+    return date, prec
 
 
 def pick_date(dates: Sequence[DatePhrase], a: int, b: int) -> DatePhrase | None:
