@@ -30,11 +30,6 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def safe_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a CSV row (mapping) with every string cell neutralised."""
-    return {k: safe_cell(v) for k, v in row.items()}
-
-
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose string (object) cells are neutralised; numeric columns untouched."""
     out = frame.copy()

@@ -24,6 +24,7 @@ from aimonitor import calendar
 
 if TYPE_CHECKING:  # the rest is imported by run_demo: `status` and `alerts list` read DEMO_DB only
     from aimonitor.config import AppConfig
+    from aimonitor.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -77,64 +78,27 @@ def run_demo(
     """
     from aimonitor.config import StorageConfig
     from aimonitor.pipeline import alert_doc, replay_cycles
-    from aimonitor.report.eventstudy import write_study_report
-    from aimonitor.reports import write_dashboard_report
-    from aimonitor.services import import_events, spreads_charts, study_stored_events
-    from aimonitor.sources.snapshot import SnapshotSource, snapshot_last_session
+    from aimonitor.services import import_events
+    from aimonitor.sources.snapshot import SnapshotSource
     from aimonitor.store import Store
-    from aimonitor.study import StudyOptions
 
     t0 = time.perf_counter()
     tick: Callable[..., None] = progress or (lambda *_a, **_k: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    last = snapshot_last_session()
-    end = calendar.session_on_or_before(min(end or last, last))
-    start = calendar.session_on_or_after(start or DEFAULT_START)
-    if start > end:
-        from aimonitor.errors import DataError
-
-        raise DataError(f"--from {start} is after --to {end} (the snapshot ends on {last})")
-    if db is None:
-        db_path = out / "demo.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    else:
-        db_path = Path(db)
+    start, end = _demo_range(start, end)
+    db_path = _demo_db(out, db)
     cfg = cfg.model_copy(update={"storage": StorageConfig(path=str(db_path))})
     adir = str(alerts_dir) if alerts_dir else str(out / "alerts")
-    source = SnapshotSource()
     days = calendar.sessions(start, end)
     with Store(db_path) as store:
         tick("loading the snapshot")
         import_events(store, cfg.events.catalog)
-        replay_cycles(cfg, store, source, days, channels=(), alerts_dir=adir, kind="demo", progress=tick)
-        fired: dict[str, dict[str, Any]] = {}
-        for tr in store.read_transitions():
-            if tr["to_state"] == "firing" and tr["from_state"] != "firing":
-                info = fired.setdefault(tr["payload"]["rule"], {"count": 0, "symbols": []})
-                info["count"] += 1
-                sym = tr["payload"].get("symbol")
-                if sym and sym not in info["symbols"]:
-                    info["symbols"].append(sym)
+        replay_cycles(cfg, store, SnapshotSource(), days, channels=(), alerts_dir=adir, kind="demo", progress=tick)
+        fired = _fired(store)
         alerts = store.read_alerts("all")
         tick("writing reports")
-        reports: dict[str, Any] = {}
-        try:
-            res = study_stored_events(cfg, store, [], True, StudyOptions())
-            paths = write_study_report(res, out / "events", title="Event study: every catalog event")
-            reports["event_study"] = str(paths[0])
-        except Exception as exc:  # noqa: BLE001 - the demo still shows the rest
-            log.warning("event study report skipped: %s", exc)
-            reports["event_study"] = None
-        reports["spreads_dir"] = str(out / "spreads")
-        reports["spreads"] = [
-            str(p) for p in spreads_charts(cfg, store, out / "spreads", since=dt.date(2025, 6, 2), as_of=end)
-        ]
-        # last, so it links the event-study and spread reports written above
-        reports["dashboard"] = str(
-            write_dashboard_report(cfg, store, out, start=dt.date(2025, 1, 2), end=end, generated_at=generated_at)
-        )
+        reports = _write_reports(cfg, store, out, end, generated_at)
     return DemoResult(
         db=str(db_path),
         start=start,
@@ -146,3 +110,66 @@ def run_demo(
         alerts=[alert_doc(a) for a in alerts],
         reports=reports,
     )
+
+
+def _demo_range(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
+    """The sessions to replay: ``start`` (default :data:`DEFAULT_START`) to ``end``, within the snapshot."""
+    from aimonitor.sources.snapshot import snapshot_last_session
+
+    last = snapshot_last_session()
+    end = calendar.session_on_or_before(min(end or last, last))
+    start = calendar.session_on_or_after(start or DEFAULT_START)
+    if start > end:
+        from aimonitor.errors import DataError
+
+        raise DataError(f"--from {start} is after --to {end} (the snapshot ends on {last})")
+    return start, end
+
+
+def _demo_db(out: Path, db: str | None) -> Path:
+    """The demo's database: ``db`` when given, else a fresh ``out/demo.db`` (an old one is removed)."""
+    if db is not None:
+        return Path(db)
+    db_path = out / "demo.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    return db_path
+
+
+def _fired(store: Store) -> dict[str, dict[str, Any]]:
+    """Rule -> how many alerts started firing, and on which symbols (first firing order)."""
+    fired: dict[str, dict[str, Any]] = {}
+    for tr in store.read_transitions():
+        if tr["to_state"] == "firing" and tr["from_state"] != "firing":
+            info = fired.setdefault(tr["payload"]["rule"], {"count": 0, "symbols": []})
+            info["count"] += 1
+            sym = tr["payload"].get("symbol")
+            if sym and sym not in info["symbols"]:
+                info["symbols"].append(sym)
+    return fired
+
+
+def _write_reports(cfg: AppConfig, store: Store, out: Path, end: dt.date, generated_at: str | None) -> dict[str, Any]:
+    """The event-study, spread and dashboard reports under ``out``; name -> path (None when skipped)."""
+    from aimonitor.report.eventstudy import write_study_report
+    from aimonitor.reports import write_dashboard_report
+    from aimonitor.services import spreads_charts, study_stored_events
+    from aimonitor.study import StudyOptions
+
+    reports: dict[str, Any] = {}
+    try:
+        res = study_stored_events(cfg, store, [], True, StudyOptions())
+        paths = write_study_report(res, out / "events", title="Event study: every catalog event")
+        reports["event_study"] = str(paths[0])
+    except Exception as exc:  # noqa: BLE001 - the demo still shows the rest
+        log.warning("event study report skipped: %s", exc)
+        reports["event_study"] = None
+    reports["spreads_dir"] = str(out / "spreads")
+    reports["spreads"] = [
+        str(p) for p in spreads_charts(cfg, store, out / "spreads", since=dt.date(2025, 6, 2), as_of=end)
+    ]
+    # last, so it links the event-study and spread reports written above
+    reports["dashboard"] = str(
+        write_dashboard_report(cfg, store, out, start=dt.date(2025, 1, 2), end=end, generated_at=generated_at)
+    )
+    return reports

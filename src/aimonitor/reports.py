@@ -22,6 +22,7 @@ from aimonitor.config import AppConfig
 from aimonitor.errors import AimonitorError, InsufficientData
 from aimonitor.events.catalog import EventRecord
 from aimonitor.events.entities import load_entities
+from aimonitor.events.types import DEAL_TYPES
 from aimonitor.loopdata import event_label, read_loop_graph, stored_events
 from aimonitor.pipeline import PIPELINE_RULE, read_spread_panel
 from aimonitor.report.dashboard import (
@@ -34,7 +35,7 @@ from aimonitor.report.dashboard import (
     status_of,
     write_dashboard,
 )
-from aimonitor.report.graph import build_graph_view, write_graph
+from aimonitor.report.graph import GraphView, build_graph_view, write_graph
 from aimonitor.rules import NODATA_RULE
 from aimonitor.store import Store
 
@@ -49,17 +50,9 @@ FRED_NAMES = {
     "BAMLC0A4CBBB": "US BBB corporate OAS (ICE BofA)",
     "BAMLH0A0HYM2": "US high-yield OAS (ICE BofA)",
 }
-#: Event types that make a chart marker (deals, financing, credit moves, results).
-MARKER_TYPES = {
-    "equity_investment",
-    "compute_contract",
-    "warrant_equity_for_orders",
-    "debt_raise",
-    "equity_raise",
-    "credit_move",
-    "earnings",
-    "capex_project",
-}
+#: Event types that make a chart marker: deals, financing and credit moves as they happen, and results
+#: (not capex guidance, private funding rounds or aggregate totals).
+MARKER_TYPES = (DEAL_TYPES - {"capex_guidance", "funding_round", "aggregate_commitment"}) | {"earnings"}
 
 
 def display_names(cfg: AppConfig) -> dict[str, str]:
@@ -242,9 +235,48 @@ def build_dashboard_data(
     except Exception as exc:  # noqa: BLE001 - the dashboard shows the rest and says why
         log.warning("spread proxies skipped: %s", exc)
         notes.append(f"credit proxies unavailable: {exc}")
-    quotes = store.read_cds_quotes()
-    dd = store.read_signals(["drawdown_52w"], start=start, end=end, symbols=watch)
 
+    cards = _status_cards(cfg, store, watch, by_sym, ranges, panel, start, end)
+    loop_status, loop_since, loop_rows = _loop_verdict(cards, by_sym, dq, day)
+    firing_now, history = _alert_tables(alerts, dq, start, day)
+    graph_view = _graph_view(cfg, store, end, cards, notes)
+    charts = _charts(cfg, store, watch, mkt, start, end, panel, alerts, dq)
+    events = stored_events(cfg, store)
+    return DashboardData(
+        as_of=day,
+        start=start.isoformat(),
+        end=day,
+        generated_at=generated_at,
+        watchlist=tuple(watch),
+        cards=tuple(cards),
+        loop_status=loop_status,
+        loop_since=loop_since,
+        graph=graph_view,
+        charts=tuple(charts),
+        markers=tuple(_markers(events, watch, start, end)),
+        firing=tuple(r for r in firing_now if not r.data_quality),
+        data_quality=tuple(r for r in firing_now if r.data_quality),
+        history=tuple(history),
+        links=tuple(links),
+        loop_alerts=tuple(_row(a, dq) for a in loop_rows),
+        notes=tuple(notes),
+    )
+
+
+def _status_cards(
+    cfg: AppConfig,
+    store: Store,
+    watch: Sequence[str],
+    by_sym: dict[str, list[dict[str, Any]]],
+    ranges: dict[str, Any],
+    panel: Any,
+    start: dt.date,
+    end: dt.date,
+) -> list[StatusCard]:
+    """One card per watched name: its status and firing alerts on ``end``, credit proxy, CDS, drawdown."""
+    day = end.isoformat()
+    quotes = store.read_cds_quotes()
+    dd = store.read_signals(["drawdown_52w"], start=start, end=end, symbols=list(watch))
     names = display_names(cfg)
     cards = []
     for sym in watch:
@@ -275,7 +307,14 @@ def build_dashboard_data(
                 last_session=ranges[sym][1][:10] if sym in ranges else None,
             )
         )
-    # the verdict: market stress only (a stale feed is not the loop under stress)
+    return cards
+
+
+def _loop_verdict(
+    cards: Sequence[StatusCard], by_sym: dict[str, list[dict[str, Any]]], dq: set[str], day: str
+) -> tuple[str, str | None, list[dict[str, Any]]]:
+    """(status, since, firing LOOP alerts) of the loop: market stress only (a stale feed is not the
+    loop under stress)."""
     loop_all = [a for a in by_sym.get("LOOP", []) if str(a["rule"]) not in dq]
     loop_rows = [a for a in loop_all if firing_on(a, day)]
     loop_status = status_of([c.status for c in cards] + [str(a["severity"]) for a in loop_rows])
@@ -283,7 +322,14 @@ def build_dashboard_data(
         a for c in cards if c.status != "ok" for a in by_sym.get(c.symbol, []) if str(a["rule"]) not in dq
     ] + loop_all
     loop_since = status_since(stressed, day) if loop_status != "ok" else None
+    return loop_status, loop_since, loop_rows
 
+
+def _alert_tables(
+    alerts: Sequence[dict[str, Any]], dq: set[str], start: dt.date, day: str
+) -> tuple[list[AlertRow], list[AlertRow]]:
+    """(alerts firing on ``day``, most severe first; market alerts fired from ``start`` to ``day``,
+    latest first)."""
     firing_now = [_row(a, dq) for a in alerts if firing_on(a, day)]
     sev = {"critical": 0, "warning": 1, "info": 2}
     firing_now.sort(key=lambda r: (sev.get(r.severity, 3), r.symbol or "", r.rule))
@@ -294,38 +340,21 @@ def build_dashboard_data(
     ]
     history = [r for r in history if not r.data_quality]
     history.sort(key=lambda r: (r.fired or "", r.rule), reverse=True)
+    return firing_now, history
 
-    # the loop graph, nodes coloured by their status
-    graph_view = None
+
+def _graph_view(
+    cfg: AppConfig, store: Store, end: dt.date, cards: Sequence[StatusCard], notes: list[str]
+) -> GraphView | None:
+    """The loop graph with nodes coloured by their card's status (None, with a note, when it fails)."""
     try:
         g = read_loop_graph(cfg, store, end)
         statuses = {c.symbol: c.status for c in cards}
-        graph_view = build_graph_view(g, statuses)
+        return build_graph_view(g, statuses)
     except Exception as exc:  # noqa: BLE001
         log.warning("loop graph skipped: %s", exc)
         notes.append(f"loop graph unavailable: {exc}")
-
-    charts = _charts(cfg, store, watch, mkt, start, end, panel, alerts, dq)
-    events = stored_events(cfg, store)
-    return DashboardData(
-        as_of=day,
-        start=start.isoformat(),
-        end=day,
-        generated_at=generated_at,
-        watchlist=tuple(watch),
-        cards=tuple(cards),
-        loop_status=loop_status,
-        loop_since=loop_since,
-        graph=graph_view,
-        charts=tuple(charts),
-        markers=tuple(_markers(events, watch, start, end)),
-        firing=tuple(r for r in firing_now if not r.data_quality),
-        data_quality=tuple(r for r in firing_now if r.data_quality),
-        history=tuple(history),
-        links=tuple(links),
-        loop_alerts=tuple(_row(a, dq) for a in loop_rows),
-        notes=tuple(notes),
-    )
+        return None
 
 
 def _charts(

@@ -124,20 +124,7 @@ def load_price_csv(path: str | Path) -> pd.DataFrame:
     if not rows or not any(c.strip() for c in rows[0]):
         raise DataError(f"{p}:1: empty file; expected a header with a 'date' column and price columns")
     header = [c.strip() for c in rows[0]]
-    lower = [c.lower() for c in header]
-    if "date" not in lower:
-        raise DataError(f"{p}:1: no 'date' column in the header ({', '.join(header)}); name the date column 'date'")
-    di = lower.index("date")
-    symbols = [(j, h) for j, h in enumerate(header) if j != di]
-    if not symbols:
-        raise DataError(f"{p}:1: no price columns besides 'date'; add one column per symbol")
-    seen_cols: set[str] = set()
-    for _, h in symbols:
-        if not h:
-            raise DataError(f"{p}:1: a price column has an empty name; name every column")
-        if h in seen_cols:
-            raise DataError(f"{p}:1: duplicate column {h!r}; each symbol must appear once")
-        seen_cols.add(h)
+    di, symbols = _price_columns(p, header)
     dates: list[dt.date] = []
     values: list[list[float]] = []
     first_line: dict[dt.date, int] = {}
@@ -154,31 +141,51 @@ def load_price_csv(path: str | Path) -> pd.DataFrame:
         if d in first_line:
             raise DataError(f"{p}:{ln}: duplicate date {d} (also on line {first_line[d]}); keep one row per date")
         first_line[d] = ln
-        vals: list[float] = []
-        for j, h in symbols:
-            cell = row[j].strip()
-            if cell == "":
-                vals.append(math.nan)
-                continue
-            try:
-                v = float(cell)
-            except ValueError:
-                raise DataError(
-                    f"{p}:{ln}: column {h!r}: {cell!r} is not a number; leave the cell blank for a missing price"
-                ) from None
-            if not math.isfinite(v):
-                raise DataError(
-                    f"{p}:{ln}: column {h!r}: {cell!r} is not a finite price; leave the cell blank for a missing price"
-                )
-            vals.append(v)
         dates.append(d)
-        values.append(vals)
+        values.append([_price_cell(p, ln, h, row[j]) for j, h in symbols])
     if not dates:
         raise DataError(f"{p}: no data rows below the header")
     frame = pd.DataFrame(
         values, index=pd.DatetimeIndex(pd.to_datetime(dates), name="date"), columns=[h for _, h in symbols], dtype=float
     )
     return frame.sort_index()
+
+
+def _price_columns(p: Path, header: list[str]) -> tuple[int, list[tuple[int, str]]]:
+    """(index of the ``date`` column, [(index, symbol)] of the price columns) of a price CSV header."""
+    lower = [c.lower() for c in header]
+    if "date" not in lower:
+        raise DataError(f"{p}:1: no 'date' column in the header ({', '.join(header)}); name the date column 'date'")
+    di = lower.index("date")
+    symbols = [(j, h) for j, h in enumerate(header) if j != di]
+    if not symbols:
+        raise DataError(f"{p}:1: no price columns besides 'date'; add one column per symbol")
+    seen_cols: set[str] = set()
+    for _, h in symbols:
+        if not h:
+            raise DataError(f"{p}:1: a price column has an empty name; name every column")
+        if h in seen_cols:
+            raise DataError(f"{p}:1: duplicate column {h!r}; each symbol must appear once")
+        seen_cols.add(h)
+    return di, symbols
+
+
+def _price_cell(p: Path, ln: int, h: str, text: str) -> float:
+    """The price in a cell of column ``h`` on line ``ln`` (NaN when blank)."""
+    cell = text.strip()
+    if cell == "":
+        return math.nan
+    try:
+        v = float(cell)
+    except ValueError:
+        raise DataError(
+            f"{p}:{ln}: column {h!r}: {cell!r} is not a number; leave the cell blank for a missing price"
+        ) from None
+    if not math.isfinite(v):
+        raise DataError(
+            f"{p}:{ln}: column {h!r}: {cell!r} is not a finite price; leave the cell blank for a missing price"
+        )
+    return v
 
 
 # --------------------------------------------------------------------------- helpers
@@ -393,7 +400,16 @@ def build_firm_events(
     """
     chosen = [CatalogEvent.parse(e) for e in events]
     everything = [CatalogEvent.parse(e) for e in catalog] if catalog is not None else chosen
-    A, B = options.window
+    merged, skipped = _merge_by_symbol_day(chosen, options.include_outcomes)
+    news, windows = _news_and_windows(everything, sessions)
+    firm_events = [_firm_event(sym, d0, group, sessions, news, options) for (sym, d0), group in merged.items()]
+    return firm_events, skipped, windows
+
+
+def _merge_by_symbol_day(
+    chosen: list[CatalogEvent], include_outcomes: bool
+) -> tuple[dict[tuple[str, dt.date], list[CatalogEvent]], list[SkippedEvent]]:
+    """The studied events grouped by (symbol, day 0), and why the others are skipped."""
     skipped: list[SkippedEvent] = []
     merged: dict[tuple[str, dt.date], list[CatalogEvent]] = {}
     for ce in chosen:
@@ -404,14 +420,20 @@ def build_firm_events(
             why = "the event has no announcement date, so it has no day 0"
             skipped.extend(SkippedEvent(t, ce.event_id, why) for t in ce.tickers)
             continue
-        reason = _why_not_studied(ce, options.include_outcomes)
+        reason = _why_not_studied(ce, include_outcomes)
         if reason is not None:
             skipped.extend(SkippedEvent(t, ce.event_id, reason) for t in ce.tickers)
             continue
         for t in ce.tickers:
             merged.setdefault((t, ce.day0), []).append(ce)
+    return merged, skipped
 
-    # news (non-outcome) events per symbol with their session positions, for confounding
+
+def _news_and_windows(
+    everything: list[CatalogEvent], sessions: pd.DatetimeIndex
+) -> tuple[dict[str, list[tuple[int, CatalogEvent]]], list[tuple[str, dt.date]]]:
+    """(symbol -> news (non-outcome) events with their session positions, for confounding;
+    every (symbol, day 0) of the catalog, the estimation exclusions)."""
     news: dict[str, list[tuple[int, CatalogEvent]]] = {}
     windows: list[tuple[str, dt.date]] = []
     for ce in everything:
@@ -422,34 +444,42 @@ def build_firm_events(
             pos = _position(sessions, ce.day0)
             if pos is not None and not ce.is_outcome:
                 news.setdefault(t, []).append((pos, ce))
+    return news, windows
 
-    firm_events: list[FirmEvent] = []
-    for (sym, d0), group in merged.items():
-        primary = group[0]
-        ids = tuple(dict.fromkeys(c.event_id for c in group if c.event_id is not None))
-        p = _position(sessions, d0)
-        confounded: list[str] = []
-        if p is not None:
-            for pos, ce in news.get(sym, []):
-                if p + A <= pos <= p + B and ce.event_id is not None and ce.event_id != primary.event_id:
-                    confounded.append(ce.event_id)
-        label = None
-        if options.group_by == "event_type":
-            label = "+".join(dict.fromkeys(c.type_label for c in group))
-        elif options.group_by == "counterparty":
-            label = primary.counterparty_label
-        firm_events.append(
-            FirmEvent(
-                sym,
-                primary.event_id,
-                primary.announce_date or d0,
-                d0,
-                event_ids=ids,
-                confounded_by=tuple(dict.fromkeys(confounded)),
-                group=label,
-            )
-        )
-    return firm_events, skipped, windows
+
+def _firm_event(
+    sym: str,
+    d0: dt.date,
+    group: list[CatalogEvent],
+    sessions: pd.DatetimeIndex,
+    news: dict[str, list[tuple[int, CatalogEvent]]],
+    options: StudyOptions,
+) -> FirmEvent:
+    """The firm-event of ``sym`` on day 0 ``d0`` for the catalog events ``group`` (the first is
+    its primary), with the other news inside its window and its group label."""
+    A, B = options.window
+    primary = group[0]
+    ids = tuple(dict.fromkeys(c.event_id for c in group if c.event_id is not None))
+    p = _position(sessions, d0)
+    confounded: list[str] = []
+    if p is not None:
+        for pos, ce in news.get(sym, []):
+            if p + A <= pos <= p + B and ce.event_id is not None and ce.event_id != primary.event_id:
+                confounded.append(ce.event_id)
+    label = None
+    if options.group_by == "event_type":
+        label = "+".join(dict.fromkeys(c.type_label for c in group))
+    elif options.group_by == "counterparty":
+        label = primary.counterparty_label
+    return FirmEvent(
+        sym,
+        primary.event_id,
+        primary.announce_date or d0,
+        d0,
+        event_ids=ids,
+        confounded_by=tuple(dict.fromkeys(confounded)),
+        group=label,
+    )
 
 
 # --------------------------------------------------------------------------- public

@@ -81,13 +81,19 @@ class EventRecord:
         """True when the event has a day 0 (usable in an event study)."""
         return self.day0 is not None
 
-    def to_json(self) -> dict[str, Any]:
-        """The ``events list --json`` element."""
+    def _when(self) -> dict[str, Any]:
+        """The id and dates that lead both the JSON element and the storage row."""
         return {
             "event_id": self.event_id,
             "announce_date": self.announce_date.isoformat() if self.announce_date else None,
             "timing": self.timing,
             "day0": self.day0.isoformat() if self.day0 else None,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``events list --json`` element."""
+        return {
+            **self._when(),
             "tickers": list(self.tickers),
             "event_type": self.event_type,
             "amount_usd": self.amount_usd,
@@ -97,10 +103,7 @@ class EventRecord:
     def to_row(self) -> dict[str, Any]:
         """Plain values for storage (SQLite row)."""
         return {
-            "event_id": self.event_id,
-            "announce_date": self.announce_date.isoformat() if self.announce_date else None,
-            "timing": self.timing,
-            "day0": self.day0.isoformat() if self.day0 else None,
+            **self._when(),
             "tickers": ";".join(self.tickers),
             "counterparty": self.counterparty,
             "event_type": self.event_type,

@@ -23,22 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from aimonitor.errors import DataError
-
-#: Deal, financing and credit types (the ones the quality target is about).
-DEAL_TYPES = frozenset(
-    {
-        "equity_investment",
-        "compute_contract",
-        "warrant_equity_for_orders",
-        "debt_raise",
-        "equity_raise",
-        "credit_move",
-        "capex_guidance",
-        "capex_project",
-        "funding_round",
-        "aggregate_commitment",
-    }
-)
+from aimonitor.events.types import DEAL_TYPES
 
 
 class _MentionLike(Protocol):

@@ -29,3 +29,7 @@ Unit = Literal["USD", "JPY", "HKD", "GW", "shares", "bp", "pct"]
 
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 UNITS: tuple[str, ...] = get_args(Unit)
+
+#: Deal, financing and credit types: the precision rules re-type these, and the quality target is
+#: about them.
+DEAL_TYPES = frozenset(EVENT_TYPES) - {"earnings", "stock_reaction", "analyst_report", "revenue_fact", "other"}

@@ -647,17 +647,33 @@ def evaluate_inputs(
     """:func:`evaluate` on already-read inputs of session ``day`` (what a replay calls with an
     :class:`InputCursor`, so that each session costs its own rows, not the whole history)."""
     states: dict[str, AlertState] = dict(prior_state)
+    touched: dict[str, tuple[AlertState | None, AlertState]] = {}  # fp -> (prior, new)
+    frozen, details = _step_rules(rules, inputs, states, touched, day, last_data, max_stale_sessions)
+    _step_nodata(states, touched, frozen, details, day)
+    transitions = _notifications(rules, states, touched, day, silences, inhibit_lower_severity)
+    for t in transitions:
+        log.debug("%s %s: %s -> %s (notify=%s, %s)", day, t.fingerprint, t.from_state, t.to_state, t.notify, t.reason)
+    return Evaluation(as_of=day, states=states, transitions=tuple(transitions))
+
+
+def _step_rules(
+    rules: Sequence[Rule],
+    inputs: SessionInputs,
+    states: dict[str, AlertState],
+    touched: dict[str, tuple[AlertState | None, AlertState]],
+    day: dt.date,
+    last_data: Mapping[str, dt.date] | None,
+    max_stale_sessions: int,
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Step every enabled rule on every symbol in its scope, updating ``states`` and ``touched``;
+    a rule whose value is missing or stale beyond the tolerated lag is frozen in its state.
+    Returns (symbol -> rules frozen, symbol -> why)."""
     by_rule_symbols: dict[str, set[str]] = {}
     for s in states.values():
         by_rule_symbols.setdefault(s.rule, set()).add(s.symbol)
-
-    touched: dict[str, tuple[AlertState | None, AlertState]] = {}  # fp -> (prior, new)
     frozen: dict[str, list[str]] = {}  # symbol -> rules frozen and reported
     details: dict[str, list[str]] = {}
-    covered: set[str] = set()
     stale_cache: dict[str, tuple[int | None, dt.date | None]] = {}
-    rule_by_name = {r.name: r for r in rules}
-
     for rule in rules:
         if not rule.enabled:
             continue
@@ -666,7 +682,6 @@ def evaluate_inputs(
         else:
             scope = list(rule.symbols)
         for sym in scope:
-            covered.add(sym)
             fp = fingerprint(rule.name, sym)
             prior = states.get(fp)
             if prior is not None and prior.last_evaluated is not None and prior.last_evaluated >= day:
@@ -689,8 +704,17 @@ def evaluate_inputs(
             if new is not None:
                 states[fp] = new
                 touched[fp] = (prior, new)
+    return frozen, details
 
-    # the nodata pipeline alert, one per symbol
+
+def _step_nodata(
+    states: dict[str, AlertState],
+    touched: dict[str, tuple[AlertState | None, AlertState]],
+    frozen: Mapping[str, list[str]],
+    details: Mapping[str, list[str]],
+    day: dt.date,
+) -> None:
+    """Step the nodata pipeline alert, one per symbol with frozen rules or a nodata alert open."""
     nodata_symbols = set(frozen) | {
         s.symbol for s in states.values() if s.rule == NODATA_RULE and s.state in ("pending", "firing")
     }
@@ -704,7 +728,19 @@ def evaluate_inputs(
             states[fp] = new
             touched[fp] = (prior, new)
 
-    # notifications: silences, inhibition, repeats
+
+def _notifications(
+    rules: Sequence[Rule],
+    states: dict[str, AlertState],
+    touched: Mapping[str, tuple[AlertState | None, AlertState]],
+    day: dt.date,
+    silences: Sequence[Silence],
+    inhibit_lower_severity: bool,
+) -> list[Transition]:
+    """The transitions of the ``touched`` alerts, with silences, inhibition by a critical alert on
+    the same symbol, and reminders (unmuted, every ``repeat_sessions``); notified states get
+    ``last_notified`` in ``states``."""
+    rule_by_name = {r.name: r for r in rules}
     critical = {
         s.symbol for s in states.values() if s.state == "firing" and s.severity == "critical" and s.rule != NODATA_RULE
     }
@@ -739,6 +775,4 @@ def evaluate_inputs(
                 new = dataclasses.replace(new, last_notified=day)
                 states[fp] = new
                 transitions.append(Transition(fp, "firing", "firing", day, new.value, True, reason, new))
-    for t in transitions:
-        log.debug("%s %s: %s -> %s (notify=%s, %s)", day, t.fingerprint, t.from_state, t.to_state, t.notify, t.reason)
-    return Evaluation(as_of=day, states=states, transitions=tuple(transitions))
+    return transitions

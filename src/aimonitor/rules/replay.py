@@ -29,6 +29,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -179,6 +180,58 @@ class _RuleCells:
     pos: np.ndarray  # symbol code -> row in cols, -1 when out of scope
 
 
+class _Series:
+    """One (rule, symbol) over its usable sessions (step ``t`` is session ``sidx[t]``): values,
+    breach and clearing masks, muted steps, and where transitions go."""
+
+    __slots__ = (
+        "rule", "sym", "fp", "days", "sidx", "xs", "xs_a", "bs", "muted", "silenced_upto", "cp", "breaches",
+        "not_clear", "unmuted", "n_steps", "need", "repeat", "u", "ri", "rank", "_emitted", "_key",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        rp: _Replayer,
+        rc: _RuleCells,
+        u: int,
+        rank: int,
+        sidx_a: np.ndarray,
+        xs_a: np.ndarray,
+        bs_a: np.ndarray,
+        cs_a: np.ndarray,
+        muted_a: np.ndarray,
+        silenced_upto: int,
+    ) -> None:
+        rule = rc.rule
+        self.rule = rule
+        self.u, self.ri, self.rank = u, rc.index, rank
+        self.sym = rp.p.names[u]
+        self.fp = fingerprint(rule.name, self.sym)
+        self.days = rp.p.days
+        self.sidx: list[int] = sidx_a.tolist()
+        self.xs: list[float] = xs_a.tolist()
+        self.xs_a = xs_a
+        self.bs, self.muted = bs_a, muted_a  # numpy, read at events only
+        self.silenced_upto = silenced_upto
+        self.cp = rp.p.cr_day[sidx_a]
+        self.breaches: list[int] = np.flatnonzero(bs_a).tolist()
+        self.not_clear = np.flatnonzero(~cs_a)
+        self.unmuted = np.flatnonzero(~muted_a)
+        self.n_steps = len(self.sidx)
+        self.need = max(rule.for_sessions, 1)
+        self.repeat = rule.repeat_sessions
+        self._emitted = rp.emitted
+        self._key = functools.partial(rp._key, ri=rc.index, rank=rank)
+
+    def why_muted(self, t: int) -> str | None:
+        if not self.muted[t]:
+            return None
+        return "silenced" if self.sidx[t] < self.silenced_upto else "inhibited"
+
+    def emit(self, t: int, tr: Transition) -> None:
+        self._emitted.append((self._key(self.sidx[t]), tr))
+
+
 class _Replayer:
     def __init__(
         self,
@@ -267,149 +320,144 @@ class _Replayer:
             muted = sidx < silenced_upto
             if inhibitable:
                 muted |= self.critical[u, sidx]
-            cell = (sidx, x[j, sidx], breach[j, sidx], clear[j, sidx], muted, silenced_upto)
-            self._series(rc, u, int(rc.ranks[j]), *cell)
+            rank = int(rc.ranks[j])
+            self._series(
+                _Series(self, rc, u, rank, sidx, x[j, sidx], breach[j, sidx], clear[j, sidx], muted, silenced_upto)
+            )
 
-    def _series(
-        self,
-        rc: _RuleCells,
-        u: int,
-        rank: int,
-        sidx_a: np.ndarray,
-        xs_a: np.ndarray,
-        bs_a: np.ndarray,
-        cs_a: np.ndarray,
-        muted_a: np.ndarray,
-        silenced_upto: int,
-    ) -> None:
-        """The engine's ``_step`` and notification logic over the usable sessions ``sidx_a``
-        (step ``t`` is session ``sidx_a[t]``); each snapshot is built once, when it is emitted."""
-        rule, ri = rc.rule, rc.index
-        name, severity, threshold = rule.name, rule.severity, rule.threshold
-        sym = self.p.names[u]
-        fp = fingerprint(name, sym)
-        days = self.p.days
-        sidx: list[int] = sidx_a.tolist()
-        xs: list[float] = xs_a.tolist()
-        bs, muted = bs_a, muted_a  # numpy, read at events only
-        cp = self.p.cr_day[sidx_a]
-        breaches: list[int] = np.flatnonzero(bs_a).tolist()
-        not_clear = np.flatnonzero(~cs_a)
-        unmuted = np.flatnonzero(~muted_a)
-        n_steps = len(sidx)
-        need = max(rule.for_sessions, 1)
-        repeat = rule.repeat_sessions
-
-        def why_muted(t: int) -> str | None:
-            if not muted[t]:
-                return None
-            return "silenced" if sidx[t] < silenced_upto else "inhibited"
-
-        def emit(t: int, tr: Transition) -> None:
-            self.emitted.append((self._key(sidx[t], ri, rank), tr))
-
+    def _series(self, s: _Series) -> None:
+        """The engine's ``_step`` and notification logic over the usable sessions of ``s``
+        (step ``t`` is session ``s.sidx[t]``); each snapshot is built once, when it is emitted."""
+        u, xs_a = s.u, s.xs_a
+        rule, fp, days, sidx, xs = s.rule, s.fp, s.days, s.sidx, s.xs
+        name, sym, severity, threshold = rule.name, s.sym, rule.severity, rule.threshold
         last: AlertState | None = None  # the latest snapshot (the final state once updated)
         t = 0
         while True:
-            k = bisect.bisect_left(breaches, t)
-            if k >= len(breaches):
+            k = bisect.bisect_left(s.breaches, t)
+            if k >= len(s.breaches):
                 break  # idle to the end
-            t = breaches[k]
-            self._create(sidx[t], ri, rank, fp)
+            t = s.breaches[k]
+            self._create(sidx[t], s.ri, s.rank, fp)
             from_state = last.state if last is not None else "inactive"
             started, v = days[sidx[t]], xs[t]
             ep_id = f"{fp}:{started.isoformat()}"
             summary, peak, n = rule.render_summary(sym, v), v, 1
             f = t
-            if need > 1:  # pending: the next sessions decide
-                pend = open_episode(
-                    name, sym, started, severity=severity, value=v, threshold=threshold, summary=summary, firing=False,
-                    peak=v,
-                )  # fmt: skip
-                emit(t, Transition(fp, from_state, "pending", started, v, False, None, pend))
-                last, f, from_state, dropped = pend, -1, "pending", False
-                while t + 1 < n_steps:
-                    t += 1
-                    d, v = days[sidx[t]], xs[t]
-                    if not bs[t]:  # the episode is dropped
-                        last = AlertState(
-                            fp, ep_id, name, sym, severity, "inactive", v, threshold, started, None, None, 0, None, d,
-                            summary, peak,
-                        )  # fmt: skip
-                        emit(t, Transition(fp, "pending", "inactive", d, v, False, None, last))
-                        dropped = True
-                        break
-                    n += 1
-                    peak = rule.more_extreme(peak, v)
-                    summary = rule.render_summary(sym, v)  # rendered with the latest breaching value
-                    if n >= need:
-                        f = t
-                        break
+            if s.need > 1:  # pending: the next sessions decide
+                t, f, last, n, peak, summary, v = self._pending(s, t, from_state, ep_id)
+                from_state = "pending"
                 if f < 0:
-                    if not dropped:  # still pending on the last session
-                        last = AlertState(
-                            fp, ep_id, name, sym, severity, "pending", v, threshold, started, None, None, n, None,
-                            days[sidx[t]], summary, peak,
-                        )  # fmt: skip
+                    if last.state == "pending":  # still pending on the last session
                         break
                     t += 1
                     continue
             # firing on step f, with n consecutive breaches, value v, this peak and summary (frozen now)
             fired = days[sidx[f]]
-            notify, reason = change_notice("firing", why_muted(f), False)
+            notify, reason = change_notice("firing", s.why_muted(f), False)
             notified = fired if notify else None
             snap = AlertState(
                 fp, ep_id, name, sym, severity, "firing", v, threshold, started, fired, None, n, notified, fired,
                 summary, peak,
             )  # fmt: skip
-            emit(f, Transition(fp, from_state, "firing", fired, v, notify, reason, snap))
-            last_n = f if notify else -1
-            q = int(not_clear.searchsorted(f, side="right"))
-            end = int(not_clear[q]) if q < len(not_clear) else n_steps  # the resolving step
+            s.emit(f, Transition(fp, from_state, "firing", fired, v, notify, reason, snap))
+            q = int(s.not_clear.searchsorted(f, side="right"))
+            end = int(s.not_clear[q]) if q < len(s.not_clear) else s.n_steps  # the resolving step
             if severity == "critical":
-                self.critical[u, sidx[f] : sidx[end] if end < n_steps else self.n_days] = True
-            peak_at = f
-            while True:  # reminders: the first unmuted session, then every repeat_sessions
-                if last_n < 0:
-                    start = f + 1
-                elif repeat > 0:
-                    start = int(cp.searchsorted(cp[last_n] + repeat, side="left"))
-                else:
-                    break
-                q = int(unmuted.searchsorted(start, side="left"))
-                if q >= len(unmuted) or int(unmuted[q]) >= end:
-                    break
-                c = int(unmuted[q])
-                peak, peak_at = _peak(rule, peak, xs_a[peak_at + 1 : c + 1]), c
-                dc = days[sidx[c]]
-                rem = AlertState(
-                    fp, ep_id, name, sym, severity, "firing", xs[c], threshold, started, fired, None, n + c - f, dc, dc,
-                    summary, peak,
-                )  # fmt: skip
-                emit(c, Transition(fp, "firing", "firing", dc, xs[c], True, "unmuted" if last_n < 0 else "repeat", rem))
-                last_n = c
-                notified = dc
-            if end >= n_steps:  # still firing on the last session
-                e = n_steps - 1
+                self.critical[u, sidx[f] : sidx[end] if end < s.n_steps else self.n_days] = True
+            notified, peak, peak_at = self._reminders(s, snap, f, end, notify, peak)
+            if end >= s.n_steps:  # still firing on the last session
+                e = s.n_steps - 1
                 last = AlertState(
                     fp, ep_id, name, sym, severity, "firing", xs[e], threshold, started, fired, None, n + e - f,
                     notified, days[sidx[e]], summary, _peak(rule, peak, xs_a[peak_at + 1 :]),
                 )  # fmt: skip
                 break
             de, ve = days[sidx[end]], xs[end]
-            notify, reason = change_notice("resolved", why_muted(end), notified is not None)
+            notify, reason = change_notice("resolved", s.why_muted(end), notified is not None)
             last = AlertState(
                 fp, ep_id, name, sym, severity, "resolved", ve, threshold, started, fired, de, 0,
                 de if notify else notified, de, summary, _peak(rule, peak, xs_a[peak_at + 1 : end]),
                 rule.render_resolution(sym, ve, de),
             )  # fmt: skip
-            emit(end, Transition(fp, "firing", "resolved", de, ve, notify, reason, last))
+            s.emit(end, Transition(fp, "firing", "resolved", de, ve, notify, reason, last))
             t = end + 1
         assert last is not None
         final = days[sidx[-1]]
         if last.state in ("inactive", "resolved") and last.last_evaluated != final:
             last = dataclasses.replace(last, last_evaluated=final)  # idle sessions only mark last_evaluated
         self.created[fp] = (self.created[fp][0], last)
+
+    def _pending(
+        self, s: _Series, t: int, from_state: str, ep_id: str
+    ) -> tuple[int, int, AlertState, int, float, str, float]:
+        """A pending episode opened by the breach on step ``t``: the next sessions decide.
+
+        Returns ``(t, f, last, n, peak, summary, v)``: ``f`` is the step it fires on (``t`` too)
+        after ``n`` consecutive breaches, or -1 when it is dropped on step ``t`` (``last`` is then
+        the inactive snapshot) or still pending on the last session (``last`` the pending one)."""
+        rule, fp, days, sidx, xs = s.rule, s.fp, s.days, s.sidx, s.xs
+        name, sym, severity, threshold = rule.name, s.sym, rule.severity, rule.threshold
+        started, v = days[sidx[t]], xs[t]
+        summary, peak, n = rule.render_summary(sym, v), v, 1
+        pend = open_episode(
+            name, sym, started, severity=severity, value=v, threshold=threshold, summary=summary, firing=False,
+            peak=v,
+        )  # fmt: skip
+        s.emit(t, Transition(fp, from_state, "pending", started, v, False, None, pend))
+        while t + 1 < s.n_steps:
+            t += 1
+            d, v = days[sidx[t]], xs[t]
+            if not s.bs[t]:  # the episode is dropped
+                last = AlertState(
+                    fp, ep_id, name, sym, severity, "inactive", v, threshold, started, None, None, 0, None, d,
+                    summary, peak,
+                )  # fmt: skip
+                s.emit(t, Transition(fp, "pending", "inactive", d, v, False, None, last))
+                return t, -1, last, n, peak, summary, v
+            n += 1
+            peak = rule.more_extreme(peak, v)
+            summary = rule.render_summary(sym, v)  # rendered with the latest breaching value
+            if n >= s.need:
+                return t, t, pend, n, peak, summary, v
+        last = AlertState(
+            fp, ep_id, name, sym, severity, "pending", v, threshold, started, None, None, n, None,
+            days[sidx[t]], summary, peak,
+        )  # fmt: skip
+        return t, -1, last, n, peak, summary, v
+
+    def _reminders(
+        self, s: _Series, snap: AlertState, f: int, end: int, notified_at_fire: bool, peak: float
+    ) -> tuple[dt.date | None, float, int]:
+        """The reminders of the alert ``snap`` firing from step ``f`` until step ``end``: on the
+        first unmuted session when the firing was muted, then every ``repeat_sessions``.
+        Returns (the last notification date, the peak so far, the step it was folded to)."""
+        rule, fp, days, sidx, xs = s.rule, s.fp, s.days, s.sidx, s.xs
+        notified = snap.last_notified
+        last_n = f if notified_at_fire else -1
+        peak_at = f
+        while True:  # reminders: the first unmuted session, then every repeat_sessions
+            if last_n < 0:
+                start = f + 1
+            elif s.repeat > 0:
+                start = int(s.cp.searchsorted(s.cp[last_n] + s.repeat, side="left"))
+            else:
+                break
+            q = int(s.unmuted.searchsorted(start, side="left"))
+            if q >= len(s.unmuted) or int(s.unmuted[q]) >= end:
+                break
+            c = int(s.unmuted[q])
+            peak, peak_at = _peak(rule, peak, s.xs_a[peak_at + 1 : c + 1]), c
+            dc = days[sidx[c]]
+            rem = AlertState(
+                fp, snap.id, rule.name, s.sym, rule.severity, "firing", xs[c], rule.threshold, snap.started,
+                snap.fired, None, snap.consecutive + c - f, dc, dc, snap.summary, peak,
+            )  # fmt: skip
+            reason = "unmuted" if last_n < 0 else "repeat"
+            s.emit(c, Transition(fp, "firing", "firing", dc, xs[c], True, reason, rem))
+            last_n = c
+            notified = dc
+        return notified, peak, peak_at
 
     # -- nodata
 

@@ -170,23 +170,27 @@ def _gather(panel: _Panel, model: str, rows: np.ndarray, cols: np.ndarray, p: np
     return _Gathered(dependent(rows), regressors(rows), yw, Fw, _take(panel.R, wrows, cols), win_ok)
 
 
-def _screen(
-    panel: _Panel,
-    keep: list[FirmEvent],
-    cols: np.ndarray,
-    p: np.ndarray,
-    rows: np.ndarray,
-    est_hi: np.ndarray,
-    g: _Gathered,
-    fit: BatchFit,
-    *,
-    A: int,
-    B: int,
-    model: str,
-    explicit: bool,
-    min_estimation: int,
-) -> dict[int, str]:
+@dataclass(frozen=True)
+class _Batch:
+    """The located firm-events of one fit: ``keep[i]`` is in panel column ``cols[i]`` with day 0 at
+    row ``p[i]``; ``rows[i]`` its estimation rows (-1 padded), ``est_hi[i]`` its last nominal one;
+    ``excl`` the (row, column) sessions left out of estimation; ``g`` the gathered data; ``fit``
+    the batched estimation."""
+
+    panel: _Panel
+    keep: list[FirmEvent]
+    cols: np.ndarray
+    p: np.ndarray
+    rows: np.ndarray
+    est_hi: np.ndarray
+    excl: np.ndarray
+    g: _Gathered
+    fit: BatchFit
+
+
+def _screen(b: _Batch, *, A: int, B: int, model: str, explicit: bool, min_estimation: int) -> dict[int, str]:
     """Reasons for the firm-events that cannot be estimated (index -> one plain sentence)."""
+    panel, keep, cols, p, rows, est_hi, g, fit = b.panel, b.keep, b.cols, b.p, b.rows, b.est_hi, b.g, b.fit
     day_ns, nrows = panel.day_ns, len(panel.day_ns)
     reasons: dict[int, str] = {}
     overlap = est_hi >= p + A if explicit else np.zeros(len(keep), dtype=bool)
@@ -418,16 +422,9 @@ class EventStudy:
         excl = self._exclusions(panel, ex_windows, market is not None)
         rows, est_hi = self._estimation_rows(panel, excl, cols, p)
         g = _gather(panel, model, rows, cols, p, A, B)
-        fit = fit_batched(g.y, g.F, model)
+        batch = _Batch(panel, keep, cols, p, rows, est_hi, excl, g, fit_batched(g.y, g.F, model))
         reasons = _screen(
-            panel,
-            keep,
-            cols,
-            p,
-            rows,
-            est_hi,
-            g,
-            fit,
+            batch,
             A=A,
             B=B,
             model=model,
@@ -436,29 +433,16 @@ class EventStudy:
         )
         skipped += [SkippedEvent(keep[i].symbol, keep[i].event_id, reasons[i]) for i in sorted(reasons)]
         sel = np.array([i not in reasons for i in range(len(keep))], dtype=bool)
-        return self._result(panel, keep, cols, p, rows, est_hi, excl, g, fit, sel, skipped, k)
+        return self._result(batch, sel, skipped, k)
 
-    def _result(
-        self,
-        panel: _Panel,
-        keep: list[FirmEvent],
-        cols: np.ndarray,
-        p: np.ndarray,
-        rows: np.ndarray,
-        est_hi: np.ndarray,
-        excl: np.ndarray,
-        g: _Gathered,
-        fit: BatchFit,
-        sel: np.ndarray,
-        skipped: list[SkippedEvent],
-        k: int,
-    ) -> EventStudyResult:
+    def _result(self, b: _Batch, sel: np.ndarray, skipped: list[SkippedEvent], k: int) -> EventStudyResult:
+        """The result over the firm-events selected by ``sel`` (the others are in ``skipped``)."""
         A, B = self.window
         T = B - A + 1
         idx = np.flatnonzero(sel)
-        ev_ok = [keep[i] for i in idx]
-        fit_s = BatchFit(*(getattr(fit, f)[idx] for f in fit.__dataclass_fields__))
-        ab = abnormal_returns(fit_s, g.yw[idx], g.Fw[idx], self.model)
+        ev_ok = [b.keep[i] for i in idx]
+        fit_s = BatchFit(*(getattr(b.fit, f)[idx] for f in b.fit.__dataclass_fields__))
+        ab = abnormal_returns(fit_s, b.g.yw[idx], b.g.Fw[idx], self.model)
         N = len(idx)
         df = (fit_s.n - k).astype(float)
         car = ab.car_path[:, -1] if N else np.empty(0)
@@ -466,8 +450,8 @@ class EventStudy:
         with np.errstate(divide="ignore", invalid="ignore"):
             car_t = car / car_se
         car_p = 2.0 * stats.t.sf(np.abs(car_t), df) if N else np.empty(0)
-        bhar = self._bhar(g.Rw[idx], ab.ar) if T >= BHAR_MIN_DAYS else None
-        rows_s, p_s = rows[idx], p[idx]
+        bhar = self._bhar(b.g.Rw[idx], ab.ar) if T >= BHAR_MIN_DAYS else None
+        rows_s, p_s = b.rows[idx], b.p[idx]
         blocks = st.residual_blocks(rows_s, fit_s.est_ar - fit_s.centre[:, None], p_s)
         pairs = st.overlapping_pair_correlations(blocks, T - 1)
         inputs = AggregateInputs(
@@ -475,8 +459,8 @@ class EventStudy:
         )
         labels = [e.group for e in ev_ok]
         pooled, per_group = self._aggregates(inputs, labels)
-        day_ns = panel.day_ns
-        excluded = _excluded_days(day_ns, excl, cols[idx], rows_s, est_hi[idx])
+        day_ns = b.panel.day_ns
+        excluded = _excluded_days(day_ns, b.excl, b.cols[idx], rows_s, b.est_hi[idx])
         wrows = p_s[:, None] + np.arange(A, B + 1)[None, :]
         beta = (
             fit_s.beta[:, 0]
@@ -513,7 +497,7 @@ class EventStudy:
             groups=tuple(labels),
             group_aggregates=per_group,
             betas=_ro(fit_s.beta) if self.model == "factor" else None,
-            factor_names=panel.factor_names,
+            factor_names=b.panel.factor_names,
             bhar=_ro(bhar) if bhar is not None else None,
             measure=self.measure,
             cleaning=self.cleaning,
