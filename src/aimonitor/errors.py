@@ -39,10 +39,6 @@ class ClockError(AimonitorError):
     last evaluated one (without a rebuild), or a system clock that jumped."""
 
 
-class NotifyError(AimonitorError):
-    """A notification channel failed."""
-
-
 class AimonitorWarning(UserWarning):
     """Base class of aimonitor's warnings."""
 
