@@ -14,7 +14,6 @@ import logging
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
 
 import pandas as pd
@@ -67,6 +66,8 @@ def parse_fred_csv(text: str, series: str, origin: str = "FRED") -> pd.DataFrame
 
 
 def _http_get(url: str, timeout: float) -> str:
+    import urllib.request  # here: http.client and ssl cost ~30 ms, and reading FRED CSV files needs neither
+
     req = urllib.request.Request(url, headers={"User-Agent": "aimonitor/0.1 (+FRED CSV)"})
     with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - fixed https URL
         return resp.read().decode("utf-8")
