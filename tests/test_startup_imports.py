@@ -151,3 +151,47 @@ def test_the_catalog_graph_lists_its_cycles_and_loop_exposure_as_networkx_does()
     assert {x.id for x in g.exposure if x.in_loop} == in_ref
     assert {frozenset(c) for c in g.cycles} == {frozenset(c) for c in nx.simple_cycles(dg)}
     assert set(g.loop_nodes) == in_ref  # every node of a cyclic component lies on a cycle
+
+
+# --------------------------------------------------------------------------- garbage collection at start-up
+
+
+def test_main_holds_collection_back_until_the_configuration_then_collects(monkeypatch, tmp_path):
+    import gc
+
+    from aimonitor import cli
+
+    seen: dict[str, bool] = {}
+    real = cli.Ctx.cfg.fget
+    assert real is not None
+
+    def cfg(self):
+        seen.setdefault("before config", gc.isenabled())
+        out = real(self)
+        seen.setdefault("after config", gc.isenabled())
+        return out
+
+    monkeypatch.setattr(cli.Ctx, "cfg", property(cfg))
+    monkeypatch.setattr(sys, "argv", ["aimonitor", "--config", str(CONFIG), "--db", str(tmp_path / "x.db"), "status"])
+    try:
+        with pytest.raises(SystemExit) as done:
+            cli.main()
+    finally:
+        gc.unfreeze()
+    assert done.value.code == 0
+    assert seen == {"before config": False, "after config": True}
+    assert gc.isenabled()
+
+
+def test_main_leaves_collection_on_for_a_command_without_configuration(monkeypatch):
+    import gc
+
+    from aimonitor import cli
+
+    monkeypatch.setattr(sys, "argv", ["aimonitor", "--help"])
+    try:
+        with pytest.raises(SystemExit):
+            cli.main()
+    finally:
+        gc.unfreeze()
+    assert gc.isenabled()
