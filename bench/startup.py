@@ -7,15 +7,22 @@ a database fetched, derived and cycled through the session before the last one, 
 ``--repeat`` CLI processes:
 
 - wall and CPU time (user+sys of the child) of the whole process;
-- import time (the sum of the top-level entries of ``python -X importtime``, one more run);
+- import time (the sum of the top-level entries of ``python -X importtime``, one more run;
+  wall-clock microseconds as importtime reports them, so inflated on a busy machine);
 - whether the process imported scipy, networkx, apprise or exchange_calendars;
 
 and for ``run --once`` the split of one process's CPU time: imports (every module the command
 loads, imported first), then the calendar (``default_as_of``), the fetch, the derivation
 (``update_signals``) and the rest of the cycle (rules, alerts, delivery, output).
 
+Bytecode: an installed package runs from cached ``.pyc`` files, so the children write and
+read them under ``WORK/pycache`` (``PYTHONPYCACHEPREFIX``; nothing is written next to the
+sources) after one untimed warm-up run. ``--no-bytecode`` times them as
+``PYTHONDONTWRITEBYTECODE=1`` does (every module of the package compiled on every start).
+
     python bench/startup.py                 # build the setup if needed, 3 runs per command
     python bench/startup.py --repeat 5 --work /tmp/startup_bench --rebuild
+    git archive bb6c4ed src | tar -x -C /tmp/base && python bench/startup.py --src /tmp/base/src   # before
 """
 
 from __future__ import annotations
@@ -65,9 +72,23 @@ def restore(work: Path) -> None:
         p.unlink()
 
 
+ENV: dict[str, str] = {}
+
+
+def child_env(work: Path, bytecode: bool, src: Path) -> None:
+    """The children's environment: ``src`` first on the path; bytecode cached in WORK or never written."""
+    ENV.clear()
+    ENV.update({k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")})
+    ENV["PYTHONPATH"] = str(src)
+    if bytecode:
+        ENV["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    else:
+        ENV["PYTHONDONTWRITEBYTECODE"] = "1"
+
+
 def run(argv: list[str], work: Path, flags: tuple[str, ...] = ()) -> tuple[float, float, str]:
     """Wall, CPU (user+sys) and stderr of one `python -m aimonitor ARGV` process."""
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    env = ENV
     before = os.times()
     t0 = time.perf_counter()
     out = subprocess.run(
@@ -99,7 +120,7 @@ def imports(stderr: str) -> tuple[float, set[str]]:
 
 def phases(argv: list[str], work: Path) -> dict[str, float]:
     """CPU split of one `run --once` process (the --phase-child below, in a fresh interpreter)."""
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    env = ENV
     listing = subprocess.run(
         [sys.executable, __file__, "--modules-child", *argv], env=env, cwd=work, capture_output=True, text=True
     )
@@ -180,10 +201,15 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "aimonitor_startup_bench")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--rebuild", action="store_true", help="build the warmed setup again")
+    ap.add_argument("--no-bytecode", action="store_true", help="as PYTHONDONTWRITEBYTECODE=1: compile on every start")
+    ap.add_argument(
+        "--src", type=Path, default=SRC, help="the tree to time, e.g. an older commit's src (default: this one)"
+    )
     args = ap.parse_args()
     if args.rebuild:
         shutil.rmtree(args.work, ignore_errors=True)
     cfg, data, last = build(args.work)
+    child_env(args.work, not args.no_bytecode, args.src.resolve())
     base = ["--config", str(cfg)]
     commands = {
         "run --once": [*base, "run", "--once", "--as-of", last, "--source", f"csv:{data}"],
@@ -191,8 +217,12 @@ def main() -> None:
         "alerts list": [*base, "alerts", "list"],
         "rules check": [*base, "rules", "check"],
     }
-    print(f"warmed 10-symbol setup in {args.work}; run --once for {last}; median of {args.repeat} processes")
-    print(f"{'command':<14}{'wall s':>8}{'cpu s':>8}{'import s':>10}  imports of {', '.join(HEAVY)}")
+    mode = "no bytecode cache" if args.no_bytecode else "bytecode cached"
+    print(f"{args.src}: warmed 10-symbol setup in {args.work}; run --once for {last}; {mode}; median of {args.repeat}")
+    for argv in commands.values():  # warm-up: bytecode written, the session cache built
+        restore(args.work)
+        run(argv, args.work)
+    print(f"{'command':<14}{'wall s':>8}{'cpu s':>8}{'imports s':>11}  loads {', '.join(HEAVY)}?")
     for label, argv in commands.items():
         walls, cpus = [], []
         for _ in range(args.repeat):
@@ -204,7 +234,7 @@ def main() -> None:
         _w, _c, err = run(argv, args.work, ("-X", "importtime"))
         imp, names = imports(err)
         heavy = ", ".join(h for h in HEAVY if h in names) or "none"
-        print(f"{label:<14}{statistics.median(walls):>8.2f}{statistics.median(cpus):>8.2f}{imp:>10.2f}  {heavy}")
+        print(f"{label:<14}{statistics.median(walls):>8.2f}{statistics.median(cpus):>8.2f}{imp:>11.2f}  {heavy}")
     restore(args.work)
     split = phases(commands["run --once"], args.work)
     restore(args.work)
