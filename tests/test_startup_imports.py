@@ -195,3 +195,20 @@ def test_main_leaves_collection_on_for_a_command_without_configuration(monkeypat
     finally:
         gc.unfreeze()
     assert gc.isenabled()
+
+
+def test_the_exposure_panel_fills_every_column_of_a_symbol_and_keeps_an_empty_index():
+    import pandas as pd
+
+    from aimonitor import calendar
+    from aimonitor.analytics.graph import compute_loop_exposure_panel
+
+    events = load_catalog(None)
+    sessions = calendar.sessions_index("2025-10-01", "2025-10-31")
+    one = compute_loop_exposure_panel(events, sessions, ["ORCL", "NVDA"])
+    two = compute_loop_exposure_panel(events, sessions, ["ORCL", "ORCL", "NVDA", "ZZZ"])
+    assert list(two.columns) == ["ORCL", "ORCL", "NVDA", "ZZZ"]
+    assert two.iloc[:, 0].tolist() == two.iloc[:, 1].tolist() == one["ORCL"].tolist()
+    assert (two["ZZZ"] == 0.0).all() and one["ORCL"].iloc[-1] > 0  # Oracle is on the loop by October 2025
+    empty = compute_loop_exposure_panel(events, pd.DatetimeIndex([]), ["ORCL"])
+    assert empty.empty and list(empty.columns) == ["ORCL"]

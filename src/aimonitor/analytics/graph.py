@@ -573,11 +573,13 @@ def compute_loop_exposure_panel(
     and carried forward; a session sees only events announced on or before it.
     """
     events = list(events)
-    out = pd.DataFrame(0.0, index=sessions, columns=list(symbols))
-    if len(sessions) == 0:
-        return out
+    columns = list(symbols)
+    values = np.zeros((len(sessions), len(columns)))
+    at: dict[str, list[int]] = {}
+    for j, c in enumerate(columns):
+        at.setdefault(c, []).append(j)
     dates = sorted({e.announce_date for e in events if e.announce_date is not None and _edge_types(e)})
-    for i, d in enumerate(dates):
+    for i, d in enumerate(dates if len(sessions) else ()):
         lo = pd.Timestamp(d)
         hi = pd.Timestamp(dates[i + 1]) if i + 1 < len(dates) else None
         rows = (sessions >= lo) & ((sessions < hi) if hi is not None else True)
@@ -585,9 +587,10 @@ def compute_loop_exposure_panel(
             continue
         g = compute_loop_graph(events, d, resolver=resolver)
         for x in g.exposure:
-            if x.id in out.columns:
-                out.loc[rows, x.id] = x.to_loop_usd
-    return out
+            for j in at.get(x.id, ()):
+                values[rows, j] = x.to_loop_usd
+    # filled as an array and framed once (a .loc assignment per node and date cost more than the graphs)
+    return pd.DataFrame(values, index=sessions, columns=columns)
 
 
 def compute_layout(graph: LoopGraph) -> dict[str, tuple[float, float]]:
