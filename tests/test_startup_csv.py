@@ -80,3 +80,29 @@ def test_quoted_files_read_as_before(tmp_path):
     p = tmp_path / "Q.csv"
     p.write_text('"date","close"\n"2025-09-09","241.51"\n"2025-09-10","328.33"\n', encoding="utf-8")
     assert load_bars_csv(p, D(2025, 9, 10), None)["close"].tolist() == [328.33]
+
+
+# FRED's ICE BofA IG OAS in percent (fredgraph CSV): 1.06 on 2024-01-02, 1.09 on 2024-01-04
+FRED = "observation_date,BAMLC0A0CM\n2024-01-02,1.06\n2024-01-03,.\n2024-01-04,1.09\n2024-01-05,1.08\n"
+
+
+def test_a_fred_window_keeps_what_the_filtered_series_has():
+    from aimonitor.sources.fred import parse_fred_csv
+
+    whole = parse_fred_csv(FRED, "BAMLC0A0CM")
+    part = parse_fred_csv(FRED, "BAMLC0A0CM", start=D(2024, 1, 3), end=D(2024, 1, 4))
+    assert part["value"].tolist() == [1.09]  # 2024-01-03 is missing ('.')
+    expected = whole[(whole["date"] >= D(2024, 1, 3)) & (whole["date"] <= D(2024, 1, 4))].reset_index(drop=True)
+    pd.testing.assert_frame_equal(part, expected)
+    none = parse_fred_csv(FRED, "BAMLC0A0CM", start=D(2025, 1, 1), end=D(2025, 1, 31))
+    pd.testing.assert_frame_equal(none, whole.iloc[:0].reset_index(drop=True))
+
+
+def test_a_bad_fred_line_outside_the_window_is_named():
+    from aimonitor.sources.fred import parse_fred_csv
+
+    text = FRED.replace("2024-01-02,1.06", "2024-01-02,1,06").replace("2024-01-05,1.08", "2024-01-05,oops")
+    with pytest.raises(DataError, match=r"^o: line 5: bad value 'oops'$"):
+        parse_fred_csv(text, "BAMLC0A0CM", origin="o", start=D(2024, 1, 3), end=D(2024, 1, 4))
+    with pytest.raises(DataError, match=r"^o: line 3: bad date '2024-13-03'$"):
+        parse_fred_csv(FRED.replace("2024-01-03", "2024-13-03"), "BAMLC0A0CM", origin="o", start=D(2024, 1, 4))

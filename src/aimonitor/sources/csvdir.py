@@ -118,7 +118,10 @@ def _bars_columns(
     if start is not None or end is not None:
         lo, hi = start or dt.date.min, end or dt.date.max
         rows = [i for i, d in enumerate(dates) if lo <= d <= hi]
-        out = {k: [dates[i] for i in rows] if k == "date" else np.asarray(v)[rows] for k, v in out.items()}
+        out = {
+            k: np.array([dates[i] for i in rows], dtype=object) if k == "date" else np.asarray(v)[rows]
+            for k, v in out.items()
+        }
     frame = pd.DataFrame(out, columns=["date", *BAR_FIELDS])
     frame["adj_close"] = frame["adj_close"].fillna(frame["close"])
     return frame
@@ -187,11 +190,10 @@ class CsvDirSource:
                 out.append(FredFetch(s, None, f"no file FRED_{s}.csv in {self.folder}", unit=unit_of(s)))
                 continue
             try:
-                f = parse_fred_csv(_read_text(path), s, origin=str(path))
+                f = parse_fred_csv(_read_text(path), s, origin=str(path), start=start, end=end)
             except DataError as exc:
                 out.append(FredFetch(s, None, str(exc), unit=unit_of(s)))
                 continue
-            f = f[(f["date"] >= start) & (f["date"] <= end)].reset_index(drop=True)
             f["value"] = to_store_units(s, f["value"])
             out.append(
                 FredFetch(s, f, unit=unit_of(s))
