@@ -214,3 +214,14 @@ def test_a_process_with_a_warm_cache_does_not_import_exchange_calendars(tmp_path
     second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert first.stdout.split() == ["2025-11-28", "False", "True"]  # built with the library
     assert second.stdout.split() == ["2025-11-28", "False", "False"]  # read from the cache
+
+
+def test_without_a_home_directory_the_library_is_used(monkeypatch, cache, library):
+    monkeypatch.delenv("XDG_CACHE_HOME")
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    _same_as_library(library)
+    assert cache == [1]

@@ -193,7 +193,10 @@ def _session_table() -> tuple[np.ndarray, np.ndarray]:
     version = _library_version()
     if version is None:
         return _library_table()
-    path = _cache_path(version)
+    try:
+        path = _cache_path(version)
+    except RuntimeError:  # no home directory to put a cache in
+        return _library_table()
     cached = _read_cache(path, version)
     if cached is not None:
         return cached
