@@ -13,14 +13,22 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import hashlib
 import logging
+import os
+import re
+import tempfile
 import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 
 from aimonitor.errors import DataError
+
+if TYPE_CHECKING:  # imported only to (re)build the session cache: building the calendar costs ~0.5 s
+    import exchange_calendars as xcals
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +40,16 @@ _START = "2000-01-03"
 _END = "2035-12-31"
 
 TIMINGS = ("pre", "intraday", "post", "unknown")
+
+#: The session cache: the sessions and regular closes exchange_calendars computes for
+#: ``_START.._END``, stored in the user's cache directory so a command does not import and
+#: build the calendar (~0.5-1 s) on every start. The file is keyed by everything its content
+#: depends on (calendar, range, library version, format) and checked on every read (header,
+#: length, SHA-256, order); anything unexpected rebuilds it from the library. It only ever
+#: holds what the library returned: no holiday rule is written here.
+_CACHE_FORMAT = 1
+_CACHE_MAGIC = "aimonitor-sessions"
+_NS_PER_DAY = 86_400 * 10**9
 
 
 def to_date(value: dt.date | str | pd.Timestamp) -> dt.date:
@@ -52,8 +70,10 @@ def to_date(value: dt.date | str | pd.Timestamp) -> dt.date:
     raise DataError(f"not a date: {value!r}")
 
 
-@functools.lru_cache(maxsize=1)
 def _calendar() -> xcals.ExchangeCalendar:
+    """The exchange_calendars calendar over ``_START.._END`` (built only when the cache is missing)."""
+    import exchange_calendars as xcals
+
     with warnings.catch_warnings():
         # exchange_calendars trips a pandas 3 deprecation internally; not actionable here
         warnings.simplefilter("ignore", category=DeprecationWarning)
@@ -64,10 +84,131 @@ def _calendar() -> xcals.ExchangeCalendar:
     return cal
 
 
+def _library_table() -> tuple[np.ndarray, np.ndarray]:
+    """Sessions (tz-naive midnight) and regular closes (UTC) as int64 nanoseconds, from the library."""
+    cal = _calendar()
+    days = np.asarray(pd.DatetimeIndex(cal.sessions).tz_localize(None).asi8, dtype="<i8")
+    closes = np.asarray(pd.DatetimeIndex(cal.closes.reindex(cal.sessions)).tz_convert("UTC").asi8, dtype="<i8")
+    return days, closes
+
+
+def _library_version() -> str | None:
+    """exchange_calendars' installed version, read from its metadata (no import); None when unknown."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("exchange_calendars")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def cache_dir() -> Path:
+    """Where the session cache lives: ``$XDG_CACHE_HOME/aimonitor``, else ``~/.cache/aimonitor``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "aimonitor"
+
+
+def _cache_header(version: str, n: int, digest: str) -> str:
+    return f"{_CACHE_MAGIC} {_CACHE_FORMAT} {CALENDAR_NAME} {_START} {_END} {version} {n} {digest}\n"
+
+
+def _cache_path(version: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9.]+", "_", version)
+    return cache_dir() / f"sessions-{CALENDAR_NAME}-{_START}-{_END}-xcals{safe}-v{_CACHE_FORMAT}.bin"
+
+
+def _valid_table(days: np.ndarray, closes: np.ndarray) -> bool:
+    """Sessions strictly increasing inside ``_START.._END``, each close later the same or next UTC day."""
+    if len(days) == 0 or len(days) != len(closes):
+        return False
+    lo = pd.Timestamp(_START).value
+    hi = pd.Timestamp(_END).value
+    after = closes - days
+    return bool(
+        days[0] >= lo
+        and days[-1] <= hi
+        and np.all(np.diff(days) > 0)
+        and np.all(days % _NS_PER_DAY == 0)
+        and np.all((after > 0) & (after < 2 * _NS_PER_DAY))
+    )
+
+
+def _read_cache(path: Path, version: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The cached table, or None when the file is missing, foreign, truncated or corrupted."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    head, sep, payload = raw.partition(b"\n")
+    fields = head.decode("ascii", errors="replace").split(" ")
+    if not sep or len(fields) != 8:
+        log.debug("session cache %s: unreadable header; rebuilding", path)
+        return None
+    try:
+        n = int(fields[6])
+    except ValueError:
+        return None
+    if (head + sep).decode("ascii", errors="replace") != _cache_header(version, n, fields[7]):
+        log.debug("session cache %s: written for another calendar, range or version; rebuilding", path)
+        return None
+    if len(payload) != 16 * n or hashlib.sha256(payload).hexdigest() != fields[7]:
+        log.debug("session cache %s: truncated or corrupted; rebuilding", path)
+        return None
+    table = np.frombuffer(payload, dtype="<i8").reshape(2, n)
+    days, closes = table[0].astype(np.int64), table[1].astype(np.int64)
+    if not _valid_table(days, closes):
+        log.debug("session cache %s: implausible sessions; rebuilding", path)
+        return None
+    return days, closes
+
+
+def _write_cache(path: Path, version: str, days: np.ndarray, closes: np.ndarray) -> None:
+    """Write the table atomically (a temporary file in the same directory, then a rename), so a
+    concurrent reader sees the old file or the new one, never half of one. Failures are not errors:
+    the next start simply builds the calendar again."""
+    payload = np.concatenate([days, closes]).astype("<i8").tobytes()
+    data = _cache_header(version, len(days), hashlib.sha256(payload).hexdigest()).encode("ascii") + payload
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".sessions-", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        log.debug("session cache %s not written (%s); the calendar is rebuilt on the next start", path, exc)
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+@functools.lru_cache(maxsize=1)
+def _session_table() -> tuple[np.ndarray, np.ndarray]:
+    """All sessions (tz-naive midnight) and their regular closes (UTC), int64 nanoseconds, sorted:
+    from the cache when it holds them for the installed library, else from the library (and cached)."""
+    version = _library_version()
+    if version is None:
+        return _library_table()
+    try:
+        path = _cache_path(version)
+    except RuntimeError:  # no home directory to put a cache in
+        return _library_table()
+    cached = _read_cache(path, version)
+    if cached is not None:
+        return cached
+    days, closes = _library_table()
+    _write_cache(path, version, days, closes)
+    return days, closes
+
+
 @functools.lru_cache(maxsize=1)
 def _session_index() -> pd.DatetimeIndex:
     """All sessions as tz-naive midnight timestamps (sorted)."""
-    return pd.DatetimeIndex(_calendar().sessions).tz_localize(None)
+    return pd.DatetimeIndex(_session_table()[0].view("datetime64[ns]"))
 
 
 @functools.lru_cache(maxsize=1)
@@ -213,11 +354,12 @@ def last_completed_session(now_utc: dt.datetime) -> dt.date:
     """
     if now_utc.tzinfo is None:
         raise ValueError("now_utc must be timezone-aware")
-    cal = _calendar()
     now = pd.Timestamp(now_utc).tz_convert("UTC")
     today = now.tz_convert("America/New_York").date()
     candidate = session_on_or_before(today)
-    close = cal.session_close(pd.Timestamp(candidate))
+    days, closes = _session_table()
+    pos = int(np.searchsorted(days, pd.Timestamp(candidate).value))
+    close = pd.Timestamp(int(closes[pos]), tz="UTC")
     if close <= now:
         return candidate
     return previous_session(candidate)

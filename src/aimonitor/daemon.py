@@ -16,11 +16,11 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
-from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.base import BaseTrigger
+if TYPE_CHECKING:  # apscheduler is imported by run_daemon only: `run --once` and `status` never load it
+    from apscheduler.events import JobExecutionEvent
 
 from aimonitor import calendar
 from aimonitor.config import ScheduleConfig
@@ -28,8 +28,12 @@ from aimonitor.config import ScheduleConfig
 log = logging.getLogger(__name__)
 
 
-class SessionCloseTrigger(BaseTrigger):
-    """Fires at ``HH:MM`` (in ``timezone``) on each NYSE session day."""
+class SessionCloseTrigger:
+    """Fires at ``HH:MM`` (in ``timezone``) on each NYSE session day.
+
+    An APScheduler trigger: :func:`run_daemon` registers it as a virtual subclass of
+    apscheduler's ``BaseTrigger`` (an ABC), so computing a next run time imports no apscheduler.
+    """
 
     def __init__(self, time: str, timezone: str) -> None:
         hh, mm = time.split(":")
@@ -73,6 +77,11 @@ def run_daemon(
     any exception a job raised (the pipeline turns it into a pipeline alert); the daemon
     keeps running.
     """
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.base import BaseTrigger
+
+    BaseTrigger.register(SessionCloseTrigger)  # what add_job checks with isinstance
     sched = BlockingScheduler(
         timezone=ZoneInfo(schedule.timezone),
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": schedule.misfire_grace_seconds},

@@ -63,7 +63,8 @@ def validate_bars(symbol: str, frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.
     for c in [*_PRICE, "adj_close", "volume"]:
         if c not in f.columns:
             f[c] = np.nan
-        f[c] = pd.to_numeric(f[c], errors="coerce")
+        elif f[c].dtype != np.float64:  # a float column is numeric already (every source's usual case)
+            f[c] = pd.to_numeric(f[c], errors="coerce")
     n = len(f)
     # one datetime64 array for every date check (a C conversion of the date objects)
     days = np.array(f["date"].tolist(), dtype="datetime64[D]")

@@ -35,15 +35,18 @@ left out (listed in :attr:`LoopGraph.skipped`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import networkx as nx
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # imported where cycles are listed or a layout drawn: the cycle's exposure weights never need it
+    import networkx as nx
 
 __all__ = [
     "EDGE_TYPES",
@@ -222,9 +225,20 @@ class LoopGraph:
     as_of: dt.date
     nodes: tuple[Party, ...]
     edges: tuple[FlowEdge, ...]
-    cycles: tuple[tuple[str, ...], ...]
     exposure: tuple[NodeExposure, ...]
     skipped: tuple[str, ...] = field(default=())
+    #: Cap on the number of simple cycles listed in :attr:`cycles`.
+    max_cycles: int = MAX_CYCLES
+
+    @functools.cached_property
+    def cycles(self) -> tuple[tuple[str, ...], ...]:
+        """Every simple directed cycle (at most ``max_cycles``), each rotated to start at its
+        smallest id, sorted by length then ids. Listed on first use: the exposure (which needs
+        only the strongly connected components) never enumerates them."""
+        import networkx as nx
+
+        found = itertools.islice(nx.simple_cycles(_digraph(self.edges)), self.max_cycles)
+        return tuple(sorted({_canonical(c) for c in found}, key=lambda c: (len(c), c)))
 
     def node(self, node_id: str) -> Party | None:
         return next((n for n in self.nodes if n.id == node_id), None)
@@ -394,6 +408,8 @@ def compute_edges(
 
 
 def _digraph(edges: Sequence[FlowEdge]) -> nx.DiGraph:
+    import networkx as nx
+
     g = nx.DiGraph()
     for e in edges:
         g.add_edge(e.source, e.target)
@@ -406,13 +422,56 @@ def _canonical(cycle: Sequence[str]) -> tuple[str, ...]:
     return tuple(cycle[k:]) + tuple(cycle[:k])
 
 
-def _cyclic_components(g: nx.DiGraph) -> dict[str, int]:
-    """Node -> index of its strongly connected component, for components holding a cycle."""
+def _cyclic_components(edges: Sequence[FlowEdge]) -> dict[str, int]:
+    """Node -> index of its strongly connected component, for components holding a cycle
+    (two or more nodes, or one with an edge to itself).
+
+    Tarjan's algorithm, iterative (the monitoring cycle computes the loop exposure without
+    importing networkx, ~0.4 s of start-up; tests check it against networkx).
+    """
+    succ: dict[str, list[str]] = {}
+    for e in edges:
+        succ.setdefault(e.source, []).append(e.target)
+        succ.setdefault(e.target, [])
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
     out: dict[str, int] = {}
-    for i, comp in enumerate(nx.strongly_connected_components(g)):
-        if len(comp) > 1 or any(g.has_edge(n, n) for n in comp):
-            for n in comp:
-                out[n] = i
+    found = 0
+    for root in succ:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(succ[root]))]
+        while work:
+            v, targets = work[-1]
+            for w in targets:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(succ[w])))
+                    break
+                if w in on_stack:
+                    low[v] = min(low[v], index[w])
+            else:  # every successor of v is done
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[v])
+                if low[v] == index[v]:  # v roots a component: pop it
+                    comp: list[str] = []
+                    while not comp or comp[-1] != v:
+                        w = stack.pop()
+                        on_stack.discard(w)
+                        comp.append(w)
+                    if len(comp) > 1 or v in succ[v]:
+                        for w in comp:
+                            out[w] = found
+                    found += 1
     return out
 
 
@@ -484,25 +543,20 @@ def compute_loop_graph(
     -------
     LoopGraph
         Nodes (sorted: tickers, then private parties), edges, every simple directed cycle
-        (each rotated to start at its smallest id; sorted by length then ids) and per-node
-        exposure.
+        (each rotated to start at its smallest id; sorted by length then ids; listed on first
+        use of :attr:`LoopGraph.cycles`) and per-node exposure.
     """
     edges, parties, skipped = compute_edges(events, as_of, resolver)
-    g = _digraph(edges)
-    cycles = sorted(
-        {_canonical(c) for c in itertools.islice(nx.simple_cycles(g), max_cycles)},
-        key=lambda c: (len(c), c),
-    )
-    comp = _cyclic_components(g)
+    comp = _cyclic_components(edges)
     ids = sorted(parties, key=lambda i: (parties[i].ticker is None, i))
     nodes = tuple(Party(parties[i].id, parties[i].ticker, parties[i].name) for i in ids)
     return LoopGraph(
         as_of=as_of,
         nodes=nodes,
         edges=tuple(edges),
-        cycles=tuple(cycles),
         exposure=tuple(_exposure(edges, ids, comp, market_caps, debts)),
         skipped=tuple(skipped),
+        max_cycles=max_cycles,
     )
 
 
@@ -519,11 +573,13 @@ def compute_loop_exposure_panel(
     and carried forward; a session sees only events announced on or before it.
     """
     events = list(events)
-    out = pd.DataFrame(0.0, index=sessions, columns=list(symbols))
-    if len(sessions) == 0:
-        return out
+    columns = list(symbols)
+    values = np.zeros((len(sessions), len(columns)))
+    at: dict[str, list[int]] = {}
+    for j, c in enumerate(columns):
+        at.setdefault(c, []).append(j)
     dates = sorted({e.announce_date for e in events if e.announce_date is not None and _edge_types(e)})
-    for i, d in enumerate(dates):
+    for i, d in enumerate(dates if len(sessions) else ()):
         lo = pd.Timestamp(d)
         hi = pd.Timestamp(dates[i + 1]) if i + 1 < len(dates) else None
         rows = (sessions >= lo) & ((sessions < hi) if hi is not None else True)
@@ -531,9 +587,10 @@ def compute_loop_exposure_panel(
             continue
         g = compute_loop_graph(events, d, resolver=resolver)
         for x in g.exposure:
-            if x.id in out.columns:
-                out.loc[rows, x.id] = x.to_loop_usd
-    return out
+            for j in at.get(x.id, ()):
+                values[rows, j] = x.to_loop_usd
+    # filled as an array and framed once (a .loc assignment per node and date cost more than the graphs)
+    return pd.DataFrame(values, index=sessions, columns=columns)
 
 
 def compute_layout(graph: LoopGraph) -> dict[str, tuple[float, float]]:
@@ -542,6 +599,8 @@ def compute_layout(graph: LoopGraph) -> dict[str, tuple[float, float]]:
     The loop's hub (its node with the most edges) sits in the centre, the other loop nodes
     on an inner ring and the parties outside the loop on the outer ring.
     """
+    import networkx as nx
+
     g = _digraph(graph.edges)
     g.add_nodes_from(n.id for n in graph.nodes)
     if not g.number_of_nodes():

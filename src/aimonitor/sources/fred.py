@@ -14,7 +14,6 @@ import logging
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
 
 import pandas as pd
@@ -33,11 +32,14 @@ def fred_url(series: str, start: dt.date, end: dt.date) -> str:
     return f"{FRED_CSV_URL}?{q}"
 
 
-def parse_fred_csv(text: str, series: str, origin: str = "FRED") -> pd.DataFrame:
+def parse_fred_csv(
+    text: str, series: str, origin: str = "FRED", start: dt.date | None = None, end: dt.date | None = None
+) -> pd.DataFrame:
     """Parse a fredgraph CSV (``observation_date``/``DATE`` + series column) to (date, value in %).
 
-    ``"."`` and blank values are missing and dropped. Raises :class:`DataError` naming
-    ``origin`` and the line for a malformed file.
+    ``"."`` and blank values are missing and dropped; with ``start``/``end`` only the
+    observations dated between them (both inclusive) are kept. Every line is checked either
+    way: a malformed file raises :class:`DataError` naming ``origin`` and the line.
     """
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or len(rows[0]) < 2:
@@ -46,27 +48,50 @@ def parse_fred_csv(text: str, series: str, origin: str = "FRED") -> pd.DataFrame
     if header[0].lower() not in ("observation_date", "date"):
         raise DataError(f"{origin}: line 1: expected a date column first, got {header[0]!r}")
     col = header.index(series) if series in header else 1
-    dates, values = [], []
+    body = [r for r in rows[1:] if r and r[0].strip()]
+    try:  # column by column; on the first bad cell the line-by-line reader below names it
+        days = [dt.date.fromisoformat(r[0].strip()) for r in body]
+        raws = [r[col].strip() if col < len(r) else "" for r in body]
+        kept = [i for i, raw in enumerate(raws) if raw not in ("", ".")]
+        values = [float(raws[i]) for i in kept]
+    except ValueError:
+        raise _first_bad_line(rows, col, origin) from None
+    dates = [days[i] for i in kept]
+    if (start is None and end is None) or not dates:
+        return pd.DataFrame({"date": dates, "value": values})
+    lo, hi = start or dt.date.min, end or dt.date.max
+    window = [i for i, d in enumerate(dates) if lo <= d <= hi]
+    # the column types of the whole file's frame, even when no observation is in the window
+    return pd.DataFrame(
+        {
+            "date": pd.Series([dates[i] for i in window], dtype=object),
+            "value": pd.Series([values[i] for i in window], dtype=float),
+        }
+    )
+
+
+def _first_bad_line(rows: list[list[str]], col: int, origin: str) -> DataError:
+    """The error naming the first line whose date or value does not parse."""
     for lineno, row in enumerate(rows[1:], start=2):
         if not row or not row[0].strip():
             continue
         try:
-            d = dt.date.fromisoformat(row[0].strip())
+            dt.date.fromisoformat(row[0].strip())
         except ValueError:
-            raise DataError(f"{origin}: line {lineno}: bad date {row[0]!r}") from None
+            return DataError(f"{origin}: line {lineno}: bad date {row[0]!r}")
         raw = row[col].strip() if col < len(row) else ""
         if raw in ("", "."):
             continue
         try:
-            v = float(raw)
+            float(raw)
         except ValueError:
-            raise DataError(f"{origin}: line {lineno}: bad value {raw!r}") from None
-        dates.append(d)
-        values.append(v)
-    return pd.DataFrame({"date": dates, "value": values})
+            return DataError(f"{origin}: line {lineno}: bad value {raw!r}")
+    return DataError(f"{origin}: malformed")  # not reached: the lines above are the ones that failed
 
 
 def _http_get(url: str, timeout: float) -> str:
+    import urllib.request  # here: http.client and ssl cost ~30 ms, and reading FRED CSV files needs neither
+
     req = urllib.request.Request(url, headers={"User-Agent": "aimonitor/0.1 (+FRED CSV)"})
     with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - fixed https URL
         return resp.read().decode("utf-8")
@@ -98,8 +123,7 @@ class FredSource:
         for attempt in range(self.retry.attempts):
             try:
                 text = self._get(url, self.timeout)
-                frame = parse_fred_csv(text, series, origin=f"FRED {series}")
-                frame = frame[(frame["date"] >= start) & (frame["date"] <= end)].reset_index(drop=True)
+                frame = parse_fred_csv(text, series, origin=f"FRED {series}", start=start, end=end)
                 frame["value"] = to_store_units(series, frame["value"])
                 if frame.empty:
                     return FredFetch(
