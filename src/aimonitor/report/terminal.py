@@ -9,15 +9,6 @@ from collections.abc import Callable, Iterable
 from typing import IO, Any, Protocol
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from aimonitor.report.formatting import format_usd
@@ -97,6 +88,17 @@ def progress(enabled: bool, *, stream: IO[str] | None = None, every: int = 25) -
         return (lambda label, done=None, total=None: None), (lambda: None)
     if not out.isatty():
         return LineProgress(out, every=every), (lambda: None)
+    # rich.progress costs ~30-150 ms to import: only a terminal run (never cron, the daemon or a pipe) needs it
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     prog = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
