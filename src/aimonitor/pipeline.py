@@ -111,13 +111,48 @@ class StoredInputs:
     events: tuple[dict[str, Any], ...] = ()  # stored catalog/imported events (debt between filings)
 
 
-def read_inputs(cfg: AppConfig, store: Store, through: dt.date, start: dt.date | None = None) -> StoredInputs:
-    """Prices, FRED series, filings and CDS quotes known on ``through`` (prices from ``start``)."""
+class PriceReads:
+    """The watchlist's stored prices, read once for several derivations of one
+    :func:`update_signals` (a derivation reads its years of history from the store again
+    otherwise): :meth:`read` is ``store.read_prices`` of a date range, sliced from one read
+    through the last session asked for so far. Valid while no bar is written."""
+
+    def __init__(self, store: Store, through: dt.date) -> None:
+        self._store = store
+        self._through = through
+        self._frames: dict[str, tuple[dt.date | None, pd.DataFrame]] = {}
+
+    def read(self, syms: list[str], field: str, start: dt.date | None, end: dt.date) -> pd.DataFrame:
+        hit = self._frames.get(field)
+        if hit is None or end > self._through or (hit[0] is not None and (start is None or start < hit[0])):
+            self._through = max(self._through, end)
+            hit = self._frames[field] = (start, self._store.read_prices(syms, field, start=start, end=self._through))
+        wide = hit[1]
+        if not isinstance(wide.index, pd.DatetimeIndex):  # nothing stored in the range read
+            return self._store.read_prices(syms, field, start=start, end=end)
+        lo = 0 if start is None else int(wide.index.searchsorted(pd.Timestamp(start), side="left"))
+        hi = int(wide.index.searchsorted(pd.Timestamp(end), side="right"))
+        part = wide.iloc[lo:hi]
+        # what the store returns for a range without a bar (no rows: no date index)
+        return part if len(part) else self._store.read_prices(syms, field, start=start, end=end)
+
+
+def read_inputs(
+    cfg: AppConfig, store: Store, through: dt.date, start: dt.date | None = None, prices: PriceReads | None = None
+) -> StoredInputs:
+    """Prices, FRED series, filings and CDS quotes known on ``through`` (prices from ``start``;
+    ``prices``: read through a :class:`PriceReads` of this store)."""
     syms = list(cfg.watchlist.all_symbols)
+
+    def read(field: str) -> pd.DataFrame:
+        if prices is None:
+            return store.read_prices(syms, field, start=start, end=through)
+        return prices.read(syms, field, start, through)
+
     return _known_on(
         through,
-        closes=store.read_prices(syms, "close", start=start, end=through),
-        adj_closes=store.read_prices(syms, "adj_close", start=start, end=through),
+        closes=read("close"),
+        adj_closes=read("adj_close"),
         fred=store.read_fred(None, start=start, end=through),
         fundamentals=store.read_fundamentals(cfg.watchlist.symbols),
         cds_quotes=store.read_cds_quotes(),
@@ -288,8 +323,9 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     """
     written = 0
     plan = _plan_derivation(cfg, store, through)
+    prices = PriceReads(store, through)  # bars are not written while deriving
     while plan is not None:  # one derivation per history start (see _history_start)
-        written += _write_derived(store, plan, derive_signals(cfg, store, plan))
+        written += _write_derived(store, plan, derive_signals(cfg, store, plan, prices))
         plan = _plan_derivation(cfg, store, through, check_fred=False)
     return written
 
@@ -330,13 +366,14 @@ def _plan_derivation(cfg: AppConfig, store: Store, through: dt.date, check_fred:
     return Derivation(start, min(through, _segment_end(first_bar, first_new)), _history_start(first_bar, first_new))
 
 
-def derive_signals(cfg: AppConfig, store: Store, plan: Derivation) -> pd.DataFrame:
-    """The signals of ``plan`` from the stored data (nothing written)."""
+def derive_signals(cfg: AppConfig, store: Store, plan: Derivation, prices: PriceReads | None = None) -> pd.DataFrame:
+    """The signals of ``plan`` from the stored data (nothing written; ``prices``: the stored
+    prices read once for several derivations)."""
     from aimonitor.loopdata import read_loop_exposure
 
     start, through, hist_start = plan.start, plan.through, plan.hist_start
     sessions = calendar.sessions_index(hist_start, through)
-    stored = read_inputs(cfg, store, through, start=hist_start)
+    stored = read_inputs(cfg, store, through, start=hist_start, prices=prices)
     exposure = read_loop_exposure(cfg, store, sessions)
     closes = stored.adj_closes.dropna(axis=1, how="all")
     proxy, recalibrations = _proxy_point_in_time(cfg, stored, calendar.session_on_or_after(start), through)

@@ -717,7 +717,7 @@ def compute_corr_60d(inputs: SignalInputs) -> pd.DataFrame | None:
     syms = [s for s in dict.fromkeys(inputs.watchlist) if s in r.columns]
     if len(syms) < 2:
         return None
-    avg = _average_pairwise(r[syms], partial_on=None)
+    avg = _average_pairwise(r[syms], partial_on=None, first=_first_emitted(inputs))
     return pd.DataFrame({LOOP_SYMBOL: avg}, index=r.index)
 
 
@@ -884,6 +884,28 @@ def compute_signals(
     """
     specs = [get_signal(n) for n in (names if names is not None else signal_names())]
     lo, hi = _as_ts(start, "start"), _as_ts(end, "end")
+    inputs._cache[_EMIT_FROM] = lo
+    try:
+        return _compute(inputs, specs, lo, hi)
+    finally:
+        del inputs._cache[_EMIT_FROM]
+
+
+#: Cache key of the first date :func:`compute_signals` keeps (None: all), read by the signals
+#: whose every row depends on its own window only, so they skip the rows that are dropped.
+_EMIT_FROM = "__emit_from__"
+
+
+def _first_emitted(inputs: SignalInputs) -> int:
+    """Row of :attr:`SignalInputs.session_index` from which :func:`compute_signals` keeps values
+    (0 outside it, or when it keeps every date)."""
+    lo = inputs._cache.get(_EMIT_FROM)
+    return 0 if lo is None else int(inputs.session_index.searchsorted(lo, side="left"))
+
+
+def _compute(
+    inputs: SignalInputs, specs: Sequence[SignalSpec], lo: pd.Timestamp | None, hi: pd.Timestamp | None
+) -> pd.DataFrame:
     if all(spec.wide is not None for spec in specs):
         out = _assemble_wide(inputs, specs, lo, hi)
         log.debug("computed %d signal values (%d signals)", len(out), len(specs))
@@ -1135,7 +1157,7 @@ def _average_pairwise_exact(r: pd.DataFrame, partial_on: pd.Series | None) -> np
     return out
 
 
-def _average_pairwise(r: pd.DataFrame, partial_on: pd.Series | None) -> np.ndarray:
+def _average_pairwise(r: pd.DataFrame, partial_on: pd.Series | None, first: int = 0) -> np.ndarray:
     """Mean over pairs of the rolling (partial) correlations of ``r``'s columns.
 
     A column takes part on ``t`` if it has at least :data:`CORR_MIN_OBS` returns in the
@@ -1152,6 +1174,10 @@ def _average_pairwise(r: pd.DataFrame, partial_on: pd.Series | None) -> np.ndarr
     columns (residuals) ``u_i`` is :math:`(\\lVert\\sum_i u_i\\rVert^2 - \\sum_i\\lVert u_i\\rVert^2)/2`.
     Only the pairs involving a name with a different set of sessions in the window are
     computed one correlation at a time (matrix products, no Python loop over pairs).
+
+    ``first``: the rows before it are not wanted (NaN). On that path each row depends on its
+    window only, so the rows from ``first`` on are the same; the exact path's running sums
+    start at the first row whatever ``first`` is.
     """
     if len(r.columns) + (partial_on is not None) <= EXACT_MAX_COLUMNS:
         return _average_pairwise_exact(r, partial_on)
@@ -1166,7 +1192,7 @@ def _average_pairwise(r: pd.DataFrame, partial_on: pd.Series | None) -> np.ndarr
         ok &= (_window_counts(m_present, CORR_WINDOW) >= CORR_MIN_OBS)[:, None]
         m0 = np.where(m_present, m, 0.0)
     out = np.full(big_t, np.nan)
-    for t in range(big_t):
+    for t in range(max(0, first), big_t):
         idx = np.flatnonzero(ok[t])
         if len(idx) < 2:
             continue
@@ -1235,9 +1261,10 @@ def _resid_corr(inputs: SignalInputs, symbols: Sequence[str], key: str) -> pd.Se
         syms = [s for s in dict.fromkeys(symbols) if s in r.columns and s != inputs.market]
         if len(syms) < 2 or inputs.market not in r.columns:
             return None
-        return pd.Series(_average_pairwise(r[syms], partial_on=r[inputs.market]), index=r.index)
+        avg = _average_pairwise(r[syms], partial_on=r[inputs.market], first=_first_emitted(inputs))
+        return pd.Series(avg, index=r.index)
 
-    return inputs._memo(key, make)
+    return inputs._memo(f"{key}@{_first_emitted(inputs)}", make)
 
 
 def _resid_frame(inputs: SignalInputs, basket: str) -> pd.DataFrame | None:

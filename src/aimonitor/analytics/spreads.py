@@ -1133,7 +1133,8 @@ class SpreadPanel:
 
     @property
     def symbols(self) -> list[str]:
-        return list(dict.fromkeys(self.names["symbol"])) if not self.names.empty else []
+        # in order of first appearance (hashing the column once, not iterating its objects)
+        return [str(x) for x in pd.unique(self.names["symbol"])] if not self.names.empty else []
 
     @functools.cached_property
     def _rows(self) -> dict[str, np.ndarray]:
