@@ -301,7 +301,7 @@ def _proxy_point_in_time(
         if not quotes.empty:
             quotes = quotes[quotes["date"] <= pd.Timestamp(end)]
         panel = compute_panel(cfg, dataclasses.replace(stored, cds_quotes=quotes))
-        frames.append(pd.DataFrame({s: panel.series(s) for s in panel.symbols}) if panel.symbols else None)
+        frames.append(panel.wide() if panel.symbols else None)
     if all(f is None for f in frames):
         return None, []
     empty = pd.DataFrame(index=pd.DatetimeIndex([]), dtype=float)
@@ -324,9 +324,10 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     written = 0
     plan = _plan_derivation(cfg, store, through)
     prices = PriceReads(store, through)  # bars are not written while deriving
+    first_bar = _first_bar(store) if plan is not None else None
     while plan is not None:  # one derivation per history start (see _history_start)
         written += _write_derived(store, plan, derive_signals(cfg, store, plan, prices))
-        plan = _plan_derivation(cfg, store, through, check_fred=False)
+        plan = _plan_derivation(cfg, store, through, check_fred=False, first_bar=first_bar)
     return written
 
 
@@ -340,9 +341,19 @@ class Derivation:
     hist_start: dt.date
 
 
-def _plan_derivation(cfg: AppConfig, store: Store, through: dt.date, check_fred: bool = True) -> Derivation | None:
+def _first_bar(store: Store) -> dt.date:
+    ranges = store.bar_ranges()
+    if not ranges:
+        raise InsufficientData("no prices stored; run `aimonitor fetch` first")
+    return min(calendar.to_date(r[0]) for r in ranges.values())
+
+
+def _plan_derivation(
+    cfg: AppConfig, store: Store, through: dt.date, check_fred: bool = True, first_bar: dt.date | None = None
+) -> Derivation | None:
     """What :func:`update_signals` derives next (None when up to date); forgets the signals a
-    late FRED value made stale first (``check_fred=False``: known not to be any)."""
+    late FRED value made stale first (``check_fred=False``: known not to be any;
+    ``first_bar``: the first stored bar, when known)."""
     done = store.signal_sessions()
     if done and check_fred:
         first_done, last_derived = calendar.to_date(done[0]), calendar.to_date(done[-1])
@@ -355,10 +366,8 @@ def _plan_derivation(cfg: AppConfig, store: Store, through: dt.date, check_fred:
     last_done = calendar.to_date(done[-1]) if done else None
     if last_done is not None and last_done >= through:
         return None
-    ranges = store.bar_ranges()
-    if not ranges:
-        raise InsufficientData("no prices stored; run `aimonitor fetch` first")
-    first_bar = min(calendar.to_date(r[0]) for r in ranges.values())
+    if first_bar is None:
+        first_bar = _first_bar(store)
     start = calendar.next_session(last_done) if last_done else first_bar
     if start > through:
         return None

@@ -397,6 +397,8 @@ def _to_wide(frame: pd.DataFrame, key: str, what: str) -> pd.DataFrame:
     wide.index = idx.normalize()
     wide = wide[~wide.index.duplicated(keep="last")].sort_index()
     wide.columns = [str(c) for c in wide.columns]
+    if all(t.kind == "f" for t in wide.dtypes):  # already numbers: to_numeric keeps every value
+        return wide.astype(float)
     return wide.apply(pd.to_numeric, errors="coerce").astype(float)
 
 
@@ -409,6 +411,20 @@ def _spread_proxy(inputs: SignalInputs) -> pd.DataFrame | None:
         return wide.reindex(inputs.session_index)
 
     return inputs._memo("spread_proxy", make)
+
+
+def _z_1y(f: pd.DataFrame) -> pd.DataFrame:
+    return _rolling_z(f, Z_WINDOW, Z_MIN_OBS)
+
+
+_Z_TRANSFORM = _z_1y
+
+
+def _spread_z(inputs: SignalInputs) -> pd.DataFrame | None:
+    """The z-score of :func:`_spread_proxy` (computed once: ``spread_z_1y`` and
+    ``loop_stress_index`` both read it)."""
+    base = _spread_proxy(inputs)
+    return None if base is None else inputs._memo("spread_z", lambda: _z_1y(base))
 
 
 def _spread_point_in_time(
@@ -425,7 +441,7 @@ def _spread_point_in_time(
     base = _spread_proxy(inputs)
     if base is None:
         return None
-    out = transform(base)
+    out = _spread_z(inputs) if transform is _Z_TRANSFORM else transform(base)
     if not inputs.spread_recalibrations:
         return out
     idx = inputs.session_index
@@ -734,7 +750,7 @@ _SPREAD_SIGNALS: list[tuple[str, str, str, Callable[[pd.DataFrame], pd.DataFrame
         "spread_z_1y",
         "z",
         "z-score of spread_proxy_bp vs its trailing 252-session mean/sd (>= 120 obs)",
-        lambda f: _rolling_z(f, Z_WINDOW, Z_MIN_OBS),
+        _Z_TRANSFORM,
     ),
 ]
 for _name, _unit, _doc, _transform in _SPREAD_SIGNALS:
@@ -826,20 +842,19 @@ def compute_staleness_sessions(inputs: SignalInputs) -> pd.DataFrame | None:
     c = inputs.aligned_closes
     last_bar = {str(k): pd.Timestamp(v).normalize() for k, v in (inputs.last_bar or {}).items()}
     symbols = list(dict.fromkeys([*c.columns, *last_bar]))
-    pos = np.arange(len(sessions), dtype=float)
-    out = np.full((len(sessions), len(symbols)), np.nan)
+    n = len(sessions)
+    has = np.zeros((n, len(symbols)), dtype=bool)
+    has[:, : len(c.columns)] = c.notna().to_numpy()  # the closes' columns come first in ``symbols``
     for j, sym in enumerate(symbols):
-        has = np.zeros(len(sessions), dtype=bool)
-        if sym in c.columns:
-            has |= c[sym].notna().to_numpy()
-        marker = pd.Series(np.where(has, pos, np.nan), index=sessions)
         if sym in last_bar:
             # position of the session on or before the last bar date
             k = int(sessions.searchsorted(last_bar[sym], side="right")) - 1
             if k >= 0:
-                marker.iloc[k] = pos[k]
-        latest = marker.ffill().to_numpy()
-        out[:, j] = pos - latest
+                has[k, j] = True
+    # the position of the latest bar on or before each session (-1: none yet)
+    latest = np.maximum.accumulate(np.where(has, np.arange(n)[:, None], -1), axis=0) if n else has.astype(int)
+    pos = np.arange(n, dtype=float)[:, None]
+    out = np.where(latest >= 0, pos - latest.astype(float), np.nan)
     return pd.DataFrame(out, index=sessions, columns=symbols)
 
 
@@ -1354,10 +1369,9 @@ def compute_loop_stress_index(inputs: SignalInputs) -> pd.DataFrame | None:
     DataFrame
         Wide frame with the one column ``LOOP``.
     """
-    sp = _spread_proxy(inputs)
-    if sp is None:
+    z = _spread_z(inputs)
+    if z is None:
         return None
-    z = _rolling_z(sp, Z_WINDOW, Z_MIN_OBS)
     if inputs.loop_exposure is None:
         # no graph given (a bare signal computation): every watchlist name weighs the same
         syms = [s for s in dict.fromkeys(inputs.watchlist) if s in z.columns]

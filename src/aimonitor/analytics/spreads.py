@@ -1155,6 +1155,23 @@ class SpreadPanel:
         dates = self.names["date"].to_numpy()[rows][keep]
         return pd.Series(values[keep], index=pd.DatetimeIndex(dates, name="date"), name=symbol)
 
+    def wide(self, column: str = "spread_bp") -> pd.DataFrame:
+        """Every name's :meth:`series` side by side (a column per symbol, in order; index the
+        sorted dates on which any name has a value), as ``pd.DataFrame({s: series(s)})``
+        gives it, built in one step."""
+        col = self.names[column] if column in self.names.columns else None
+        syms = self.symbols
+        if col is None or col.dtype.kind != "f" or self.names["date"].dtype.kind != "M" or not syms:
+            return pd.DataFrame({s: self.series(s, column) for s in syms})
+        values = col.to_numpy()
+        keep = ~np.isnan(values)
+        codes, uniques = pd.factorize(self.names["symbol"].to_numpy()[keep])
+        days, rows = np.unique(self.names["date"].to_numpy()[keep], return_inverse=True)
+        out = np.full((len(days), len(syms)), np.nan)
+        where = {str(u): syms.index(str(u)) for u in uniques}
+        out[rows, np.array([where[str(u)] for u in uniques], dtype=np.intp)[codes]] = values[keep]
+        return pd.DataFrame(out, index=pd.DatetimeIndex(days, name="date"), columns=syms)
+
     def frame(self, symbol: str) -> pd.DataFrame:
         """One name's daily frame (date index)."""
         return self.names[self.names["symbol"] == symbol].set_index("date")
