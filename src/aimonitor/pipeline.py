@@ -404,7 +404,7 @@ def derive_signals(cfg: AppConfig, store: Store, plan: Derivation, prices: Price
         spread_recalibrations=recalibrations,
         loop_exposure=exposure,
     )
-    return compute_signals(inputs, start=start, end=through)
+    return compute_signals(inputs, start=start, end=through, categorical=True)
 
 
 def _write_derived(store: Store, plan: Derivation, frame: pd.DataFrame) -> int:

@@ -875,6 +875,8 @@ def compute_signals(
     names: Iterable[str] | None = None,
     start: dt.date | str | pd.Timestamp | None = None,
     end: dt.date | str | pd.Timestamp | None = None,
+    *,
+    categorical: bool = False,
 ) -> pd.DataFrame:
     """Compute registered signals and keep the rows dated within ``[start, end]``.
 
@@ -891,6 +893,10 @@ def compute_signals(
         :class:`~aimonitor.errors.ConfigError`.
     start, end : date or ISO str, optional
         Inclusive date bounds of the output.
+    categorical : bool, default False
+        ``date``, ``symbol`` and ``signal`` as pandas categoricals (the same values; a store
+        writes millions of rows without hashing a Python object per row). Only when every
+        signal asked for is registered wide.
 
     Returns
     -------
@@ -901,7 +907,7 @@ def compute_signals(
     lo, hi = _as_ts(start, "start"), _as_ts(end, "end")
     inputs._cache[_EMIT_FROM] = lo
     try:
-        return _compute(inputs, specs, lo, hi)
+        return _compute(inputs, specs, lo, hi, categorical)
     finally:
         del inputs._cache[_EMIT_FROM]
 
@@ -919,10 +925,14 @@ def _first_emitted(inputs: SignalInputs) -> int:
 
 
 def _compute(
-    inputs: SignalInputs, specs: Sequence[SignalSpec], lo: pd.Timestamp | None, hi: pd.Timestamp | None
+    inputs: SignalInputs,
+    specs: Sequence[SignalSpec],
+    lo: pd.Timestamp | None,
+    hi: pd.Timestamp | None,
+    categorical: bool = False,
 ) -> pd.DataFrame:
     if all(spec.wide is not None for spec in specs):
-        out = _assemble_wide(inputs, specs, lo, hi)
+        out = _assemble_wide(inputs, specs, lo, hi, categorical)
         log.debug("computed %d signal values (%d signals)", len(out), len(specs))
         return out
     frames = []
@@ -940,7 +950,11 @@ def _compute(
 
 
 def _assemble_wide(
-    inputs: SignalInputs, specs: Sequence[SignalSpec], lo: pd.Timestamp | None, hi: pd.Timestamp | None
+    inputs: SignalInputs,
+    specs: Sequence[SignalSpec],
+    lo: pd.Timestamp | None,
+    hi: pd.Timestamp | None,
+    categorical: bool = False,
 ) -> pd.DataFrame:
     """The long frame of signals registered wide, built once from their wide frames.
 
@@ -987,6 +1001,15 @@ def _assemble_wide(
     value = np.concatenate(vals)[order]
     del order
     day_objs = all_days.astype(object)  # datetime.date, as DatetimeIndex.date gives
+    if categorical:
+        return pd.DataFrame(
+            {
+                "date": pd.Categorical.from_codes(key // (n_g * n_s), categories=pd.Index(day_objs, dtype=object)),
+                "symbol": pd.Categorical.from_codes(key % n_s, categories=pd.Index(all_syms, dtype=object)),
+                "signal": pd.Categorical.from_codes((key // n_s) % n_g, categories=pd.Index(all_names, dtype=object)),
+                "value": value,
+            }
+        )
     return pd.DataFrame(
         {
             "date": day_objs[key // (n_g * n_s)],
