@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pandas.api.indexers import BaseIndexer
 
 from aimonitor.errors import ConfigError, DataError, DataWarning
 
@@ -372,11 +373,52 @@ def _register_wide(
     register_wide(name, unit=unit, doc=doc)(compute)
 
 
+class _ColumnWindows(BaseIndexer):
+    """Trailing windows of ``window_size`` rows over a frame flattened column after column
+    (``rows`` per column), never reaching into the column before: the bounds pandas' fixed
+    window gives each column, shifted to where that column lies in the flat array."""
+
+    def get_window_bounds(
+        self,
+        num_values: int = 0,
+        min_periods: int | None = None,
+        center: bool | None = None,
+        closed: str | None = None,
+        step: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        rows = int(self.rows)  # type: ignore[attr-defined]  # set by BaseIndexer's keyword arguments
+        i = np.arange(num_values, dtype=np.int64)
+        end = i + 1
+        start = np.maximum(end - self.window_size, (i // rows) * rows)
+        return start, end
+
+
+def rolling_stat(x: pd.DataFrame, window: int, min_periods: int, stat: str) -> pd.DataFrame:
+    """``getattr(x.rolling(window, min_periods=min_periods), stat)()`` (``std``: ddof=1) of a
+    float frame, bit for bit, in one pass of pandas' own window kernel over all columns.
+
+    pandas runs its kernel column by column (a Python round trip per column, most of the
+    cost for hundreds of names over a few hundred sessions). Here the columns are laid end
+    to end and every window is bounded by its own column (:class:`_ColumnWindows`): the
+    kernel starts afresh at each column exactly as it does on a column alone (a window
+    that shares no row with the previous one resets its running sums), so every value is
+    what the per-column call gives.
+    """
+    if stat not in ("sum", "mean", "std", "max") or x.empty or not all(t == np.float64 for t in x.dtypes):
+        roll = x.rolling(window, min_periods=min_periods)
+        return roll.std(ddof=1) if stat == "std" else getattr(roll, stat)()
+    vals = x.to_numpy(dtype=float)
+    t, n = vals.shape
+    flat = pd.Series(np.ascontiguousarray(vals.T).reshape(-1))
+    roll = flat.rolling(_ColumnWindows(window_size=window, rows=t), min_periods=min_periods)
+    out = roll.std(ddof=1) if stat == "std" else getattr(roll, stat)()
+    return pd.DataFrame(out.to_numpy().reshape(n, t).T, index=x.index, columns=x.columns)
+
+
 def _rolling_z(x: pd.DataFrame, window: int, min_obs: int) -> pd.DataFrame:
     """``(x_t - mean) / std`` over the trailing ``window`` rows ending at ``t`` (ddof=1)."""
-    roll = x.rolling(window, min_periods=min_obs)
-    mean = roll.mean()
-    std = roll.std(ddof=1)
+    mean = rolling_stat(x, window, min_obs, "mean")
+    std = rolling_stat(x, window, min_obs, "std")
     z = (x - mean) / std.where(std > 0)
     return z
 
@@ -585,14 +627,14 @@ def compute_drawdown_52w(inputs: SignalInputs) -> pd.DataFrame | None:
         Wide frame (sessions x symbols); values are <= 0.
     """
     c = inputs.aligned_closes
-    peak = c.rolling(DRAWDOWN_WINDOW, min_periods=1).max()
+    peak = rolling_stat(c, DRAWDOWN_WINDOW, 1, "max")
     return c / peak - 1.0
 
 
 def _vol_20d(inputs: SignalInputs) -> pd.DataFrame:
     return inputs._memo(
         "vol_20d",
-        lambda: inputs.log_returns.rolling(VOL_WINDOW, min_periods=VOL_WINDOW).std(ddof=1) * np.sqrt(ANNUALISATION),
+        lambda: rolling_stat(inputs.log_returns, VOL_WINDOW, VOL_WINDOW, "std") * np.sqrt(ANNUALISATION),
     )
 
 
@@ -684,7 +726,7 @@ def compute_sar_1d(inputs: SignalInputs) -> pd.DataFrame | None:
 
     def rsum(f: pd.DataFrame) -> np.ndarray:
         # window of the previous MM_ESTIMATION sessions, ending the day before t
-        return f.rolling(MM_ESTIMATION, min_periods=1).sum().shift(1).to_numpy()
+        return rolling_stat(f, MM_ESTIMATION, 1, "sum").shift(1).to_numpy()
 
     n = rsum(valid.astype(float))
     sx, sy = rsum(xv), rsum(yv)
