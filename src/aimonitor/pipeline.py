@@ -111,6 +111,10 @@ class StoredInputs:
     events: tuple[dict[str, Any], ...] = ()  # stored catalog/imported events (debt between filings)
 
 
+#: The bar fields a derivation reads (unadjusted closes for market values, adjusted for returns).
+PRICE_FIELDS = ("close", "adj_close")
+
+
 class PriceReads:
     """The watchlist's stored prices, read once for several derivations of one
     :func:`update_signals` (a derivation reads its years of history from the store again
@@ -126,7 +130,9 @@ class PriceReads:
         hit = self._frames.get(field)
         if hit is None or end > self._through or (hit[0] is not None and (start is None or start < hit[0])):
             self._through = max(self._through, end)
-            hit = self._frames[field] = (start, self._store.read_prices(syms, field, start=start, end=self._through))
+            both = self._store.read_price_fields(syms, PRICE_FIELDS, start=start, end=self._through)
+            self._frames.update({f: (start, w) for f, w in both.items()})
+            hit = self._frames[field]
         wide = hit[1]
         if not isinstance(wide.index, pd.DatetimeIndex):  # nothing stored in the range read
             return self._store.read_prices(syms, field, start=start, end=end)

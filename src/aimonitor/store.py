@@ -608,20 +608,48 @@ class Store:
         end: str | dt.date | None = None,
     ) -> pd.DataFrame:
         """Wide frame (DatetimeIndex × symbols) of one bar field."""
-        if field not in BAR_COLUMNS:
-            raise ValueError(f"unknown bar field {field!r}")
+        return self.read_price_fields(symbols, (field,), start, end)[field]
+
+    def read_price_fields(
+        self,
+        symbols: Iterable[str] | None,
+        fields: Sequence[str],
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+    ) -> dict[str, pd.DataFrame]:
+        """:meth:`read_prices` of several bar fields, from one query: field -> wide frame (the
+        stored dates, sorted, in which any of the symbols has a bar; one column per symbol
+        asked for, in that order, else per stored symbol, sorted; NaN where there is no value)."""
+        for field in fields:
+            if field not in BAR_COLUMNS:
+                raise ValueError(f"unknown bar field {field!r}")
         syms = list(symbols) if symbols is not None else None
         where, params = _where(start, end, symbol=syms)
-        rows = self.conn.execute(f"SELECT date, symbol, {field} FROM bars" + where, params).fetchall()
+        rows = self.conn.execute(f"SELECT date, symbol, {', '.join(fields)} FROM bars" + where, params).fetchall()
         if not rows:
-            return pd.DataFrame(columns=syms or [], dtype=float)
-        df = pd.DataFrame(rows, columns=["date", "symbol", "value"])
-        wide = df.pivot(index="date", columns="symbol", values="value").sort_index()
-        wide.index = pd.DatetimeIndex(pd.to_datetime(wide.index, format="%Y-%m-%d"), name="date")
-        wide.columns.name = None
-        if syms is not None:
-            wide = wide.reindex(columns=syms)
-        return wide.astype(float)
+            return {f: pd.DataFrame(columns=syms or [], dtype=float) for f in fields}
+        cols = list(zip(*rows))
+        del rows
+        d_codes, d_uni = pd.factorize(np.asarray(cols[0], dtype=object))
+        s_codes, s_uni = pd.factorize(np.asarray(cols[1], dtype=object))
+        if syms is not None and len(set(syms)) != len(syms):
+            names = list(dict.fromkeys(syms))
+        else:
+            names = syms if syms is not None else sorted(str(x) for x in s_uni)
+        pos = {x: j for j, x in enumerate(names)}
+        order = np.argsort(np.asarray(d_uni, dtype=object), kind="stable")  # ISO dates sort as dates
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        r = rank[d_codes]
+        c = np.array([pos[str(x)] for x in s_uni], dtype=np.intp)[s_codes]
+        index = pd.DatetimeIndex(pd.to_datetime(np.asarray(d_uni, dtype=object)[order], format="%Y-%m-%d"), name="date")
+        out: dict[str, pd.DataFrame] = {}
+        for k, field in enumerate(fields):
+            values = np.full((len(d_uni), len(names)), np.nan)
+            values[r, c] = np.array(cols[2 + k], dtype=float)  # NULL -> NaN
+            wide = pd.DataFrame(values, index=index, columns=names)
+            out[field] = wide if syms is None or names is syms else wide.reindex(columns=syms)
+        return out
 
     def bar_ranges(self) -> dict[str, tuple[str, str, int]]:
         """Per symbol: (first date, last date, number of rows)."""
