@@ -197,8 +197,9 @@ def _known_on(
     )
 
 
-def compute_panel(cfg: AppConfig, inputs: StoredInputs) -> SpreadPanel:
-    """The equity-implied credit panel of the watchlist from stored inputs."""
+def compute_panel(cfg: AppConfig, inputs: StoredInputs, proxy_only: bool = False) -> SpreadPanel:
+    """The equity-implied credit panel of the watchlist from stored inputs (``proxy_only``:
+    the spread proxy alone, what the signals read)."""
     from aimonitor.analytics.spreads import compute_spread_panel
 
     quotes = inputs.cds_quotes
@@ -213,6 +214,7 @@ def compute_panel(cfg: AppConfig, inputs: StoredInputs) -> SpreadPanel:
         params=credit_params(cfg),
         adj_closes=inputs.adj_closes,
         events=list(inputs.events),
+        proxy_only=proxy_only,
     )
 
 
@@ -306,7 +308,7 @@ def _proxy_point_in_time(
         quotes = stored.cds_quotes
         if not quotes.empty:
             quotes = quotes[quotes["date"] <= pd.Timestamp(end)]
-        panel = compute_panel(cfg, dataclasses.replace(stored, cds_quotes=quotes))
+        panel = compute_panel(cfg, dataclasses.replace(stored, cds_quotes=quotes), proxy_only=True)
         frames.append(panel.wide() if panel.symbols else None)
     if all(f is None for f in frames):
         return None, []
