@@ -22,12 +22,14 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
+import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from aimonitor import calendar
@@ -228,7 +230,8 @@ def _oas_series(cfg: AppConfig) -> list[str]:
 
 
 def _first_stale_fred_session(cfg: AppConfig, store: Store, first: dt.date, last: dt.date) -> dt.date | None:
-    """The first derived session whose FRED OAS input differs from what the store holds now.
+    """The first derived session whose FRED input (OAS or risk-free rate) differs from what
+    the store holds now.
 
     The stored ``fred_oas_bp`` rows record which OAS value every derived session used (after
     the publication lag). The same alignment is redone on the FRED rows stored now: a value
@@ -237,7 +240,56 @@ def _first_stale_fred_session(cfg: AppConfig, store: Store, first: dt.date, last
     Returns None when every compared session still matches. The first few derived sessions
     (lag + carry-forward) are not compared: their value depended on observations before the
     history the derivation read, so a fresh derivation could not reproduce the comparison.
+    The risk-free rate is in no signal: the value each session used is recorded beside the
+    signals (:func:`_rates_used`) and compared the same way.
     """
+    stale = [
+        d for d in (_first_stale_oas_session(cfg, store, first, last), _first_stale_rate(cfg, store, first, last)) if d
+    ]
+    return min(stale) if stale else None
+
+
+def _rate_series(cfg: AppConfig) -> str:
+    return credit_params(cfg).rate_series
+
+
+def _rates_used(cfg: AppConfig, store: Store, first: dt.date, last: dt.date) -> dict[str, float]:
+    """The risk-free yield (bp) the credit model uses on each session of ``[first, last]``
+    (ISO date -> value, NaN before the first usable one): the last observation of the rate
+    series usable on the session (``fred_lag_sessions`` sessions after it), carried forward
+    as the model carries it. Read from what the store holds now."""
+    fred = store.read_fred([_rate_series(cfg)], end=last)
+    days = calendar.sessions_index(first, last)
+    out = {d.strftime("%Y-%m-%d"): float("nan") for d in days}
+    if fred.empty or not len(days):
+        return out
+    obs = fred.iloc[:, 0].dropna().astype(float)
+    obs = obs[obs.index <= pd.Timestamp(last)]
+    if obs.empty:
+        return out
+    # the grid of sessions from the first observation: where each one becomes usable
+    grid = calendar.sessions_index(min(obs.index[0].date(), first), last)
+    usable = grid.searchsorted(obs.index, side="right") - 1 + cfg.credit.fred_lag_sessions
+    at = grid.searchsorted(days)  # each recorded session's place in the grid
+    j = np.searchsorted(usable, at, side="right") - 1  # the last observation usable there
+    vals = np.where(j >= 0, obs.to_numpy()[np.maximum(j, 0)], np.nan)
+    return dict(zip(out, vals.tolist(), strict=True))
+
+
+def _first_stale_rate(cfg: AppConfig, store: Store, first: dt.date, last: dt.date) -> dt.date | None:
+    """The first derived session whose risk-free rate (recorded when it was derived,
+    :meth:`Store.write_derived_inputs`) differs from what the stored FRED rows give now: a
+    yield stored late or revised. Sessions derived without a record are not compared."""
+    had = store.read_derived_inputs(_rate_series(cfg), first, last)
+    if not had:
+        return None
+    now = _rates_used(cfg, store, calendar.to_date(min(had)), calendar.to_date(max(had)))
+    differs = [d for d, v in had.items() if not (v == now.get(d) or (math.isnan(v) and math.isnan(now.get(d, 0.0))))]
+    return calendar.to_date(min(differs)) if differs else None
+
+
+def _first_stale_oas_session(cfg: AppConfig, store: Store, first: dt.date, last: dt.date) -> dt.date | None:
+    """:func:`_first_stale_fred_session` of the OAS series."""
     cols = _oas_series(cfg)
     if not cols:
         return None
@@ -334,7 +386,10 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     prices = PriceReads(store, through)  # bars are not written while deriving
     first_bar = _first_bar(store) if plan is not None else None
     while plan is not None:  # one derivation per history start (see _history_start)
-        written += _write_derived(store, plan, derive_signals(cfg, store, plan, prices))
+        frame = derive_signals(cfg, store, plan, prices)
+        with store.transaction():  # the signals and the rate they used, together
+            written += _write_derived(store, plan, frame)
+            store.write_derived_inputs(_rate_series(cfg), _rates_used(cfg, store, plan.start, plan.through))
         plan = _plan_derivation(cfg, store, through, check_fred=False, first_bar=first_bar)
     return written
 

@@ -33,7 +33,7 @@ import math
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,6 +170,15 @@ _V4: list[str | Callable[[sqlite3.Connection], None]] = [
 #: statement or a function of the connection (a data conversion SQL cannot express).
 MIGRATIONS: list[list[str | Callable[[sqlite3.Connection], None]]] = [[*_V1], [*_V2], [*_V3], _V4]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+#: The FRED inputs of derived sessions that no signal stores (the credit model's risk-free
+#: rate): one row per session and series, written with the session's signals and forgotten
+#: with them, so a value stored late or revised is seen (``pipeline._first_stale_fred_session``).
+#: Created when first written (a database without it has no record: nothing to compare).
+DERIVED_INPUTS = "derived_inputs"
+_DERIVED_INPUTS_DDL = f"""CREATE TABLE IF NOT EXISTS {DERIVED_INPUTS} (
+    date TEXT NOT NULL, series TEXT NOT NULL, value REAL,
+    PRIMARY KEY (series, date)) WITHOUT ROWID"""
 
 #: Longest alert summary stored (a rule template such as ``{value:>100000000}`` would
 #: otherwise grow the database by megabytes a cycle).
@@ -961,7 +970,39 @@ class Store:
         x = self.conn.execute
         n = x("SELECT COALESCE(SUM(n), 0) FROM signal_blocks WHERE date >= ?", (start,)).fetchone()[0]
         x("DELETE FROM signal_blocks WHERE date >= ?", (start,))
+        if self._has_table(DERIVED_INPUTS):
+            x(f"DELETE FROM {DERIVED_INPUTS} WHERE date >= ?", (start,))
         return int(n)
+
+    def _has_table(self, name: str) -> bool:
+        return (
+            self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+            is not None
+        )
+
+    def write_derived_inputs(self, series: str, values: Mapping[str, float]) -> None:
+        """Record the value of FRED ``series`` each derived session (ISO date -> value, NaN
+        for none) used, replacing what was recorded for those sessions (see
+        :data:`DERIVED_INPUTS`)."""
+        if not values:
+            return
+        rows = [(d, series, None if v != v else float(v)) for d, v in values.items()]
+        with self.transaction():
+            self.conn.execute(_DERIVED_INPUTS_DDL)
+            self.conn.executemany(
+                f"INSERT OR REPLACE INTO {DERIVED_INPUTS} (date, series, value) VALUES (?, ?, ?)", rows
+            )
+
+    def read_derived_inputs(self, series: str, start: str | dt.date, end: str | dt.date) -> dict[str, float]:
+        """What :meth:`write_derived_inputs` recorded for ``series`` on the sessions in
+        ``[start, end]`` (ISO date -> value, NaN for none; sessions without a record are absent)."""
+        if not self._has_table(DERIVED_INPUTS):
+            return {}
+        cur = self.conn.execute(
+            f"SELECT date, value FROM {DERIVED_INPUTS} WHERE series = ? AND date BETWEEN ? AND ?",
+            (series, _clean(start), _clean(end)),
+        )
+        return {d: (math.nan if v is None else float(v)) for d, v in cur}
 
     def signal_sessions(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT date FROM signal_blocks ORDER BY date")]
@@ -1260,6 +1301,7 @@ class Store:
 
     def table_counts(self) -> dict[str, int]:
         """Rows per table; ``signals`` counts values (one per date, symbol and signal)."""
-        out = {t: self.db[t].count for t in self.db.table_names() if t not in ("sqlite_sequence", "signal_blocks")}
+        hidden = ("sqlite_sequence", "signal_blocks", DERIVED_INPUTS)
+        out = {t: self.db[t].count for t in self.db.table_names() if t not in hidden}
         out["signals"] = int(self.conn.execute("SELECT COALESCE(SUM(n), 0) FROM signal_blocks").fetchone()[0])
         return out

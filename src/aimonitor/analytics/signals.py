@@ -386,7 +386,7 @@ class _ColumnWindows(BaseIndexer):
         closed: str | None = None,
         step: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        rows = int(self.rows)  # type: ignore[attr-defined]  # set by BaseIndexer's keyword arguments
+        rows = int(self.rows)  # set by BaseIndexer's keyword arguments
         i = np.arange(num_values, dtype=np.int64)
         end = i + 1
         start = np.maximum(end - self.window_size, (i // rows) * rows)
@@ -483,7 +483,8 @@ def _spread_point_in_time(
     base = _spread_proxy(inputs)
     if base is None:
         return None
-    out = _spread_z(inputs) if transform is _Z_TRANSFORM else transform(base)
+    z = _spread_z(inputs) if transform is _Z_TRANSFORM else None
+    out = z if z is not None else transform(base)
     if not inputs.spread_recalibrations:
         return out
     idx = inputs.session_index
