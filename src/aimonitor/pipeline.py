@@ -21,6 +21,7 @@ import bisect
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import logging
 import math
 import warnings
@@ -382,7 +383,11 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     Returns the number of signal rows written (0 when already up to date).
     """
     written = 0
-    plan = _plan_derivation(cfg, store, through)
+    # the FRED rows the stored signals could use are those they were derived from and checked
+    # against: none of them can be stale, the check (every derived session's inputs) is skipped
+    done = store.signal_sessions()
+    unchanged = bool(done) and _recorded_digest(store) == _fred_digest(cfg, store, calendar.to_date(done[-1]))
+    plan = _plan_derivation(cfg, store, through, check_fred=not unchanged)
     prices = PriceReads(store, through)  # bars are not written while deriving
     first_bar = _first_bar(store) if plan is not None else None
     while plan is not None:  # one derivation per history start (see _history_start)
@@ -391,7 +396,35 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
             written += _write_derived(store, plan, frame)
             store.write_derived_inputs(_rate_series(cfg), _rates_used(cfg, store, plan.start, plan.through))
         plan = _plan_derivation(cfg, store, through, check_fred=False, first_bar=first_bar)
+    if written or not unchanged:
+        done = store.signal_sessions()
+        if done:
+            store.write_derived_inputs(_DIGEST, {_DIGEST_KEY: _fred_digest(cfg, store, calendar.to_date(done[-1]))})
     return written
+
+
+#: The ``derived_inputs`` record of the FRED rows the stored signals were derived from and
+#: checked against (:func:`_first_stale_fred_session`): the OAS and rate rows usable on a
+#: derived session, their configuration and the last derived session. While the store holds
+#: the same, no stored session can be stale. Its date key sorts before every session, so
+#: forgetting signals from a session never forgets it (the last derived session is in it).
+_DIGEST = "fred_inputs_digest"
+_DIGEST_KEY = "-"
+
+
+def _recorded_digest(store: Store) -> float | None:
+    return store.read_derived_inputs(_DIGEST, _DIGEST_KEY, _DIGEST_KEY).get(_DIGEST_KEY)
+
+
+def _fred_digest(cfg: AppConfig, store: Store, last: dt.date) -> float:
+    """48 bits of the digest of the stored FRED rows usable on a session up to ``last`` (dated
+    before the session ``1 - fred_lag_sessions`` after it), of the settings that align them
+    and of ``last``, as a number (what ``derived_inputs`` holds)."""
+    lag = cfg.credit.fred_lag_sessions
+    series = [*_oas_series(cfg), _rate_series(cfg)]
+    h = hashlib.sha256(store.fred_digest(series, calendar.session_offset(last, 1 - lag)).encode())
+    h.update(repr((lag, series, last.isoformat())).encode())
+    return float(int.from_bytes(h.digest()[:6], "big"))
 
 
 @dataclass(frozen=True)

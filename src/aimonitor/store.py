@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import itertools
 import json
 import logging
@@ -992,6 +993,24 @@ class Store:
             self.conn.executemany(
                 f"INSERT OR REPLACE INTO {DERIVED_INPUTS} (date, series, value) VALUES (?, ?, ?)", rows
             )
+
+    def fred_digest(self, series: Sequence[str], before: str | dt.date) -> str:
+        """A fingerprint of the stored rows of ``series`` dated before ``before``: per series the
+        number of rows, the first and last dates, the sum and the sum of squares of the values,
+        the units and the latest fetch time (a late row changes the count, a revised value the
+        sums and, fetched later, the fetch time). Computed by SQLite without reading the rows."""
+        names = sorted(series)
+        out = []
+        for i in range(0, len(names), 500):
+            chunk = names[i : i + 500]
+            cur = self.conn.execute(
+                "SELECT series, COUNT(*), MIN(date), MAX(date), TOTAL(value), TOTAL(value * value), "
+                "GROUP_CONCAT(DISTINCT unit), MAX(fetched_at), COUNT(value) FROM fred "
+                f"WHERE series IN ({', '.join('?' for _ in chunk)}) AND date < ? GROUP BY series ORDER BY series",
+                [*chunk, _clean(before)],
+            )
+            out.extend(cur.fetchall())
+        return hashlib.sha256(repr((names, out)).encode()).hexdigest()
 
     def read_derived_inputs(self, series: str, start: str | dt.date, end: str | dt.date) -> dict[str, float]:
         """What :meth:`write_derived_inputs` recorded for ``series`` on the sessions in
