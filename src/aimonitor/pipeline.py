@@ -385,8 +385,8 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     written = 0
     # the FRED rows the stored signals could use are those they were derived from and checked
     # against: none of them can be stale, the check (every derived session's inputs) is skipped
-    done = store.signal_sessions()
-    unchanged = bool(done) and _recorded_digest(store) == _fred_digest(cfg, store, calendar.to_date(done[-1]))
+    done = store.signal_session_range()
+    unchanged = done is not None and _recorded_digest(store) == _fred_digest(cfg, store, calendar.to_date(done[1]))
     plan = _plan_derivation(cfg, store, through, check_fred=not unchanged)
     prices = PriceReads(store, through)  # bars are not written while deriving
     first_bar = _first_bar(store) if plan is not None else None
@@ -397,9 +397,9 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
             store.write_derived_inputs(_rate_series(cfg), _rates_used(cfg, store, plan.start, plan.through))
         plan = _plan_derivation(cfg, store, through, check_fred=False, first_bar=first_bar)
     if written or not unchanged:
-        done = store.signal_sessions()
-        if done:
-            store.write_derived_inputs(_DIGEST, {_DIGEST_KEY: _fred_digest(cfg, store, calendar.to_date(done[-1]))})
+        done = store.signal_session_range()
+        if done is not None:
+            store.write_derived_inputs(_DIGEST, {_DIGEST_KEY: _fred_digest(cfg, store, calendar.to_date(done[1]))})
     return written
 
 
@@ -450,16 +450,16 @@ def _plan_derivation(
     """What :func:`update_signals` derives next (None when up to date); forgets the signals a
     late FRED value made stale first (``check_fred=False``: known not to be any;
     ``first_bar``: the first stored bar, when known)."""
-    done = store.signal_sessions()
-    if done and check_fred:
-        first_done, last_derived = calendar.to_date(done[0]), calendar.to_date(done[-1])
+    done = store.signal_session_range()
+    if done is not None and check_fred:
+        first_done, last_derived = calendar.to_date(done[0]), calendar.to_date(done[1])
         stale = _first_stale_fred_session(cfg, store, first_done, last_derived)
         if stale is not None:
             log.info("FRED values stored after %s was derived: signals from %s are derived again", stale, stale)
             store.delete_signals_from(stale)
             through = max(through, last_derived)
-            done = store.signal_sessions()
-    last_done = calendar.to_date(done[-1]) if done else None
+            done = store.signal_session_range()
+    last_done = calendar.to_date(done[1]) if done is not None else None
     if last_done is not None and last_done >= through:
         return None
     if first_bar is None:
@@ -547,8 +547,8 @@ def _derive_for_replay(cfg: AppConfig, store: Store, days: Sequence[dt.date]) ->
     (its history start moves in whole steps, :func:`_history_start`), so one
     :func:`update_signals` through the last day stores exactly that. Returns the rows
     written, on the first day that needed a derivation."""
-    done = store.signal_sessions()
-    last_done = calendar.to_date(done[-1]) if done else None
+    done = store.signal_session_range()
+    last_done = calendar.to_date(done[1]) if done is not None else None
     todo = sorted(d for d in set(days) if last_done is None or d > last_done)
     return {todo[0]: update_signals(cfg, store, todo[-1])} if todo else {}
 

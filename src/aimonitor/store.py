@@ -1023,6 +1023,15 @@ class Store:
         )
         return {d: (math.nan if v is None else float(v)) for d, v in cur}
 
+    def signal_session_range(self) -> tuple[str, str] | None:
+        """The first and last session with a stored signal (None when none is stored), from the
+        ends of the key index (:meth:`signal_sessions` reads every session)."""
+        first = self.conn.execute("SELECT date FROM signal_blocks ORDER BY date LIMIT 1").fetchone()
+        if first is None:
+            return None
+        last = self.conn.execute("SELECT date FROM signal_blocks ORDER BY date DESC LIMIT 1").fetchone()
+        return str(first[0]), str(last[0])
+
     def signal_sessions(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT date FROM signal_blocks ORDER BY date")]
 
