@@ -1200,10 +1200,8 @@ def _average_pairwise_exact(r: pd.DataFrame, partial_on: pd.Series | None) -> np
             ext = np.concatenate([hist[q], c])  # running sums from session t0 - len(hist)
             lag = len(hist[q])
             ws = c.copy()
-            for i in range(len(c)):
-                j = t0 + i - w  # the window starts after session j
-                if j >= 0:
-                    ws[i] = c[i] - ext[lag + i - w]
+            i = np.flatnonzero(t0 + np.arange(len(c)) - w >= 0)  # the window starts after session t0 + i - w
+            ws[i] = c[i] - ext[lag + i - w]
             sums.append(ws)
             carry[q] = c[-1].copy()
             hist[q] = ext[-w:].copy()
