@@ -387,9 +387,9 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     # against: none of them can be stale, the check (every derived session's inputs) is skipped
     done = store.signal_session_range()
     unchanged = done is not None and _recorded_digest(store) == _fred_digest(cfg, store, calendar.to_date(done[1]))
-    plan = _plan_derivation(cfg, store, through, check_fred=not unchanged)
-    prices = PriceReads(store, through)  # bars are not written while deriving
-    first_bar = _first_bar(store) if plan is not None else None
+    first_bar = functools.cache(lambda: _first_bar(store))  # bars are not written while deriving
+    plan = _plan_derivation(cfg, store, through, check_fred=not unchanged, first_bar=first_bar)
+    prices = PriceReads(store, through)
     while plan is not None:  # one derivation per history start (see _history_start)
         frame = derive_signals(cfg, store, plan, prices)
         with store.transaction():  # the signals and the rate they used, together
@@ -445,11 +445,15 @@ def _first_bar(store: Store) -> dt.date:
 
 
 def _plan_derivation(
-    cfg: AppConfig, store: Store, through: dt.date, check_fred: bool = True, first_bar: dt.date | None = None
+    cfg: AppConfig,
+    store: Store,
+    through: dt.date,
+    check_fred: bool = True,
+    first_bar: Callable[[], dt.date] | None = None,
 ) -> Derivation | None:
     """What :func:`update_signals` derives next (None when up to date); forgets the signals a
     late FRED value made stale first (``check_fred=False``: known not to be any;
-    ``first_bar``: the first stored bar, when known)."""
+    ``first_bar``: gives the first stored bar, read once for several plans)."""
     done = store.signal_session_range()
     if done is not None and check_fred:
         first_done, last_derived = calendar.to_date(done[0]), calendar.to_date(done[1])
@@ -462,13 +466,12 @@ def _plan_derivation(
     last_done = calendar.to_date(done[1]) if done is not None else None
     if last_done is not None and last_done >= through:
         return None
-    if first_bar is None:
-        first_bar = _first_bar(store)
-    start = calendar.next_session(last_done) if last_done else first_bar
+    first = (first_bar or functools.partial(_first_bar, store))()
+    start = calendar.next_session(last_done) if last_done else first
     if start > through:
         return None
     first_new = calendar.session_on_or_after(start)
-    return Derivation(start, min(through, _segment_end(first_bar, first_new)), _history_start(first_bar, first_new))
+    return Derivation(start, min(through, _segment_end(first, first_new)), _history_start(first, first_new))
 
 
 def derive_signals(cfg: AppConfig, store: Store, plan: Derivation, prices: PriceReads | None = None) -> pd.DataFrame:
