@@ -44,3 +44,32 @@ def test_read_price_fields_equals_the_pivot_of_the_stored_rows(tmp_path):
                 assert got[f].equals(st.read_prices(syms, f, start="2024-01-05"))
         assert pd.Timestamp("2024-01-06") in got["close"].index  # a Saturday bar is kept as stored
         assert st.read_price_fields(["ORCL"], ("close",), start="2030-01-01")["close"].empty
+
+
+def test_read_fred_equals_the_pivot_of_the_stored_rows(tmp_path):
+    with Store(tmp_path / "f.db") as st:
+        st.write_fred(
+            "DGS5",
+            pd.DataFrame({"date": ["2024-01-02", "2024-01-03", "2024-01-06"], "value": [410.0, 412.5, 409.0]}),
+            unit="bp",
+            source="t",
+        )
+        st.write_fred(
+            "BAMLH0A0HYM2",
+            pd.DataFrame({"date": ["2024-01-03", "2024-01-04"], "value": [301.0, 299.5]}),
+            unit="bp",
+            source="t",
+        )
+        raw = st.conn.execute("SELECT series, date, value FROM fred WHERE date >= '2024-01-03'").fetchall()
+        df = pd.DataFrame(raw, columns=["series", "date", "value"])
+        df["date"] = pd.to_datetime(df["date"])
+        want = df.pivot(index="date", columns="series", values="value").sort_index()
+        want.columns.name = None
+        got = st.read_fred(None, start="2024-01-03")
+        pd.testing.assert_frame_equal(got, want.astype(float))
+        assert list(got.columns) == ["BAMLH0A0HYM2", "DGS5"] and np.isnan(got.loc["2024-01-04", "DGS5"])
+        pd.testing.assert_frame_equal(
+            st.read_fred(["DGS5"], end="2024-01-02"),
+            pd.DataFrame({"DGS5": [410.0]}, index=pd.DatetimeIndex(["2024-01-02"], name="date")),
+        )
+        assert st.read_fred(["DGS10"]).empty

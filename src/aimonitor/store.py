@@ -318,6 +318,34 @@ def _where(start: Any = None, end: Any = None, **members: Iterable[str] | None) 
     return sql, params
 
 
+def _wide_rows(
+    rows: list[tuple[Any, ...]], names: list[str] | None, n_values: int, date_format: str | None
+) -> tuple[pd.DatetimeIndex, list[str], list[np.ndarray]]:
+    """Rows ``(date, key, value...)`` placed as wide arrays, what pivoting them by date and key
+    gives: the distinct dates sorted (ISO text sorts as dates; index ``date``), a column per
+    name of ``names`` (else per distinct key, sorted; every key must be among ``names``) and
+    per value position an array, NaN where there is no row or the value is NULL."""
+    cols = list(zip(*rows))
+    d_codes, d_uni = pd.factorize(np.asarray(cols[0], dtype=object))
+    s_codes, s_uni = pd.factorize(np.asarray(cols[1], dtype=object))
+    if names is None:
+        names = sorted(str(x) for x in s_uni)
+    pos = {x: j for j, x in enumerate(names)}
+    days = np.asarray(d_uni, dtype=object)
+    order = np.argsort(days, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    r = rank[d_codes]
+    c = np.array([pos[str(x)] for x in s_uni], dtype=np.intp)[s_codes]
+    index = pd.DatetimeIndex(pd.to_datetime(days[order], format=date_format), name="date")
+    values = []
+    for k in range(n_values):
+        v = np.full((len(days), len(names)), np.nan)
+        v[r, c] = np.array(cols[2 + k], dtype=float)  # NULL -> NaN
+        values.append(v)
+    return index, names, values
+
+
 def _factorized(column: pd.Series, what: str) -> tuple[np.ndarray, np.ndarray]:
     """Codes and distinct SQLite-ready text values of a key column (dates as ISO strings):
     the column is hashed once and only its distinct values are converted; values that
@@ -638,26 +666,13 @@ class Store:
         rows = self.conn.execute(f"SELECT date, symbol, {', '.join(fields)} FROM bars" + where, params).fetchall()
         if not rows:
             return {f: pd.DataFrame(columns=syms or [], dtype=float) for f in fields}
-        cols = list(zip(*rows))
-        del rows
-        d_codes, d_uni = pd.factorize(np.asarray(cols[0], dtype=object))
-        s_codes, s_uni = pd.factorize(np.asarray(cols[1], dtype=object))
+        names: list[str] | None = syms
         if syms is not None and len(set(syms)) != len(syms):
             names = list(dict.fromkeys(syms))
-        else:
-            names = syms if syms is not None else sorted(str(x) for x in s_uni)
-        pos = {x: j for j, x in enumerate(names)}
-        order = np.argsort(np.asarray(d_uni, dtype=object), kind="stable")  # ISO dates sort as dates
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        r = rank[d_codes]
-        c = np.array([pos[str(x)] for x in s_uni], dtype=np.intp)[s_codes]
-        index = pd.DatetimeIndex(pd.to_datetime(np.asarray(d_uni, dtype=object)[order], format="%Y-%m-%d"), name="date")
+        index, names, values = _wide_rows(rows, names, len(fields), "%Y-%m-%d")
         out: dict[str, pd.DataFrame] = {}
-        for k, field in enumerate(fields):
-            values = np.full((len(d_uni), len(names)), np.nan)
-            values[r, c] = np.array(cols[2 + k], dtype=float)  # NULL -> NaN
-            wide = pd.DataFrame(values, index=index, columns=names)
+        for field, v in zip(fields, values, strict=True):
+            wide = pd.DataFrame(v, index=index, columns=names)
             out[field] = wide if syms is None or names is syms else wide.reindex(columns=syms)
         return out
 
@@ -690,13 +705,11 @@ class Store:
     ) -> pd.DataFrame:
         """Wide frame (DatetimeIndex × series) of values in their stored unit (bp for spreads/yields)."""
         where, params = _where(start, end, series=series)
-        df = self._query_df("SELECT series, date, value FROM fred" + where, params)
-        if df.empty:
+        rows = self.conn.execute("SELECT date, series, value FROM fred" + where, params).fetchall()
+        if not rows:
             return pd.DataFrame(columns=list(series or []), dtype=float)
-        df["date"] = pd.to_datetime(df["date"])
-        wide = df.pivot(index="date", columns="series", values="value").sort_index()
-        wide.columns.name = None
-        return wide.astype(float)
+        index, names, (values,) = _wide_rows(rows, None, 1, None)
+        return pd.DataFrame(values, index=index, columns=names)
 
     def fred_ranges(self) -> dict[str, tuple[str, str, int]]:
         cur = self.conn.execute("SELECT series, MIN(date), MAX(date), COUNT(*) FROM fred GROUP BY series")
