@@ -10,6 +10,8 @@ phase in its own child process (so peak memory is that phase's ``ru_maxrss``):
 - replay: ``run_backtest`` (the rules replayed over every stored session);
 - once:   ``aimonitor run --once`` (a CLI process, start-up included) for one new session on
   a database warmed through the session before (fetched, derived, one cycle run);
+- derive1: on a copy of that warm database, the new session fetched, then only
+  ``update_signals`` timed in-process (the daily cycle's derivation of one session);
 
 plus, with ``--demo``, ``aimonitor demo`` wall time. The same phases run against the base
 implementation (commit 212d27a, from a ``git worktree`` with PYTHONPATH at its ``src``) on
@@ -149,6 +151,20 @@ def child(phase: str, config: str, data: str, as_of: str, replay_from: str) -> N
     elif phase == "replay":
         res = pipeline.run_backtest(cfg, store, dt.date.fromisoformat(replay_from), day)
         extra["alerts"] = len(getattr(res, "alerts", []) or [])
+    elif phase == "derive1":  # the new session fetched untimed, then its derivation alone
+        from aimonitor.ingest import run_fetch
+        from aimonitor.sources.csvdir import CsvDirSource
+
+        if prof is not None:
+            prof.disable()
+        run_fetch(cfg, store, CsvDirSource(data), as_of=day)
+        import aimonitor.analytics.spreads  # noqa: F401  # loaded by the cycle before it derives
+        import aimonitor.loopdata  # noqa: F401
+
+        if prof is not None:
+            prof.enable()
+        t1, c1 = time.perf_counter(), time.process_time()
+        extra["rows"] = pipeline.update_signals(cfg, store, day)
     elif phase == "cycle":  # warm the alert state: one cycle on stored data
         pipeline.run_cycle(cfg, store, None, day, alerts_dir=str(Path(config).parent / "alerts"))
     store.close()
@@ -211,7 +227,7 @@ def ensure_base() -> Path | None:
     return BASE_DIR
 
 
-ALL_PHASES = ("fetch", "derive", "replay", "once")
+ALL_PHASES = ("fetch", "derive", "replay", "once", "derive1")
 
 
 def measure(
@@ -237,14 +253,21 @@ def measure(
         out["derive"] = run_child(src, ["derive", str(cfg), str(data), last, days[0]], cap) if out["fetch"] else None
     if "replay" in phases:
         out["replay"] = run_child(src, ["replay", str(cfg), str(data), last, days[0]], cap) if out["derive"] else None
-    if "once" not in phases:
+    if "once" not in phases and "derive1" not in phases:
         return out
     # a database warmed through the session before, then one CLI cycle for the new session
     wdb, wcfg = work / "warm.db", work / "warm.toml"
     write_config(root, wcfg, n, data, wdb)
     ok = all(run_child(src, [p, str(wcfg), str(data), prev, days[0]], cap) for p in ("fetch", "derive", "cycle"))
-    argv = ["--config", str(wcfg), "run", "--once", "--as-of", last, "--source", f"csv:{data}"]
-    out["once"] = run_cli(src, argv, work, cap) if ok else None
+    if "derive1" in phases:
+        one_db, one_cfg = work / "one.db", work / "one.toml"
+        write_config(root, one_cfg, n, data, one_db)
+        if ok:
+            shutil.copy(wdb, one_db)
+        out["derive1"] = run_child(src, ["derive1", str(one_cfg), str(data), last, days[0]], cap) if ok else None
+    if "once" in phases:
+        argv = ["--config", str(wcfg), "run", "--once", "--as-of", last, "--source", f"csv:{data}"]
+        out["once"] = run_cli(src, argv, work, cap) if ok else None
     return out
 
 

@@ -21,13 +21,16 @@ import bisect
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import logging
+import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from aimonitor import calendar
@@ -111,13 +114,54 @@ class StoredInputs:
     events: tuple[dict[str, Any], ...] = ()  # stored catalog/imported events (debt between filings)
 
 
-def read_inputs(cfg: AppConfig, store: Store, through: dt.date, start: dt.date | None = None) -> StoredInputs:
-    """Prices, FRED series, filings and CDS quotes known on ``through`` (prices from ``start``)."""
+#: The bar fields a derivation reads (unadjusted closes for market values, adjusted for returns).
+PRICE_FIELDS = ("close", "adj_close")
+
+
+class PriceReads:
+    """The watchlist's stored prices, read once for several derivations of one
+    :func:`update_signals` (a derivation reads its years of history from the store again
+    otherwise): :meth:`read` is ``store.read_prices`` of a date range, sliced from one read
+    through the last session asked for so far. Valid while no bar is written."""
+
+    def __init__(self, store: Store, through: dt.date) -> None:
+        self._store = store
+        self._through = through
+        self._frames: dict[str, tuple[dt.date | None, pd.DataFrame]] = {}
+
+    def read(self, syms: list[str], field: str, start: dt.date | None, end: dt.date) -> pd.DataFrame:
+        hit = self._frames.get(field)
+        if hit is None or end > self._through or (hit[0] is not None and (start is None or start < hit[0])):
+            self._through = max(self._through, end)
+            both = self._store.read_price_fields(syms, PRICE_FIELDS, start=start, end=self._through)
+            self._frames.update({f: (start, w) for f, w in both.items()})
+            hit = self._frames[field]
+        wide = hit[1]
+        if not isinstance(wide.index, pd.DatetimeIndex):  # nothing stored in the range read
+            return self._store.read_prices(syms, field, start=start, end=end)
+        lo = 0 if start is None else int(wide.index.searchsorted(pd.Timestamp(start), side="left"))
+        hi = int(wide.index.searchsorted(pd.Timestamp(end), side="right"))
+        part = wide.iloc[lo:hi]
+        # what the store returns for a range without a bar (no rows: no date index)
+        return part if len(part) else self._store.read_prices(syms, field, start=start, end=end)
+
+
+def read_inputs(
+    cfg: AppConfig, store: Store, through: dt.date, start: dt.date | None = None, prices: PriceReads | None = None
+) -> StoredInputs:
+    """Prices, FRED series, filings and CDS quotes known on ``through`` (prices from ``start``;
+    ``prices``: read through a :class:`PriceReads` of this store)."""
     syms = list(cfg.watchlist.all_symbols)
+
+    def read(field: str) -> pd.DataFrame:
+        if prices is None:
+            return store.read_prices(syms, field, start=start, end=through)
+        return prices.read(syms, field, start, through)
+
     return _known_on(
         through,
-        closes=store.read_prices(syms, "close", start=start, end=through),
-        adj_closes=store.read_prices(syms, "adj_close", start=start, end=through),
+        closes=read("close"),
+        adj_closes=read("adj_close"),
         fred=store.read_fred(None, start=start, end=through),
         fundamentals=store.read_fundamentals(cfg.watchlist.symbols),
         cds_quotes=store.read_cds_quotes(),
@@ -156,8 +200,9 @@ def _known_on(
     )
 
 
-def compute_panel(cfg: AppConfig, inputs: StoredInputs) -> SpreadPanel:
-    """The equity-implied credit panel of the watchlist from stored inputs."""
+def compute_panel(cfg: AppConfig, inputs: StoredInputs, proxy_only: bool = False) -> SpreadPanel:
+    """The equity-implied credit panel of the watchlist from stored inputs (``proxy_only``:
+    the spread proxy alone, what the signals read)."""
     from aimonitor.analytics.spreads import compute_spread_panel
 
     quotes = inputs.cds_quotes
@@ -172,6 +217,7 @@ def compute_panel(cfg: AppConfig, inputs: StoredInputs) -> SpreadPanel:
         params=credit_params(cfg),
         adj_closes=inputs.adj_closes,
         events=list(inputs.events),
+        proxy_only=proxy_only,
     )
 
 
@@ -185,7 +231,8 @@ def _oas_series(cfg: AppConfig) -> list[str]:
 
 
 def _first_stale_fred_session(cfg: AppConfig, store: Store, first: dt.date, last: dt.date) -> dt.date | None:
-    """The first derived session whose FRED OAS input differs from what the store holds now.
+    """The first derived session whose FRED input (OAS or risk-free rate) differs from what
+    the store holds now.
 
     The stored ``fred_oas_bp`` rows record which OAS value every derived session used (after
     the publication lag). The same alignment is redone on the FRED rows stored now: a value
@@ -194,7 +241,56 @@ def _first_stale_fred_session(cfg: AppConfig, store: Store, first: dt.date, last
     Returns None when every compared session still matches. The first few derived sessions
     (lag + carry-forward) are not compared: their value depended on observations before the
     history the derivation read, so a fresh derivation could not reproduce the comparison.
+    The risk-free rate is in no signal: the value each session used is recorded beside the
+    signals (:func:`_rates_used`) and compared the same way.
     """
+    stale = [
+        d for d in (_first_stale_oas_session(cfg, store, first, last), _first_stale_rate(cfg, store, first, last)) if d
+    ]
+    return min(stale) if stale else None
+
+
+def _rate_series(cfg: AppConfig) -> str:
+    return credit_params(cfg).rate_series
+
+
+def _rates_used(cfg: AppConfig, store: Store, first: dt.date, last: dt.date) -> dict[str, float]:
+    """The risk-free yield (bp) the credit model uses on each session of ``[first, last]``
+    (ISO date -> value, NaN before the first usable one): the last observation of the rate
+    series usable on the session (``fred_lag_sessions`` sessions after it), carried forward
+    as the model carries it. Read from what the store holds now."""
+    fred = store.read_fred([_rate_series(cfg)], end=last)
+    days = calendar.sessions_index(first, last)
+    out = {d.strftime("%Y-%m-%d"): float("nan") for d in days}
+    if fred.empty or not len(days):
+        return out
+    obs = fred.iloc[:, 0].dropna().astype(float)
+    obs = obs[obs.index <= pd.Timestamp(last)]
+    if obs.empty:
+        return out
+    # the grid of sessions from the first observation: where each one becomes usable
+    grid = calendar.sessions_index(min(obs.index[0].date(), first), last)
+    usable = grid.searchsorted(obs.index, side="right") - 1 + cfg.credit.fred_lag_sessions
+    at = grid.searchsorted(days)  # each recorded session's place in the grid
+    j = np.searchsorted(usable, at, side="right") - 1  # the last observation usable there
+    vals = np.where(j >= 0, obs.to_numpy()[np.maximum(j, 0)], np.nan)
+    return dict(zip(out, vals.tolist(), strict=True))
+
+
+def _first_stale_rate(cfg: AppConfig, store: Store, first: dt.date, last: dt.date) -> dt.date | None:
+    """The first derived session whose risk-free rate (recorded when it was derived,
+    :meth:`Store.write_derived_inputs`) differs from what the stored FRED rows give now: a
+    yield stored late or revised. Sessions derived without a record are not compared."""
+    had = store.read_derived_inputs(_rate_series(cfg), first, last)
+    if not had:
+        return None
+    now = _rates_used(cfg, store, calendar.to_date(min(had)), calendar.to_date(max(had)))
+    differs = [d for d, v in had.items() if not (v == now.get(d) or (math.isnan(v) and math.isnan(now.get(d, 0.0))))]
+    return calendar.to_date(min(differs)) if differs else None
+
+
+def _first_stale_oas_session(cfg: AppConfig, store: Store, first: dt.date, last: dt.date) -> dt.date | None:
+    """:func:`_first_stale_fred_session` of the OAS series."""
     cols = _oas_series(cfg)
     if not cols:
         return None
@@ -265,8 +361,8 @@ def _proxy_point_in_time(
         quotes = stored.cds_quotes
         if not quotes.empty:
             quotes = quotes[quotes["date"] <= pd.Timestamp(end)]
-        panel = compute_panel(cfg, dataclasses.replace(stored, cds_quotes=quotes))
-        frames.append(pd.DataFrame({s: panel.series(s) for s in panel.symbols}) if panel.symbols else None)
+        panel = compute_panel(cfg, dataclasses.replace(stored, cds_quotes=quotes), proxy_only=True)
+        frames.append(panel.wide() if panel.symbols else None)
     if all(f is None for f in frames):
         return None, []
     empty = pd.DataFrame(index=pd.DatetimeIndex([]), dtype=float)
@@ -287,11 +383,48 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     Returns the number of signal rows written (0 when already up to date).
     """
     written = 0
-    plan = _plan_derivation(cfg, store, through)
+    # the FRED rows the stored signals could use are those they were derived from and checked
+    # against: none of them can be stale, the check (every derived session's inputs) is skipped
+    done = store.signal_session_range()
+    unchanged = done is not None and _recorded_digest(store) == _fred_digest(cfg, store, calendar.to_date(done[1]))
+    first_bar = functools.cache(lambda: _first_bar(store))  # bars are not written while deriving
+    plan = _plan_derivation(cfg, store, through, check_fred=not unchanged, first_bar=first_bar)
+    prices = PriceReads(store, through)
     while plan is not None:  # one derivation per history start (see _history_start)
-        written += _write_derived(store, plan, derive_signals(cfg, store, plan))
-        plan = _plan_derivation(cfg, store, through, check_fred=False)
+        frame = derive_signals(cfg, store, plan, prices)
+        with store.transaction():  # the signals and the rate they used, together
+            written += _write_derived(store, plan, frame)
+            store.write_derived_inputs(_rate_series(cfg), _rates_used(cfg, store, plan.start, plan.through))
+        plan = _plan_derivation(cfg, store, through, check_fred=False, first_bar=first_bar)
+    if written or not unchanged:
+        done = store.signal_session_range()
+        if done is not None:
+            store.write_derived_inputs(_DIGEST, {_DIGEST_KEY: _fred_digest(cfg, store, calendar.to_date(done[1]))})
     return written
+
+
+#: The ``derived_inputs`` record of the FRED rows the stored signals were derived from and
+#: checked against (:func:`_first_stale_fred_session`): the OAS and rate rows usable on a
+#: derived session, their configuration and the last derived session. While the store holds
+#: the same, no stored session can be stale. Its date key sorts before every session, so
+#: forgetting signals from a session never forgets it (the last derived session is in it).
+_DIGEST = "fred_inputs_digest"
+_DIGEST_KEY = "-"
+
+
+def _recorded_digest(store: Store) -> float | None:
+    return store.read_derived_inputs(_DIGEST, _DIGEST_KEY, _DIGEST_KEY).get(_DIGEST_KEY)
+
+
+def _fred_digest(cfg: AppConfig, store: Store, last: dt.date) -> float:
+    """48 bits of the digest of the stored FRED rows usable on a session up to ``last`` (dated
+    before the session ``1 - fred_lag_sessions`` after it), of the settings that align them
+    and of ``last``, as a number (what ``derived_inputs`` holds)."""
+    lag = cfg.credit.fred_lag_sessions
+    series = [*_oas_series(cfg), _rate_series(cfg)]
+    h = hashlib.sha256(store.fred_digest(series, calendar.session_offset(last, 1 - lag)).encode())
+    h.update(repr((lag, series, last.isoformat())).encode())
+    return float(int.from_bytes(h.digest()[:6], "big"))
 
 
 @dataclass(frozen=True)
@@ -304,39 +437,51 @@ class Derivation:
     hist_start: dt.date
 
 
-def _plan_derivation(cfg: AppConfig, store: Store, through: dt.date, check_fred: bool = True) -> Derivation | None:
+def _first_bar(store: Store) -> dt.date:
+    ranges = store.bar_ranges()
+    if not ranges:
+        raise InsufficientData("no prices stored; run `aimonitor fetch` first")
+    return min(calendar.to_date(r[0]) for r in ranges.values())
+
+
+def _plan_derivation(
+    cfg: AppConfig,
+    store: Store,
+    through: dt.date,
+    check_fred: bool = True,
+    first_bar: Callable[[], dt.date] | None = None,
+) -> Derivation | None:
     """What :func:`update_signals` derives next (None when up to date); forgets the signals a
-    late FRED value made stale first (``check_fred=False``: known not to be any)."""
-    done = store.signal_sessions()
-    if done and check_fred:
-        first_done, last_derived = calendar.to_date(done[0]), calendar.to_date(done[-1])
+    late FRED value made stale first (``check_fred=False``: known not to be any;
+    ``first_bar``: gives the first stored bar, read once for several plans)."""
+    done = store.signal_session_range()
+    if done is not None and check_fred:
+        first_done, last_derived = calendar.to_date(done[0]), calendar.to_date(done[1])
         stale = _first_stale_fred_session(cfg, store, first_done, last_derived)
         if stale is not None:
             log.info("FRED values stored after %s was derived: signals from %s are derived again", stale, stale)
             store.delete_signals_from(stale)
             through = max(through, last_derived)
-            done = store.signal_sessions()
-    last_done = calendar.to_date(done[-1]) if done else None
+            done = store.signal_session_range()
+    last_done = calendar.to_date(done[1]) if done is not None else None
     if last_done is not None and last_done >= through:
         return None
-    ranges = store.bar_ranges()
-    if not ranges:
-        raise InsufficientData("no prices stored; run `aimonitor fetch` first")
-    first_bar = min(calendar.to_date(r[0]) for r in ranges.values())
-    start = calendar.next_session(last_done) if last_done else first_bar
+    first = (first_bar or functools.partial(_first_bar, store))()
+    start = calendar.next_session(last_done) if last_done else first
     if start > through:
         return None
     first_new = calendar.session_on_or_after(start)
-    return Derivation(start, min(through, _segment_end(first_bar, first_new)), _history_start(first_bar, first_new))
+    return Derivation(start, min(through, _segment_end(first, first_new)), _history_start(first, first_new))
 
 
-def derive_signals(cfg: AppConfig, store: Store, plan: Derivation) -> pd.DataFrame:
-    """The signals of ``plan`` from the stored data (nothing written)."""
+def derive_signals(cfg: AppConfig, store: Store, plan: Derivation, prices: PriceReads | None = None) -> pd.DataFrame:
+    """The signals of ``plan`` from the stored data (nothing written; ``prices``: the stored
+    prices read once for several derivations)."""
     from aimonitor.loopdata import read_loop_exposure
 
     start, through, hist_start = plan.start, plan.through, plan.hist_start
     sessions = calendar.sessions_index(hist_start, through)
-    stored = read_inputs(cfg, store, through, start=hist_start)
+    stored = read_inputs(cfg, store, through, start=hist_start, prices=prices)
     exposure = read_loop_exposure(cfg, store, sessions)
     closes = stored.adj_closes.dropna(axis=1, how="all")
     proxy, recalibrations = _proxy_point_in_time(cfg, stored, calendar.session_on_or_after(start), through)
@@ -358,7 +503,7 @@ def derive_signals(cfg: AppConfig, store: Store, plan: Derivation) -> pd.DataFra
         spread_recalibrations=recalibrations,
         loop_exposure=exposure,
     )
-    return compute_signals(inputs, start=start, end=through)
+    return compute_signals(inputs, start=start, end=through, categorical=True)
 
 
 def _write_derived(store: Store, plan: Derivation, frame: pd.DataFrame) -> int:
@@ -405,8 +550,8 @@ def _derive_for_replay(cfg: AppConfig, store: Store, days: Sequence[dt.date]) ->
     (its history start moves in whole steps, :func:`_history_start`), so one
     :func:`update_signals` through the last day stores exactly that. Returns the rows
     written, on the first day that needed a derivation."""
-    done = store.signal_sessions()
-    last_done = calendar.to_date(done[-1]) if done else None
+    done = store.signal_session_range()
+    last_done = calendar.to_date(done[1]) if done is not None else None
     todo = sorted(d for d in set(days) if last_done is None or d > last_done)
     return {todo[0]: update_signals(cfg, store, todo[-1])} if todo else {}
 

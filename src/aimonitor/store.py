@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import itertools
 import json
 import logging
@@ -33,7 +34,7 @@ import math
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,15 @@ _V4: list[str | Callable[[sqlite3.Connection], None]] = [
 MIGRATIONS: list[list[str | Callable[[sqlite3.Connection], None]]] = [[*_V1], [*_V2], [*_V3], _V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
+#: The FRED inputs of derived sessions that no signal stores (the credit model's risk-free
+#: rate): one row per session and series, written with the session's signals and forgotten
+#: with them, so a value stored late or revised is seen (``pipeline._first_stale_fred_session``).
+#: Created when first written (a database without it has no record: nothing to compare).
+DERIVED_INPUTS = "derived_inputs"
+_DERIVED_INPUTS_DDL = f"""CREATE TABLE IF NOT EXISTS {DERIVED_INPUTS} (
+    date TEXT NOT NULL, series TEXT NOT NULL, value REAL,
+    PRIMARY KEY (series, date)) WITHOUT ROWID"""
+
 #: Longest alert summary stored (a rule template such as ``{value:>100000000}`` would
 #: otherwise grow the database by megabytes a cycle).
 MAX_SUMMARY_CHARS = 500
@@ -306,6 +316,34 @@ def _where(start: Any = None, end: Any = None, **members: Iterable[str] | None) 
         sql += " AND date <= ?"
         params.append(_clean(end))
     return sql, params
+
+
+def _wide_rows(
+    rows: list[tuple[Any, ...]], names: list[str] | None, n_values: int, date_format: str | None
+) -> tuple[pd.DatetimeIndex, list[str], list[np.ndarray]]:
+    """Rows ``(date, key, value...)`` placed as wide arrays, what pivoting them by date and key
+    gives: the distinct dates sorted (ISO text sorts as dates; index ``date``), a column per
+    name of ``names`` (else per distinct key, sorted; every key must be among ``names``) and
+    per value position an array, NaN where there is no row or the value is NULL."""
+    cols = list(zip(*rows))
+    d_codes, d_uni = pd.factorize(np.asarray(cols[0], dtype=object))
+    s_codes, s_uni = pd.factorize(np.asarray(cols[1], dtype=object))
+    if names is None:
+        names = sorted(str(x) for x in s_uni)
+    pos = {x: j for j, x in enumerate(names)}
+    days = np.asarray(d_uni, dtype=object)
+    order = np.argsort(days, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    r = rank[d_codes]
+    c = np.array([pos[str(x)] for x in s_uni], dtype=np.intp)[s_codes]
+    index = pd.DatetimeIndex(pd.to_datetime(days[order], format=date_format), name="date")
+    values = []
+    for k in range(n_values):
+        v = np.full((len(days), len(names)), np.nan)
+        v[r, c] = np.array(cols[2 + k], dtype=float)  # NULL -> NaN
+        values.append(v)
+    return index, names, values
 
 
 def _factorized(column: pd.Series, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -608,20 +646,35 @@ class Store:
         end: str | dt.date | None = None,
     ) -> pd.DataFrame:
         """Wide frame (DatetimeIndex × symbols) of one bar field."""
-        if field not in BAR_COLUMNS:
-            raise ValueError(f"unknown bar field {field!r}")
+        return self.read_price_fields(symbols, (field,), start, end)[field]
+
+    def read_price_fields(
+        self,
+        symbols: Iterable[str] | None,
+        fields: Sequence[str],
+        start: str | dt.date | None = None,
+        end: str | dt.date | None = None,
+    ) -> dict[str, pd.DataFrame]:
+        """:meth:`read_prices` of several bar fields, from one query: field -> wide frame (the
+        stored dates, sorted, in which any of the symbols has a bar; one column per symbol
+        asked for, in that order, else per stored symbol, sorted; NaN where there is no value)."""
+        for field in fields:
+            if field not in BAR_COLUMNS:
+                raise ValueError(f"unknown bar field {field!r}")
         syms = list(symbols) if symbols is not None else None
         where, params = _where(start, end, symbol=syms)
-        rows = self.conn.execute(f"SELECT date, symbol, {field} FROM bars" + where, params).fetchall()
+        rows = self.conn.execute(f"SELECT date, symbol, {', '.join(fields)} FROM bars" + where, params).fetchall()
         if not rows:
-            return pd.DataFrame(columns=syms or [], dtype=float)
-        df = pd.DataFrame(rows, columns=["date", "symbol", "value"])
-        wide = df.pivot(index="date", columns="symbol", values="value").sort_index()
-        wide.index = pd.DatetimeIndex(pd.to_datetime(wide.index, format="%Y-%m-%d"), name="date")
-        wide.columns.name = None
-        if syms is not None:
-            wide = wide.reindex(columns=syms)
-        return wide.astype(float)
+            return {f: pd.DataFrame(columns=syms or [], dtype=float) for f in fields}
+        names: list[str] | None = syms
+        if syms is not None and len(set(syms)) != len(syms):
+            names = list(dict.fromkeys(syms))
+        index, names, values = _wide_rows(rows, names, len(fields), "%Y-%m-%d")
+        out: dict[str, pd.DataFrame] = {}
+        for field, v in zip(fields, values, strict=True):
+            wide = pd.DataFrame(v, index=index, columns=names)
+            out[field] = wide if syms is None or names is syms else wide.reindex(columns=syms)
+        return out
 
     def bar_ranges(self) -> dict[str, tuple[str, str, int]]:
         """Per symbol: (first date, last date, number of rows)."""
@@ -652,13 +705,11 @@ class Store:
     ) -> pd.DataFrame:
         """Wide frame (DatetimeIndex × series) of values in their stored unit (bp for spreads/yields)."""
         where, params = _where(start, end, series=series)
-        df = self._query_df("SELECT series, date, value FROM fred" + where, params)
-        if df.empty:
+        rows = self.conn.execute("SELECT date, series, value FROM fred" + where, params).fetchall()
+        if not rows:
             return pd.DataFrame(columns=list(series or []), dtype=float)
-        df["date"] = pd.to_datetime(df["date"])
-        wide = df.pivot(index="date", columns="series", values="value").sort_index()
-        wide.columns.name = None
-        return wide.astype(float)
+        index, names, (values,) = _wide_rows(rows, None, 1, None)
+        return pd.DataFrame(values, index=index, columns=names)
 
     def fred_ranges(self) -> dict[str, tuple[str, str, int]]:
         cur = self.conn.execute("SELECT series, MIN(date), MAX(date), COUNT(*) FROM fred GROUP BY series")
@@ -933,7 +984,66 @@ class Store:
         x = self.conn.execute
         n = x("SELECT COALESCE(SUM(n), 0) FROM signal_blocks WHERE date >= ?", (start,)).fetchone()[0]
         x("DELETE FROM signal_blocks WHERE date >= ?", (start,))
+        if self._has_table(DERIVED_INPUTS):
+            x(f"DELETE FROM {DERIVED_INPUTS} WHERE date >= ?", (start,))
         return int(n)
+
+    def _has_table(self, name: str) -> bool:
+        return (
+            self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+            is not None
+        )
+
+    def write_derived_inputs(self, series: str, values: Mapping[str, float]) -> None:
+        """Record the value of FRED ``series`` each derived session (ISO date -> value, NaN
+        for none) used, replacing what was recorded for those sessions (see
+        :data:`DERIVED_INPUTS`)."""
+        if not values:
+            return
+        rows = [(d, series, None if v != v else float(v)) for d, v in values.items()]
+        with self.transaction():
+            self.conn.execute(_DERIVED_INPUTS_DDL)
+            self.conn.executemany(
+                f"INSERT OR REPLACE INTO {DERIVED_INPUTS} (date, series, value) VALUES (?, ?, ?)", rows
+            )
+
+    def fred_digest(self, series: Sequence[str], before: str | dt.date) -> str:
+        """A fingerprint of the stored rows of ``series`` dated before ``before``: per series the
+        number of rows, the first and last dates, the sum and the sum of squares of the values,
+        the units and the latest fetch time (a late row changes the count, a revised value the
+        sums and, fetched later, the fetch time). Computed by SQLite without reading the rows."""
+        names = sorted(series)
+        out = []
+        for i in range(0, len(names), 500):
+            chunk = names[i : i + 500]
+            cur = self.conn.execute(
+                "SELECT series, COUNT(*), MIN(date), MAX(date), TOTAL(value), TOTAL(value * value), "
+                "GROUP_CONCAT(DISTINCT unit), MAX(fetched_at), COUNT(value) FROM fred "
+                f"WHERE series IN ({', '.join('?' for _ in chunk)}) AND date < ? GROUP BY series ORDER BY series",
+                [*chunk, _clean(before)],
+            )
+            out.extend(cur.fetchall())
+        return hashlib.sha256(repr((names, out)).encode()).hexdigest()
+
+    def read_derived_inputs(self, series: str, start: str | dt.date, end: str | dt.date) -> dict[str, float]:
+        """What :meth:`write_derived_inputs` recorded for ``series`` on the sessions in
+        ``[start, end]`` (ISO date -> value, NaN for none; sessions without a record are absent)."""
+        if not self._has_table(DERIVED_INPUTS):
+            return {}
+        cur = self.conn.execute(
+            f"SELECT date, value FROM {DERIVED_INPUTS} WHERE series = ? AND date BETWEEN ? AND ?",
+            (series, _clean(start), _clean(end)),
+        )
+        return {d: (math.nan if v is None else float(v)) for d, v in cur}
+
+    def signal_session_range(self) -> tuple[str, str] | None:
+        """The first and last session with a stored signal (None when none is stored), from the
+        ends of the key index (:meth:`signal_sessions` reads every session)."""
+        first = self.conn.execute("SELECT date FROM signal_blocks ORDER BY date LIMIT 1").fetchone()
+        if first is None:
+            return None
+        last = self.conn.execute("SELECT date FROM signal_blocks ORDER BY date DESC LIMIT 1").fetchone()
+        return str(first[0]), str(last[0])
 
     def signal_sessions(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT date FROM signal_blocks ORDER BY date")]
@@ -1232,6 +1342,7 @@ class Store:
 
     def table_counts(self) -> dict[str, int]:
         """Rows per table; ``signals`` counts values (one per date, symbol and signal)."""
-        out = {t: self.db[t].count for t in self.db.table_names() if t not in ("sqlite_sequence", "signal_blocks")}
+        hidden = ("sqlite_sequence", "signal_blocks", DERIVED_INPUTS)
+        out = {t: self.db[t].count for t in self.db.table_names() if t not in hidden}
         out["signals"] = int(self.conn.execute("SELECT COALESCE(SUM(n), 0) FROM signal_blocks").fetchone()[0])
         return out

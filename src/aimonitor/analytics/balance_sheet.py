@@ -130,9 +130,14 @@ def filing_arrays_by_symbol(fundamentals: pd.DataFrame, symbols: Iterable[str]) 
     per_key = np.where(pd.isna(period), big, to_ns(period))
     fil_key = np.where(filed == _NAT, big, filed)
     out: dict[str, dict[str, np.ndarray]] = {}
+    # each symbol's rows in row order: grouped by one stable sort, not one scan per symbol
+    codes, uniques = pd.factorize(sym)
+    by_code = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[by_code], np.arange(len(uniques) + 1))
+    group = {u: by_code[bounds[k] : bounds[k + 1]] for k, u in enumerate(uniques)}
     for s in dict.fromkeys(want):
-        rows = np.flatnonzero(sym == s)
-        if not len(rows):
+        rows = group.get(s)
+        if rows is None or not len(rows):
             continue
         # as fundamentals_of sorts: by filing date, then period end, NaT last, ties kept in order
         rows = rows[np.lexsort((per_key[rows], fil_key[rows]))]

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pandas.api.indexers import BaseIndexer
 
 from aimonitor.errors import ConfigError, DataError, DataWarning
 
@@ -372,11 +373,52 @@ def _register_wide(
     register_wide(name, unit=unit, doc=doc)(compute)
 
 
+class _ColumnWindows(BaseIndexer):
+    """Trailing windows of ``window_size`` rows over a frame flattened column after column
+    (``rows`` per column), never reaching into the column before: the bounds pandas' fixed
+    window gives each column, shifted to where that column lies in the flat array."""
+
+    def get_window_bounds(
+        self,
+        num_values: int = 0,
+        min_periods: int | None = None,
+        center: bool | None = None,
+        closed: str | None = None,
+        step: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        rows = int(self.rows)  # set by BaseIndexer's keyword arguments
+        i = np.arange(num_values, dtype=np.int64)
+        end = i + 1
+        start = np.maximum(end - self.window_size, (i // rows) * rows)
+        return start, end
+
+
+def rolling_stat(x: pd.DataFrame, window: int, min_periods: int, stat: str) -> pd.DataFrame:
+    """``getattr(x.rolling(window, min_periods=min_periods), stat)()`` (``std``: ddof=1) of a
+    float frame, bit for bit, in one pass of pandas' own window kernel over all columns.
+
+    pandas runs its kernel column by column (a Python round trip per column, most of the
+    cost for hundreds of names over a few hundred sessions). Here the columns are laid end
+    to end and every window is bounded by its own column (:class:`_ColumnWindows`): the
+    kernel starts afresh at each column exactly as it does on a column alone (a window
+    that shares no row with the previous one resets its running sums), so every value is
+    what the per-column call gives.
+    """
+    if stat not in ("sum", "mean", "std", "max") or x.empty or not all(t == np.float64 for t in x.dtypes):
+        roll = x.rolling(window, min_periods=min_periods)
+        return roll.std(ddof=1) if stat == "std" else getattr(roll, stat)()
+    vals = x.to_numpy(dtype=float)
+    t, n = vals.shape
+    flat = pd.Series(np.ascontiguousarray(vals.T).reshape(-1))
+    roll = flat.rolling(_ColumnWindows(window_size=window, rows=t), min_periods=min_periods)
+    out = roll.std(ddof=1) if stat == "std" else getattr(roll, stat)()
+    return pd.DataFrame(out.to_numpy().reshape(n, t).T, index=x.index, columns=x.columns)
+
+
 def _rolling_z(x: pd.DataFrame, window: int, min_obs: int) -> pd.DataFrame:
     """``(x_t - mean) / std`` over the trailing ``window`` rows ending at ``t`` (ddof=1)."""
-    roll = x.rolling(window, min_periods=min_obs)
-    mean = roll.mean()
-    std = roll.std(ddof=1)
+    mean = rolling_stat(x, window, min_obs, "mean")
+    std = rolling_stat(x, window, min_obs, "std")
     z = (x - mean) / std.where(std > 0)
     return z
 
@@ -397,6 +439,8 @@ def _to_wide(frame: pd.DataFrame, key: str, what: str) -> pd.DataFrame:
     wide.index = idx.normalize()
     wide = wide[~wide.index.duplicated(keep="last")].sort_index()
     wide.columns = [str(c) for c in wide.columns]
+    if all(t.kind == "f" for t in wide.dtypes):  # already numbers: to_numeric keeps every value
+        return wide.astype(float)
     return wide.apply(pd.to_numeric, errors="coerce").astype(float)
 
 
@@ -409,6 +453,20 @@ def _spread_proxy(inputs: SignalInputs) -> pd.DataFrame | None:
         return wide.reindex(inputs.session_index)
 
     return inputs._memo("spread_proxy", make)
+
+
+def _z_1y(f: pd.DataFrame) -> pd.DataFrame:
+    return _rolling_z(f, Z_WINDOW, Z_MIN_OBS)
+
+
+_Z_TRANSFORM = _z_1y
+
+
+def _spread_z(inputs: SignalInputs) -> pd.DataFrame | None:
+    """The z-score of :func:`_spread_proxy` (computed once: ``spread_z_1y`` and
+    ``loop_stress_index`` both read it)."""
+    base = _spread_proxy(inputs)
+    return None if base is None else inputs._memo("spread_z", lambda: _z_1y(base))
 
 
 def _spread_point_in_time(
@@ -425,7 +483,8 @@ def _spread_point_in_time(
     base = _spread_proxy(inputs)
     if base is None:
         return None
-    out = transform(base)
+    z = _spread_z(inputs) if transform is _Z_TRANSFORM else None
+    out = z if z is not None else transform(base)
     if not inputs.spread_recalibrations:
         return out
     idx = inputs.session_index
@@ -569,14 +628,14 @@ def compute_drawdown_52w(inputs: SignalInputs) -> pd.DataFrame | None:
         Wide frame (sessions x symbols); values are <= 0.
     """
     c = inputs.aligned_closes
-    peak = c.rolling(DRAWDOWN_WINDOW, min_periods=1).max()
+    peak = rolling_stat(c, DRAWDOWN_WINDOW, 1, "max")
     return c / peak - 1.0
 
 
 def _vol_20d(inputs: SignalInputs) -> pd.DataFrame:
     return inputs._memo(
         "vol_20d",
-        lambda: inputs.log_returns.rolling(VOL_WINDOW, min_periods=VOL_WINDOW).std(ddof=1) * np.sqrt(ANNUALISATION),
+        lambda: rolling_stat(inputs.log_returns, VOL_WINDOW, VOL_WINDOW, "std") * np.sqrt(ANNUALISATION),
     )
 
 
@@ -668,7 +727,7 @@ def compute_sar_1d(inputs: SignalInputs) -> pd.DataFrame | None:
 
     def rsum(f: pd.DataFrame) -> np.ndarray:
         # window of the previous MM_ESTIMATION sessions, ending the day before t
-        return f.rolling(MM_ESTIMATION, min_periods=1).sum().shift(1).to_numpy()
+        return rolling_stat(f, MM_ESTIMATION, 1, "sum").shift(1).to_numpy()
 
     n = rsum(valid.astype(float))
     sx, sy = rsum(xv), rsum(yv)
@@ -717,7 +776,7 @@ def compute_corr_60d(inputs: SignalInputs) -> pd.DataFrame | None:
     syms = [s for s in dict.fromkeys(inputs.watchlist) if s in r.columns]
     if len(syms) < 2:
         return None
-    avg = _average_pairwise(r[syms], partial_on=None)
+    avg = _average_pairwise(r[syms], partial_on=None, first=_first_emitted(inputs))
     return pd.DataFrame({LOOP_SYMBOL: avg}, index=r.index)
 
 
@@ -734,7 +793,7 @@ _SPREAD_SIGNALS: list[tuple[str, str, str, Callable[[pd.DataFrame], pd.DataFrame
         "spread_z_1y",
         "z",
         "z-score of spread_proxy_bp vs its trailing 252-session mean/sd (>= 120 obs)",
-        lambda f: _rolling_z(f, Z_WINDOW, Z_MIN_OBS),
+        _Z_TRANSFORM,
     ),
 ]
 for _name, _unit, _doc, _transform in _SPREAD_SIGNALS:
@@ -826,20 +885,19 @@ def compute_staleness_sessions(inputs: SignalInputs) -> pd.DataFrame | None:
     c = inputs.aligned_closes
     last_bar = {str(k): pd.Timestamp(v).normalize() for k, v in (inputs.last_bar or {}).items()}
     symbols = list(dict.fromkeys([*c.columns, *last_bar]))
-    pos = np.arange(len(sessions), dtype=float)
-    out = np.full((len(sessions), len(symbols)), np.nan)
+    n = len(sessions)
+    has = np.zeros((n, len(symbols)), dtype=bool)
+    has[:, : len(c.columns)] = c.notna().to_numpy()  # the closes' columns come first in ``symbols``
     for j, sym in enumerate(symbols):
-        has = np.zeros(len(sessions), dtype=bool)
-        if sym in c.columns:
-            has |= c[sym].notna().to_numpy()
-        marker = pd.Series(np.where(has, pos, np.nan), index=sessions)
         if sym in last_bar:
             # position of the session on or before the last bar date
             k = int(sessions.searchsorted(last_bar[sym], side="right")) - 1
             if k >= 0:
-                marker.iloc[k] = pos[k]
-        latest = marker.ffill().to_numpy()
-        out[:, j] = pos - latest
+                has[k, j] = True
+    # the position of the latest bar on or before each session (-1: none yet)
+    latest = np.maximum.accumulate(np.where(has, np.arange(n)[:, None], -1), axis=0) if n else has.astype(int)
+    pos = np.arange(n, dtype=float)[:, None]
+    out = np.where(latest >= 0, pos - latest.astype(float), np.nan)
     return pd.DataFrame(out, index=sessions, columns=symbols)
 
 
@@ -860,6 +918,8 @@ def compute_signals(
     names: Iterable[str] | None = None,
     start: dt.date | str | pd.Timestamp | None = None,
     end: dt.date | str | pd.Timestamp | None = None,
+    *,
+    categorical: bool = False,
 ) -> pd.DataFrame:
     """Compute registered signals and keep the rows dated within ``[start, end]``.
 
@@ -876,6 +936,10 @@ def compute_signals(
         :class:`~aimonitor.errors.ConfigError`.
     start, end : date or ISO str, optional
         Inclusive date bounds of the output.
+    categorical : bool, default False
+        ``date``, ``symbol`` and ``signal`` as pandas categoricals (the same values; a store
+        writes millions of rows without hashing a Python object per row). Only when every
+        signal asked for is registered wide.
 
     Returns
     -------
@@ -884,8 +948,34 @@ def compute_signals(
     """
     specs = [get_signal(n) for n in (names if names is not None else signal_names())]
     lo, hi = _as_ts(start, "start"), _as_ts(end, "end")
+    inputs._cache[_EMIT_FROM] = lo
+    try:
+        return _compute(inputs, specs, lo, hi, categorical)
+    finally:
+        del inputs._cache[_EMIT_FROM]
+
+
+#: Cache key of the first date :func:`compute_signals` keeps (None: all), read by the signals
+#: whose every row depends on its own window only, so they skip the rows that are dropped.
+_EMIT_FROM = "__emit_from__"
+
+
+def _first_emitted(inputs: SignalInputs) -> int:
+    """Row of :attr:`SignalInputs.session_index` from which :func:`compute_signals` keeps values
+    (0 outside it, or when it keeps every date)."""
+    lo = inputs._cache.get(_EMIT_FROM)
+    return 0 if lo is None else int(inputs.session_index.searchsorted(lo, side="left"))
+
+
+def _compute(
+    inputs: SignalInputs,
+    specs: Sequence[SignalSpec],
+    lo: pd.Timestamp | None,
+    hi: pd.Timestamp | None,
+    categorical: bool = False,
+) -> pd.DataFrame:
     if all(spec.wide is not None for spec in specs):
-        out = _assemble_wide(inputs, specs, lo, hi)
+        out = _assemble_wide(inputs, specs, lo, hi, categorical)
         log.debug("computed %d signal values (%d signals)", len(out), len(specs))
         return out
     frames = []
@@ -903,7 +993,11 @@ def compute_signals(
 
 
 def _assemble_wide(
-    inputs: SignalInputs, specs: Sequence[SignalSpec], lo: pd.Timestamp | None, hi: pd.Timestamp | None
+    inputs: SignalInputs,
+    specs: Sequence[SignalSpec],
+    lo: pd.Timestamp | None,
+    hi: pd.Timestamp | None,
+    categorical: bool = False,
 ) -> pd.DataFrame:
     """The long frame of signals registered wide, built once from their wide frames.
 
@@ -950,6 +1044,15 @@ def _assemble_wide(
     value = np.concatenate(vals)[order]
     del order
     day_objs = all_days.astype(object)  # datetime.date, as DatetimeIndex.date gives
+    if categorical:
+        return pd.DataFrame(
+            {
+                "date": pd.Categorical.from_codes(key // (n_g * n_s), categories=pd.Index(day_objs, dtype=object)),
+                "symbol": pd.Categorical.from_codes(key % n_s, categories=pd.Index(all_syms, dtype=object)),
+                "signal": pd.Categorical.from_codes((key // n_s) % n_g, categories=pd.Index(all_names, dtype=object)),
+                "value": value,
+            }
+        )
     return pd.DataFrame(
         {
             "date": day_objs[key // (n_g * n_s)],
@@ -1097,10 +1200,8 @@ def _average_pairwise_exact(r: pd.DataFrame, partial_on: pd.Series | None) -> np
             ext = np.concatenate([hist[q], c])  # running sums from session t0 - len(hist)
             lag = len(hist[q])
             ws = c.copy()
-            for i in range(len(c)):
-                j = t0 + i - w  # the window starts after session j
-                if j >= 0:
-                    ws[i] = c[i] - ext[lag + i - w]
+            i = np.flatnonzero(t0 + np.arange(len(c)) - w >= 0)  # the window starts after session t0 + i - w
+            ws[i] = c[i] - ext[lag + i - w]
             sums.append(ws)
             carry[q] = c[-1].copy()
             hist[q] = ext[-w:].copy()
@@ -1135,7 +1236,7 @@ def _average_pairwise_exact(r: pd.DataFrame, partial_on: pd.Series | None) -> np
     return out
 
 
-def _average_pairwise(r: pd.DataFrame, partial_on: pd.Series | None) -> np.ndarray:
+def _average_pairwise(r: pd.DataFrame, partial_on: pd.Series | None, first: int = 0) -> np.ndarray:
     """Mean over pairs of the rolling (partial) correlations of ``r``'s columns.
 
     A column takes part on ``t`` if it has at least :data:`CORR_MIN_OBS` returns in the
@@ -1152,6 +1253,10 @@ def _average_pairwise(r: pd.DataFrame, partial_on: pd.Series | None) -> np.ndarr
     columns (residuals) ``u_i`` is :math:`(\\lVert\\sum_i u_i\\rVert^2 - \\sum_i\\lVert u_i\\rVert^2)/2`.
     Only the pairs involving a name with a different set of sessions in the window are
     computed one correlation at a time (matrix products, no Python loop over pairs).
+
+    ``first``: the rows before it are not wanted (NaN). On that path each row depends on its
+    window only, so the rows from ``first`` on are the same; the exact path's running sums
+    start at the first row whatever ``first`` is.
     """
     if len(r.columns) + (partial_on is not None) <= EXACT_MAX_COLUMNS:
         return _average_pairwise_exact(r, partial_on)
@@ -1166,7 +1271,7 @@ def _average_pairwise(r: pd.DataFrame, partial_on: pd.Series | None) -> np.ndarr
         ok &= (_window_counts(m_present, CORR_WINDOW) >= CORR_MIN_OBS)[:, None]
         m0 = np.where(m_present, m, 0.0)
     out = np.full(big_t, np.nan)
-    for t in range(big_t):
+    for t in range(max(0, first), big_t):
         idx = np.flatnonzero(ok[t])
         if len(idx) < 2:
             continue
@@ -1235,9 +1340,10 @@ def _resid_corr(inputs: SignalInputs, symbols: Sequence[str], key: str) -> pd.Se
         syms = [s for s in dict.fromkeys(symbols) if s in r.columns and s != inputs.market]
         if len(syms) < 2 or inputs.market not in r.columns:
             return None
-        return pd.Series(_average_pairwise(r[syms], partial_on=r[inputs.market]), index=r.index)
+        avg = _average_pairwise(r[syms], partial_on=r[inputs.market], first=_first_emitted(inputs))
+        return pd.Series(avg, index=r.index)
 
-    return inputs._memo(key, make)
+    return inputs._memo(f"{key}@{_first_emitted(inputs)}", make)
 
 
 def _resid_frame(inputs: SignalInputs, basket: str) -> pd.DataFrame | None:
@@ -1327,10 +1433,9 @@ def compute_loop_stress_index(inputs: SignalInputs) -> pd.DataFrame | None:
     DataFrame
         Wide frame with the one column ``LOOP``.
     """
-    sp = _spread_proxy(inputs)
-    if sp is None:
+    z = _spread_z(inputs)
+    if z is None:
         return None
-    z = _rolling_z(sp, Z_WINDOW, Z_MIN_OBS)
     if inputs.loop_exposure is None:
         # no graph given (a bare signal computation): every watchlist name weighs the same
         syms = [s for s in dict.fromkeys(inputs.watchlist) if s in z.columns]

@@ -869,11 +869,13 @@ def _model_names(
     events: Mapping[str, pd.DataFrame],
     quotes: Mapping[str, tuple[np.ndarray, np.ndarray]],
     params: CreditParams,
+    proxy_only: bool = False,
 ) -> tuple[list[_Name], dict[str, AimonitorError]]:
     """The daily proxy of every name, vectorised across names (each step one call for all).
 
     Returns the modelled names (``cols`` filled, in the given order) and, for the others, the
     reason (the first check a name fails, in the order :func:`compute_name_proxy` checks).
+    ``proxy_only``: the band and the distances to default are not computed (NaN).
     """
     failed: dict[str, AimonitorError] = {}
     ok: list[_Name] = []
@@ -952,9 +954,6 @@ def _model_names(
         spread[cal] = credit.creditgrades_spread(
             px[cal], k[cal] * vol[cal], dps[cal], r[cal], lbar=lb, **params.cg_kwargs()
         )
-    low, high = _band(px, vol * k, dps, r, params, point=spread)
-    mcap, dp = _stack(modelled, "market_cap", "default_point")
-    dd_m, pd_m = credit.merton_distance_to_default(mcap, vol, dp, r, 1.0)
     lag = credit.TRADING_DAYS
     drifts = []
     for n in modelled:
@@ -963,7 +962,13 @@ def _model_names(
         if np.isnan(past).all() and not np.isnan(n.cols["equity_vol"]).all():
             n.warns.append(f"{n.symbol}: less than a year of closes: the naive DD uses the risk-free rate as drift")
         drifts.append(np.where(np.isnan(past), n.r, past))
-    dd_n, pd_n = credit.naive_distance_to_default(mcap, vol, dp, np.concatenate(drifts), 1.0)
+    if proxy_only:
+        low = high = dd_m = pd_m = dd_n = pd_n = np.full(len(spread), np.nan)
+    else:
+        low, high = _band(px, vol * k, dps, r, params, point=spread)
+        mcap, dp = _stack(modelled, "market_cap", "default_point")
+        dd_m, pd_m = credit.merton_distance_to_default(mcap, vol, dp, r, 1.0)
+        dd_n, pd_n = credit.naive_distance_to_default(mcap, vol, dp, np.concatenate(drifts), 1.0)
     parts = {
         "spread_bp": spread,
         "spread_bp_low": low,
@@ -997,15 +1002,15 @@ def _name_frame(n: _Name) -> pd.DataFrame:
     return out
 
 
-def _long_frame(names: Sequence[_Name]) -> pd.DataFrame:
-    """The modelled names' columns stacked (``date, symbol`` first), as concatenating every
+def _long_frame(names: Sequence[_Name], columns: Sequence[str] = NAME_COLUMNS) -> pd.DataFrame:
+    """The modelled names' ``columns`` stacked (``date, symbol`` first), as concatenating every
     :func:`_name_frame` with its ``symbol`` gives it, built in one step."""
     lengths = np.array([len(n.px) for n in names])
     data: dict[str, Any] = {
         "date": np.concatenate([n.dates.to_numpy() for n in names]),
         "symbol": pd.array(np.repeat(np.array([n.symbol for n in names], dtype=object), lengths), dtype=_STR_DTYPE),
     }
-    for c in NAME_COLUMNS:
+    for c in columns:
         vals = [n.cols[c] for n in names]
         if all(np.ndim(v) == 1 for v in vals):
             col = np.concatenate(vals)
@@ -1133,7 +1138,8 @@ class SpreadPanel:
 
     @property
     def symbols(self) -> list[str]:
-        return list(dict.fromkeys(self.names["symbol"])) if not self.names.empty else []
+        # in order of first appearance (hashing the column once, not iterating its objects)
+        return [str(x) for x in pd.unique(self.names["symbol"])] if not self.names.empty else []
 
     @functools.cached_property
     def _rows(self) -> dict[str, np.ndarray]:
@@ -1153,6 +1159,23 @@ class SpreadPanel:
         keep = ~np.isnan(values)
         dates = self.names["date"].to_numpy()[rows][keep]
         return pd.Series(values[keep], index=pd.DatetimeIndex(dates, name="date"), name=symbol)
+
+    def wide(self, column: str = "spread_bp") -> pd.DataFrame:
+        """Every name's :meth:`series` side by side (a column per symbol, in order; index the
+        sorted dates on which any name has a value), as ``pd.DataFrame({s: series(s)})``
+        gives it, built in one step."""
+        col = self.names[column] if column in self.names.columns else None
+        syms = self.symbols
+        if col is None or col.dtype.kind != "f" or self.names["date"].dtype.kind != "M" or not syms:
+            return pd.DataFrame({s: self.series(s, column) for s in syms})
+        values = col.to_numpy()
+        keep = ~np.isnan(values)
+        codes, uniques = pd.factorize(self.names["symbol"].to_numpy()[keep])
+        days, rows = np.unique(self.names["date"].to_numpy()[keep], return_inverse=True)
+        out = np.full((len(days), len(syms)), np.nan)
+        where = {str(u): syms.index(str(u)) for u in uniques}
+        out[rows, np.array([where[str(u)] for u in uniques], dtype=np.intp)[codes]] = values[keep]
+        return pd.DataFrame(out, index=pd.DatetimeIndex(days, name="date"), columns=syms)
 
     def frame(self, symbol: str) -> pd.DataFrame:
         """One name's daily frame (date index)."""
@@ -1217,6 +1240,7 @@ def compute_spread_panel(
     params: CreditParams | None = None,
     adj_closes: pd.DataFrame | None = None,
     events: Iterable[Mapping[str, Any]] | pd.DataFrame | None = None,
+    proxy_only: bool = False,
 ) -> SpreadPanel:
     """Daily equity-implied CDS proxies of several names, plus market benchmarks.
 
@@ -1242,6 +1266,10 @@ def compute_spread_panel(
         Total-return closes for the ETF benchmarks.
     events : records or DataFrame, optional
         Catalog/imported events; the debt raises among them enter ``D`` between filings.
+    proxy_only : bool, default False
+        ``names`` holds ``date, symbol, spread_bp`` only (what the signals read): the band,
+        the distances to default and the other columns are not computed. ``spread_bp``,
+        ``skipped`` and the names are the same.
 
     Returns
     -------
@@ -1319,7 +1347,7 @@ def compute_spread_panel(
                 bool(len(pos) and first_session is not None and sessions[pos[0]] > first_session),
             )
         )
-    done, failed = _model_names(todo, fund_by, ev_by, quotes_by, params)
+    done, failed = _model_names(todo, fund_by, ev_by, quotes_by, params, proxy_only)
     reasons.update({s: str(e) for s, e in failed.items()})
     by_sym = {n.symbol: n for n in done}
     warns: list[str] = []
@@ -1331,7 +1359,8 @@ def compute_spread_panel(
             skipped[sym] = reasons[sym]
             log.info("%s", reasons[sym])  # returned in SpreadPanel.skipped; the caller reports it
     modelled = [by_sym[s] for s in syms if s in by_sym]
-    names = _long_frame(modelled) if modelled else pd.DataFrame(columns=["date", "symbol"])
+    columns = ("spread_bp",) if proxy_only else NAME_COLUMNS
+    names = _long_frame(modelled, columns) if modelled else pd.DataFrame(columns=["date", "symbol"])
     names = names[["date", "symbol"] + [x for x in names.columns if x not in ("date", "symbol")]]
     bench = compute_benchmarks(fr, c, adj_closes=adj_closes)
     q = (
