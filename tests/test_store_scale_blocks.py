@@ -140,7 +140,8 @@ def test_empty_and_bad_batches(tmp_path):
 
 
 def test_v3_database_upgrades_and_keeps_its_signals(tmp_path):
-    """A database written by the v3 schema (signals one row per value) opens as v4 with every value."""
+    """A database written by the v3 schema (signals one row per value) opens as the current
+    schema (v4 signal blocks, v5 derived inputs) with every value."""
     path = tmp_path / "old.db"
     con = sqlite3.connect(path)
     for version in store_mod.MIGRATIONS[:3]:
@@ -156,7 +157,7 @@ def test_v3_database_upgrades_and_keeps_its_signals(tmp_path):
     ref = RowStore()
     ref.con.executemany("INSERT INTO signals VALUES (?,?,?,?)", rows)
     with Store(path) as st:
-        assert st.schema_version == SCHEMA_VERSION == 4
+        assert st.schema_version == SCHEMA_VERSION == 5
         same(st.read_signals(), ref.read())
         same(
             st.read_signals(names=["corr_60d"], symbols=["LOOP", "A"]),
@@ -170,6 +171,7 @@ def test_v3_database_upgrades_and_keeps_its_signals(tmp_path):
     with sqlite3.connect(path) as raw:
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "signals" not in tables and "signal_blocks" in tables
+    assert "derived_inputs" in tables  # v5: the record of the FRED inputs a derived session used
 
 
 def test_rewind_forgets_signals_from_the_session(tmp_path):

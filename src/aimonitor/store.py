@@ -167,19 +167,21 @@ _V4: list[str | Callable[[sqlite3.Connection], None]] = [
     "DROP TABLE IF EXISTS signals",
 ]
 
-#: Ordered migrations; index i brings the schema from version i to i + 1. A step is an SQL
-#: statement or a function of the connection (a data conversion SQL cannot express).
-MIGRATIONS: list[list[str | Callable[[sqlite3.Connection], None]]] = [[*_V1], [*_V2], [*_V3], _V4]
-SCHEMA_VERSION = len(MIGRATIONS)
-
 #: The FRED inputs of derived sessions that no signal stores (the credit model's risk-free
 #: rate): one row per session and series, written with the session's signals and forgotten
 #: with them, so a value stored late or revised is seen (``pipeline._first_stale_fred_session``).
-#: Created when first written (a database without it has no record: nothing to compare).
 DERIVED_INPUTS = "derived_inputs"
-_DERIVED_INPUTS_DDL = f"""CREATE TABLE IF NOT EXISTS {DERIVED_INPUTS} (
+#: v5 (#14): the record of the FRED inputs a derived session used.
+_V5 = [
+    f"""CREATE TABLE IF NOT EXISTS {DERIVED_INPUTS} (
     date TEXT NOT NULL, series TEXT NOT NULL, value REAL,
     PRIMARY KEY (series, date)) WITHOUT ROWID"""
+]
+
+#: Ordered migrations; index i brings the schema from version i to i + 1. A step is an SQL
+#: statement or a function of the connection (a data conversion SQL cannot express).
+MIGRATIONS: list[list[str | Callable[[sqlite3.Connection], None]]] = [[*_V1], [*_V2], [*_V3], _V4, [*_V5]]
+SCHEMA_VERSION = len(MIGRATIONS)
 
 #: Longest alert summary stored (a rule template such as ``{value:>100000000}`` would
 #: otherwise grow the database by megabytes a cycle).
@@ -984,15 +986,8 @@ class Store:
         x = self.conn.execute
         n = x("SELECT COALESCE(SUM(n), 0) FROM signal_blocks WHERE date >= ?", (start,)).fetchone()[0]
         x("DELETE FROM signal_blocks WHERE date >= ?", (start,))
-        if self._has_table(DERIVED_INPUTS):
-            x(f"DELETE FROM {DERIVED_INPUTS} WHERE date >= ?", (start,))
+        x(f"DELETE FROM {DERIVED_INPUTS} WHERE date >= ?", (start,))
         return int(n)
-
-    def _has_table(self, name: str) -> bool:
-        return (
-            self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
-            is not None
-        )
 
     def write_derived_inputs(self, series: str, values: Mapping[str, float]) -> None:
         """Record the value of FRED ``series`` each derived session (ISO date -> value, NaN
@@ -1002,7 +997,6 @@ class Store:
             return
         rows = [(d, series, None if v != v else float(v)) for d, v in values.items()]
         with self.transaction():
-            self.conn.execute(_DERIVED_INPUTS_DDL)
             self.conn.executemany(
                 f"INSERT OR REPLACE INTO {DERIVED_INPUTS} (date, series, value) VALUES (?, ?, ?)", rows
             )
@@ -1028,8 +1022,6 @@ class Store:
     def read_derived_inputs(self, series: str, start: str | dt.date, end: str | dt.date) -> dict[str, float]:
         """What :meth:`write_derived_inputs` recorded for ``series`` on the sessions in
         ``[start, end]`` (ISO date -> value, NaN for none; sessions without a record are absent)."""
-        if not self._has_table(DERIVED_INPUTS):
-            return {}
         cur = self.conn.execute(
             f"SELECT date, value FROM {DERIVED_INPUTS} WHERE series = ? AND date BETWEEN ? AND ?",
             (series, _clean(start), _clean(end)),
