@@ -48,14 +48,10 @@ from aimonitor.ingest import FetchReport, run_fetch
 from aimonitor.notify import FILE_CHANNEL, DeliveryReport, FileSink, deliver
 from aimonitor.rules import (
     AlertState,
-    BacktestComparison,
-    BacktestResult,
     Evaluation,
     Rule,
     apply_overrides,
-    backtest,
     check_signals,
-    compare,
     evaluate,
 )
 from aimonitor.sources.base import Source
@@ -65,6 +61,7 @@ from aimonitor.store import Store
 if TYPE_CHECKING:  # imported where used: the credit model (scipy) and the loop graph (networkx) load only
     # for the commands that derive signals or evaluate rules, not for `rules check`, `status`, `alerts list`
     from aimonitor.analytics.spreads import CreditParams, SpreadPanel
+    from aimonitor.rules.backtest import BacktestComparison, BacktestResult
 
 log = logging.getLogger(__name__)
 
@@ -1176,6 +1173,8 @@ def run_backtest(
     progress: Callable[[int, int], None] | None = None,
 ) -> BacktestResult:
     """Replay the rules over stored history (signals are derived first if missing); nothing is sent."""
+    from aimonitor.rules.backtest import backtest  # the replay machinery: only for a backtest
+
     history, days = _backtest_inputs(cfg, store, start, end)
     return backtest(
         checked_rules(cfg),
@@ -1203,6 +1202,8 @@ def run_backtest_comparison(
 ) -> BacktestComparison:
     """Replay the configured rules as they are (baseline) and as tried: with ``overrides``
     applied, or the rules of ``other`` (another config file) with its overrides applied."""
+    from aimonitor.rules.backtest import compare  # the replay machinery: only for a backtest
+
     history, days = _backtest_inputs(cfg, store, start, end)
     known = set(signal_names())
     base_rules = checked_rules(cfg)
