@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from aimonitor.analytics.graph import FlowEdge, LoopGraph
+from aimonitor.analytics.graph import EDGE_LABELS, FlowEdge, LoopGraph
 from aimonitor.rules import (
     NODATA_RULE,
     AlertState,
@@ -33,13 +33,6 @@ from aimonitor.rules import (
 CONTAGION_RULE = "contagion"
 #: Signals whose critical alerts spread: credit (proxy, its change and z-score, CDS quotes) and drawdown.
 SOURCE_SIGNALS = frozenset({"spread_proxy_bp", "spread_change_20d_bp", "spread_z_1y", "cds_quote_bp", "drawdown_52w"})
-_EDGE_WORDS = {
-    "equity_investment": "investment",
-    "compute_contract": "compute contract",
-    "warrant": "warrant",
-    "debt_financing": "debt financing",
-    "supply": "supply",
-}
 
 
 @dataclass(frozen=True)
@@ -55,7 +48,7 @@ class Link:
 
 def _edge_text(e: FlowEdge, usd: Callable[[float | None], str]) -> str:
     amount = (usd(e.amount_usd) if e.amount_usd else "") or "amount not stated"
-    return f"{e.source} -> {e.target} {_EDGE_WORDS.get(e.type, e.type)} {amount}"
+    return f"{e.source} -> {e.target} {EDGE_LABELS.get(e.type, e.type)} {amount}"
 
 
 def graph_links(graph: LoopGraph, source: str) -> list[Link]:

@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # imported where cycles are listed or a layout drawn: the cyc
     import networkx as nx
 
 __all__ = [
+    "EDGE_LABELS",
     "EDGE_TYPES",
     "EventLike",
     "FlowEdge",
@@ -62,6 +63,14 @@ __all__ = [
 ]
 
 EDGE_TYPES = ("equity_investment", "compute_contract", "warrant", "debt_financing", "supply")
+#: How an edge type reads in a sentence, a chart label or a legend.
+EDGE_LABELS = {
+    "equity_investment": "investment",
+    "compute_contract": "compute contract",
+    "warrant": "warrant",
+    "debt_financing": "debt financing",
+    "supply": "supply",
+}
 #: Upper bound on enumerated cycles (a dense imported catalog cannot hang the command).
 MAX_CYCLES = 5000
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aimonitor.analytics.graph import LoopGraph, compute_layout
+from aimonitor.analytics.graph import EDGE_LABELS, LoopGraph, compute_layout
 from aimonitor.report.formatting import format_usd
 
 STATUS_COLOURS = {
@@ -32,13 +32,6 @@ EDGE_COLOURS = {
     "warrant": "#b15928",
     "debt_financing": "#e31a1c",
     "supply": "#33a02c",
-}
-EDGE_LABELS = {
-    "equity_investment": "investment",
-    "compute_contract": "compute contract",
-    "warrant": "warrant",
-    "debt_financing": "debt financing",
-    "supply": "supply",
 }
 
 
