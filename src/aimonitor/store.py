@@ -751,12 +751,8 @@ class Store:
         return self._upsert("fundamentals", ("symbol", "period_end"), rows, compare=compare)
 
     def read_fundamentals(self, symbols: Iterable[str] | None = None) -> pd.DataFrame:
-        sql, params = "SELECT * FROM fundamentals", []
-        if symbols is not None:
-            ss = list(symbols)
-            sql += f" WHERE symbol IN ({', '.join('?' for _ in ss)})"
-            params += ss
-        df = self._query_df(sql + " ORDER BY symbol, period_end", params)
+        where, params = _where(symbol=symbols)
+        df = self._query_df(f"SELECT * FROM fundamentals{where} ORDER BY symbol, period_end", params)
         for c in ("period_end", "filed_date", "shares_as_of"):
             df[c] = pd.to_datetime(df[c])
         return df
@@ -808,12 +804,8 @@ class Store:
         return self._upsert_columns("cds_quotes", key, data, len(frame), compare=("spread_bp",))
 
     def read_cds_quotes(self, entities: Iterable[str] | None = None) -> pd.DataFrame:
-        sql, params = "SELECT * FROM cds_quotes", []
-        if entities is not None:
-            es = list(entities)
-            sql += f" WHERE entity IN ({', '.join('?' for _ in es)})"
-            params += es
-        df = self._query_df(sql + " ORDER BY entity, date", params)
+        where, params = _where(entity=entities)
+        df = self._query_df(f"SELECT * FROM cds_quotes{where} ORDER BY entity, date", params)
         df["date"] = pd.to_datetime(df["date"])
         return df
 
