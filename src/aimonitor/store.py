@@ -392,7 +392,6 @@ class Store:
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = str(path)
         self._lock_depth = 0
-        self._lock_fd: int | None = None
         try:
             if self.path != ":memory:":
                 Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -497,12 +496,11 @@ class Store:
         except BaseException:
             os.close(fd)
             raise
-        self._lock_fd, self._lock_depth = fd, 1
+        self._lock_depth = 1  # the lock lives as long as ``fd`` is open: closed in the finally below
         try:
             yield
         finally:
             self._lock_depth = 0
-            self._lock_fd = None
             with contextlib.suppress(OSError):
                 fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
