@@ -541,6 +541,18 @@ class Store:
         cols = [c[0] for c in cur.description]
         return pd.DataFrame(cur.fetchall(), columns=cols)
 
+    def _query_dicts(
+        self, sql: str, params: Sequence[Any] = (), json_column: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The rows of ``sql`` as dicts by column name (``json_column`` decoded from its JSON text)."""
+        cur = self.conn.execute(sql, tuple(params))
+        cols = [c[0] for c in cur.description]
+        out = [dict(zip(cols, r)) for r in cur.fetchall()]
+        if json_column is not None:
+            for o in out:
+                o[json_column] = json.loads(o[json_column])
+        return out
+
     def _upsert(
         self,
         table: str,
@@ -778,9 +790,7 @@ class Store:
         return self._upsert("events", ("event_id",), clean, compare=self.EVENT_COLUMNS)
 
     def read_events(self) -> list[dict[str, Any]]:
-        cur = self.conn.execute("SELECT * FROM events ORDER BY announce_date IS NULL, announce_date, event_id")
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
+        return self._query_dicts("SELECT * FROM events ORDER BY announce_date IS NULL, announce_date, event_id")
 
     # ------------------------------------------------------------------ CDS quotes
 
@@ -1147,21 +1157,14 @@ class Store:
         if state != "all":
             sql += " WHERE state = ?"
             params.append(state)
-        cur = self.conn.execute(sql + " ORDER BY started, rule, symbol", params)
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
+        return self._query_dicts(sql + " ORDER BY started, rule, symbol", params)
 
     def read_transitions(self, alert_id: str | None = None) -> list[dict[str, Any]]:
         sql, params = "SELECT * FROM alert_transitions", []
         if alert_id:
             sql += " WHERE alert_id = ?"
             params.append(alert_id)
-        cur = self.conn.execute(sql + " ORDER BY session, alert_id", params)
-        cols = [c[0] for c in cur.description]
-        out = [dict(zip(cols, r)) for r in cur.fetchall()]
-        for o in out:
-            o["payload"] = json.loads(o["payload"])
-        return out
+        return self._query_dicts(sql + " ORDER BY session, alert_id", params, json_column="payload")
 
     def read_outbox(self, status: str = "pending", channels: Sequence[str] | None = None) -> list[dict[str, Any]]:
         sql = (
@@ -1172,12 +1175,7 @@ class Store:
         if channels is not None:
             sql += f" AND o.channel IN ({', '.join('?' for _ in channels)})"
             params += list(channels)
-        cur = self.conn.execute(sql + " ORDER BY o.session, o.alert_id, o.to_state", params)
-        cols = [c[0] for c in cur.description]
-        out = [dict(zip(cols, r)) for r in cur.fetchall()]
-        for o in out:
-            o["payload"] = json.loads(o["payload"])
-        return out
+        return self._query_dicts(sql + " ORDER BY o.session, o.alert_id, o.to_state", params, json_column="payload")
 
     def claim_outbox(self, entry: dict[str, Any], *, reclaim: bool = False) -> bool:
         """Atomically move one pending entry to ``sending`` (recorded before the send is tried).
