@@ -44,7 +44,6 @@ import pandas as pd
 import sqlite_utils
 
 from aimonitor.errors import DataError, StorageError
-from aimonitor.sources.base import FUNDAMENTAL_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -730,7 +729,17 @@ class Store:
 
     # ------------------------------------------------------------------ fundamentals
 
-    FUNDAMENTAL_COLUMNS = FUNDAMENTAL_FIELDS
+    FUNDAMENTAL_COLUMNS = (
+        "filed_date",
+        "short_term_debt",
+        "long_term_debt",
+        "total_debt",
+        "operating_lease_liabilities",
+        "shares_outstanding",
+        "shares_as_of",
+        "weighted_avg_basic_shares",
+        "source",
+    )
 
     def write_fundamentals(self, frame: pd.DataFrame, fetched_at: str | None = None) -> UpsertCount:
         if frame.empty:

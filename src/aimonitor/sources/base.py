@@ -19,19 +19,6 @@ from typing import Protocol, runtime_checkable
 import pandas as pd
 
 BAR_FIELDS = ("open", "high", "low", "close", "adj_close", "volume")
-#: The facts of one balance sheet, after ``symbol`` and ``period_end`` (a
-#: :class:`FundamentalsFetch` frame's columns, and the store's fundamentals table's).
-FUNDAMENTAL_FIELDS = (
-    "filed_date",
-    "short_term_debt",
-    "long_term_debt",
-    "total_debt",
-    "operating_lease_liabilities",
-    "shares_outstanding",
-    "shares_as_of",
-    "weighted_avg_basic_shares",
-    "source",
-)
 
 log = logging.getLogger(__name__)
 

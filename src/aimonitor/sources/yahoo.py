@@ -32,7 +32,7 @@ import yfinance as yf
 from yfinance.exceptions import YFRateLimitError
 
 from aimonitor.errors import FetchError
-from aimonitor.sources.base import BAR_FIELDS, FUNDAMENTAL_FIELDS, FredFetch, FundamentalsFetch, Retry, SeriesFetch
+from aimonitor.sources.base import BAR_FIELDS, FredFetch, FundamentalsFetch, Retry, SeriesFetch
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +240,19 @@ class YahooSource:
                 errors[sym] = "Yahoo returned no quarterly balance sheet"
                 continue
             rows.extend(balance_sheet_rows(sym, bs, as_of))
-        cols = ["symbol", "period_end", *FUNDAMENTAL_FIELDS]
+        cols = [
+            "symbol",
+            "period_end",
+            "filed_date",
+            "short_term_debt",
+            "long_term_debt",
+            "total_debt",
+            "operating_lease_liabilities",
+            "shares_outstanding",
+            "shares_as_of",
+            "weighted_avg_basic_shares",
+            "source",
+        ]
         return FundamentalsFetch(pd.DataFrame(rows, columns=cols), errors)
 
 
