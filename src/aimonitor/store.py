@@ -187,6 +187,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 #: otherwise grow the database by megabytes a cycle).
 MAX_SUMMARY_CHARS = 500
 
+#: The alerts table's columns (pipeline.ALERT_KEYS is the ALERT document: a contract, not this schema).
 _ALERT_COLUMNS = (
     "id",
     "fingerprint",
@@ -729,6 +730,7 @@ class Store:
 
     # ------------------------------------------------------------------ fundamentals
 
+    # the same fields as sources.yahoo's fundamentals frame: written in each, io components import no other
     FUNDAMENTAL_COLUMNS = (
         "filed_date",
         "short_term_debt",
