@@ -45,15 +45,20 @@ _._v_rule_limits
 _._v_name
 _._v_signal
 _._v_symbols
-_._v_op
+_._v_choice  # rules/model.py: op and severity
 _._v_finite
 _._v_clear_side
 _._v_count
-_._v_severity
 _._v_summary
 _._v_rule
 _._v_symbol
 _.comment  # rules/model.py: a silence's free-text note, read from the config file and kept
+
+# pandas: BaseIndexer.get_window_bounds is called by pandas' rolling window with every keyword
+# argument of its signature (analytics/signals.py _ColumnWindows; center and closed are not used)
+_.get_window_bounds
+_.center
+_.closed
 
 # html.parser.HTMLParser callbacks (events/articles.py)
 _.handle_starttag
@@ -106,3 +111,10 @@ _.compute_debt_bridge
 _.compute_return_count
 # - store.py: the database's schema version (tests/test_store*.py check migrations by it)
 _.schema_version
+# - store.py: every session with stored signals (tests/test_store_scale_blocks.py checks the
+#   signal key index by it; the pipeline reads only its ends)
+_.signal_sessions
+# - pipeline.py: sessions_missed with a cap; tests/test_pipeline.py tests sessions_missed through
+#   it (the daemon, runner.catch_up, caps sessions_missed itself). Goes when that test calls
+#   sessions_missed directly.
+_.sessions_to_catch_up

@@ -187,6 +187,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 #: otherwise grow the database by megabytes a cycle).
 MAX_SUMMARY_CHARS = 500
 
+#: The alerts table's columns (pipeline.ALERT_KEYS is the ALERT document: a contract, not this schema).
 _ALERT_COLUMNS = (
     "id",
     "fingerprint",
@@ -391,7 +392,6 @@ class Store:
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = str(path)
         self._lock_depth = 0
-        self._lock_fd: int | None = None
         try:
             if self.path != ":memory:":
                 Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -496,12 +496,11 @@ class Store:
         except BaseException:
             os.close(fd)
             raise
-        self._lock_fd, self._lock_depth = fd, 1
+        self._lock_depth = 1  # the lock lives as long as ``fd`` is open: closed in the finally below
         try:
             yield
         finally:
             self._lock_depth = 0
-            self._lock_fd = None
             with contextlib.suppress(OSError):
                 fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
@@ -541,6 +540,18 @@ class Store:
         cur = self.conn.execute(sql, tuple(params))
         cols = [c[0] for c in cur.description]
         return pd.DataFrame(cur.fetchall(), columns=cols)
+
+    def _query_dicts(
+        self, sql: str, params: Sequence[Any] = (), json_column: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The rows of ``sql`` as dicts by column name (``json_column`` decoded from its JSON text)."""
+        cur = self.conn.execute(sql, tuple(params))
+        cols = [c[0] for c in cur.description]
+        out = [dict(zip(cols, r)) for r in cur.fetchall()]
+        if json_column is not None:
+            for o in out:
+                o[json_column] = json.loads(o[json_column])
+        return out
 
     def _upsert(
         self,
@@ -719,6 +730,7 @@ class Store:
 
     # ------------------------------------------------------------------ fundamentals
 
+    # the same fields as sources.yahoo's fundamentals frame: written in each, io components import no other
     FUNDAMENTAL_COLUMNS = (
         "filed_date",
         "short_term_debt",
@@ -760,12 +772,8 @@ class Store:
         return self._upsert("fundamentals", ("symbol", "period_end"), rows, compare=compare)
 
     def read_fundamentals(self, symbols: Iterable[str] | None = None) -> pd.DataFrame:
-        sql, params = "SELECT * FROM fundamentals", []
-        if symbols is not None:
-            ss = list(symbols)
-            sql += f" WHERE symbol IN ({', '.join('?' for _ in ss)})"
-            params += ss
-        df = self._query_df(sql + " ORDER BY symbol, period_end", params)
+        where, params = _where(symbol=symbols)
+        df = self._query_df(f"SELECT * FROM fundamentals{where} ORDER BY symbol, period_end", params)
         for c in ("period_end", "filed_date", "shares_as_of"):
             df[c] = pd.to_datetime(df[c])
         return df
@@ -793,9 +801,7 @@ class Store:
         return self._upsert("events", ("event_id",), clean, compare=self.EVENT_COLUMNS)
 
     def read_events(self) -> list[dict[str, Any]]:
-        cur = self.conn.execute("SELECT * FROM events ORDER BY announce_date IS NULL, announce_date, event_id")
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
+        return self._query_dicts("SELECT * FROM events ORDER BY announce_date IS NULL, announce_date, event_id")
 
     # ------------------------------------------------------------------ CDS quotes
 
@@ -817,12 +823,8 @@ class Store:
         return self._upsert_columns("cds_quotes", key, data, len(frame), compare=("spread_bp",))
 
     def read_cds_quotes(self, entities: Iterable[str] | None = None) -> pd.DataFrame:
-        sql, params = "SELECT * FROM cds_quotes", []
-        if entities is not None:
-            es = list(entities)
-            sql += f" WHERE entity IN ({', '.join('?' for _ in es)})"
-            params += es
-        df = self._query_df(sql + " ORDER BY entity, date", params)
+        where, params = _where(entity=entities)
+        df = self._query_df(f"SELECT * FROM cds_quotes{where} ORDER BY entity, date", params)
         df["date"] = pd.to_datetime(df["date"])
         return df
 
@@ -1166,21 +1168,14 @@ class Store:
         if state != "all":
             sql += " WHERE state = ?"
             params.append(state)
-        cur = self.conn.execute(sql + " ORDER BY started, rule, symbol", params)
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
+        return self._query_dicts(sql + " ORDER BY started, rule, symbol", params)
 
     def read_transitions(self, alert_id: str | None = None) -> list[dict[str, Any]]:
         sql, params = "SELECT * FROM alert_transitions", []
         if alert_id:
             sql += " WHERE alert_id = ?"
             params.append(alert_id)
-        cur = self.conn.execute(sql + " ORDER BY session, alert_id", params)
-        cols = [c[0] for c in cur.description]
-        out = [dict(zip(cols, r)) for r in cur.fetchall()]
-        for o in out:
-            o["payload"] = json.loads(o["payload"])
-        return out
+        return self._query_dicts(sql + " ORDER BY session, alert_id", params, json_column="payload")
 
     def read_outbox(self, status: str = "pending", channels: Sequence[str] | None = None) -> list[dict[str, Any]]:
         sql = (
@@ -1191,12 +1186,7 @@ class Store:
         if channels is not None:
             sql += f" AND o.channel IN ({', '.join('?' for _ in channels)})"
             params += list(channels)
-        cur = self.conn.execute(sql + " ORDER BY o.session, o.alert_id, o.to_state", params)
-        cols = [c[0] for c in cur.description]
-        out = [dict(zip(cols, r)) for r in cur.fetchall()]
-        for o in out:
-            o["payload"] = json.loads(o["payload"])
-        return out
+        return self._query_dicts(sql + " ORDER BY o.session, o.alert_id, o.to_state", params, json_column="payload")
 
     def claim_outbox(self, entry: dict[str, Any], *, reclaim: bool = False) -> bool:
         """Atomically move one pending entry to ``sending`` (recorded before the send is tried).

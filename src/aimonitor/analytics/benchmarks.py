@@ -25,6 +25,8 @@ ETF_METHOD = "etf_duration_excess_bp"
 
 
 def _wide(frame: pd.DataFrame | None) -> pd.DataFrame:
+    """A copy with a sorted tz-naive DatetimeIndex (accepts a ``date`` column too); a frame
+    already so is returned as is (analytics.spreads reads its inputs with it too)."""
     if frame is None or len(frame) == 0:
         return pd.DataFrame(index=pd.DatetimeIndex([]))
     idx = frame.index

@@ -86,6 +86,7 @@ from aimonitor.analytics.benchmarks import (
     ETF_METHOD,
     ETF_PAIRS,
     OAS_SERIES,
+    _wide,
     compute_benchmarks,
     compute_etf_spread_proxy,
 )
@@ -246,26 +247,6 @@ class CreditParams:
 
 
 # ---------------------------------------------------------------------------- inputs
-
-
-def _to_index(idx: Iterable[Any]) -> pd.DatetimeIndex:
-    out = pd.DatetimeIndex(pd.to_datetime(list(idx) if not isinstance(idx, pd.Index) else idx))
-    return out.tz_localize(None) if out.tz is not None else out
-
-
-def _wide(frame: pd.DataFrame | None) -> pd.DataFrame:
-    """A copy with a sorted tz-naive DatetimeIndex (accepts a ``date`` column too)."""
-    if frame is None or len(frame) == 0:
-        return pd.DataFrame(index=pd.DatetimeIndex([]))
-    idx = frame.index
-    wide = "date" not in frame.columns and isinstance(idx, pd.DatetimeIndex) and idx.tz is None
-    if wide and idx.is_monotonic_increasing:
-        return frame  # already wide and sorted: read as is (never modified here)
-    f = frame.copy()
-    if "date" in f.columns:
-        f = f.set_index("date")
-    f.index = _to_index(f.index)
-    return f.sort_index()
 
 
 def lag_to_sessions(frame: pd.DataFrame, sessions: pd.DatetimeIndex, lag: int) -> pd.DataFrame:

@@ -163,11 +163,12 @@ class Rule(BaseModel):
             return tuple(out)
         return v
 
-    @field_validator("op")
+    @field_validator("op", "severity")
     @classmethod
-    def _v_op(cls, v: str) -> str:
-        if v not in OPS:
-            raise _err(f"expected one of {_one_of(OPS)}, got {_q(v)}")
+    def _v_choice(cls, v: str, info: ValidationInfo) -> str:
+        allowed: Iterable[str] = OPS if info.field_name == "op" else SEVERITIES
+        if v not in allowed:
+            raise _err(f"expected one of {_one_of(allowed)}, got {_q(v)}")
         return v
 
     @field_validator("threshold", "clear_threshold")
@@ -200,13 +201,6 @@ class Rule(BaseModel):
     def _v_count(cls, v: int) -> int:
         if v < 0:
             raise _err(f"expected a whole number of sessions >= 0, got {v}")
-        return v
-
-    @field_validator("severity")
-    @classmethod
-    def _v_severity(cls, v: str) -> str:
-        if v not in SEVERITIES:
-            raise _err(f"expected one of {_one_of(SEVERITIES)}, got {_q(v)}")
         return v
 
     @field_validator("summary")

@@ -240,6 +240,7 @@ class YahooSource:
                 errors[sym] = "Yahoo returned no quarterly balance sheet"
                 continue
             rows.extend(balance_sheet_rows(sym, bs, as_of))
+        # the store's fundamentals columns, written here too: io components import no other
         cols = [
             "symbol",
             "period_end",
