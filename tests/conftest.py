@@ -168,27 +168,34 @@ def db_copy(tmp_path) -> Callable[[Path, str], Path]:
 # --------------------------------------------------------------------------- the demo, once
 
 
+def config_with_events(folder: Path, event_ids: Sequence[str]) -> Path:
+    """The project's config, written to ``folder``, whose event catalog holds only ``event_ids``
+    (rows copied from the packaged catalog): a demo studies and renders every catalog event,
+    so a test of something else keeps the catalog to the events it needs."""
+    import csv
+    import io
+    from importlib import resources
+
+    text = (resources.files("aimonitor") / "data" / "seed_events.csv").read_text(encoding="utf-8")
+    rows = [r for r in csv.DictReader(io.StringIO(text)) if r["event_id"] in event_ids]
+    assert sorted(r["event_id"] for r in rows) == sorted(event_ids)
+    with (folder / "events.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    toml = CONFIG.read_text(encoding="utf-8")
+    assert "\n[events]\n" in toml
+    config = folder / "aimonitor.toml"
+    config.write_text(toml.replace("\n[events]\n", f'\n[events]\ncatalog = "{folder / "events.csv"}"\n', 1), "utf-8")
+    return config
+
+
 @pytest.fixture(scope="session")
 def demo_config(tmp_path_factory) -> Path:
     """The project's config except for a two-event catalog (Oracle's FQ1 results EV04, AMD-OpenAI
     EV09, copied from the packaged one): the demo studies every catalog event, and rendering all
     of them would triple a demo run for no extra coverage."""
-    import csv
-    import io
-    from importlib import resources
-
-    work = tmp_path_factory.mktemp("demo_inputs")
-    text = (resources.files("aimonitor") / "data" / "seed_events.csv").read_text(encoding="utf-8")
-    rows = list(csv.DictReader(io.StringIO(text)))
-    with (work / "events.csv").open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(r for r in rows if r["event_id"] in ("EV04", "EV09"))
-    toml = CONFIG.read_text(encoding="utf-8")
-    assert "\n[events]\n" in toml
-    config = work / "aimonitor.toml"
-    config.write_text(toml.replace("\n[events]\n", f'\n[events]\ncatalog = "{work / "events.csv"}"\n', 1), "utf-8")
-    return config
+    return config_with_events(tmp_path_factory.mktemp("demo_inputs"), ("EV04", "EV09"))
 
 
 @pytest.fixture(scope="session")
