@@ -4,6 +4,7 @@ import datetime as dt
 import logging
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,12 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CONFIG = ROOT / "config" / "aimonitor.toml"
 NO_ENV: dict[str, str | None] = {"AIMONITOR_CONFIG": None, "AIMONITOR_DB": None, "AIMONITOR_NOTIFY_URLS": None}
+
+# With PYTHONDONTWRITEBYTECODE set, pytest cannot keep the assertion-rewritten test modules and
+# Python cannot keep src's bytecode: every pytest worker and every `python -m aimonitor` a test
+# starts would parse, rewrite and compile them again (~5 s of CPU per worker, measured). The
+# caches are ordinary __pycache__ folders (ignored by git), checked against the sources' mtime.
+sys.dont_write_bytecode = False
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
