@@ -91,6 +91,19 @@ def run_cli() -> Callable[..., Any]:
     return lambda *args, **kw: invoke_cli(args, **kw)
 
 
+def process_env() -> dict[str, str]:
+    """The environment for a real ``python -m aimonitor`` process: no AIMONITOR_* settings, and
+    the aimonitor package this test process imported first on its path (a relative
+    ``PYTHONPATH=src`` does not hold in the test's working folder, where the child would
+    otherwise import whichever aimonitor is installed)."""
+    import aimonitor
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMONITOR_")}
+    root = str(Path(aimonitor.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([root, *(x for x in env.get("PYTHONPATH", "").split(os.pathsep) if x)])
+    return env
+
+
 # --------------------------------------------------------------------------- configs and stores
 
 

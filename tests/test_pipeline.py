@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import os
 import shutil
 import signal
 import sqlite3
@@ -27,7 +26,7 @@ from aimonitor.ingest import run_fetch
 from aimonitor.pipeline import record_pipeline_error, run_backtest, run_cycle, sessions_to_catch_up, update_signals
 from aimonitor.sources.snapshot import SnapshotSource
 from aimonitor.store import Store
-from conftest import invoke_cli
+from conftest import invoke_cli, process_env
 
 ROOT = Path(__file__).resolve().parents[1]
 BARS = Path(aimonitor.__file__).parent / "data" / "snapshot" / "bars.csv.gz"
@@ -330,7 +329,7 @@ def test_backtest_sends_nothing_and_fires_where_the_data_says(cfg, db_1128, db_c
 
 
 def _cli(db: Path, *args: str, cwd: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMONITOR_")}
+    env = process_env()
     return subprocess.Popen(
         [
             sys.executable,
