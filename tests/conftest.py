@@ -4,6 +4,7 @@ import datetime as dt
 import logging
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,12 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CONFIG = ROOT / "config" / "aimonitor.toml"
 NO_ENV: dict[str, str | None] = {"AIMONITOR_CONFIG": None, "AIMONITOR_DB": None, "AIMONITOR_NOTIFY_URLS": None}
+
+# With PYTHONDONTWRITEBYTECODE set, pytest cannot keep the assertion-rewritten test modules and
+# Python cannot keep src's bytecode: every pytest worker and every `python -m aimonitor` a test
+# starts would parse, rewrite and compile them again (~5 s of CPU per worker, measured). The
+# caches are ordinary __pycache__ folders (ignored by git), checked against the sources' mtime.
+sys.dont_write_bytecode = False
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -82,6 +89,19 @@ def invoke_cli(
 def run_cli() -> Callable[..., Any]:
     """``run_cli(*args, env=..., cwd=...)``: the CLI in-process (see :func:`invoke_cli`)."""
     return lambda *args, **kw: invoke_cli(args, **kw)
+
+
+def process_env() -> dict[str, str]:
+    """The environment for a real ``python -m aimonitor`` process: no AIMONITOR_* settings, and
+    the aimonitor package this test process imported first on its path (a relative
+    ``PYTHONPATH=src`` does not hold in the test's working folder, where the child would
+    otherwise import whichever aimonitor is installed)."""
+    import aimonitor
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMONITOR_")}
+    root = str(Path(aimonitor.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([root, *(x for x in env.get("PYTHONPATH", "").split(os.pathsep) if x)])
+    return env
 
 
 # --------------------------------------------------------------------------- configs and stores
@@ -168,27 +188,34 @@ def db_copy(tmp_path) -> Callable[[Path, str], Path]:
 # --------------------------------------------------------------------------- the demo, once
 
 
+def config_with_events(folder: Path, event_ids: Sequence[str]) -> Path:
+    """The project's config, written to ``folder``, whose event catalog holds only ``event_ids``
+    (rows copied from the packaged catalog): a demo studies and renders every catalog event,
+    so a test of something else keeps the catalog to the events it needs."""
+    import csv
+    import io
+    from importlib import resources
+
+    text = (resources.files("aimonitor") / "data" / "seed_events.csv").read_text(encoding="utf-8")
+    rows = [r for r in csv.DictReader(io.StringIO(text)) if r["event_id"] in event_ids]
+    assert sorted(r["event_id"] for r in rows) == sorted(event_ids)
+    with (folder / "events.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    toml = CONFIG.read_text(encoding="utf-8")
+    assert "\n[events]\n" in toml
+    config = folder / "aimonitor.toml"
+    config.write_text(toml.replace("\n[events]\n", f'\n[events]\ncatalog = "{folder / "events.csv"}"\n', 1), "utf-8")
+    return config
+
+
 @pytest.fixture(scope="session")
 def demo_config(tmp_path_factory) -> Path:
     """The project's config except for a two-event catalog (Oracle's FQ1 results EV04, AMD-OpenAI
     EV09, copied from the packaged one): the demo studies every catalog event, and rendering all
     of them would triple a demo run for no extra coverage."""
-    import csv
-    import io
-    from importlib import resources
-
-    work = tmp_path_factory.mktemp("demo_inputs")
-    text = (resources.files("aimonitor") / "data" / "seed_events.csv").read_text(encoding="utf-8")
-    rows = list(csv.DictReader(io.StringIO(text)))
-    with (work / "events.csv").open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(r for r in rows if r["event_id"] in ("EV04", "EV09"))
-    toml = CONFIG.read_text(encoding="utf-8")
-    assert "\n[events]\n" in toml
-    config = work / "aimonitor.toml"
-    config.write_text(toml.replace("\n[events]\n", f'\n[events]\ncatalog = "{work / "events.csv"}"\n', 1), "utf-8")
-    return config
+    return config_with_events(tmp_path_factory.mktemp("demo_inputs"), ("EV04", "EV09"))
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import pandas as pd
 import pytest
 
 import aimonitor
-from conftest import invoke_cli
+from conftest import invoke_cli, process_env
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config" / "aimonitor.toml"
@@ -262,7 +261,7 @@ def test_bad_config_through_python_dash_m_is_one_error_line_and_exit_1(tmp_path)
     stderr, no traceback, nothing on stdout."""
     bad = tmp_path / "bad.toml"
     bad.write_text('[watchlist]\nsymbols = ["ORCL"]\nbogus = 1\n', encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMONITOR_")}
+    env = process_env()
     p = subprocess.run(
         [sys.executable, "-m", "aimonitor", "--config", str(bad), "--db", str(tmp_path / "x.db"), "status", "--json"],
         cwd=tmp_path,

@@ -22,6 +22,7 @@ import pytest
 
 from aimonitor.config import ScheduleConfig
 from aimonitor.daemon import SessionCloseTrigger, next_run_time
+from conftest import process_env
 
 ROOT = Path(__file__).resolve().parents[1]
 NY = ZoneInfo("America/New_York")
@@ -141,7 +142,7 @@ def _config(tmp_path: Path, catch_up: bool) -> Path:
 
 
 def _spawn(tmp_path: Path, cfg: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMONITOR_")}
+    env = process_env()
     return subprocess.Popen(
         [
             sys.executable,

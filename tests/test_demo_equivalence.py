@@ -34,11 +34,12 @@ from aimonitor.store import Store
 
 D = dt.date
 
-#: Four sessions whose look-back reaches the snapshot's first bar (one derivation in the
-#: replay), then twenty that each read their own 520 sessions (2026-01-30 on): alerts fire on
-#: the first session (drawdowns already deep), remind, resolve (abnormal moves), go stale
-#: (HYG, IEF, LQD, TLT end on 2026-02-18 in the snapshot) and spread by contagion.
-WINDOW = (D(2026, 1, 26), D(2026, 2, 27))
+#: A session whose look-back reaches the snapshot's first bar (2026-01-29), then nineteen
+#: with more than 520 sessions of history: alerts fire on the first session (drawdowns already
+#: deep), remind, resolve (abnormal moves), go stale (HYG, IEF, LQD, TLT end on 2026-02-18 in
+#: the snapshot: no data from 02-24, stale on 02-26) and spread by contagion. Each session of
+#: the per-session path costs a fetch and a derivation: the window is no longer than that.
+WINDOW = (D(2026, 1, 29), D(2026, 2, 26))
 
 #: What defines the alerting outcome (run times and outbox timestamps excluded).
 TABLES = {

@@ -107,31 +107,45 @@ def _log_chart():
                                                   "markers": [pd.Timestamp("2025-03-03")]}  # fmt: skip
 
 
-@pytest.mark.parametrize("make", [_car_chart, _spread_chart, _log_chart], ids=["car", "spreads", "log"])
-def test_plot_lines_writes_the_reference_bytes(make, tmp_path):
-    args, kw = make()
+CHARTS = {"car": _car_chart, "spreads": _spread_chart, "log": _log_chart}
+
+
+@pytest.fixture(scope="module")
+def reference_png(tmp_path_factory) -> dict[str, bytes]:
+    """Each chart drawn once by the reference path; every test compares its files with these
+    bytes (the reference path writes the same bytes every time, in any process)."""
+    folder = tmp_path_factory.mktemp("reference")
+    out = {}
+    for name, make in CHARTS.items():
+        args, kw = make()
+        _reference(folder / f"{name}.png", args["series"], **kw)
+        out[name] = (folder / f"{name}.png").read_bytes()
+    return out
+
+
+@pytest.mark.parametrize("name", list(CHARTS))
+def test_plot_lines_writes_the_reference_bytes(name, reference_png, tmp_path):
+    args, kw = CHARTS[name]()
     fast = plotting.plot_lines(tmp_path / "sub" / "fast.png", args["series"], **kw)
-    _reference(tmp_path / "ref.png", args["series"], **kw)
     assert fast == tmp_path / "sub" / "fast.png"
-    assert fast.read_bytes() == (tmp_path / "ref.png").read_bytes()
+    assert fast.read_bytes() == reference_png[name]
 
 
-def test_charts_drawn_by_worker_processes_are_the_reference_bytes_in_order(tmp_path):
+def test_charts_drawn_by_worker_processes_are_the_reference_bytes_in_order(reference_png, tmp_path):
     """``plot_lines_many`` with two forked workers writes each chart as the reference path
     does, and returns the paths in the order of the jobs."""
-    makers = [_car_chart, _spread_chart, _log_chart] * 2
+    names = list(CHARTS) * 2
     jobs = []
-    for k, make in enumerate(makers):
-        args, kw = make()
+    for k, name in enumerate(names):
+        args, kw = CHARTS[name]()
         jobs.append({"path": tmp_path / "many" / f"c{k}.png", "series": args["series"], **kw})
-        _reference(tmp_path / f"ref{k}.png", args["series"], **kw)
     paths = plotting.plot_lines_many(jobs, workers=2)
-    assert paths == [tmp_path / "many" / f"c{k}.png" for k in range(len(makers))]
-    for k, p in enumerate(paths):
-        assert p.read_bytes() == (tmp_path / f"ref{k}.png").read_bytes(), p.name
+    assert paths == [tmp_path / "many" / f"c{k}.png" for k in range(len(names))]
+    for name, p in zip(names, paths):
+        assert p.read_bytes() == reference_png[name], p.name
 
 
-def test_charts_fall_back_to_this_process_when_workers_cannot_start(tmp_path, monkeypatch, caplog):
+def test_charts_fall_back_to_this_process_when_workers_cannot_start(reference_png, tmp_path, monkeypatch, caplog):
     """Without process semaphores (no /dev/shm) the pool cannot start: every chart is still
     written, with the reference bytes, and the fallback is logged."""
 
@@ -140,13 +154,12 @@ def test_charts_fall_back_to_this_process_when_workers_cannot_start(tmp_path, mo
             raise OSError(38, "Function not implemented")
 
     monkeypatch.setattr(plotting, "ProcessPoolExecutor", NoPool)
-    jobs, refs = [], []
-    for k, make in enumerate([_car_chart, _spread_chart, _log_chart, _car_chart]):
-        args, kw = make()
+    names = ["car", "spreads", "log", "car"]
+    jobs = []
+    for k, name in enumerate(names):
+        args, kw = CHARTS[name]()
         jobs.append({"path": tmp_path / f"c{k}.png", "series": args["series"], **kw})
-        refs.append(tmp_path / f"ref{k}.png")
-        _reference(refs[-1], args["series"], **kw)
     with caplog.at_level("WARNING", logger="aimonitor.report.plotting"):
         paths = plotting.plot_lines_many(jobs, workers=2)
-    assert [p.read_bytes() for p in paths] == [r.read_bytes() for r in refs]
+    assert [p.read_bytes() for p in paths] == [reference_png[n] for n in names]
     assert "charts drawn in this process" in caplog.text

@@ -139,7 +139,16 @@ def _modules() -> dict[str, Module]:
     return out
 
 
-MODULES = _modules()
+#: Every aimonitor module, parsed by the autouse fixture below when this file's tests run
+#: (parsing the whole package costs ~1 s of CPU, which collection alone need not pay).
+MODULES: dict[str, Module] = {}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _parsed_package() -> None:
+    if not MODULES:
+        MODULES.update(_modules())
+    assert "aimonitor.cli" in MODULES and "aimonitor.pipeline" in MODULES  # the checks see the package
 
 
 @functools.cache

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import os
 import shutil
 import signal
 import sqlite3
@@ -27,7 +26,7 @@ from aimonitor.ingest import run_fetch
 from aimonitor.pipeline import record_pipeline_error, run_backtest, run_cycle, sessions_to_catch_up, update_signals
 from aimonitor.sources.snapshot import SnapshotSource
 from aimonitor.store import Store
-from conftest import invoke_cli
+from conftest import invoke_cli, process_env
 
 ROOT = Path(__file__).resolve().parents[1]
 BARS = Path(aimonitor.__file__).parent / "data" / "snapshot" / "bars.csv.gz"
@@ -260,16 +259,19 @@ def test_one_session_at_a_time_past_the_look_back_equals_one_derivation(cfg, db_
     """The snapshot's sessions after 2026-01-29 have more than 520 sessions of history, so
     the derivation of each used to start reading 520 sessions before it, and a cycle per
     session stored values up to ~4e-4 away from one derivation over all of them. With a
-    history start that moves by whole years, both store the same values, bit for bit."""
+    history start that moves by whole years, both store the same values, bit for bit: here
+    over two weeks across that point (every session of a derivation costs as much as a whole
+    one, so a longer walk adds time, not cases)."""
+    last = D(2026, 2, 6)
     with Store(db_copy(db_prices, "scratch.db")) as scratch, Store(db_copy(db_prices, "steps.db")) as steps:
-        assert update_signals(cfg, scratch, D(2026, 2, 27)) > 0
+        assert update_signals(cfg, scratch, last) > 0
         assert update_signals(cfg, steps, D(2026, 1, 23)) > 0
-        days = pd.bdate_range("2026-01-26", "2026-02-27")
+        days = pd.bdate_range("2026-01-26", last)  # 01-26..01-29 before the point, 01-30..02-06 past it
         for day in days:
             update_signals(cfg, steps, day.date())
-        want = scratch.read_signals(start=D(2025, 6, 2), end=D(2026, 2, 27))
-        got = steps.read_signals(start=D(2025, 6, 2), end=D(2026, 2, 27))
-    assert len(want) > 0 and pd.to_datetime(want["date"]).max() == pd.Timestamp("2026-02-27")
+        want = scratch.read_signals(start=D(2025, 6, 2), end=last)
+        got = steps.read_signals(start=D(2025, 6, 2), end=last)
+    assert len(want) > 0 and pd.to_datetime(want["date"]).max() == pd.Timestamp(last)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
 
 
@@ -327,7 +329,7 @@ def test_backtest_sends_nothing_and_fires_where_the_data_says(cfg, db_1128, db_c
 
 
 def _cli(db: Path, *args: str, cwd: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIMONITOR_")}
+    env = process_env()
     return subprocess.Popen(
         [
             sys.executable,
