@@ -114,7 +114,3 @@ _.schema_version
 # - store.py: every session with stored signals (tests/test_store_scale_blocks.py checks the
 #   signal key index by it; the pipeline reads only its ends)
 _.signal_sessions
-# - pipeline.py: sessions_missed with a cap; tests/test_pipeline.py tests sessions_missed through
-#   it (the daemon, runner.catch_up, caps sessions_missed itself). Goes when that test calls
-#   sessions_missed directly.
-_.sessions_to_catch_up

@@ -23,7 +23,7 @@ import pytest
 
 import aimonitor
 from aimonitor.ingest import run_fetch
-from aimonitor.pipeline import record_pipeline_error, run_backtest, run_cycle, sessions_to_catch_up, update_signals
+from aimonitor.pipeline import record_pipeline_error, run_backtest, run_cycle, sessions_missed, update_signals
 from aimonitor.sources.snapshot import SnapshotSource
 from aimonitor.store import Store
 from conftest import invoke_cli, process_env
@@ -278,8 +278,8 @@ def test_one_session_at_a_time_past_the_look_back_equals_one_derivation(cfg, db_
 # --------------------------------------------------------------------------- catch-up
 
 
-def test_sessions_to_catch_up(store):
-    assert sessions_to_catch_up(store, D(2025, 12, 2)) == [D(2025, 12, 2)]
+def test_sessions_missed_since_the_last_successful_cycle(store):
+    assert sessions_missed(store, D(2025, 12, 2)) == [D(2025, 12, 2)]
     rid = store.start_run("daemon", "2025-11-25")
     store.finish_run(rid, "ok")
     rid = store.start_run("daemon", "2025-11-26")
@@ -287,16 +287,15 @@ def test_sessions_to_catch_up(store):
     rid = store.start_run("demo", "2025-12-01")
     store.finish_run(rid, "ok")  # nor is a demo replay a monitoring cycle
     # Thanksgiving 2025-11-27 is skipped; 2025-11-28 is a half day, still a session
-    assert sessions_to_catch_up(store, D(2025, 12, 2)) == [
+    assert sessions_missed(store, D(2025, 12, 2)) == [
         D(2025, 11, 26),
         D(2025, 11, 28),
         D(2025, 12, 1),
         D(2025, 12, 2),
     ]
-    assert sessions_to_catch_up(store, D(2025, 12, 2), max_sessions=2) == [D(2025, 12, 1), D(2025, 12, 2)]
     rid = store.start_run("cycle", "2025-12-02")
     store.finish_run(rid, "ok")
-    assert sessions_to_catch_up(store, D(2025, 12, 2)) == []
+    assert sessions_missed(store, D(2025, 12, 2)) == []
 
 
 # --------------------------------------------------------------------------- backtest

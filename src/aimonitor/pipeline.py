@@ -1136,12 +1136,6 @@ def record_pipeline_error(
         deliver(store, sink, list(channels), prefix=cfg.notify.title_prefix)
 
 
-def sessions_to_catch_up(store: Store, last_completed: dt.date, max_sessions: int = 10) -> list[dt.date]:
-    """Sessions after the last successful cycle, up to ``last_completed`` (at most ``max_sessions``,
-    the latest ones; :func:`sessions_missed` names all of them)."""
-    return sessions_missed(store, last_completed)[-max_sessions:]
-
-
 def sessions_missed(store: Store, last_completed: dt.date) -> list[dt.date]:
     """Every session after the last successful monitoring cycle, up to ``last_completed``."""
     run = store.last_monitoring_session()
