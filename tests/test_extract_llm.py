@@ -124,9 +124,8 @@ def test_bad_answers_fall_back_to_rules_with_a_warning(server, article, mode):
 
 
 def test_timeout_falls_back(server, article):
-    t0 = time.monotonic()
+    # the server answers after 2 s: only the client's 0.3 s timeout gives this warning (no timing asserted)
     res, warns = _run(article, server, "slow", timeout=0.3)
-    assert time.monotonic() - t0 < 2.0 + 1.5
     assert warns and "no answer within 0.3s" in warns[0]
     assert [m.type for m in res.mentions] == ["debt_raise"]
 
