@@ -383,6 +383,8 @@ def update_signals(cfg: AppConfig, store: Store, through: dt.date) -> int:
     # the FRED rows the stored signals could use are those they were derived from and checked
     # against: none of them can be stale, the check (every derived session's inputs) is skipped
     done = store.signal_session_range()
+    if done is not None:  # what a late FRED value makes stale is derived again up to where it was
+        through = max(through, calendar.to_date(done[1]))
     unchanged = done is not None and _recorded_digest(store) == _fred_digest(cfg, store, calendar.to_date(done[1]))
     first_bar = functools.cache(lambda: _first_bar(store))  # bars are not written while deriving
     plan = _plan_derivation(cfg, store, through, check_fred=not unchanged, first_bar=first_bar)
@@ -457,8 +459,7 @@ def _plan_derivation(
         stale = _first_stale_fred_session(cfg, store, first_done, last_derived)
         if stale is not None:
             log.info("FRED values stored after %s was derived: signals from %s are derived again", stale, stale)
-            store.delete_signals_from(stale)
-            through = max(through, last_derived)
+            store.delete_signals_from(stale)  # update_signals derives through last_derived again
             done = store.signal_session_range()
     last_done = calendar.to_date(done[1]) if done is not None else None
     if last_done is not None and last_done >= through:
