@@ -459,18 +459,17 @@ def _z_1y(f: pd.DataFrame) -> pd.DataFrame:
     return _rolling_z(f, Z_WINDOW, Z_MIN_OBS)
 
 
-_Z_TRANSFORM = _z_1y
-
-
-def _spread_z(inputs: SignalInputs) -> pd.DataFrame | None:
-    """The z-score of :func:`_spread_proxy` (computed once: ``spread_z_1y`` and
-    ``loop_stress_index`` both read it)."""
+def _spread_transformed(
+    inputs: SignalInputs, name: str, transform: Callable[[pd.DataFrame], pd.DataFrame]
+) -> pd.DataFrame | None:
+    """``transform`` of the spread proxy under the current calibration, computed once per
+    signal ``name`` (``loop_stress_index`` reads ``spread_z_1y``'s)."""
     base = _spread_proxy(inputs)
-    return None if base is None else inputs._memo("spread_z", lambda: _z_1y(base))
+    return None if base is None else inputs._memo(f"spread:{name}", lambda: transform(base))
 
 
 def _spread_point_in_time(
-    inputs: SignalInputs, transform: Callable[[pd.DataFrame], pd.DataFrame]
+    inputs: SignalInputs, name: str, transform: Callable[[pd.DataFrame], pd.DataFrame]
 ) -> pd.DataFrame | None:
     """``transform`` of the spread proxy, each session read from the calibration in force on it.
 
@@ -480,11 +479,9 @@ def _spread_point_in_time(
     session ``t`` takes the row of the calibration in force on ``t``. Without
     recalibrations this is ``transform(spread_proxy)``.
     """
-    base = _spread_proxy(inputs)
-    if base is None:
+    out = _spread_transformed(inputs, name, transform)
+    if out is None:
         return None
-    z = _spread_z(inputs) if transform is _Z_TRANSFORM else None
-    out = z if z is not None else transform(base)
     if not inputs.spread_recalibrations:
         return out
     idx = inputs.session_index
@@ -793,7 +790,7 @@ _SPREAD_SIGNALS: list[tuple[str, str, str, Callable[[pd.DataFrame], pd.DataFrame
         "spread_z_1y",
         "z",
         "z-score of spread_proxy_bp vs its trailing 252-session mean/sd (>= 120 obs)",
-        _Z_TRANSFORM,
+        _z_1y,
     ),
 ]
 for _name, _unit, _doc, _transform in _SPREAD_SIGNALS:
@@ -801,7 +798,7 @@ for _name, _unit, _doc, _transform in _SPREAD_SIGNALS:
         _name,
         unit=_unit,
         doc=_doc,
-        wide=functools.partial(_spread_point_in_time, transform=_transform),
+        wide=functools.partial(_spread_point_in_time, name=_name, transform=_transform),
         details="Each session under the calibration in force on it (spread_recalibrations).",
     )
 
@@ -1433,7 +1430,7 @@ def compute_loop_stress_index(inputs: SignalInputs) -> pd.DataFrame | None:
     DataFrame
         Wide frame with the one column ``LOOP``.
     """
-    z = _spread_z(inputs)
+    z = _spread_transformed(inputs, "spread_z_1y", _z_1y)
     if z is None:
         return None
     if inputs.loop_exposure is None:
