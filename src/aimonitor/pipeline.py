@@ -436,11 +436,19 @@ class Derivation:
     hist_start: dt.date
 
 
-def _first_bar(store: Store) -> dt.date:
+def stored_bar_ranges(store: Store) -> dict[str, tuple[str, str, int]]:
+    """:meth:`Store.bar_ranges` (per symbol: first and last date, rows); the one error every
+    command that needs prices gives when none is stored."""
     ranges = store.bar_ranges()
     if not ranges:
-        raise InsufficientData("no prices stored; run `aimonitor fetch` first")
-    return min(calendar.to_date(r[0]) for r in ranges.values())
+        raise InsufficientData(
+            "no prices stored; run `aimonitor fetch` first (`aimonitor demo` loads the bundled snapshot)"
+        )
+    return ranges
+
+
+def _first_bar(store: Store) -> dt.date:
+    return min(calendar.to_date(r[0]) for r in stored_bar_ranges(store).values())
 
 
 def _plan_derivation(
@@ -1146,10 +1154,7 @@ def sessions_missed(store: Store, last_completed: dt.date) -> list[dt.date]:
 
 
 def _backtest_inputs(cfg: AppConfig, store: Store, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, list[dt.date]]:
-    ranges = store.bar_ranges()
-    if not ranges:
-        raise InsufficientData("no prices stored; run `aimonitor fetch --source snapshot` or `aimonitor demo` first")
-    last = max(calendar.to_date(r[1]) for r in ranges.values())
+    last = max(calendar.to_date(r[1]) for r in stored_bar_ranges(store).values())
     end = min(end, last)
     if start > end:
         raise InsufficientData(f"--from {start} is after the last stored session {end}")

@@ -19,12 +19,12 @@ import pandas as pd
 from aimonitor import calendar
 from aimonitor.analytics.graph import LoopGraph
 from aimonitor.config import AppConfig
-from aimonitor.errors import AimonitorError, InsufficientData
+from aimonitor.errors import AimonitorError
 from aimonitor.events.catalog import EventRecord
 from aimonitor.events.entities import load_entities
 from aimonitor.events.types import DEAL_TYPES
 from aimonitor.loopdata import event_label, read_loop_graph, stored_events
-from aimonitor.pipeline import PIPELINE_RULE, read_spread_panel
+from aimonitor.pipeline import PIPELINE_RULE, read_spread_panel, stored_bar_ranges
 from aimonitor.report.dashboard import (
     AlertRow,
     Chart,
@@ -211,9 +211,7 @@ def build_dashboard_data(
     links: Sequence[tuple[str, str]] = (),
 ) -> DashboardData:
     """Everything the dashboard shows, as of the last stored session (or ``end``)."""
-    ranges = store.bar_ranges()
-    if not ranges:
-        raise InsufficientData("no prices stored; run `aimonitor fetch --source snapshot` or `aimonitor demo` first")
+    ranges = stored_bar_ranges(store)
     last = max(calendar.to_date(r[1]) for r in ranges.values())
     end = calendar.session_on_or_before(min(end or last, last))
     start = start or calendar.session_offset(end, -250)

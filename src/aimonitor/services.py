@@ -21,7 +21,7 @@ from aimonitor.analytics.spreads import SpreadPanel
 from aimonitor.config import AppConfig
 from aimonitor.errors import DataError, InsufficientData
 from aimonitor.events.catalog import EventRecord, load_catalog
-from aimonitor.pipeline import credit_params, read_spread_panel
+from aimonitor.pipeline import credit_params, read_spread_panel, stored_bar_ranges
 from aimonitor.sources.cdsquotes import load_cds_quotes_csv, tenor_years
 from aimonitor.store import Store, UpsertCount
 from aimonitor.study import (
@@ -64,9 +64,7 @@ def list_events(cfg: AppConfig, store: Store) -> list[EventRecord]:
 
 def stored_prices_on_sessions(store: Store, field: str = "adj_close") -> pd.DataFrame:
     """All stored prices, wide, on the full NYSE session index (NaN before a listing)."""
-    ranges = store.bar_ranges()
-    if not ranges:
-        raise InsufficientData("no prices stored; run `aimonitor fetch --source snapshot` (or `aimonitor demo`) first")
+    ranges = stored_bar_ranges(store)
     wide = store.read_prices(sorted(ranges), field)
     first = min(r[0] for r in ranges.values())
     last = max(r[1] for r in ranges.values())
@@ -183,9 +181,7 @@ def import_cds_quotes(store: Store, path: str | Path, today: dt.date | None = No
 
 
 def last_stored_session(store: Store) -> dt.date:
-    ranges = store.bar_ranges()
-    if not ranges:
-        raise InsufficientData("no prices stored; run `aimonitor fetch --source snapshot` (or `aimonitor demo`) first")
+    ranges = stored_bar_ranges(store)
     return calendar.to_date(max(r[1] for r in ranges.values()))
 
 
