@@ -259,7 +259,7 @@ def wide():
 
 @pytest.fixture(scope="session")
 def credit_inputs() -> dict[str, Any]:
-    """The credit models' inputs straight from the bundled snapshot: closes (wide), filings,
+    """The credit models' inputs straight from the bundled snapshot: closes and adjusted closes (wide), filings,
     Treasury yields (DGS5, DGS10) and the ICE BofA OAS series, FRED values in store units.
     Read-only; shared by the spread and calibration tests (one read per session)."""
     import pandas as pd
@@ -268,15 +268,20 @@ def credit_inputs() -> dict[str, Any]:
     from aimonitor.sources.snapshot import load_snapshot_bars, load_snapshot_fred, load_snapshot_fundamentals
 
     bars = load_snapshot_bars()
-    closes = bars.pivot(index="date", columns="symbol", values="close")
-    closes.index = pd.to_datetime(closes.index)
+
+    def wide(frame: pd.DataFrame, columns: str, values: str) -> pd.DataFrame:
+        w = frame.pivot(index="date", columns=columns, values=values)
+        w.index = pd.to_datetime(w.index)
+        return w
+
     fr = load_snapshot_fred().copy()
     fr["value"] = [float(to_store_units(s, pd.Series([v])).iloc[0]) for s, v in zip(fr["series"], fr["value"])]
-    w = fr.pivot(index="date", columns="series", values="value")
-    w.index = pd.to_datetime(w.index)
+    w = wide(fr, "series", "value")
     return {
-        "closes": closes,
+        "closes": wide(bars, "symbol", "close"),
+        "adj": wide(bars, "symbol", "adj_close"),
         "fund": load_snapshot_fundamentals(),
         "rates": w[["DGS5", "DGS10"]],
         "fred": w[["BAMLC0A0CM", "BAMLC0A4CBBB", "BAMLH0A0HYM2"]],
+        "fred_all": w,  # every series, as the store's read_fred gives them
     }

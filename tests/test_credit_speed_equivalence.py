@@ -32,8 +32,6 @@ from aimonitor.errors import DataError
 from aimonitor.events.catalog import load_catalog
 from aimonitor.pipeline import credit_params
 from aimonitor.sources.cdsquotes import load_cds_quotes_csv, tenor_years
-from aimonitor.sources.fredunits import to_store_units
-from aimonitor.sources.snapshot import load_snapshot_bars, load_snapshot_fred, load_snapshot_fundamentals
 
 RTOL = 1e-9
 FIX = Path(__file__).parent / "fixtures" / "credit"
@@ -75,24 +73,15 @@ def both_panels(*args: Any, **kw: Any) -> tuple[SpreadPanel, SpreadPanel]:
 
 
 @pytest.fixture(scope="module")
-def snap() -> dict[str, Any]:
-    bars = load_snapshot_bars()
-    closes = bars.pivot(index="date", columns="symbol", values="close")
-    closes.index = pd.to_datetime(closes.index)
-    adj = bars.pivot(index="date", columns="symbol", values="adj_close")
-    adj.index = pd.to_datetime(adj.index)
-    fr = load_snapshot_fred().copy()
-    fr["value"] = [float(to_store_units(s, pd.Series([v])).iloc[0]) for s, v in zip(fr["series"], fr["value"])]
-    fred = fr.pivot(index="date", columns="series", values="value")
-    fred.index = pd.to_datetime(fred.index)
+def snap(credit_inputs: dict[str, Any]) -> dict[str, Any]:
     quotes = load_cds_quotes_csv(FIX / "cds_reference_points.csv")
     quotes = quotes.assign(tenor_years=[tenor_years(t) for t in quotes["tenor"].astype(str)])
     cfg = parse_config(packaged_default_path().read_text())
     return {
-        "closes": closes,
-        "adj": adj,
-        "fred": fred,
-        "fund": load_snapshot_fundamentals(),
+        "closes": credit_inputs["closes"],
+        "adj": credit_inputs["adj"],
+        "fred": credit_inputs["fred_all"],
+        "fund": credit_inputs["fund"],
         "quotes": quotes,
         "events": [r.to_row() for r in load_catalog(cfg.events.catalog)],
         "cfg": cfg,

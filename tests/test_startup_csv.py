@@ -13,16 +13,9 @@ import pytest
 
 from aimonitor.errors import DataError
 from aimonitor.sources.csvdir import CsvDirSource, _csv_rows, load_bars_csv
+from test_csvdir import HEADER, ORCL  # Oracle's closes around its 2025-09-09 results
 
 D = dt.date
-HEADER = "date,open,high,low,close,adj_close,volume\n"
-# Oracle's closes around its 2025-09-09 results (the bundled snapshot; see test_csvdir.py)
-ORCL = (
-    HEADER + "2025-09-08,239.0,242.5,236.7,238.48,235.79,12000000\n"
-    "2025-09-09,239.5,243.49,237.6,241.51,238.79,13000000\n"
-    "2025-09-10,319.19,345.72,312.0,328.33,324.63,131000000\n"
-    "2025-09-11,330.0,331.5,302.0,307.86,304.39,65000000\n"
-)
 
 
 def _reference(text: str) -> tuple[list[str], list[list[str]]]:
