@@ -1154,8 +1154,7 @@ class SpreadPanel:
         codes, uniques = pd.factorize(self.names["symbol"].to_numpy()[keep])
         days, rows = np.unique(self.names["date"].to_numpy()[keep], return_inverse=True)
         out = np.full((len(days), len(syms)), np.nan)
-        where = {str(u): syms.index(str(u)) for u in uniques}
-        out[rows, np.array([where[str(u)] for u in uniques], dtype=np.intp)[codes]] = values[keep]
+        out[rows, np.array([syms.index(str(u)) for u in uniques], dtype=np.intp)[codes]] = values[keep]
         return pd.DataFrame(out, index=pd.DatetimeIndex(days, name="date"), columns=syms)
 
     def frame(self, symbol: str) -> pd.DataFrame:
