@@ -223,23 +223,24 @@ def _session_days() -> np.ndarray:
     return _session_index().to_numpy().astype("datetime64[D]")
 
 
-def _ts(day: dt.date) -> pd.Timestamp:
-    return pd.Timestamp(day)
-
-
 def _check_range(day: dt.date) -> None:
-    idx = _session_index()
-    if not (idx[0].date() <= day <= idx[-1].date()):
-        raise DataError(f"{day.isoformat()} is outside the trading calendar ({idx[0].date()}..{idx[-1].date()})")
+    ords = _session_ordinals()
+    if not (ords[0] <= day.toordinal() <= ords[-1]):
+        first, last = dt.date.fromordinal(ords[0]), dt.date.fromordinal(ords[-1])
+        raise DataError(f"{day.isoformat()} is outside the trading calendar ({first}..{last})")
+
+
+# The lookups below bisect the sessions' ordinals (what searching the DatetimeIndex of
+# midnight timestamps finds, without a Timestamp per call): the cycle asks thousands of them.
 
 
 def is_session(day: dt.date | str | pd.Timestamp) -> bool:
     """True if ``day`` is a full or half trading session of the NYSE."""
     d = to_date(day)
     _check_range(d)
-    idx = _session_index()
-    pos = idx.searchsorted(_ts(d))
-    return pos < len(idx) and idx[pos].date() == d
+    ords, o = _session_ordinals(), d.toordinal()
+    pos = bisect.bisect_left(ords, o)
+    return pos < len(ords) and ords[pos] == o
 
 
 def sessions(start: dt.date | str | pd.Timestamp, end: dt.date | str | pd.Timestamp) -> list[dt.date]:
@@ -247,41 +248,41 @@ def sessions(start: dt.date | str | pd.Timestamp, end: dt.date | str | pd.Timest
     s, e = to_date(start), to_date(end)
     if e < s:
         return []
-    idx = _session_index()
-    lo = idx.searchsorted(_ts(s), side="left")
-    hi = idx.searchsorted(_ts(e), side="right")
-    return [t.date() for t in idx[lo:hi]]
+    ords = _session_ordinals()
+    lo = bisect.bisect_left(ords, s.toordinal())
+    hi = bisect.bisect_right(ords, e.toordinal())
+    return [dt.date.fromordinal(o) for o in ords[lo:hi]]
 
 
 def sessions_index(start: dt.date | str | pd.Timestamp, end: dt.date | str | pd.Timestamp) -> pd.DatetimeIndex:
     """Like :func:`sessions` but as a tz-naive ``DatetimeIndex`` (for pandas work)."""
     s, e = to_date(start), to_date(end)
-    idx = _session_index()
-    lo = idx.searchsorted(_ts(s), side="left")
-    hi = idx.searchsorted(_ts(e), side="right")
-    return idx[lo:hi]
+    ords = _session_ordinals()
+    lo = bisect.bisect_left(ords, s.toordinal())
+    hi = bisect.bisect_right(ords, e.toordinal())
+    return _session_index()[lo:hi]
 
 
 def next_session(day: dt.date | str | pd.Timestamp) -> dt.date:
     """The first session strictly after ``day``."""
     d = to_date(day)
     _check_range(d)
-    idx = _session_index()
-    pos = idx.searchsorted(_ts(d), side="right")
-    if pos >= len(idx):
+    ords = _session_ordinals()
+    pos = bisect.bisect_right(ords, d.toordinal())
+    if pos >= len(ords):
         raise DataError(f"no session after {d.isoformat()} in the calendar")
-    return idx[pos].date()
+    return dt.date.fromordinal(ords[pos])
 
 
 def previous_session(day: dt.date | str | pd.Timestamp) -> dt.date:
     """The last session strictly before ``day``."""
     d = to_date(day)
     _check_range(d)
-    idx = _session_index()
-    pos = idx.searchsorted(_ts(d), side="left") - 1
+    ords = _session_ordinals()
+    pos = bisect.bisect_left(ords, d.toordinal()) - 1
     if pos < 0:
         raise DataError(f"no session before {d.isoformat()} in the calendar")
-    return idx[pos].date()
+    return dt.date.fromordinal(ords[pos])
 
 
 def session_on_or_after(day: dt.date | str | pd.Timestamp) -> dt.date:
@@ -304,11 +305,11 @@ def session_offset(day: dt.date | str | pd.Timestamp, n: int) -> dt.date:
     d = to_date(day)
     if not is_session(d):
         raise DataError(f"{d.isoformat()} is not a trading session")
-    idx = _session_index()
-    pos = idx.searchsorted(_ts(d)) + int(n)
-    if pos < 0 or pos >= len(idx):
+    ords = _session_ordinals()
+    pos = bisect.bisect_left(ords, d.toordinal()) + int(n)
+    if pos < 0 or pos >= len(ords):
         raise DataError(f"{n:+d} sessions from {d.isoformat()} is outside the calendar")
-    return idx[pos].date()
+    return dt.date.fromordinal(ords[pos])
 
 
 def sessions_between(start: dt.date | str | pd.Timestamp, end: dt.date | str | pd.Timestamp) -> int:
