@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 from aimonitor.sources.base import BAR_FIELDS, FredFetch, FundamentalsFetch, SeriesFetch
@@ -48,17 +49,30 @@ def load_snapshot_fred() -> pd.DataFrame:
     return _load_long("fred.csv.gz", "series")
 
 
+def _with_ordinals(g: pd.DataFrame, cols: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """``g``'s ``cols`` (a fresh RangeIndex) and its dates as ordinals, to pick a date range by."""
+    return g[cols].reset_index(drop=True), np.fromiter((d.toordinal() for d in g["date"]), np.int64, len(g))
+
+
+def _between(part: tuple[pd.DataFrame, np.ndarray], start: dt.date, end: dt.date) -> pd.DataFrame:
+    """The rows of ``part`` dated ``start..end`` in their snapshot order (index 0..n-1)."""
+    frame, days = part
+    rows = np.flatnonzero((days >= start.toordinal()) & (days <= end.toordinal()))
+    return frame.take(rows).reset_index(drop=True)
+
+
 @functools.lru_cache(maxsize=1)
-def _bars_by_symbol() -> dict[str, pd.DataFrame]:
-    """The bundled bars split once by symbol (each symbol's rows in snapshot order)."""
+def _bars_by_symbol() -> dict[str, tuple[pd.DataFrame, np.ndarray]]:
+    """The bundled bars split once by symbol (each symbol's rows in snapshot order: date and
+    the bar fields, and the dates as ordinals)."""
     bars = load_snapshot_bars()
-    return {str(sym): g for sym, g in bars.groupby("symbol", sort=False)}
+    return {str(sym): _with_ordinals(g, ["date", *BAR_FIELDS]) for sym, g in bars.groupby("symbol", sort=False)}
 
 
 @functools.lru_cache(maxsize=1)
-def _fred_by_series() -> dict[str, pd.DataFrame]:
+def _fred_by_series() -> dict[str, tuple[pd.DataFrame, np.ndarray]]:
     fred = load_snapshot_fred()
-    return {str(s): g for s, g in fred.groupby("series", sort=False)}
+    return {str(s): _with_ordinals(g, ["date", "value"]) for s, g in fred.groupby("series", sort=False)}
 
 
 def load_snapshot_fundamentals() -> pd.DataFrame:
@@ -89,7 +103,7 @@ class SnapshotSource:
         out = []
         for sym in symbols:
             g = by_symbol.get(sym)
-            f = g[(g["date"] >= start) & (g["date"] <= hi)] if g is not None else None
+            f = _between(g, start, hi) if g is not None else None
             if f is None or f.empty:
                 known = g is not None
                 err = (
@@ -99,7 +113,7 @@ class SnapshotSource:
                 )
                 out.append(SeriesFetch(sym, None, err))
             else:
-                out.append(SeriesFetch(sym, f[["date", *BAR_FIELDS]].reset_index(drop=True)))
+                out.append(SeriesFetch(sym, f))
         return out
 
     def fetch_fred(self, series: Sequence[str], start: dt.date, end: dt.date) -> list[FredFetch]:
@@ -107,7 +121,7 @@ class SnapshotSource:
         out = []
         for s in series:
             g = by_series.get(s)
-            f = g[(g["date"] >= start) & (g["date"] <= end)] if g is not None else None
+            f = _between(g, start, end) if g is not None else None
             if f is None or f.empty:
                 out.append(
                     FredFetch(
@@ -118,7 +132,6 @@ class SnapshotSource:
                     )
                 )
                 continue
-            f = f[["date", "value"]].reset_index(drop=True)
             f["value"] = to_store_units(s, f["value"].astype(float))
             out.append(FredFetch(s, f, unit=unit_of(s)))
         return out
