@@ -275,6 +275,17 @@ def _broadcast(values: Any, n: int) -> np.ndarray:
     return arr
 
 
+def _distinct_keys(columns: Sequence[np.ndarray], n: int) -> bool:
+    """True when the ``n`` key tuples of ``columns`` (SQLite-ready str/None/int values) are
+    known distinct without pandas (False: let pandas find the duplicate, or say none is)."""
+    if not all(c.dtype == object for c in columns):
+        return False
+    try:
+        return len(set(zip(*(c.tolist() for c in columns)))) == n
+    except TypeError:  # an unhashable value: pandas decides
+        return False
+
+
 def _rows(columns: Sequence[Any], n: int, chunk: int = 50_000) -> Iterator[tuple[Any, ...]]:
     """Row tuples of plain Python values, built a chunk at a time from column arrays (a column
     that is not an array is one value for every row); float NaN becomes None."""
@@ -588,18 +599,19 @@ class Store:
             return UpsertCount()
         cols = list(data)
         keys = {k: _broadcast(data[k], n) for k in key}
-        dup = pd.DataFrame(keys).duplicated(keep="first").to_numpy()
-        if dup.any():
-            i = int(np.argmax(dup))
-            raise StorageError(f"{table}: duplicate key {tuple(keys[k][i] for k in key)} in one batch")
+        if not _distinct_keys([keys[k] for k in key], n):
+            dup = pd.DataFrame(keys).duplicated(keep="first").to_numpy()
+            if dup.any():
+                i = int(np.argmax(dup))
+                raise StorageError(f"{table}: duplicate key {tuple(keys[k][i] for k in key)} in one batch")
         lead = key[0]
-        leads = sorted((v for v in pd.unique(keys[lead]) if v is not None), key=str)
+        leads = sorted((v for v in dict.fromkeys(keys[lead].tolist()) if v is not None), key=str)
         # only the batch's date range is read back (a re-fetch window, not a symbol's history)
         span, span_params = "", []
         if "date" in key and lead != "date":
-            dates = pd.Series(keys["date"]).dropna()
-            if len(dates):
-                span, span_params = " AND date BETWEEN ? AND ?", [dates.min(), dates.max()]
+            dates = [d for d in keys["date"].tolist() if d is not None and d == d]  # not None nor NaN
+            if dates:
+                span, span_params = " AND date BETWEEN ? AND ?", [min(dates), max(dates)]
         upd_cols = [c for c in cols if c not in key]
         changed = " OR ".join(f"{table}.{c} IS NOT excluded.{c}" for c in compare)
         action = "DO NOTHING"

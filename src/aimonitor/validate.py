@@ -51,11 +51,17 @@ def _iso(d: object) -> str:
         return str(d)
 
 
+def _duplicated(days: np.ndarray) -> np.ndarray:
+    """True where a date occurs more than once (every occurrence)."""
+    _, inverse, counts = np.unique(days, return_inverse=True, return_counts=True)
+    return np.asarray(counts[inverse] > 1)
+
+
 def validate_bars(symbol: str, frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, list[Rejection]]:
     """Split a bar frame into (good rows, rejections); vectorised, the first failing check names the row."""
     if frame is None or frame.empty:
         return pd.DataFrame(columns=["date", *_PRICE, "adj_close", "volume"]), []
-    f = frame.copy()
+    f = frame.copy(deep=False)  # copy on write: the caller's frame never changes
     if not all(type(d) is dt.date for d in f["date"]):
         f["date"] = [
             d if isinstance(d, dt.date) and not isinstance(d, dt.datetime) else calendar.to_date(d) for d in f["date"]
@@ -67,8 +73,9 @@ def validate_bars(symbol: str, frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.
             f[c] = pd.to_numeric(f[c], errors="coerce")
     n = len(f)
     # one datetime64 array for every date check (a C conversion of the date objects)
-    days = np.array(f["date"].tolist(), dtype="datetime64[D]")
-    sessions = calendar.sessions_index(min(f["date"]), max(f["date"])).to_numpy().astype("datetime64[D]")
+    dates = f["date"].tolist()
+    days = np.array(dates, dtype="datetime64[D]")
+    sessions = calendar.sessions_index(min(dates), max(dates)).to_numpy().astype("datetime64[D]")
     in_cal = np.isin(days, sessions)
     o, h, lo, c = (f[k].to_numpy(dtype=float) for k in _PRICE)
     adj, vol = f["adj_close"].to_numpy(dtype=float), f["volume"].to_numpy(dtype=float)
@@ -76,7 +83,7 @@ def validate_bars(symbol: str, frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.
     oc_min = np.fmin(o, c)
     prices = np.vstack([o, h, lo, c])
     checks = [
-        (pd.Series(days).duplicated(keep=False).to_numpy(), lambda i: "duplicate date in batch"),
+        (_duplicated(days), lambda i: "duplicate date in batch"),
         (days > np.datetime64(as_of, "D"), lambda i: f"after as-of {as_of.isoformat()} (session not closed)"),
         (~in_cal, lambda i: "not an exchange session"),
         (np.isnan(c), lambda i: "missing close"),
@@ -96,9 +103,10 @@ def validate_bars(symbol: str, frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.
         for i in np.flatnonzero(new):
             reasons[int(i)] = why(int(i))
         bad |= mask
-    rejects = [Rejection(symbol, f["date"].iloc[i].isoformat(), reasons[i]) for i in sorted(reasons)]
+    rejects = [Rejection(symbol, dates[i].isoformat(), reasons[i]) for i in sorted(reasons)]
     # the good rows' dates are distinct (duplicates are rejected), so the order is the dates'
-    good = f.loc[~bad].iloc[np.argsort(days[~bad], kind="stable")].reset_index(drop=True)
+    keep = np.flatnonzero(~bad)
+    good = f.take(keep[np.argsort(days[keep], kind="stable")]).reset_index(drop=True)
     for r in rejects:
         log.warning("rejected bar %s", r)
     return good, rejects

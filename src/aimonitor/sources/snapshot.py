@@ -58,6 +58,8 @@ def _between(part: tuple[pd.DataFrame, np.ndarray], start: dt.date, end: dt.date
     """The rows of ``part`` dated ``start..end`` in their snapshot order (index 0..n-1)."""
     frame, days = part
     rows = np.flatnonzero((days >= start.toordinal()) & (days <= end.toordinal()))
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):  # one run of rows (dates in order): a slice
+        return frame.iloc[rows[0] : rows[-1] + 1].reset_index(drop=True)
     return frame.take(rows).reset_index(drop=True)
 
 
