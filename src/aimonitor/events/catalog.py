@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import logging
 import math
@@ -232,6 +233,11 @@ def load_catalog(path: str | Path | None = None, strict: bool = False) -> list[E
     if size > MAX_CATALOG_BYTES:
         raise DataError(f"{name}: {size / 1e6:.1f} MB is above the {MAX_CATALOG_BYTES / 1e6:.0f} MB catalog limit")
     raw = p.read_bytes()
+    key = (hashlib.sha256(raw).digest(), strict)
+    hit = _PARSED.get(key)
+    if hit is not None:  # these bytes parsed before without a warning: the same records
+        log.debug("loaded %d events from %s", len(hit), name)
+        return list(hit)
     if b"\x00" in raw[:8192]:
         raise DataError(f"{name}: binary file; expected a UTF-8 CSV")
     try:
@@ -248,6 +254,7 @@ def load_catalog(path: str | Path | None = None, strict: bool = False) -> list[E
     reader.fieldnames = cols
     out: list[EventRecord] = []
     seen: dict[str, int] = {}
+    clean = True
     for row in reader:
         line = reader.line_num
         where = f"{name}:{line}"
@@ -262,25 +269,39 @@ def load_catalog(path: str | Path | None = None, strict: bool = False) -> list[E
                 raise
             warnings.warn(f"{exc}; row skipped", DataWarning, stacklevel=2)
             log.warning("%s; row skipped", exc)
+            clean = False
             continue
         seen[rec.event_id] = line
         out.append(rec)
-    _warn_far_dates(out, name)
+    clean = _warn_far_dates(out, name) and clean
     log.debug("loaded %d events from %s", len(out), name)
+    if clean:  # a file that warns is parsed (and warns) on every load
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[key] = tuple(out)
     return out
+
+
+#: Catalogs parsed without a warning, by the SHA-256 of their bytes and ``strict``: the
+#: cycle reads the catalog several times per session (the records are frozen, each call gets
+#: its own list), and a changed file has other bytes, so it is parsed again.
+_PARSED: dict[tuple[bytes, bool], tuple[EventRecord, ...]] = {}
+_PARSED_MAX = 8
 
 
 #: An announce date this many years before the median of its file is flagged for review.
 FAR_PAST_YEARS = 3
 
 
-def _warn_far_dates(records: Sequence[EventRecord], name: str) -> None:
+def _warn_far_dates(records: Sequence[EventRecord], name: str) -> bool:
     """Log a warning for announce dates far before the file's other events (a "2015" misread
-    in a 2025 article): such a row is kept, but its day 0 would study the wrong decade."""
+    in a 2025 article): such a row is kept, but its day 0 would study the wrong decade.
+    Returns True when nothing was logged."""
     dates = sorted(r.announce_date for r in records if r.announce_date is not None)
     if len(dates) < 2:
-        return
+        return True
     median = dates[len(dates) // 2]
+    quiet = True
     for r in records:
         d = r.announce_date
         if d is not None and (median - d).days > FAR_PAST_YEARS * 365.25:
@@ -289,6 +310,8 @@ def _warn_far_dates(records: Sequence[EventRecord], name: str) -> None:
                 f"before the file's other events (median {median.isoformat()}); check the year"
             )
             log.warning("%s", msg)  # a review hint, not a rejected row: logged, not a DataWarning
+            quiet = False
+    return quiet
 
 
 CANDIDATE_COLUMNS = REQUIRED_COLUMNS + (
