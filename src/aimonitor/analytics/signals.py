@@ -208,7 +208,7 @@ class SignalInputs:
                 stacklevel=3,
             )
         c = c.reindex(idx).astype(float)
-        c = c.where(c > 0)  # a non-positive price is not a price
+        c = _where(c, c.to_numpy() > 0)  # a non-positive price is not a price
         c.columns = [str(x) for x in c.columns]
         return c
 
@@ -407,20 +407,34 @@ def rolling_stat(x: pd.DataFrame, window: int, min_periods: int, stat: str) -> p
     if stat not in ("sum", "mean", "std", "max") or x.empty or not all(t == np.float64 for t in x.dtypes):
         roll = x.rolling(window, min_periods=min_periods)
         return roll.std(ddof=1) if stat == "std" else getattr(roll, stat)()
-    vals = x.to_numpy(dtype=float)
+    return pd.DataFrame(_rolling_array(x.to_numpy(dtype=float), window, min_periods, stat), index=x.index, columns=x.columns)
+
+
+def _rolling_array(vals: np.ndarray, window: int, min_periods: int, stat: str) -> np.ndarray:
+    """:func:`rolling_stat` of a non-empty 2-d float array (rows are sessions), as an array."""
     t, n = vals.shape
     flat = pd.Series(np.ascontiguousarray(vals.T).reshape(-1))
     roll = flat.rolling(_ColumnWindows(window_size=window, rows=t), min_periods=min_periods)
     out = roll.std(ddof=1) if stat == "std" else getattr(roll, stat)()
-    return pd.DataFrame(out.to_numpy().reshape(n, t).T, index=x.index, columns=x.columns)
+    return out.to_numpy().reshape(n, t).T
+
+
+def _where(frame: pd.DataFrame, cond: np.ndarray, other: float = np.nan) -> pd.DataFrame:
+    """``frame.where(cond, other)`` of a float64 frame, computed in numpy (the same values,
+    index and columns, without pandas' alignment of a condition frame)."""
+    return pd.DataFrame(np.where(cond, frame.to_numpy(dtype=float), other), index=frame.index, columns=frame.columns)
 
 
 def _rolling_z(x: pd.DataFrame, window: int, min_obs: int) -> pd.DataFrame:
     """``(x_t - mean) / std`` over the trailing ``window`` rows ending at ``t`` (ddof=1)."""
     mean = rolling_stat(x, window, min_obs, "mean")
     std = rolling_stat(x, window, min_obs, "std")
-    z = (x - mean) / std.where(std > 0)
-    return z
+    if x.empty or not all(t == np.float64 for t in x.dtypes):
+        return (x - mean) / std.where(std > 0)
+    sd = std.to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):  # as pandas' arithmetic
+        z = (x.to_numpy() - mean.to_numpy()) / np.where(sd > 0, sd, np.nan)
+    return pd.DataFrame(z, index=x.index, columns=x.columns)
 
 
 def _to_wide(frame: pd.DataFrame, key: str, what: str) -> pd.DataFrame:
@@ -717,14 +731,19 @@ def compute_sar_1d(inputs: SignalInputs) -> pd.DataFrame | None:
     y = r.drop(columns=[inputs.market])
     if y.empty:
         return None
-    x = pd.DataFrame(np.repeat(rm.to_numpy()[:, None], y.shape[1], axis=1), index=y.index, columns=y.columns)
-    valid = y.notna() & x.notna()
-    xv = x.where(valid, 0.0)
-    yv = y.where(valid, 0.0)
+    # in numpy: the frames' arithmetic, where and shift give these values (all float64)
+    xa = np.repeat(rm.to_numpy(dtype=float)[:, None], y.shape[1], axis=1)
+    ya = y.to_numpy(dtype=float)
+    valid = ~np.isnan(ya) & ~np.isnan(xa)
+    xv = np.where(valid, xa, 0.0)
+    yv = np.where(valid, ya, 0.0)
 
-    def rsum(f: pd.DataFrame) -> np.ndarray:
+    def rsum(f: np.ndarray) -> np.ndarray:
         # window of the previous MM_ESTIMATION sessions, ending the day before t
-        return rolling_stat(f, MM_ESTIMATION, 1, "sum").shift(1).to_numpy()
+        out = np.full(f.shape, np.nan)
+        if len(f):
+            out[1:] = _rolling_array(f, MM_ESTIMATION, 1, "sum")[:-1]
+        return out
 
     n = rsum(valid.astype(float))
     sx, sy = rsum(xv), rsum(yv)
@@ -738,7 +757,7 @@ def compute_sar_1d(inputs: SignalInputs) -> pd.DataFrame | None:
         alpha = my - beta * mx
         ssr = np.maximum(cyy - beta * cxy, 0.0)
         s = np.sqrt(ssr / (n - 2))
-        ar = y.to_numpy() - alpha - beta * x.to_numpy()
+        ar = ya - alpha - beta * xa
         sar = ar / s
     bad = ~(n >= MM_MIN_OBS) | ~(cxx > 0) | ~(s > 0)
     sar[bad] = np.nan
