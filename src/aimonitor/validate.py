@@ -53,32 +53,49 @@ def _iso(d: object) -> str:
 
 def _duplicated(days: np.ndarray) -> np.ndarray:
     """True where a date occurs more than once (every occurrence)."""
+    if len(days) < 2 or bool((days[1:] > days[:-1]).all()):  # increasing (a source's usual order)
+        return np.zeros(len(days), dtype=bool)
     _, inverse, counts = np.unique(days, return_inverse=True, return_counts=True)
     return np.asarray(counts[inverse] > 1)
+
+
+_NUMERIC = [*_PRICE, "adj_close", "volume"]
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def _plain_number(dtype: object) -> bool:
+    """A numpy float or integer dtype: ``pd.to_numeric`` returns such a column as it is."""
+    return isinstance(dtype, np.dtype) and dtype.kind in "iuf"
 
 
 def validate_bars(symbol: str, frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, list[Rejection]]:
     """Split a bar frame into (good rows, rejections); vectorised, the first failing check names the row."""
     if frame is None or frame.empty:
         return pd.DataFrame(columns=["date", *_PRICE, "adj_close", "volume"]), []
-    f = frame.copy(deep=False)  # copy on write: the caller's frame never changes
-    if not all(type(d) is dt.date for d in f["date"]):
-        f["date"] = [
-            d if isinstance(d, dt.date) and not isinstance(d, dt.datetime) else calendar.to_date(d) for d in f["date"]
-        ]
-    for c in [*_PRICE, "adj_close", "volume"]:
-        if c not in f.columns:
-            f[c] = np.nan
-        elif f[c].dtype != np.float64:  # a float column is numeric already (every source's usual case)
-            f[c] = pd.to_numeric(f[c], errors="coerce")
-    n = len(f)
-    # one datetime64 array for every date check (a C conversion of the date objects)
+    f = frame  # copied (shallow: copy on write) before a column is changed, never the caller's
     dates = f["date"].tolist()
-    days = np.array(dates, dtype="datetime64[D]")
-    sessions = calendar.sessions_index(min(dates), max(dates)).to_numpy().astype("datetime64[D]")
-    in_cal = np.isin(days, sessions)
-    o, h, lo, c = (f[k].to_numpy(dtype=float) for k in _PRICE)
-    adj, vol = f["adj_close"].to_numpy(dtype=float), f["volume"].to_numpy(dtype=float)
+    if not all(type(d) is dt.date for d in dates):
+        dates = [d if isinstance(d, dt.date) and not isinstance(d, dt.datetime) else calendar.to_date(d) for d in dates]
+        f = f.copy(deep=False)
+        f["date"] = dates
+    arrays = []
+    for name in _NUMERIC:
+        if name not in f.columns:
+            f = f.copy(deep=False) if f is frame else f
+            f[name] = np.nan
+        col = f[name]
+        if not _plain_number(col.dtype):  # a float or integer column is numeric already (the usual case)
+            f = f.copy(deep=False) if f is frame else f
+            f[name] = col = pd.to_numeric(col, errors="coerce")
+        arrays.append(col.to_numpy(dtype=float))
+    o, h, lo, c, adj, vol = arrays
+    n = len(f)
+    # one datetime64 array for every date check (from the dates' ordinals: day 719163 is 1970-01-01)
+    days = (np.fromiter((d.toordinal() for d in dates), np.int64, n) - _EPOCH_ORDINAL).astype("datetime64[D]")
+    # a session: one more session on or before it than on or before the day before
+    in_cal = calendar.sessions_through(days) - calendar.sessions_through(days - np.timedelta64(1, "D")) == 1
     oc_max = np.fmax(o, c)
     oc_min = np.fmin(o, c)
     prices = np.vstack([o, h, lo, c])
@@ -99,14 +116,18 @@ def validate_bars(symbol: str, frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.
     bad = np.zeros(n, dtype=bool)
     reasons: dict[int, str] = {}
     for mask, why in checks:
-        new = mask & ~bad
-        for i in np.flatnonzero(new):
+        if not mask.any():
+            continue
+        for i in np.flatnonzero(mask & ~bad):
             reasons[int(i)] = why(int(i))
         bad |= mask
     rejects = [Rejection(symbol, dates[i].isoformat(), reasons[i]) for i in sorted(reasons)]
     # the good rows' dates are distinct (duplicates are rejected), so the order is the dates'
-    keep = np.flatnonzero(~bad)
-    good = f.take(keep[np.argsort(days[keep], kind="stable")]).reset_index(drop=True)
+    if not reasons and (n < 2 or bool((days[1:] > days[:-1]).all())):
+        good = f.reset_index(drop=True)  # every row, in order: what the take below gives
+    else:
+        keep = np.flatnonzero(~bad)
+        good = f.take(keep[np.argsort(days[keep], kind="stable")]).reset_index(drop=True)
     for r in rejects:
         log.warning("rejected bar %s", r)
     return good, rejects
