@@ -354,7 +354,9 @@ def _wide_rows(
     gives: the distinct dates sorted (ISO text sorts as dates; index ``date``), a column per
     name of ``names`` (else per distinct key, sorted; every key must be among ``names``) and
     per value position an array, NaN where there is no row or the value is NULL."""
-    cols = list(zip(*rows))
+    # column lists (``zip(*rows)`` builds tuples as long as the result, which the garbage
+    # collector then walks: several times slower on a cycle's thousands of rows)
+    cols = [[r[k] for r in rows] for k in range(2 + n_values)]
     d_codes, d_uni = pd.factorize(np.asarray(cols[0], dtype=object))
     s_codes, s_uni = pd.factorize(np.asarray(cols[1], dtype=object))
     if names is None:

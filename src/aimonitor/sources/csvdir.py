@@ -96,7 +96,7 @@ def _bars_columns(
     if not records or set(map(len, records)) != {len(fields)}:
         return None
     where = {name: i for i, name in enumerate(fields)}  # a repeated header: the last one wins
-    cols = list(zip(*records))
+    cols = [[r[k] for r in records] for k in range(len(fields))]  # not zip(*records): see store._wide_rows
     try:
         try:
             dates = [dt.date.fromisoformat(d) for d in cols[where["date"]]]
