@@ -34,6 +34,7 @@ left out (listed in :attr:`LoopGraph.skipped`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import itertools
@@ -588,18 +589,51 @@ def compute_loop_exposure_panel(
     for j, c in enumerate(columns):
         at.setdefault(c, []).append(j)
     dates = sorted({e.announce_date for e in events if e.announce_date is not None and _edge_types(e)})
+    known = _known_exposures(events, resolver)
     for i, d in enumerate(dates if len(sessions) else ()):
         lo = pd.Timestamp(d)
         hi = pd.Timestamp(dates[i + 1]) if i + 1 < len(dates) else None
         rows = (sessions >= lo) & ((sessions < hi) if hi is not None else True)
         if not np.any(rows):
             continue
-        g = compute_loop_graph(events, d, resolver=resolver)
-        for x in g.exposure:
-            for j in at.get(x.id, ()):
-                values[rows, j] = x.to_loop_usd
+        exposure = known.get(d) if known is not None else None
+        if exposure is None:
+            g = compute_loop_graph(events, d, resolver=resolver)
+            exposure = [(x.id, x.to_loop_usd) for x in g.exposure]
+            if known is not None:
+                known[d] = exposure
+        for node, usd in exposure:
+            for j in at.get(node, ()):
+                values[rows, j] = usd
     # filled as an array and framed once (a .loc assignment per node and date cost more than the graphs)
     return pd.DataFrame(values, index=sessions, columns=columns)
+
+
+#: Per event list and resolver, each date's ``to_loop_usd`` per node (the graph is a pure
+#: function of the events announced by the date and the resolver): a cycle rebuilds the
+#: same graphs for every session otherwise. The resolver is held, so its id is not reused.
+_EXPOSURES: dict[tuple[tuple[Any, ...], int], tuple[PartyResolver | None, dict[dt.date, list[tuple[str, float]]]]] = {}
+_EXPOSURES_MAX = 16
+
+
+def _known_exposures(
+    events: list[EventLike], resolver: PartyResolver | None
+) -> dict[dt.date, list[tuple[str, float]]] | None:
+    """The remembered exposures of ``events`` under ``resolver`` (None: not remembered, unless
+    every event is a frozen dataclass, compared by value)."""
+    if not all(dataclasses.is_dataclass(e) and type(e).__dataclass_params__.frozen for e in events):
+        return None
+    key = (tuple(events), id(resolver))
+    try:
+        hit = _EXPOSURES.get(key)
+    except TypeError:  # an event type that cannot be hashed: computed every time
+        return None
+    if hit is not None and hit[0] is resolver:
+        return hit[1]
+    if len(_EXPOSURES) >= _EXPOSURES_MAX:
+        _EXPOSURES.clear()
+    _EXPOSURES[key] = (resolver, {})
+    return _EXPOSURES[key][1]
 
 
 def compute_layout(graph: LoopGraph) -> dict[str, tuple[float, float]]:

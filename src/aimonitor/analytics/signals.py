@@ -407,7 +407,9 @@ def rolling_stat(x: pd.DataFrame, window: int, min_periods: int, stat: str) -> p
     if stat not in ("sum", "mean", "std", "max") or x.empty or not all(t == np.float64 for t in x.dtypes):
         roll = x.rolling(window, min_periods=min_periods)
         return roll.std(ddof=1) if stat == "std" else getattr(roll, stat)()
-    return pd.DataFrame(_rolling_array(x.to_numpy(dtype=float), window, min_periods, stat), index=x.index, columns=x.columns)
+    return pd.DataFrame(
+        _rolling_array(x.to_numpy(dtype=float), window, min_periods, stat), index=x.index, columns=x.columns
+    )
 
 
 def _rolling_array(vals: np.ndarray, window: int, min_periods: int, stat: str) -> np.ndarray:
