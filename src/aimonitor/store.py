@@ -238,6 +238,10 @@ def _object_array(values: Iterable[Any]) -> np.ndarray:
     return arr
 
 
+#: Up to this many dates are written out one by one (factorizing them costs more).
+_FEW_ROWS = 256
+
+
 def _plain(values: Any) -> np.ndarray:
     """A whole column as SQLite-ready values (what :func:`_clean` gives one by one): a float
     array (NaN is written as NULL), an integer array, or an object array of str/None/Python
@@ -260,6 +264,8 @@ def _plain(values: Any) -> np.ndarray:
         types = set(map(type, arr))
         if types <= {str, type(None)}:
             return arr
+        if types <= {dt.date, type(None)} and len(arr) <= _FEW_ROWS:  # a re-fetch window: no hashing
+            return _object_array(None if d is None else d.isoformat() for d in arr)
         if types <= {dt.date, type(None)}:
             codes, uniques = pd.factorize(arr)
             isos = _object_array([*(d.isoformat() for d in uniques), None])
