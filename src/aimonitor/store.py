@@ -902,8 +902,15 @@ class Store:
         block = key // len(s_text)
         cuts = np.flatnonzero(np.diff(block)) + 1
         starts, ends = np.r_[0, cuts], np.r_[cuts, n]
-        sym_sorted = s_text[s_codes[order]]
+        code_sorted = s_codes[order]
+        sym_sorted = s_text[code_sorted]
         val_sorted = values[order]
+        # a new block's columns without a call per block: its values' bytes are a slice of all
+        # of them, and its symbols' text is joined once per distinct symbol set (what
+        # _pack_block gives, bit for bit)
+        val_bytes = np.ascontiguousarray(val_sorted, dtype=_VALUE).tobytes()
+        width = _VALUE.itemsize
+        texts: dict[bytes, str] = {}
         rows: list[tuple[Any, ...]] = []
         new = updated = 0
         with self.transaction():
@@ -915,7 +922,11 @@ class Store:
                 old = stored.get((day, name))
                 if old is None:
                     new += hi - lo
-                    rows.append((day, name, *_pack_block(bs.tolist(), bv)))
+                    k = code_sorted[lo:hi].tobytes()
+                    text = texts.get(k)
+                    if text is None:
+                        text = texts[k] = _SEP.join(bs.tolist())
+                    rows.append((day, name, hi - lo, text, val_bytes[lo * width : hi * width]))
                     continue
                 o_syms, o_vals = old
                 pos = np.searchsorted(o_syms, bs)
