@@ -787,7 +787,12 @@ class Store:
 
     def _write_fundamentals(self, frame: pd.DataFrame, stamp: str) -> UpsertCount:
         rows = []
-        for r in frame.to_dict("records"):
+        records = frame.to_dict("records")
+        # the stored filing dates of the batch's symbols, read at once (text keys compare as
+        # SQLite compares them; any other key is looked up alone)
+        syms = {r["symbol"] for r in records}
+        filed = self._filed_dates(sorted(syms)) if all(isinstance(x, str) for x in syms) else None
+        for r in records:
             row = {
                 "symbol": r["symbol"],
                 "period_end": _clean(r["period_end"]),
@@ -796,15 +801,31 @@ class Store:
             }
             # a period's figures were public from the earliest filing date we have seen:
             # a later re-fetch must never move them forward (point-in-time correctness)
-            prior = self.conn.execute(
-                "SELECT filed_date FROM fundamentals WHERE symbol = ? AND period_end = ?",
-                (row["symbol"], row["period_end"]),
-            ).fetchone()
+            if filed is not None and (row["period_end"] is None or isinstance(row["period_end"], str)):
+                prior = filed.get((row["symbol"], row["period_end"]))
+            else:
+                prior = self.conn.execute(
+                    "SELECT filed_date FROM fundamentals WHERE symbol = ? AND period_end = ?",
+                    (row["symbol"], row["period_end"]),
+                ).fetchone()
             if prior and prior[0] and row["filed_date"] and prior[0] < row["filed_date"]:
                 row["filed_date"] = prior[0]
             rows.append(row)
         compare = [c for c in self.FUNDAMENTAL_COLUMNS if c != "source"]
         return self._upsert("fundamentals", ("symbol", "period_end"), rows, compare=compare)
+
+    def _filed_dates(self, symbols: Sequence[str]) -> dict[tuple[Any, Any], tuple[Any]]:
+        """(symbol, period_end) -> (filed_date,) of the stored filings of ``symbols``."""
+        out: dict[tuple[Any, Any], tuple[Any]] = {}
+        for i in range(0, len(symbols), 500):
+            chunk = list(symbols[i : i + 500])
+            cur = self.conn.execute(
+                "SELECT symbol, period_end, filed_date FROM fundamentals "
+                f"WHERE symbol IN ({', '.join('?' for _ in chunk)})",
+                chunk,
+            )
+            out.update(((sym, end), (day,)) for sym, end, day in cur.fetchall())
+        return out
 
     def read_fundamentals(self, symbols: Iterable[str] | None = None) -> pd.DataFrame:
         where, params = _where(symbol=symbols)
