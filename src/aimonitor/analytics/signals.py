@@ -38,7 +38,7 @@ import datetime as dt
 import functools
 import logging
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -527,7 +527,22 @@ def _spread_point_in_time(
 def _last_on_sessions(wide: pd.DataFrame, sessions: pd.DatetimeIndex, max_lag: int) -> pd.DataFrame:
     """Each session takes the last observation dated on or before it, if at most ``max_lag``
     sessions old (observations on non-session days count from the session before them)."""
-    out = pd.DataFrame(index=sessions, columns=wide.columns, dtype=float)
+    if not wide.columns.is_unique:  # a label naming several columns: set column by column
+        out = pd.DataFrame(index=sessions, columns=wide.columns, dtype=float)
+        for col, vals in _last_values(wide, sessions, max_lag):
+            out[col] = vals
+        return out
+    # framed once (the same values as an empty frame filled column by column)
+    columns = dict(_last_values(wide, sessions, max_lag))
+    return pd.DataFrame(
+        {c: columns[c] if c in columns else np.full(len(sessions), np.nan) for c in wide.columns},
+        index=sessions,
+        columns=wide.columns,
+    )
+
+
+def _last_values(wide: pd.DataFrame, sessions: pd.DatetimeIndex, max_lag: int) -> Iterator[tuple[object, np.ndarray]]:
+    """:func:`_last_on_sessions`' values of each column with an observation."""
     s_pos = np.arange(len(sessions))
     for col in wide.columns:
         obs = wide[col].dropna()
@@ -541,8 +556,7 @@ def _last_on_sessions(wide: pd.DataFrame, sessions: pd.DatetimeIndex, max_lag: i
         age = np.full(len(sessions), np.inf)
         age[ok] = s_pos[ok] - obs_sess_pos[k[ok]]
         vals[age > max_lag] = np.nan
-        out[col] = vals
-    return out
+        yield col, vals
 
 
 def _usable_from(wide: pd.DataFrame, sessions: pd.DatetimeIndex, lag: int) -> pd.DataFrame:
@@ -567,8 +581,10 @@ def _fred_on_sessions(inputs: SignalInputs) -> pd.DataFrame | None:
 
     def make() -> pd.DataFrame:
         wide = _to_wide(inputs.fred_oas, "series", "fred_oas")
-        finite = wide.stack().dropna() if not wide.empty else pd.Series(dtype=float)
-        if len(finite) and float(np.nanmedian(np.abs(finite.to_numpy()))) < 20.0:
+        # the finite values (what stack().dropna() lists; the median does not depend on their order)
+        finite = wide.to_numpy(dtype=float).ravel() if not wide.empty else np.empty(0)
+        finite = finite[~np.isnan(finite)]
+        if len(finite) and float(np.nanmedian(np.abs(finite))) < 20.0:
             warnings.warn(
                 "signal inputs: fred_oas values look like percent (median < 20); "
                 "FRED OAS must be converted to basis points (x100) at the source",
