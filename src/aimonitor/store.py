@@ -363,24 +363,43 @@ def _wide_rows(
     # column lists (``zip(*rows)`` builds tuples as long as the result, which the garbage
     # collector then walks: several times slower on a cycle's thousands of rows)
     cols = [[r[k] for r in rows] for k in range(2 + n_values)]
-    d_codes, d_uni = pd.factorize(np.asarray(cols[0], dtype=object))
     s_codes, s_uni = pd.factorize(np.asarray(cols[1], dtype=object))
     if names is None:
         names = sorted(str(x) for x in s_uni)
     pos = {x: j for j, x in enumerate(names)}
+    c = np.array([pos[str(x)] for x in s_uni], dtype=np.intp)[s_codes]
+    index, values = _placed(cols[0], c, len(names), cols[2:], date_format)
+    return index, names, values
+
+
+def _wide_parts(
+    parts: Sequence[list[tuple[Any, ...]]], n_values: int, date_format: str | None
+) -> tuple[pd.DatetimeIndex, list[np.ndarray]]:
+    """:func:`_wide_rows` of rows ``(date, value...)`` read key by key: ``parts[j]`` holds the
+    rows of column ``j``."""
+    c = np.repeat(np.arange(len(parts), dtype=np.intp), [len(p) for p in parts])
+    cols = [[r[k] for p in parts for r in p] for k in range(1 + n_values)]
+    return _placed(cols[0], c, len(parts), cols[1:], date_format)
+
+
+def _placed(
+    dates: list[Any], c: np.ndarray, n_cols: int, value_cols: Sequence[list[Any]], date_format: str | None
+) -> tuple[pd.DatetimeIndex, list[np.ndarray]]:
+    """The sorted distinct ``dates`` as an index and per value column an array (dates x
+    ``n_cols``) with each row's value at its date and column ``c``, NaN elsewhere."""
+    d_codes, d_uni = pd.factorize(np.asarray(dates, dtype=object))
     days = np.asarray(d_uni, dtype=object)
     order = np.argsort(days, kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     r = rank[d_codes]
-    c = np.array([pos[str(x)] for x in s_uni], dtype=np.intp)[s_codes]
     index = pd.DatetimeIndex(pd.to_datetime(days[order], format=date_format), name="date")
     values = []
-    for k in range(n_values):
-        v = np.full((len(days), len(names)), np.nan)
-        v[r, c] = np.array(cols[2 + k], dtype=float)  # NULL -> NaN
+    for col in value_cols:
+        v = np.full((len(days), n_cols), np.nan)
+        v[r, c] = np.array(col, dtype=float)  # NULL -> NaN
         values.append(v)
-    return index, names, values
+    return index, values
 
 
 def _factorized(column: pd.Series, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -710,14 +729,24 @@ class Store:
             if field not in BAR_COLUMNS:
                 raise ValueError(f"unknown bar field {field!r}")
         syms = list(symbols) if symbols is not None else None
-        where, params = _where(start, end, symbol=syms)
-        rows = self.conn.execute(f"SELECT date, symbol, {', '.join(fields)} FROM bars" + where, params).fetchall()
-        if not rows:
-            return {f: pd.DataFrame(columns=syms or [], dtype=float) for f in fields}
         names: list[str] | None = syms
         if syms is not None and len(set(syms)) != len(syms):
             names = list(dict.fromkeys(syms))
-        index, names, values = _wide_rows(rows, names, len(fields), "%Y-%m-%d")
+        if names is None:
+            where, params = _where(start, end)
+            rows = self.conn.execute(f"SELECT date, symbol, {', '.join(fields)} FROM bars" + where, params).fetchall()
+            if not rows:
+                return {f: pd.DataFrame(columns=syms or [], dtype=float) for f in fields}
+            index, names, values = _wide_rows(rows, names, len(fields), "%Y-%m-%d")
+        else:
+            # one query per symbol (its index range): the rows need no symbol column, which
+            # costs a third of the read for the few thousand bars of a cycle
+            where, params = _where(start, end)
+            sql = f"SELECT date, {', '.join(fields)} FROM bars{where} AND symbol = ?"
+            parts = [self.conn.execute(sql, [*params, s]).fetchall() for s in names]
+            if not any(parts):
+                return {f: pd.DataFrame(columns=syms or [], dtype=float) for f in fields}
+            index, values = _wide_parts(parts, len(fields), "%Y-%m-%d")
         out: dict[str, pd.DataFrame] = {}
         for field, v in zip(fields, values, strict=True):
             wide = pd.DataFrame(v, index=index, columns=names)
