@@ -965,19 +965,19 @@ class Store:
         new = updated = 0
         with self.transaction():
             stored = self._stored_blocks(min(day_text), max(day_text), [str(x) for x in sig_text])
-            for lo, hi in zip(starts.tolist(), ends.tolist()):
-                b = int(block[lo])
-                day, name = day_text[b // len(g_uni)], sig_text[b % len(g_uni)]
-                bs, bv = sym_sorted[lo:hi], val_sorted[lo:hi]
+            n_g = len(g_uni)
+            for lo, hi, b in zip(starts.tolist(), ends.tolist(), block[starts].tolist()):
+                day, name = day_text[b // n_g], sig_text[b % n_g]
                 old = stored.get((day, name))
                 if old is None:
                     new += hi - lo
                     k = code_sorted[lo:hi].tobytes()
                     text = texts.get(k)
                     if text is None:
-                        text = texts[k] = _SEP.join(bs.tolist())
+                        text = texts[k] = _SEP.join(sym_sorted[lo:hi].tolist())
                     rows.append((day, name, hi - lo, text, val_bytes[lo * width : hi * width]))
                     continue
+                bs, bv = sym_sorted[lo:hi], val_sorted[lo:hi]
                 o_syms, o_vals = old
                 pos = np.searchsorted(o_syms, bs)
                 pos_c = np.minimum(pos, len(o_syms) - 1)
