@@ -260,13 +260,13 @@ def test_one_session_at_a_time_past_the_look_back_equals_one_derivation(cfg, db_
     the derivation of each used to start reading 520 sessions before it, and a cycle per
     session stored values up to ~4e-4 away from one derivation over all of them. With a
     history start that moves by whole years, both store the same values, bit for bit: here
-    over two weeks across that point (every session of a derivation costs as much as a whole
+    over a week across that point (every session of a derivation costs as much as a whole
     one, so a longer walk adds time, not cases)."""
-    last = D(2026, 2, 6)
+    last = D(2026, 2, 3)
     with Store(db_copy(db_prices, "scratch.db")) as scratch, Store(db_copy(db_prices, "steps.db")) as steps:
         assert update_signals(cfg, scratch, last) > 0
-        assert update_signals(cfg, steps, D(2026, 1, 23)) > 0
-        days = pd.bdate_range("2026-01-26", last)  # 01-26..01-29 before the point, 01-30..02-06 past it
+        assert update_signals(cfg, steps, D(2026, 1, 28)) > 0
+        days = pd.bdate_range("2026-01-29", last)  # 01-29 at the point, 01-30..02-03 past it
         for day in days:
             update_signals(cfg, steps, day.date())
         want = scratch.read_signals(start=D(2025, 6, 2), end=last)
