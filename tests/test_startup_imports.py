@@ -16,7 +16,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import networkx as nx
 import pytest
 
 from aimonitor.analytics.graph import FlowEdge, _cyclic_components, compute_loop_graph
@@ -118,6 +117,8 @@ def test_loading_a_configuration_imports_no_pandas_engine():
 
 def _reference(edges: list[FlowEdge]) -> set[frozenset[str]]:
     """networkx's strongly connected components holding a cycle (the previous implementation)."""
+    import networkx as nx
+
     g = nx.DiGraph()
     for e in edges:
         g.add_edge(e.source, e.target)
@@ -154,6 +155,8 @@ def test_the_catalog_graph_lists_its_cycles_and_loop_exposure_as_networkx_does()
     events = load_catalog(None)
     g = compute_loop_graph(events, dt.date(2026, 2, 27))
     assert "cycles" not in vars(g)  # not listed until asked for
+    import networkx as nx
+
     dg = nx.DiGraph()
     for e in g.edges:
         dg.add_edge(e.source, e.target)
