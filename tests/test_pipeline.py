@@ -218,7 +218,7 @@ def test_failed_cycle_is_recorded_and_raises(cfg, store, tmp_path):
 # --------------------------------------------------------------------------- signals
 
 
-def test_incremental_signals_equal_a_from_scratch_derivation(cfg, store_1125, db_1128):
+def test_incremental_signals_equal_a_from_scratch_derivation(cfg, store_1125, db_1128, db_copy):
     """Signals derived through 2025-11-25, then 11-26, then 11-28 equal those derived through
     2025-11-28 at once (the ``db_1128`` template is built from scratch)."""
     store = store_1125
@@ -227,7 +227,7 @@ def test_incremental_signals_equal_a_from_scratch_derivation(cfg, store_1125, db
     assert update_signals(cfg, store, D(2025, 11, 26)) > 0
     assert update_signals(cfg, store, D(2025, 11, 26)) == 0
     assert update_signals(cfg, store, D(2025, 11, 28)) > 0
-    with Store(db_1128) as other:
+    with Store(db_copy(db_1128, "scratch.db")) as other:  # the template is shared: never opened itself
         want = other.read_signals(start=D(2025, 11, 26), end=D(2025, 11, 28))
     got = store.read_signals(start=D(2025, 11, 26), end=D(2025, 11, 28))
     assert set(pd.to_datetime(got["date"]).dt.date) == {D(2025, 11, 26), D(2025, 11, 28)}

@@ -116,7 +116,7 @@ def test_fred_oas_signals_in_the_cycle_use_the_previous_days_print(cfg, store):
     assert _stored(store, "fred_oas_change_20d_bp", HY, D(2025, 4, 8)) == pytest.approx(461.0 - 316.0)
 
 
-def test_a_late_fred_print_rederives_the_sessions_it_affects(cfg, store, tmp_path):
+def test_a_late_fred_print_rederives_the_sessions_it_affects(cfg, store, db_0905, db_copy):
     end = D(2025, 9, 5)
     src = SnapshotSource()
     run_fetch(cfg, store, src, as_of=end)
@@ -135,10 +135,9 @@ def test_a_late_fred_print_rederives_the_sessions_it_affects(cfg, store, tmp_pat
         store.write_fred(series, frame, unit=unit, source=source, fetched_at="2025-09-08T12:00:00+00:00")
     assert update_signals(cfg, store, end) > 0
     assert _stored(store, "fred_oas_bp", HY, D(2025, 9, 4)) == pytest.approx(288.0)
-    # what is stored now equals a derivation that had the print on time
-    with Store(tmp_path / "clean.db") as clean:
-        run_fetch(cfg, clean, src, as_of=end)
-        update_signals(cfg, clean, end)
+    # what is stored now equals a derivation that had the print on time (the db_0905 template:
+    # the snapshot through 2025-09-05 fetched and derived from scratch)
+    with Store(db_copy(db_0905, "clean.db")) as clean:
         want = clean.read_signals(start=D(2025, 9, 2), end=end)
     got = store.read_signals(start=D(2025, 9, 2), end=end)
     key = ["date", "symbol", "signal"]
