@@ -8,6 +8,7 @@ Expected values are hand computations on small frames and facts of the bundled F
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -164,12 +165,12 @@ QUOTES = pd.DataFrame(
 
 def test_batch_derivation_equals_session_by_session_with_quotes(cfg, tmp_path):
     """One derivation over every session stores what deriving 09-04..09-11 one by one stores."""
-    src = SnapshotSource()
     end = D(2025, 9, 11)
+    with Store(tmp_path / "batch.db") as s:  # closing checkpoints the WAL: the file is the database
+        run_fetch(cfg, s, SnapshotSource(), as_of=end)
+        s.write_cds_quotes(QUOTES)
+    shutil.copyfile(tmp_path / "batch.db", tmp_path / "daily.db")  # the same data in both
     with Store(tmp_path / "batch.db") as batch, Store(tmp_path / "daily.db") as daily:
-        for s in (batch, daily):
-            run_fetch(cfg, s, src, as_of=end)
-            s.write_cds_quotes(QUOTES)
         update_signals(cfg, batch, end)
         update_signals(cfg, daily, D(2025, 9, 3))
         for day in cal.sessions(D(2025, 9, 4), end):
