@@ -36,7 +36,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path):
+def _isolated_env(monkeypatch):
     """Tests never see the user's environment configuration or notification URLs."""
     for var in ("AIMONITOR_CONFIG", "AIMONITOR_DB", "AIMONITOR_NOTIFY_URLS"):
         monkeypatch.delenv(var, raising=False)
