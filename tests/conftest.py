@@ -142,6 +142,8 @@ def shared_file(tmp_path_factory: pytest.TempPathFactory, name: str, build: Call
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if not path.exists():
             partial = path.with_name(f"{name}.partial")
+            for left in path.parent.glob(f"{name}.partial*"):  # a build that failed in another worker
+                left.unlink()
             build(partial)
             partial.replace(path)
     return path
