@@ -36,7 +36,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path):
+def _isolated_env(monkeypatch):
     """Tests never see the user's environment configuration or notification URLs."""
     for var in ("AIMONITOR_CONFIG", "AIMONITOR_DB", "AIMONITOR_NOTIFY_URLS"):
         monkeypatch.delenv(var, raising=False)
@@ -123,19 +123,30 @@ def store(tmp_path):
     s.close()
 
 
-@pytest.fixture(scope="session")
-def snapshot_store(tmp_path_factory):
-    """A store loaded once with the whole bundled snapshot (read-only use in tests)."""
-    from aimonitor.config import load_config
-    from aimonitor.ingest import run_fetch
-    from aimonitor.sources.snapshot import SnapshotSource
-    from aimonitor.store import Store
+def shared_file(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]) -> Path:
+    """``name`` in a folder shared by every xdist worker of this run, written by ``build(path)``
+    in the first worker that asks for it while the others wait (an ``flock``), then read by all.
 
-    cfg = load_config(CONFIG)
-    s = Store(tmp_path_factory.mktemp("snap") / "snap.db")
-    run_fetch(cfg, s, SnapshotSource(), as_of=dt.date(2026, 2, 27))
-    yield s
-    s.close()
+    Under xdist each worker's base folder is ``<run>/popen-gwN``: the run's folder is its parent,
+    new for every run (so a file never outlives the sources it was built from). Without xdist
+    the file is built in this process's own base folder. Use only for files nobody changes
+    (templates copied with ``db_copy``).
+    """
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    path = root / "shared" / name
+    path.parent.mkdir(exist_ok=True)
+    with open(root / "shared" / f"{name}.build-lock", "w") as lock:  # not <db>.lock: the store's own
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not path.exists():
+            partial = path.with_name(f"{name}.partial")
+            for left in path.parent.glob(f"{name}.partial*"):  # a build that failed in another worker
+                left.unlink()
+            build(partial)
+            partial.replace(path)
+    return path
 
 
 def _derived_db(path: Path, through: dt.date, *, signals: bool = True) -> Path:
@@ -155,22 +166,46 @@ def _derived_db(path: Path, through: dt.date, *, signals: bool = True) -> Path:
     return path
 
 
+def _template(tmp_path_factory: pytest.TempPathFactory, name: str, through: dt.date, *, signals: bool = True) -> Path:
+    """A :func:`_derived_db` built once per test run (shared by the xdist workers)."""
+    return shared_file(tmp_path_factory, name, lambda p: _derived_db(p, through, signals=signals))
+
+
 @pytest.fixture(scope="session")
 def db_1125(tmp_path_factory) -> Path:
     """Template database: snapshot and signals through 2025-11-25 (copy it with ``db_copy``)."""
-    return _derived_db(tmp_path_factory.mktemp("tpl") / "t1125.db", dt.date(2025, 11, 25))
+    return _template(tmp_path_factory, "t1125.db", dt.date(2025, 11, 25))
 
 
 @pytest.fixture(scope="session")
 def db_1128(tmp_path_factory) -> Path:
     """Template database: snapshot and signals through 2025-11-28, derived from scratch."""
-    return _derived_db(tmp_path_factory.mktemp("tpl") / "t1128.db", dt.date(2025, 11, 28))
+    return _template(tmp_path_factory, "t1128.db", dt.date(2025, 11, 28))
+
+
+@pytest.fixture(scope="session")
+def db_0905(tmp_path_factory) -> Path:
+    """Template database: snapshot and signals through 2025-09-05, derived from scratch."""
+    return _template(tmp_path_factory, "t0905.db", dt.date(2025, 9, 5))
 
 
 @pytest.fixture(scope="session")
 def db_prices(tmp_path_factory) -> Path:
     """Template database: the whole snapshot (through 2026-02-27) fetched, no signals derived."""
-    return _derived_db(tmp_path_factory.mktemp("tpl") / "tprices.db", dt.date(2026, 2, 27), signals=False)
+    return _template(tmp_path_factory, "tprices.db", dt.date(2026, 2, 27), signals=False)
+
+
+@pytest.fixture(scope="session")
+def snapshot_store(tmp_path_factory, db_prices):
+    """A store holding the whole bundled snapshot (through 2026-02-27, no signals: a copy of
+    ``db_prices``); read-only use in tests."""
+    from aimonitor.store import Store
+
+    path = tmp_path_factory.mktemp("snap") / "snap.db"
+    shutil.copyfile(db_prices, path)
+    s = Store(path)
+    yield s
+    s.close()
 
 
 @pytest.fixture

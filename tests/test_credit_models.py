@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import integrate
 
 from aimonitor.analytics import credit
 
@@ -76,6 +75,8 @@ def test_creditgrades_spread_equals_quadrature_of_survival_curve(S, sig, D, r, R
 
     def P(s):
         return _survival_indep(S, sig, D, lbar, lam, s)
+
+    from scipy import integrate  # only this test needs it: not imported at collection
 
     integral, _ = integrate.quad(lambda s: math.exp(-r * s) * P(s), 0.0, T, epsabs=1e-13, epsrel=1e-11, limit=200)
     # premium leg c*I = protection leg (1-R)[1 - P(0) + int e^{-rs}(-dP)], integrated by parts

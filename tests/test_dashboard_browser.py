@@ -100,12 +100,21 @@ def demo_out(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def dom(demo_out, tmp_path_factory):
+def browser(demo_out, tmp_path_factory):
+    """One Chromium run over the dashboard: the rendered DOM (stdout), the log (stderr) and a
+    screenshot at 1400x900 (one browser start and one page load serve every test)."""
     out, _ = demo_out
     tmp = tmp_path_factory.mktemp("chrome")
-    res = _chromium(tmp, (out / "index.html").as_uri(), "--dump-dom")
+    shot = tmp / "dashboard.png"
+    res = _chromium(tmp, (out / "index.html").as_uri(), "--dump-dom", f"--screenshot={shot}", "--window-size=1400,900")
     assert res.returncode == 0, res.stderr[-2000:]
-    return res.stdout, res.stderr
+    return res.stdout, res.stderr, shot
+
+
+@pytest.fixture(scope="module")
+def dom(browser):
+    html, stderr, _ = browser
+    return html, stderr
 
 
 def test_status_cards_agree_with_alerts_list(demo_out, dom):
@@ -170,11 +179,8 @@ def test_no_external_requests(dom, demo_out):
     assert not re.search(r'<(script|link|img|iframe)[^>]+(src|href)="https?://', raw)
 
 
-def test_screenshot_at_1400px(demo_out, tmp_path):
-    out, _ = demo_out
-    shot = tmp_path / "dashboard.png"
-    res = _chromium(tmp_path, (out / "index.html").as_uri(), f"--screenshot={shot}", "--window-size=1400,900")
-    assert res.returncode == 0, res.stderr[-2000:]
+def test_screenshot_at_1400px(browser):
+    _, _, shot = browser
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")

@@ -101,14 +101,14 @@ def test_replay_stores_and_writes_what_a_cycle_per_session_does(cfg, tmp_path, m
         assert new_files[name] == content, name
 
 
-def test_data_dates_give_each_sessions_last_stored_data(cfg, tmp_path):
-    """Read once from a store holding everything, each session's last data dates equal what a
-    store holding only the data known on that session reports (HYG and friends stop on
-    2026-02-18 in the snapshot; FRED series end on their own dates)."""
+def test_data_dates_give_each_sessions_last_stored_data(cfg, tmp_path, db_prices, db_copy):
+    """Read once from a store holding everything (``db_prices``: the snapshot fetched as of
+    2026-02-27), each session's last data dates equal what a store holding only the data known
+    on that session reports (HYG and friends stop on 2026-02-18 in the snapshot; FRED series
+    end on their own dates)."""
     src = SnapshotSource()
     derived = _derived_symbols(cfg)
-    with Store(tmp_path / "all.db") as full:
-        run_fetch(cfg, full, src, as_of=D(2026, 2, 27))
+    with Store(db_copy(db_prices, "all.db")) as full:
         dates = DataDates.read(full)
     for day in (D(2026, 2, 17), D(2026, 2, 18), D(2026, 2, 19), D(2026, 2, 27)):
         with Store(tmp_path / f"{day}.db") as then:

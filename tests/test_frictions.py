@@ -18,6 +18,7 @@ from rich.console import Console
 import aimonitor
 from aimonitor.cli import cli
 from aimonitor.rules import Rule, evaluate
+from conftest import config_with_events
 
 PKG = Path(aimonitor.__file__).parent
 S = [dt.date(2025, 12, 1), dt.date(2025, 12, 2), dt.date(2025, 12, 3), dt.date(2025, 12, 4)]
@@ -129,7 +130,10 @@ def test_alerts_list_shows_summary_unit_since_and_the_pipeline_error(cfg, snap_c
 
 
 @pytest.mark.slow  # a whole demo (replay and every report)
-def test_demo_writes_alerts_under_its_out_folder_and_leaves_alerts_untouched(tmp_path, monkeypatch, demo_config):
+def test_demo_writes_alerts_under_its_out_folder_and_leaves_alerts_untouched(tmp_path, monkeypatch):
+    # a one-event catalog: this test is about where files land, not about the event study
+    (tmp_path / "inputs").mkdir()
+    demo_config = config_with_events(tmp_path / "inputs", ("EV04",))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "alerts").mkdir()
     (tmp_path / "alerts" / "alerts.jsonl").write_text('{"live": 1}\n', encoding="utf-8")

@@ -218,7 +218,7 @@ def test_failed_cycle_is_recorded_and_raises(cfg, store, tmp_path):
 # --------------------------------------------------------------------------- signals
 
 
-def test_incremental_signals_equal_a_from_scratch_derivation(cfg, store_1125, db_1128):
+def test_incremental_signals_equal_a_from_scratch_derivation(cfg, store_1125, db_1128, db_copy):
     """Signals derived through 2025-11-25, then 11-26, then 11-28 equal those derived through
     2025-11-28 at once (the ``db_1128`` template is built from scratch)."""
     store = store_1125
@@ -227,7 +227,7 @@ def test_incremental_signals_equal_a_from_scratch_derivation(cfg, store_1125, db
     assert update_signals(cfg, store, D(2025, 11, 26)) > 0
     assert update_signals(cfg, store, D(2025, 11, 26)) == 0
     assert update_signals(cfg, store, D(2025, 11, 28)) > 0
-    with Store(db_1128) as other:
+    with Store(db_copy(db_1128, "scratch.db")) as other:  # the template is shared: never opened itself
         want = other.read_signals(start=D(2025, 11, 26), end=D(2025, 11, 28))
     got = store.read_signals(start=D(2025, 11, 26), end=D(2025, 11, 28))
     assert set(pd.to_datetime(got["date"]).dt.date) == {D(2025, 11, 26), D(2025, 11, 28)}
@@ -260,13 +260,13 @@ def test_one_session_at_a_time_past_the_look_back_equals_one_derivation(cfg, db_
     the derivation of each used to start reading 520 sessions before it, and a cycle per
     session stored values up to ~4e-4 away from one derivation over all of them. With a
     history start that moves by whole years, both store the same values, bit for bit: here
-    over two weeks across that point (every session of a derivation costs as much as a whole
+    over a week across that point (every session of a derivation costs as much as a whole
     one, so a longer walk adds time, not cases)."""
-    last = D(2026, 2, 6)
+    last = D(2026, 2, 3)
     with Store(db_copy(db_prices, "scratch.db")) as scratch, Store(db_copy(db_prices, "steps.db")) as steps:
         assert update_signals(cfg, scratch, last) > 0
-        assert update_signals(cfg, steps, D(2026, 1, 23)) > 0
-        days = pd.bdate_range("2026-01-26", last)  # 01-26..01-29 before the point, 01-30..02-06 past it
+        assert update_signals(cfg, steps, D(2026, 1, 28)) > 0
+        days = pd.bdate_range("2026-01-29", last)  # 01-29 at the point, 01-30..02-03 past it
         for day in days:
             update_signals(cfg, steps, day.date())
         want = scratch.read_signals(start=D(2025, 6, 2), end=last)

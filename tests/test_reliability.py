@@ -407,7 +407,7 @@ def test_a_hanging_channel_costs_one_attempt_per_cycle(store, tmp_path):
 
 class _SlowHook(http.server.BaseHTTPRequestHandler):
     received: list[dict] = []
-    delay = 4.5  # longer than apprise's default 4 s read timeout
+    delay = 0.6  # longer than apprise's default read timeout, which the test scales down to 0.2 s
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -420,11 +420,21 @@ class _SlowHook(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_a_slow_endpoint_receives_each_notification_once_with_a_stable_id(store, tmp_path):
+def test_a_slow_endpoint_receives_each_notification_once_with_a_stable_id(store, tmp_path, monkeypatch):
+    """An endpoint slower than apprise's default read timeout (4 s) but within the channel's
+    default timeout. At the real scale that is a 4.5 s wait per send; here apprise's default is
+    scaled down to 0.2 s and the endpoint to 0.6 s: a channel that left apprise's default in
+    place would time out and send it again next cycle."""
+    import apprise
+
+    apprise_default = apprise.URLBase.socket_read_timeout  # 4 s
+    monkeypatch.setattr(apprise.URLBase, "socket_read_timeout", 0.2)
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowHook)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     try:
         ch = AppriseChannel(f"json://127.0.0.1:{srv.server_address[1]}/hook")  # default timeout
+        # the channel's default outlasts apprise's real default, the 4 s the endpoint was slower than
+        assert all(p.socket_read_timeout > apprise_default for p in ch._ap)
         _record(store, "2025-11-20", [ch.id])
         for _ in range(2):  # two cycles
             deliver(store, FileSink(tmp_path / "a"), [ch])

@@ -8,6 +8,7 @@ Expected values are hand computations on small frames and facts of the bundled F
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -116,7 +117,7 @@ def test_fred_oas_signals_in_the_cycle_use_the_previous_days_print(cfg, store):
     assert _stored(store, "fred_oas_change_20d_bp", HY, D(2025, 4, 8)) == pytest.approx(461.0 - 316.0)
 
 
-def test_a_late_fred_print_rederives_the_sessions_it_affects(cfg, store, tmp_path):
+def test_a_late_fred_print_rederives_the_sessions_it_affects(cfg, store, db_0905, db_copy):
     end = D(2025, 9, 5)
     src = SnapshotSource()
     run_fetch(cfg, store, src, as_of=end)
@@ -135,10 +136,9 @@ def test_a_late_fred_print_rederives_the_sessions_it_affects(cfg, store, tmp_pat
         store.write_fred(series, frame, unit=unit, source=source, fetched_at="2025-09-08T12:00:00+00:00")
     assert update_signals(cfg, store, end) > 0
     assert _stored(store, "fred_oas_bp", HY, D(2025, 9, 4)) == pytest.approx(288.0)
-    # what is stored now equals a derivation that had the print on time
-    with Store(tmp_path / "clean.db") as clean:
-        run_fetch(cfg, clean, src, as_of=end)
-        update_signals(cfg, clean, end)
+    # what is stored now equals a derivation that had the print on time (the db_0905 template:
+    # the snapshot through 2025-09-05 fetched and derived from scratch)
+    with Store(db_copy(db_0905, "clean.db")) as clean:
         want = clean.read_signals(start=D(2025, 9, 2), end=end)
     got = store.read_signals(start=D(2025, 9, 2), end=end)
     key = ["date", "symbol", "signal"]
@@ -165,12 +165,12 @@ QUOTES = pd.DataFrame(
 
 def test_batch_derivation_equals_session_by_session_with_quotes(cfg, tmp_path):
     """One derivation over every session stores what deriving 09-04..09-11 one by one stores."""
-    src = SnapshotSource()
     end = D(2025, 9, 11)
+    with Store(tmp_path / "batch.db") as s:  # closing checkpoints the WAL: the file is the database
+        run_fetch(cfg, s, SnapshotSource(), as_of=end)
+        s.write_cds_quotes(QUOTES)
+    shutil.copyfile(tmp_path / "batch.db", tmp_path / "daily.db")  # the same data in both
     with Store(tmp_path / "batch.db") as batch, Store(tmp_path / "daily.db") as daily:
-        for s in (batch, daily):
-            run_fetch(cfg, s, src, as_of=end)
-            s.write_cds_quotes(QUOTES)
         update_signals(cfg, batch, end)
         update_signals(cfg, daily, D(2025, 9, 3))
         for day in cal.sessions(D(2025, 9, 4), end):

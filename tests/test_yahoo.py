@@ -7,13 +7,19 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from yfinance.exceptions import YFRateLimitError
 
 from aimonitor.errors import FetchError
-from aimonitor.sources.yahoo import YahooSource, balance_sheet_rows, split_download
 
 D = dt.date
 FIELDS = ["Adj Close", "Close", "High", "Low", "Open", "Volume"]
+
+
+def _yahoo():
+    """aimonitor.sources.yahoo, imported when a test runs: it imports yfinance (~0.4 s), which
+    no other test module needs, so a worker that runs none of these tests never imports it."""
+    from aimonitor.sources import yahoo
+
+    return yahoo
 
 
 def yf_frame(data: dict[str, dict[str, list[float]]], dates: list[str]) -> pd.DataFrame:
@@ -46,7 +52,7 @@ class FakeFred:
 
 
 def source(download, **kw):
-    return YahooSource(download=download, sleep=lambda s: None, fred=FakeFred(), **kw)
+    return _yahoo().YahooSource(download=download, sleep=lambda s: None, fred=FakeFred(), **kw)
 
 
 def test_offline_empty_frame_is_one_clear_error():
@@ -101,6 +107,8 @@ def test_all_nan_symbol_is_a_per_symbol_failure_not_stored():
 
 
 def test_rate_limit_then_success_retries_with_backoff():
+    from yfinance.exceptions import YFRateLimitError
+
     f = yf_frame({"ORCL": bars([241.51, 328.33])}, ["2025-09-09", "2025-09-10"])
     attempts, sleeps = [], []
 
@@ -110,7 +118,7 @@ def test_rate_limit_then_success_retries_with_backoff():
             raise YFRateLimitError()
         return f
 
-    src = YahooSource(download=download, sleep=sleeps.append, fred=FakeFred(), backoff=2.0)
+    src = _yahoo().YahooSource(download=download, sleep=sleeps.append, fred=FakeFred(), backoff=2.0)
     out = src.fetch_bars(["ORCL"], D(2025, 9, 9), D(2025, 9, 10), D(2025, 9, 10))
     assert len(attempts) == 2 and len(sleeps) == 1
     assert 1.0 <= sleeps[0] < 3.0  # 2 s backoff with ±50 % jitter
@@ -127,9 +135,9 @@ def test_unfinished_session_is_never_returned():
 def test_group_by_ticker_and_flat_columns_are_understood():
     f = yf_frame({"ORCL": bars([1.0, 2.0]), "SPY": bars([3.0, 4.0])}, ["2025-09-09", "2025-09-10"])
     swapped = f.swaplevel(axis=1).sort_index(axis=1)
-    assert split_download(swapped, ["ORCL", "SPY"])["SPY"]["close"].tolist() == [3.0, 4.0]
+    assert _yahoo().split_download(swapped, ["ORCL", "SPY"])["SPY"]["close"].tolist() == [3.0, 4.0]
     flat = f.xs("ORCL", axis=1, level="Ticker")
-    assert split_download(flat, ["ORCL"])["ORCL"]["close"].tolist() == [1.0, 2.0]
+    assert _yahoo().split_download(flat, ["ORCL"])["ORCL"]["close"].tolist() == [1.0, 2.0]
 
 
 def test_balance_sheet_rows_from_ticker_frame():
@@ -141,15 +149,15 @@ def test_balance_sheet_rows_from_ticker_frame():
         },
         index=["Current Debt", "Long Term Debt", "Total Debt", "Ordinary Shares Number"],
     )
-    rows = balance_sheet_rows("ORCL", bs, as_of=D(2025, 12, 15))
+    rows = _yahoo().balance_sheet_rows("ORCL", bs, as_of=D(2025, 12, 15))
     assert [r["period_end"].date() for r in rows] == [D(2025, 11, 30), D(2025, 8, 31)]
     assert rows[0]["total_debt"] == 108075e6 and rows[0]["shares_outstanding"] == 2873e6
     assert rows[1]["shares_outstanding"] is None
     assert rows[0]["filed_date"].date() == D(2025, 12, 15)  # Yahoo has no filing date: first seen
-    assert balance_sheet_rows("ORCL", bs, as_of=D(2025, 10, 1))[0]["period_end"].date() == D(2025, 8, 31)
+    assert _yahoo().balance_sheet_rows("ORCL", bs, as_of=D(2025, 10, 1))[0]["period_end"].date() == D(2025, 8, 31)
 
 
 @pytest.mark.network
 def test_live_yahoo_download():  # opt-in: pytest -m network
-    out = YahooSource(max_retries=1).fetch_bars(["SPY"], D(2025, 9, 2), D(2025, 9, 10), D(2025, 9, 10))
+    out = _yahoo().YahooSource(max_retries=1).fetch_bars(["SPY"], D(2025, 9, 2), D(2025, 9, 10), D(2025, 9, 10))
     assert out[0].frame is not None and len(out[0].frame) == 7
