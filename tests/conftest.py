@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import gc
 import logging
 import os
 import shutil
@@ -33,6 +35,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("network") is not None:
             item.add_marker(skip)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What lives for the whole run (imported libraries, collected tests, session fixtures' modules)
+    leaves the garbage collector's generations: each full collection walked it again (~3% of a
+    worker's CPU, measured with gc.callbacks). Garbage the tests make is collected as before."""
+    gc.freeze()
+
+
+def _exit_now() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """An xdist worker that has reported its results leaves without tearing the interpreter down
+    (freeing every module and object took ~2-3 s of the run's wall time, after the last test).
+    Registered last, the exit runs first among the atexit handlers, so no handler of the run
+    does work that counts: the databases and files the tests wrote are in their temporary
+    folders, and the controller has every report already."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        atexit.register(_exit_now)
 
 
 @pytest.fixture(autouse=True)
