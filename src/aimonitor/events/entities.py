@@ -14,6 +14,7 @@ Validation errors name the file and the key path, e.g.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import tomllib
@@ -213,12 +214,26 @@ def load_entities(path: str | Path | None = None) -> EntityDictionary:
         raise ConfigError(f"{p}: entity dictionary not found; create it or pass another path") from None
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read entity dictionary ({exc.strerror})") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: not UTF-8 text; save the dictionary as UTF-8") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: invalid TOML: {exc}") from None
-    ents = _validate(data, str(p))
+    key = (hashlib.sha256(raw).digest(), str(p))
+    ents = _VALIDATED.get(key)
+    if ents is None:
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ConfigError(f"{p}: not UTF-8 text; save the dictionary as UTF-8") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{p}: invalid TOML: {exc}") from None
+        ents = tuple(_validate(data, str(p)))
+        if len(_VALIDATED) >= _VALIDATED_MAX:
+            _VALIDATED.clear()
+        _VALIDATED[key] = ents
     log.debug("loaded %d entities from %s", len(ents), p)
     return EntityDictionary(ents, source=str(p))
+
+
+#: Dictionaries that validated, by the SHA-256 of their bytes and their path (which the
+#: messages name): extraction loads the dictionary for every article, and parsing the TOML
+#: was most of its cost. The entities are frozen and every call builds its own
+#: :class:`EntityDictionary`; an edited file has other bytes, so it is parsed and checked again.
+_VALIDATED: dict[tuple[bytes, str], tuple[Entity, ...]] = {}
+_VALIDATED_MAX = 8
