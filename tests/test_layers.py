@@ -198,9 +198,9 @@ def place(name: str) -> tuple[int, str, str]:
     raise LookupError(name)
 
 
-def _docstring_nodes(tree: ast.Module) -> set[int]:
+def _docstring_nodes(mod: Module) -> set[int]:
     ids = set()
-    for node in ast.walk(tree):
+    for node in nodes_of(mod):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
             first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
@@ -271,7 +271,7 @@ def sql_findings() -> list[str]:
     for mod in MODULES.values():
         if mod.name == "aimonitor.store":
             continue
-        docs = _docstring_nodes(mod.tree)
+        docs = _docstring_nodes(mod)
         for node in nodes_of(mod):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
                 if SQL.search(node.value):
