@@ -335,6 +335,17 @@ def _key_ranges_sql(table: str, key: str) -> str:
     )
 
 
+#: Values bound per ``IN (...)`` list, well under SQLite's limit on host parameters.
+_IN_CHUNK = 500
+
+
+def _in_chunks(values: Sequence[Any]) -> Iterator[tuple[list[Any], str]]:
+    """``values`` in slices of :data:`_IN_CHUNK`, each with its ``?, ?, ...`` placeholders."""
+    for i in range(0, len(values), _IN_CHUNK):
+        chunk = list(values[i : i + _IN_CHUNK])
+        yield chunk, ", ".join("?" for _ in chunk)
+
+
 def _where(start: Any = None, end: Any = None, **members: Iterable[str] | None) -> tuple[str, list[Any]]:
     """``WHERE`` clause (always valid) and parameters: ``col IN (...)`` for each given list,
     ``date >= start`` and ``date <= end``."""
@@ -667,10 +678,9 @@ class Store:
 
         def stored() -> int:
             count = 0
-            for i in range(0, len(leads), 500):
-                chunk = leads[i : i + 500]
+            for chunk, marks in _in_chunks(leads):
                 count += self.conn.execute(
-                    f"SELECT COUNT(*) FROM {table} WHERE {lead} IN ({', '.join('?' for _ in chunk)}){span}",
+                    f"SELECT COUNT(*) FROM {table} WHERE {lead} IN ({marks}){span}",
                     [*chunk, *span_params],
                 ).fetchone()[0]
             return int(count)
@@ -732,8 +742,8 @@ class Store:
         names: list[str] | None = syms
         if syms is not None and len(set(syms)) != len(syms):
             names = list(dict.fromkeys(syms))
+        where, params = _where(start, end)
         if names is None:
-            where, params = _where(start, end)
             rows = self.conn.execute(f"SELECT date, symbol, {', '.join(fields)} FROM bars" + where, params).fetchall()
             if not rows:
                 return {f: pd.DataFrame(columns=syms or [], dtype=float) for f in fields}
@@ -741,7 +751,6 @@ class Store:
         else:
             # one query per symbol (its index range): the rows need no symbol column, which
             # costs a third of the read for the few thousand bars of a cycle
-            where, params = _where(start, end)
             sql = f"SELECT date, {', '.join(fields)} FROM bars{where} AND symbol = ?"
             parts = [self.conn.execute(sql, [*params, s]).fetchall() for s in names]
             if not any(parts):
@@ -846,11 +855,9 @@ class Store:
     def _filed_dates(self, symbols: Sequence[str]) -> dict[tuple[Any, Any], tuple[Any]]:
         """(symbol, period_end) -> (filed_date,) of the stored filings of ``symbols``."""
         out: dict[tuple[Any, Any], tuple[Any]] = {}
-        for i in range(0, len(symbols), 500):
-            chunk = list(symbols[i : i + 500])
+        for chunk, marks in _in_chunks(symbols):
             cur = self.conn.execute(
-                "SELECT symbol, period_end, filed_date FROM fundamentals "
-                f"WHERE symbol IN ({', '.join('?' for _ in chunk)})",
+                f"SELECT symbol, period_end, filed_date FROM fundamentals WHERE symbol IN ({marks})",
                 chunk,
             )
             out.update(((sym, end), (day,)) for sym, end, day in cur.fetchall())
@@ -1002,11 +1009,10 @@ class Store:
         """Stored blocks of ``names`` dated in ``[first, last]``: (date, signal) -> (symbols, values)."""
         out: dict[tuple[str, str], tuple[Any, Any]] = {}
         parse = _SymbolParser()
-        for i in range(0, len(names), 500):
-            chunk = list(names[i : i + 500])
+        for chunk, marks in _in_chunks(names):
             cur = self.conn.execute(
                 "SELECT date, signal, symbols, vals FROM signal_blocks WHERE date BETWEEN ? AND ? "
-                f"AND signal IN ({', '.join('?' for _ in chunk)})",
+                f"AND signal IN ({marks})",
                 [first, last, *chunk],
             )
             for day, name, text, blob in cur:
@@ -1106,12 +1112,11 @@ class Store:
         sums and, fetched later, the fetch time). Computed by SQLite without reading the rows."""
         names = sorted(series)
         out = []
-        for i in range(0, len(names), 500):
-            chunk = names[i : i + 500]
+        for chunk, marks in _in_chunks(names):
             cur = self.conn.execute(
                 "SELECT series, COUNT(*), MIN(date), MAX(date), TOTAL(value), TOTAL(value * value), "
                 "GROUP_CONCAT(DISTINCT unit), MAX(fetched_at), COUNT(value) FROM fred "
-                f"WHERE series IN ({', '.join('?' for _ in chunk)}) AND date < ? GROUP BY series ORDER BY series",
+                f"WHERE series IN ({marks}) AND date < ? GROUP BY series ORDER BY series",
                 [*chunk, _clean(before)],
             )
             out.extend(cur.fetchall())
