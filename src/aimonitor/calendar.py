@@ -248,19 +248,20 @@ def sessions(start: dt.date | str | pd.Timestamp, end: dt.date | str | pd.Timest
     s, e = to_date(start), to_date(end)
     if e < s:
         return []
-    ords = _session_ordinals()
-    lo = bisect.bisect_left(ords, s.toordinal())
-    hi = bisect.bisect_right(ords, e.toordinal())
-    return [dt.date.fromordinal(o) for o in ords[lo:hi]]
+    lo, hi = _positions(s, e)
+    return [dt.date.fromordinal(o) for o in _session_ordinals()[lo:hi]]
 
 
 def sessions_index(start: dt.date | str | pd.Timestamp, end: dt.date | str | pd.Timestamp) -> pd.DatetimeIndex:
     """Like :func:`sessions` but as a tz-naive ``DatetimeIndex`` (for pandas work)."""
-    s, e = to_date(start), to_date(end)
-    ords = _session_ordinals()
-    lo = bisect.bisect_left(ords, s.toordinal())
-    hi = bisect.bisect_right(ords, e.toordinal())
+    lo, hi = _positions(to_date(start), to_date(end))
     return _session_index()[lo:hi]
+
+
+def _positions(start: dt.date, end: dt.date) -> tuple[int, int]:
+    """The slice of the calendar's sessions dated ``start..end``."""
+    ords = _session_ordinals()
+    return bisect.bisect_left(ords, start.toordinal()), bisect.bisect_right(ords, end.toordinal())
 
 
 def next_session(day: dt.date | str | pd.Timestamp) -> dt.date:

@@ -51,17 +51,15 @@ def _iso(d: object) -> str:
         return str(d)
 
 
-def _duplicated(days: np.ndarray) -> np.ndarray:
-    """True where a date occurs more than once (every occurrence)."""
-    if len(days) < 2 or bool((days[1:] > days[:-1]).all()):  # increasing (a source's usual order)
+def _duplicated(days: np.ndarray, increasing: bool) -> np.ndarray:
+    """True where a date occurs more than once (every occurrence); none when ``increasing``."""
+    if increasing:  # a source's usual order
         return np.zeros(len(days), dtype=bool)
     _, inverse, counts = np.unique(days, return_inverse=True, return_counts=True)
     return np.asarray(counts[inverse] > 1)
 
 
 _NUMERIC = [*_PRICE, "adj_close", "volume"]
-
-
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
@@ -73,7 +71,7 @@ def _plain_number(dtype: object) -> bool:
 def validate_bars(symbol: str, frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, list[Rejection]]:
     """Split a bar frame into (good rows, rejections); vectorised, the first failing check names the row."""
     if frame is None or frame.empty:
-        return pd.DataFrame(columns=["date", *_PRICE, "adj_close", "volume"]), []
+        return pd.DataFrame(columns=["date", *_NUMERIC]), []
     f = frame  # copied (shallow: copy on write) before a column is changed, never the caller's
     dates = f["date"].tolist()
     if not all(type(d) is dt.date for d in dates):
@@ -96,11 +94,12 @@ def validate_bars(symbol: str, frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.
     days = (np.fromiter((d.toordinal() for d in dates), np.int64, n) - _EPOCH_ORDINAL).astype("datetime64[D]")
     # a session: one more session on or before it than on or before the day before
     in_cal = calendar.sessions_through(days) - calendar.sessions_through(days - np.timedelta64(1, "D")) == 1
+    increasing = n < 2 or bool((days[1:] > days[:-1]).all())
     oc_max = np.fmax(o, c)
     oc_min = np.fmin(o, c)
     prices = np.vstack([o, h, lo, c])
     checks = [
-        (_duplicated(days), lambda i: "duplicate date in batch"),
+        (_duplicated(days, increasing), lambda i: "duplicate date in batch"),
         (days > np.datetime64(as_of, "D"), lambda i: f"after as-of {as_of.isoformat()} (session not closed)"),
         (~in_cal, lambda i: "not an exchange session"),
         (np.isnan(c), lambda i: "missing close"),
@@ -123,7 +122,7 @@ def validate_bars(symbol: str, frame: pd.DataFrame, as_of: dt.date) -> tuple[pd.
         bad |= mask
     rejects = [Rejection(symbol, dates[i].isoformat(), reasons[i]) for i in sorted(reasons)]
     # the good rows' dates are distinct (duplicates are rejected), so the order is the dates'
-    if not reasons and (n < 2 or bool((days[1:] > days[:-1]).all())):
+    if not reasons and increasing:
         good = f.reset_index(drop=True)  # every row, in order: what the take below gives
     else:
         keep = np.flatnonzero(~bad)

@@ -404,7 +404,7 @@ def rolling_stat(x: pd.DataFrame, window: int, min_periods: int, stat: str) -> p
     that shares no row with the previous one resets its running sums), so every value is
     what the per-column call gives.
     """
-    if stat not in ("sum", "mean", "std", "max") or x.empty or not all(t == np.float64 for t in x.dtypes):
+    if stat not in ("sum", "mean", "std", "max") or not _float_frame(x):
         roll = x.rolling(window, min_periods=min_periods)
         return roll.std(ddof=1) if stat == "std" else getattr(roll, stat)()
     return pd.DataFrame(
@@ -421,6 +421,11 @@ def _rolling_array(vals: np.ndarray, window: int, min_periods: int, stat: str) -
     return out.to_numpy().reshape(n, t).T
 
 
+def _float_frame(x: pd.DataFrame) -> bool:
+    """A non-empty frame of float64 columns only: what the numpy paths here compute on."""
+    return not x.empty and all(t == np.float64 for t in x.dtypes)
+
+
 def _where(frame: pd.DataFrame, cond: np.ndarray, other: float = np.nan) -> pd.DataFrame:
     """``frame.where(cond, other)`` of a float64 frame, computed in numpy (the same values,
     index and columns, without pandas' alignment of a condition frame)."""
@@ -431,7 +436,7 @@ def _rolling_z(x: pd.DataFrame, window: int, min_obs: int) -> pd.DataFrame:
     """``(x_t - mean) / std`` over the trailing ``window`` rows ending at ``t`` (ddof=1)."""
     mean = rolling_stat(x, window, min_obs, "mean")
     std = rolling_stat(x, window, min_obs, "std")
-    if x.empty or not all(t == np.float64 for t in x.dtypes):
+    if not _float_frame(x):
         return (x - mean) / std.where(std > 0)
     sd = std.to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):  # as pandas' arithmetic
